@@ -1,0 +1,42 @@
+# CorePod — every entry point. `make demo` and `make test` set up everything they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export GOTOOLCHAIN := local
+NODE_TEST := node --test --test-reporter=spec --test-concurrency=1
+
+# Debian packages the project needs; fragments add theirs with +=.
+APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor
+
+-include e2e/cluster/cluster.mk
+
+.PHONY: help deps build crds test test-unit test-e2e demo bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
+
+deps: ## Install Debian packages and node modules (idempotent)
+	@scripts/apt-install $(APT_PACKAGES)
+	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+build: deps ## Compile the TypeScript
+	npm run build --silent
+
+crds: build ## Regenerate crds/corepod.yaml from the zod schema
+	node dist/crds/generate-crd.js > crds/corepod.yaml
+
+test-unit: build ## Unit and integration tests (real processes, no cluster)
+	$(NODE_TEST) $$(find dist/crds dist/sidecar dist/operator -name '*.test.js' -not -name '*.cluster.test.js' 2>/dev/null | sort)
+
+test-e2e: build cluster-up ## Tests on the local cluster
+	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)
+
+test: test-unit ## Everything CI runs
+
+demo: build cluster-up ## The local cluster, the operator and the DreamScape example
+	scripts/demo
+
+bench: build ## Benchmarks against the peers (prints tables)
+	node dist/bench/run.js
+
+clean: ## Remove build output
+	rm -rf dist
