@@ -8,6 +8,7 @@ NODE_TEST := node --test --test-reporter=spec --test-concurrency=1
 APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor
 
 -include e2e/cluster/cluster.mk
+-include operator/operator.mk
 
 .PHONY: help deps build crds test test-unit test-e2e demo bench clean
 
