@@ -30,6 +30,15 @@ const seconds = (description: string, defaultValue: number) =>
 
 const port = z.int().min(1).max(65_535);
 
+/**
+ * For cross-field checks that should still run when unrelated fields have issues (zod skips
+ * refinements after any issue by default): run unless a field the check reads has one.
+ */
+const unlessIssuesIn =
+  (...keys: string[]) =>
+  (payload: z.core.ParsePayload): boolean =>
+    !payload.issues.some((issue) => (issue.path ?? []).length === 0 || keys.includes(String(issue.path?.[0])));
+
 /** A byte size: an integer, or a Kubernetes quantity string such as "200Mi". */
 export const quantity = z
   .union([z.int().min(0), z.string().regex(QUANTITY, { error: 'expected a byte quantity such as 200Mi, 1Gi or 52428800' })], {
@@ -174,7 +183,11 @@ export const ContainerMemory = z
     criticalPercent: z.int().min(1).max(100).default(95).describe('Container memory use (percent of its limit) that is critical.'),
     action: z.enum(['alert', 'restart']).default('alert').describe('At the critical level: alert, or also restart the program using the most memory.'),
   })
-  .refine((m) => m.warningPercent < m.criticalPercent, { error: 'warningPercent must be below criticalPercent', path: ['warningPercent'] })
+  .refine((m) => m.warningPercent < m.criticalPercent, {
+    error: 'warningPercent must be below criticalPercent',
+    path: ['warningPercent'],
+    when: unlessIssuesIn('warningPercent', 'criticalPercent'),
+  })
   .meta({ 'x-kubernetes-validations': [{ rule: 'self.warningPercent < self.criticalPercent', message: 'warningPercent must be below criticalPercent' }] })
   .describe('Container-wide memory thresholds (cgroup v1 or v2).');
 
@@ -281,17 +294,21 @@ export const CorePodSpec = z
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
         'x-kubernetes-validations': [
+          { rule: 'self.all(p, self.exists_one(q, q.name == p.name))', message: 'program names must be unique' },
           { rule: 'self.all(p, p.dependsOn.all(d, d != p.name))', message: 'a program cannot depend on itself' },
           { rule: 'self.all(p, p.dependsOn.all(d, self.exists(q, q.name == d)))', message: 'dependsOn names a program that does not exist' },
         ],
       })
       .describe('The programs to run, started by priority and dependsOn.'),
   })
-  .superRefine((spec, ctx) => {
-    for (const problem of dependencyProblems(spec.programs)) {
-      ctx.addIssue({ code: 'custom', path: ['programs', ...problem.path], message: problem.message });
-    }
-  })
+  .superRefine(
+    (spec, ctx) => {
+      for (const problem of dependencyProblems(spec.programs)) {
+        ctx.addIssue({ code: 'custom', path: ['programs', ...problem.path], message: problem.message });
+      }
+    },
+    { when: unlessIssuesIn('programs') },
+  )
   .describe('Desired state of a CorePod.');
 
 export const ProcessStatus = z

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { corePodCrd, corePodCrdYaml, toStructural, undescribedFields, SchemaTranslationError, type OpenApiSchema } from './crd-from-schema.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+test('crds/corepod.yaml is what `make crds` generates from the schema', () => {
+  const checkedIn = readFileSync(`${repoRoot}crds/corepod.yaml`, 'utf8');
+  assert.equal(checkedIn, corePodCrdYaml(), 'crds/corepod.yaml drifted from crds/corepod-schema.ts: run `make crds`');
+});
+
+type Node = OpenApiSchema & { properties?: Record<string, Node>; items?: Node };
+
+function walk(node: Node, path: string, visit: (node: Node, path: string) => void): void {
+  visit(node, path);
+  for (const [name, child] of Object.entries(node.properties ?? {})) walk(child, `${path}.${name}`, visit);
+  if (node.items) walk(node.items, `${path}[]`, visit);
+}
+
+const schema = (): Node => {
+  const crd = corePodCrd() as { spec: { versions: { schema: { openAPIV3Schema: Node } }[] } };
+  return crd.spec.versions[0]!.schema.openAPIV3Schema;
+};
+
+test('the schema is structural: a type on every node, no JSON-Schema-only keywords', () => {
+  walk(schema(), '', (node, path) => {
+    for (const banned of ['$schema', 'const', 'anyOf', 'oneOf', 'allOf', 'not', '$ref', '$defs']) {
+      assert.equal(node[banned], undefined, `${path} has ${banned}`);
+    }
+    assert.notEqual(node.additionalProperties, false, `${path} has additionalProperties: false`);
+    const typed = node.type !== undefined || node['x-kubernetes-int-or-string'] || node['x-kubernetes-preserve-unknown-fields'];
+    assert.ok(typed, `${path} has no type`);
+  });
+});
+
+test('every field has a description', () => {
+  assert.deepEqual(undescribedFields(schema()), []);
+});
+
+test('defaults, list-map keys, int-or-string and CEL rules come through', () => {
+  const root = schema();
+  const spec = root.properties!.spec!;
+  const programs = spec.properties!.programs!;
+  assert.equal(spec.properties!.replicas!.default, 1);
+  assert.equal(programs['x-kubernetes-list-type'], 'map');
+  assert.deepEqual(programs['x-kubernetes-list-map-keys'], ['name']);
+  const rules = (programs['x-kubernetes-validations'] as { rule: string }[]).map((r) => r.rule);
+  assert.equal(rules.length, 3);
+  const maxBytes = programs.items!.properties!.logs!.properties!.maxBytes!;
+  assert.deepEqual(maxBytes, {
+    default: '50Mi', description: 'Size at which a log file is rotated.', minimum: 0,
+    pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$', 'x-kubernetes-int-or-string': true,
+  });
+  const autorestart = programs.items!.properties!.autorestart!;
+  assert.equal(autorestart.type, undefined);
+  assert.equal(autorestart['x-kubernetes-preserve-unknown-fields'], true);
+  assert.equal(autorestart.default, true);
+  const conditions = root.properties!.status!.properties!.conditions!;
+  assert.deepEqual(conditions['x-kubernetes-list-map-keys'], ['type']);
+});
+
+test('names, printer columns and the status subresource', () => {
+  const crd = parse(corePodCrdYaml()) as {
+    metadata: { name: string };
+    spec: { names: { shortNames: string[]; plural: string }; versions: { subresources: unknown; additionalPrinterColumns: { name: string; jsonPath: string }[] }[] };
+  };
+  assert.equal(crd.metadata.name, 'corepods.dreamscape.io');
+  assert.deepEqual(crd.spec.names.shortNames, ['cpod']);
+  const version = crd.spec.versions[0]!;
+  assert.deepEqual(version.subresources, { status: {} });
+  assert.deepEqual(
+    version.additionalPrinterColumns.map((c) => [c.name, c.jsonPath]),
+    [['Ready', '.status.readyProcesses'], ['Phase', '.status.phase'], ['Restarts', '.status.restarts'], ['Age', '.metadata.creationTimestamp']],
+  );
+});
+
+test('the translator refuses what it cannot express structurally', () => {
+  assert.throws(() => toStructural({ anyOf: [{ type: 'string' }, { type: 'boolean' }], description: 'd' }, 'x'), SchemaTranslationError);
+  assert.throws(() => toStructural({ type: 'object', patternProperties: {} }, 'x'), /patternProperties/);
+  assert.throws(() => toStructural({ description: 'no type' }, 'x'), /no type/);
+  assert.throws(() => toStructural({ type: 'string', const: 'a' }, 'x'), /const/);
+  assert.deepEqual(toStructural({ type: 'string', format: 'starts_with', pattern: '^/' }, 'x'), { type: 'string', pattern: '^/' });
+  assert.deepEqual(toStructural({ type: 'object', additionalProperties: false, properties: {} }, 'x'), { type: 'object', properties: {} });
+});
