@@ -1,0 +1,217 @@
+// Capture of one program's stdout and stderr: an in-memory tail, followers, optional rotated
+// files and the JSON mirror. The pipes are read as fast as they fill; every sink is bounded and
+// drops (counting) rather than waiting, so the program is never blocked by its supervisor.
+import { ByteRing } from './byte-ring.js';
+import { LineAssembler } from './line-assembler.js';
+import { acquireRotatingFile, releaseRotatingFile, type RotatingFile } from './rotating-file.js';
+import { createStdoutMirror, type LogMirror, type LogStream } from './stdout-mirror.js';
+
+export { createStdoutMirror, type LogMirror, type LogStream };
+export { StdoutMirror, formatMirrorLine, type StdoutMirrorOptions } from './stdout-mirror.js';
+export { RotatingFile, backupNames } from './rotating-file.js';
+
+export interface ProgramLogOptions {
+  program: string;
+  mirror?: LogMirror;
+  stdoutFile?: string;
+  stderrFile?: string;
+  /** Size at which a log file is rotated (0 = never). */
+  maxBytes: number;
+  /** Rotated files kept per log file. */
+  backups: number;
+  /** Bytes kept in memory per stream for tail (default 64 KiB). */
+  tailBytes?: number;
+  /** Longest line mirrored as one JSON line; longer lines are mirrored in pieces (default 16 KiB). */
+  maxLineBytes?: number;
+  /** Bytes per log file that may wait for the disk before the oldest are dropped (default 32 MiB). */
+  maxPendingFileBytes?: number;
+  /** Told about log file I/O errors (the data concerned is dropped and counted). */
+  onFileError?: (error: Error, file: string) => void;
+}
+
+export interface ProgramLogStats {
+  /** Bytes captured per stream. */
+  bytes: Record<LogStream, number>;
+  /** Lines of this program the mirror dropped. */
+  mirrorDropped: number;
+  /** Rotations of this program's log files. */
+  rotations: number;
+  /** Bytes the log files dropped (disk too slow or an I/O error); 0 in normal operation. */
+  fileDroppedBytes: number;
+}
+
+export const DEFAULT_TAIL_BYTES = 64 << 10;
+export const DEFAULT_MAX_LINE_BYTES = 16 << 10;
+
+type Listener = (chunk: Buffer) => void;
+
+interface Attachment {
+  source: NodeJS.ReadableStream;
+  onData: (chunk: Buffer | string) => void;
+  onEnd: () => void;
+}
+
+class StreamCapture {
+  readonly ring: ByteRing;
+  readonly lines: LineAssembler | undefined;
+  readonly listeners = new Set<Listener>();
+  bytes = 0;
+  constructor(tailBytes: number, maxLineBytes: number, mirrored: boolean) {
+    this.ring = new ByteRing(tailBytes);
+    this.lines = mirrored ? new LineAssembler(maxLineBytes) : undefined;
+  }
+}
+
+const STREAMS: readonly LogStream[] = ['stdout', 'stderr'];
+
+export class ProgramLog {
+  readonly program: string;
+  private readonly mirror: LogMirror | undefined;
+  private readonly captures: Record<LogStream, StreamCapture>;
+  private readonly files: Partial<Record<LogStream, RotatingFile>> = {};
+  private readonly attachments = new Set<Attachment>();
+  private mirrorDropped = 0;
+  private closed = false;
+  private readonly accepting: () => boolean;
+  private readonly emitters: Record<LogStream, (msg: string) => void>;
+
+  constructor(options: ProgramLogOptions) {
+    this.program = options.program;
+    this.mirror = options.mirror;
+    const tailBytes = options.tailBytes ?? DEFAULT_TAIL_BYTES;
+    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const mirrored = this.mirror !== undefined;
+    this.captures = {
+      stdout: new StreamCapture(tailBytes, maxLineBytes, mirrored),
+      stderr: new StreamCapture(tailBytes, maxLineBytes, mirrored),
+    };
+    const mirror = this.mirror;
+    this.accepting = mirror?.accepting ? () => mirror.accepting!() : () => true;
+    this.emitters = {
+      stdout: (msg) => mirror!.line(this.program, 'stdout', msg),
+      stderr: (msg) => mirror!.line(this.program, 'stderr', msg),
+    };
+    const fileOptions = { maxBytes: options.maxBytes, backups: options.backups, maxPendingBytes: options.maxPendingFileBytes };
+    for (const stream of STREAMS) {
+      const target = stream === 'stdout' ? options.stdoutFile : options.stderrFile;
+      if (!target) continue;
+      // The same path for both streams yields the same shared writer (one offset, one rotation).
+      this.files[stream] = acquireRotatingFile({
+        ...fileOptions,
+        path: target,
+        onError: (error) => options.onFileError?.(error, target),
+      });
+    }
+  }
+
+  /** Reads `source` (a child's stdout or stderr pipe) as fast as it produces; may be called again for each new run. */
+  attach(stream: LogStream, source: NodeJS.ReadableStream): void {
+    if (this.closed) {
+      source.resume();
+      return;
+    }
+    const attachment: Attachment = {
+      source,
+      onData: (chunk) => this.capture(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk),
+      onEnd: () => {
+        this.detach(attachment);
+        this.endLine(stream);
+      },
+    };
+    this.attachments.add(attachment);
+    source.on('data', attachment.onData);
+    source.once('end', attachment.onEnd);
+    source.once('close', attachment.onEnd);
+    // A read error ends the capture of this run; it must not crash the supervisor.
+    source.on('error', attachment.onEnd);
+    source.resume();
+  }
+
+  /** The last bytes of a stream, from memory. */
+  tail(stream: LogStream, bytes?: number): Buffer {
+    return this.captures[stream].ring.tail(bytes);
+  }
+
+  /** Calls `listener` with every chunk from now on; returns the unsubscribe function. The listener must not block. */
+  follow(stream: LogStream, listener: (chunk: Buffer) => void): () => void {
+    const listeners = this.captures[stream].listeners;
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }
+
+  stats(): ProgramLogStats {
+    let rotations = 0;
+    let fileDroppedBytes = 0;
+    for (const file of new Set(Object.values(this.files))) {
+      const stats = file.stats();
+      rotations += stats.rotations;
+      fileDroppedBytes += stats.dropped;
+    }
+    return {
+      bytes: { stdout: this.captures.stdout.bytes, stderr: this.captures.stderr.bytes },
+      mirrorDropped: this.mirrorDropped,
+      rotations,
+      fileDroppedBytes,
+    };
+  }
+
+  /** Resolves once everything captured so far is in the log files. */
+  async flush(): Promise<void> {
+    await Promise.all([...new Set(Object.values(this.files))].map((file) => file.flush()));
+  }
+
+  /** Stops capturing (sources still attached are drained and ignored), ends partial lines and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const attachment of [...this.attachments]) {
+      this.detach(attachment);
+      // Keep the pipe flowing so a still-running writer can't block on it.
+      attachment.source.resume();
+    }
+    for (const stream of STREAMS) this.endLine(stream);
+    const files = new Set(Object.values(this.files));
+    await Promise.all([...files].map((file) => releaseRotatingFile(file)));
+    for (const capture of Object.values(this.captures)) capture.listeners.clear();
+  }
+
+  private detach(attachment: Attachment): void {
+    if (!this.attachments.delete(attachment)) return;
+    const source = attachment.source;
+    source.removeListener('data', attachment.onData);
+    source.removeListener('end', attachment.onEnd);
+    source.removeListener('close', attachment.onEnd);
+    source.removeListener('error', attachment.onEnd);
+    // Swallow late errors of a detached source.
+    source.on('error', () => {});
+  }
+
+  private capture(stream: LogStream, chunk: Buffer): void {
+    if (this.closed) return;
+    const capture = this.captures[stream];
+    capture.bytes += chunk.length;
+    capture.ring.push(chunk);
+    this.files[stream]?.write(chunk);
+    for (const listener of capture.listeners) {
+      try {
+        listener(chunk);
+      } catch {
+        capture.listeners.delete(listener);
+      }
+    }
+    if (capture.lines) this.countDrops(capture.lines.feed(chunk, this.emitters[stream], this.accepting));
+  }
+
+  private endLine(stream: LogStream): void {
+    const lines = this.captures[stream].lines;
+    if (lines) this.countDrops(lines.flush(this.emitters[stream], this.accepting));
+  }
+
+  private countDrops(lines: number): void {
+    if (lines === 0) return;
+    this.mirrorDropped += lines;
+    this.mirror?.drop?.(lines);
+  }
+}

@@ -1,0 +1,299 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface RotatingFileOptions {
+  path: string;
+  /** Size at which the file is rotated; 0 = never rotate. */
+  maxBytes: number;
+  /** Rotated files kept (path.1 … path.N); 0 = truncate in place when full. */
+  backups: number;
+  /**
+   * Bytes that may wait for the disk. Past it the oldest waiting bytes are dropped and counted, so
+   * that a slow disk never stalls the reader (and thus never blocks the program). Default 32 MiB.
+   */
+  maxPendingBytes?: number;
+  /** Called for an I/O error (open, write, rotate); the data concerned is dropped and counted. */
+  onError?: (error: Error) => void;
+}
+
+export interface RotatingFileStats {
+  /** Bytes written to the file(s). */
+  written: number;
+  /** Bytes dropped (disk too slow, or an I/O error). */
+  dropped: number;
+  rotations: number;
+  /** Whether the target is a regular file, i.e. rotated; pipes, ttys and devices never are. */
+  rotating: boolean;
+}
+
+/** Most buffers one writev takes (IOV_MAX on Linux is 1024). */
+const MAX_IOV = 1024;
+const DEFAULT_MAX_PENDING = 32 << 20;
+const RETRY_MS = 1000;
+
+function openAsync(file: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+function fstatAsync(fd: number): Promise<fs.Stats> {
+  return new Promise((resolve, reject) => fs.fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats))));
+}
+function closeAsync(fd: number): Promise<void> {
+  return new Promise((resolve) => fs.close(fd, () => resolve()));
+}
+function writevAsync(fd: number, buffers: Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => fs.writev(fd, buffers, (error, written) => (error ? reject(error) : resolve(written))));
+}
+function ftruncateAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.ftruncate(fd, 0, (error) => (error ? reject(error) : resolve())));
+}
+function renameIfExists(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    fs.rename(from, to, (error) => (error && error.code !== 'ENOENT' ? reject(error) : resolve())),
+  );
+}
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Names of the rotated files, newest first: file.1 … file.N (supervisord's scheme). */
+export function backupNames(file: string, backups: number): string[] {
+  return Array.from({ length: backups }, (_, i) => `${file}.${i + 1}`);
+}
+
+/**
+ * An append-only log file with supervisord's size rotation (file → file.1 → … → file.N, the
+ * oldest deleted). Chunks are queued and written as they come, coalesced with writev, by one
+ * asynchronous pump off the event loop (libuv's thread pool): the caller never waits. A file never
+ * grows past maxBytes: a chunk that straddles the limit is split, so the retained window is exactly
+ * the last (backups + 1) × maxBytes bytes. A target that is not a regular file (a pipe such as
+ * /dev/stdout, a tty, /dev/null) is written without rotation.
+ */
+export class RotatingFile {
+  readonly path: string;
+  private readonly maxBytes: number;
+  private readonly backups: number;
+  private readonly maxPending: number;
+  private readonly onError: (error: Error) => void;
+  private fd: number | undefined;
+  private opening: Promise<void> | undefined;
+  private size = 0;
+  private regular = false;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private pumping = false;
+  private closed = false;
+  private failed = false;
+  /** After an I/O error the file is reopened on the first write after this time (ms). */
+  private retryAt = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counters = { written: 0, dropped: 0, rotations: 0 };
+
+  constructor(options: RotatingFileOptions) {
+    if (!Number.isInteger(options.maxBytes) || options.maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative integer, got ${options.maxBytes}`);
+    if (!Number.isInteger(options.backups) || options.backups < 0) throw new RangeError(`backups must be a non-negative integer, got ${options.backups}`);
+    this.path = options.path;
+    this.maxBytes = options.maxBytes;
+    this.backups = options.backups;
+    this.maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING;
+    this.onError = options.onError ?? (() => {});
+  }
+
+  /** Opens (creating the directory if needed) and learns whether the target can be rotated. */
+  open(): Promise<void> {
+    this.opening ??= (async () => {
+      try {
+        await fs.promises.mkdir(path.dirname(this.path), { recursive: true });
+        this.fd = await openAsync(this.path, 'a');
+        const stats = await fstatAsync(this.fd);
+        this.regular = stats.isFile();
+        this.size = this.regular ? stats.size : 0;
+      } catch (error) {
+        this.fail(error);
+      }
+    })();
+    return this.opening;
+  }
+
+  /** Queues a chunk; the buffer must not be modified afterwards. Never waits. */
+  write(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.failed && !this.closed && Date.now() >= this.retryAt) this.failed = false;
+    if (this.closed || this.failed) {
+      this.counters.dropped += chunk.length;
+      return;
+    }
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    if (this.queued > this.maxPending) this.shed();
+    if (!this.pumping) void this.pump();
+  }
+
+  /** Resolves once everything queued so far is written (or dropped). */
+  flush(): Promise<void> {
+    if (!this.pumping && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return this.flush();
+    this.closed = true;
+    await this.flush();
+    await this.opening;
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) await closeAsync(fd);
+  }
+
+  stats(): RotatingFileStats {
+    return { ...this.counters, rotating: this.regular && this.maxBytes > 0 };
+  }
+
+  /** Bytes waiting to be written. */
+  pendingBytes(): number {
+    return this.queued;
+  }
+
+  private shed(): void {
+    // Drop the oldest waiting chunks: the newest output is the most useful to keep.
+    while (this.queued > this.maxPending && this.queue.length > 1) {
+      const oldest = this.queue.shift()!;
+      this.queued -= oldest.length;
+      this.counters.dropped += oldest.length;
+    }
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      await this.open();
+      while (this.queue.length > 0 && !this.failed) {
+        const rotating = this.regular && this.maxBytes > 0;
+        if (rotating && this.size >= this.maxBytes) await this.rotate();
+        if (this.failed) break;
+        const room = rotating ? this.maxBytes - this.size : Number.POSITIVE_INFINITY;
+        const batch = this.take(room);
+        await this.writeAll(batch);
+      }
+      if (this.failed) this.discardQueue();
+    } finally {
+      this.pumping = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Takes queued chunks up to `room` bytes, splitting the last one if it straddles the limit. */
+  private take(room: number): Buffer[] {
+    const batch: Buffer[] = [];
+    let taken = 0;
+    while (this.queue.length > 0 && batch.length < MAX_IOV && taken < room) {
+      const chunk = this.queue[0]!;
+      if (taken + chunk.length <= room) {
+        this.queue.shift();
+        batch.push(chunk);
+        taken += chunk.length;
+      } else {
+        const fits = room - taken;
+        batch.push(chunk.subarray(0, fits));
+        this.queue[0] = chunk.subarray(fits);
+        taken += fits;
+      }
+    }
+    this.queued -= taken;
+    return batch;
+  }
+
+  private async writeAll(batch: Buffer[]): Promise<void> {
+    let buffers = batch;
+    while (buffers.length > 0) {
+      let written: number;
+      try {
+        written = await writevAsync(this.fd!, buffers);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+          // A non-blocking pipe that is full: wait a little rather than spin.
+          await delay(5);
+          continue;
+        }
+        this.counters.dropped += buffers.reduce((sum, b) => sum + b.length, 0);
+        this.fail(error);
+        return;
+      }
+      this.counters.written += written;
+      this.size += written;
+      buffers = skipBytes(buffers, written);
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    try {
+      if (this.backups === 0) {
+        await ftruncateAsync(this.fd!);
+      } else {
+        const fd = this.fd!;
+        this.fd = undefined;
+        await closeAsync(fd);
+        const names = backupNames(this.path, this.backups);
+        for (let i = names.length - 1; i > 0; i--) await renameIfExists(names[i - 1]!, names[i]!);
+        await renameIfExists(this.path, names[0]!);
+        this.fd = await openAsync(this.path, 'a');
+      }
+      this.size = 0;
+      this.counters.rotations++;
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.failed = true;
+    this.retryAt = Date.now() + RETRY_MS;
+    this.discardQueue();
+    const fd = this.fd;
+    this.fd = undefined;
+    this.opening = undefined;
+    if (fd !== undefined) fs.close(fd, () => {});
+    this.onError(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  private discardQueue(): void {
+    this.counters.dropped += this.queued;
+    this.queue = [];
+    this.queued = 0;
+  }
+}
+
+function skipBytes(buffers: Buffer[], count: number): Buffer[] {
+  let skip = count;
+  let index = 0;
+  while (index < buffers.length && skip >= buffers[index]!.length) skip -= buffers[index++]!.length;
+  if (index === buffers.length) return [];
+  const rest = buffers.slice(index);
+  rest[0] = rest[0]!.subarray(skip);
+  return rest;
+}
+
+/**
+ * Open log files by path, shared: stdout and stderr of a program may name the same file, and it
+ * must then be one writer (one offset, one rotation). Released when the last user closes it.
+ */
+const shared = new Map<string, { file: RotatingFile; users: number }>();
+
+export function acquireRotatingFile(options: RotatingFileOptions): RotatingFile {
+  const key = path.resolve(options.path);
+  const entry = shared.get(key);
+  if (entry) {
+    entry.users++;
+    return entry.file;
+  }
+  const file = new RotatingFile({ ...options, path: key });
+  shared.set(key, { file, users: 1 });
+  void file.open();
+  return file;
+}
+
+export async function releaseRotatingFile(file: RotatingFile): Promise<void> {
+  const entry = shared.get(file.path);
+  if (entry && entry.file === file && --entry.users > 0) return file.flush();
+  if (entry?.file === file) shared.delete(file.path);
+  await file.close();
+}
