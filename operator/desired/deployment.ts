@@ -1,0 +1,130 @@
+// The Deployment running the CorePod: one app container (the user's image) whose command is the
+// sidecar-init, copied into an emptyDir by an init container from the sidecar image.
+import type { V1Container, V1Deployment, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { CorePodSpec } from '../../crds/corepod-schema.js';
+import type { CorePodObject } from './corepod-object.js';
+import type { PlannedPort } from './port-plan.js';
+import { CONFIG_HASH_ANNOTATION, names, objectLabels, ownerReference, selectorLabels } from './names.js';
+import {
+  CONFIG_FILE_KEY, CONFIG_MOUNT_PATH, CONFIG_PATH, ENV, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH, TOKEN_MOUNT_PATH,
+  type SidecarContract,
+} from './sidecar-contract.js';
+
+const VOLUME = { runtime: 'corepod-runtime', config: 'corepod-config', token: 'corepod-token' } as const;
+export const APP_CONTAINER = 'app';
+export const INIT_CONTAINER = 'corepod-init';
+export const HEALTH_PORT_NAME = 'corepod-health';
+const TOKEN_SECONDS = 3607;
+
+function fieldEnv(name: string, fieldPath: string): V1EnvVar {
+  return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } };
+}
+
+function resources(spec: CorePodSpec): V1ResourceRequirements | undefined {
+  if (!spec.resources) return undefined;
+  const list = (r: { cpu?: number | string; memory?: number | string } | undefined) => {
+    if (!r) return undefined;
+    const out: Record<string, string> = {};
+    if (r.cpu !== undefined) out.cpu = String(r.cpu);
+    if (r.memory !== undefined) out.memory = String(r.memory);
+    return out;
+  };
+  const out: V1ResourceRequirements = {};
+  const requests = list(spec.resources.requests);
+  const limits = list(spec.resources.limits);
+  if (requests) out.requests = requests;
+  if (limits) out.limits = limits;
+  return out;
+}
+
+function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[]): V1Container {
+  const { spec } = corePod;
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: HEALTH_PORT_NAME, scheme: 'HTTP' },
+    periodSeconds,
+    timeoutSeconds: 3,
+    failureThreshold,
+    successThreshold: 1,
+  });
+  const container: V1Container = {
+    name: APP_CONTAINER,
+    image: spec.image,
+    imagePullPolicy: spec.imagePullPolicy,
+    command: sidecar.entrypoint,
+    env: [
+      fieldEnv(ENV.podName, 'metadata.name'),
+      fieldEnv(ENV.podNamespace, 'metadata.namespace'),
+      fieldEnv(ENV.podUid, 'metadata.uid'),
+      fieldEnv(ENV.nodeName, 'spec.nodeName'),
+      { name: ENV.corePodName, value: corePod.metadata.name },
+      { name: ENV.configPath, value: CONFIG_PATH },
+      { name: ENV.healthPort, value: String(spec.healthPort) },
+    ],
+    ports: [
+      { name: HEALTH_PORT_NAME, containerPort: spec.healthPort, protocol: 'TCP' },
+      ...ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol })),
+    ],
+    // A generous startup window: liveness only starts once the sidecar-init answers.
+    startupProbe: probe(LIVENESS_PATH, 2, 60),
+    livenessProbe: probe(LIVENESS_PATH, 10, 3),
+    readinessProbe: probe(READINESS_PATH, 5, 1),
+    volumeMounts: [
+      { name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH, readOnly: true },
+      { name: VOLUME.config, mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+      { name: VOLUME.token, mountPath: TOKEN_MOUNT_PATH, readOnly: true },
+    ],
+  };
+  const limits = resources(spec);
+  if (limits) container.resources = limits;
+  return container;
+}
+
+export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[], configHash: string): V1Deployment {
+  const name = corePod.metadata.name;
+  const { spec } = corePod;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: names.deployment(name), namespace: corePod.metadata.namespace, labels: objectLabels(name, 'workload'), ownerReferences: [ownerReference(corePod)] },
+    spec: {
+      replicas: spec.replicas,
+      selector: { matchLabels: selectorLabels(name) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: objectLabels(name, 'workload'), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+        spec: {
+          serviceAccountName: names.serviceAccount(name),
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+          enableServiceLinks: false,
+          initContainers: [
+            {
+              name: INIT_CONTAINER,
+              image: sidecar.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: sidecar.installCommand,
+              volumeMounts: [{ name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH }],
+            },
+          ],
+          containers: [appContainer(corePod, sidecar, ports)],
+          volumes: [
+            { name: VOLUME.runtime, emptyDir: {} },
+            { name: VOLUME.config, configMap: { name: names.configMap(name), items: [{ key: CONFIG_FILE_KEY, path: CONFIG_FILE_KEY }] } },
+            {
+              name: VOLUME.token,
+              projected: {
+                // Readable by the sidecar-init's user only: programs run under another uid can't read it.
+                defaultMode: 0o400,
+                sources: [
+                  { serviceAccountToken: { path: 'token', expirationSeconds: TOKEN_SECONDS } },
+                  { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+                  { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}

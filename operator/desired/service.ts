@@ -1,0 +1,20 @@
+// A ClusterIP Service for the ports the programs declare (none when no program declares one).
+import type { V1Service } from '@kubernetes/client-node';
+import type { CorePodObject } from './corepod-object.js';
+import type { PlannedPort } from './port-plan.js';
+import { names, objectLabels, ownerReference, selectorLabels } from './names.js';
+
+export function buildService(corePod: CorePodObject, ports: PlannedPort[]): V1Service | undefined {
+  if (ports.length === 0) return undefined;
+  const name = corePod.metadata.name;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: names.service(name), namespace: corePod.metadata.namespace, labels: objectLabels(name, 'network'), ownerReferences: [ownerReference(corePod)] },
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(name),
+      ports: ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.name, protocol: p.protocol })),
+    },
+  };
+}
