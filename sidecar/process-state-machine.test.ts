@@ -1,0 +1,718 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProcessStateName } from '../crds/corepod-schema.js';
+import {
+  EVENT_TYPES,
+  TABLE,
+  initialState,
+  isCommand,
+  restartsOf,
+  transition,
+  type Effect,
+  type MachineConfig,
+  type MachineEvent,
+  type MachineEventType,
+  type ProgramState,
+  type Transition,
+} from './process-state-machine.js';
+
+const T0 = 1_000_000;
+const PID = 4242;
+
+const config = (over: Partial<MachineConfig> = {}): MachineConfig => ({
+  startSeconds: 1,
+  startRetries: 3,
+  autorestart: true,
+  exitCodes: [0],
+  stopSignal: 'TERM',
+  stopWaitSeconds: 10,
+  restartBudget: { maxRestarts: 5, windowSeconds: 60 },
+  health: { failureThreshold: 3 },
+  memory: { limitBytes: 1000, action: 'alert' },
+  ...over,
+});
+
+/** A program in `state`, spawned once (generation 1, pid PID) unless overridden. */
+function at(state: ProcessStateName, over: Partial<ProgramState> = {}): ProgramState {
+  const running = state === 'STARTING' || state === 'RUNNING' || state === 'STOPPING';
+  return { ...initialState(T0), state, generation: 1, spawns: 1, startedAt: T0, pid: running ? PID : undefined, ...over };
+}
+
+const states = (t: Transition): string[] =>
+  t.effects.flatMap((fx) => (fx.type === 'emit' && fx.notice.kind === 'state' ? [`${fx.notice.from}>${fx.notice.to}`] : []));
+const effectsOf = (t: Transition, type: Effect['type']) => t.effects.filter((fx) => fx.type === type);
+const noticeKinds = (t: Transition) => t.effects.flatMap((fx) => (fx.type === 'emit' ? [fx.notice.kind] : []));
+
+function sample(type: MachineEventType, generation = 1): MachineEvent {
+  switch (type) {
+    case 'start': return { type };
+    case 'spawned': return { type, generation, pid: PID + 1 };
+    case 'spawnFailed': return { type, generation, error: 'ENOENT' };
+    case 'exited': return { type, generation, code: 1, signal: null };
+    case 'timer': return { type, generation, timer: 'start' };
+    case 'stop': return { type };
+    case 'restart': return { type, reason: 'admin' };
+    case 'shutdown': return { type };
+    case 'forceKill': return { type };
+    case 'signal': return { type, signal: 'HUP' };
+    case 'probe': return { type, generation, ok: true };
+    case 'memory': return { type, generation, bytes: 5000 };
+  }
+}
+
+/** Every table cell (state × event) that a test below exercises. */
+const covered = new Set<string>();
+function cell(state: ProcessStateName, type: MachineEventType, name: string, fn: () => void): void {
+  covered.add(`${state}/${type}`);
+  test(`${state} × ${type}: ${name}`, fn);
+}
+
+// ---------------- STOPPED ----------------
+
+cell('STOPPED', 'start', 'spawns the next generation in STARTING', () => {
+  const t = transition(initialState(T0), { type: 'start' }, T0, config());
+  assert.equal(t.state.state, 'STARTING');
+  assert.equal(t.state.generation, 1);
+  assert.equal(t.state.startedAt, T0);
+  assert.deepEqual(states(t), ['STOPPED>STARTING']);
+  assert.deepEqual(effectsOf(t, 'spawn'), [{ type: 'spawn', generation: 1 }]);
+  assert.equal(t.error, undefined);
+});
+
+cell('STOPPED', 'start', 'is refused while shutting down', () => {
+  const t = transition({ ...initialState(T0), shuttingDown: true }, { type: 'start' }, T0, config());
+  assert.equal(t.error, 'SHUTTING_DOWN');
+  assert.equal(t.state.state, 'STOPPED');
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STOPPED', 'stop', 'answers NOT_RUNNING', () => {
+  const t = transition(at('STOPPED'), { type: 'stop' }, T0, config());
+  assert.equal(t.error, 'NOT_RUNNING');
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STOPPED', 'restart', 'an admin restart starts it; health and memory restarts are ignored', () => {
+  const admin = transition(at('STOPPED'), { type: 'restart', reason: 'admin' }, T0, config());
+  assert.deepEqual(states(admin), ['STOPPED>STARTING']);
+  for (const reason of ['health', 'memory'] as const) {
+    const t = transition(at('STOPPED'), { type: 'restart', reason }, T0, config());
+    assert.equal(t.state.state, 'STOPPED');
+    assert.deepEqual(t.effects, []);
+  }
+});
+
+cell('STOPPED', 'shutdown', 'only marks the shutdown', () => {
+  const t = transition(at('STOPPED'), { type: 'shutdown' }, T0, config());
+  assert.equal(t.state.shuttingDown, true);
+  assert.equal(t.state.state, 'STOPPED');
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STOPPED', 'signal', 'answers NOT_RUNNING', () => {
+  const t = transition(at('STOPPED'), { type: 'signal', signal: 'HUP' }, T0, config());
+  assert.equal(t.error, 'NOT_RUNNING');
+  assert.deepEqual(t.effects, []);
+});
+
+// ---------------- STARTING ----------------
+
+cell('STARTING', 'start', 'answers ALREADY_STARTED', () => {
+  const t = transition(at('STARTING'), { type: 'start' }, T0, config());
+  assert.equal(t.error, 'ALREADY_STARTED');
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STARTING', 'spawned', 'records the pid and arms the startSeconds timer', () => {
+  const t = transition(at('STARTING', { pid: undefined }), { type: 'spawned', generation: 1, pid: 77 }, T0, config({ startSeconds: 4 }));
+  assert.equal(t.state.pid, 77);
+  assert.equal(t.state.state, 'STARTING');
+  assert.deepEqual(t.effects, [{ type: 'setTimer', timer: 'start', ms: 4000, generation: 1 }]);
+});
+
+cell('STARTING', 'spawned', 'with startSeconds 0 is RUNNING at once', () => {
+  const t = transition(at('STARTING', { pid: undefined, backoff: 2 }), { type: 'spawned', generation: 1, pid: 77 }, T0, config({ startSeconds: 0 }));
+  assert.deepEqual(states(t), ['STARTING>RUNNING']);
+  assert.equal(t.state.backoff, 0);
+});
+
+cell('STARTING', 'spawnFailed', 'goes to BACKOFF with a 1 s delay', () => {
+  const t = transition(at('STARTING', { pid: undefined }), { type: 'spawnFailed', generation: 1, error: 'ENOENT' }, T0, config());
+  assert.deepEqual(states(t), ['STARTING>BACKOFF']);
+  assert.equal(t.state.backoff, 1);
+  assert.match(t.state.reason ?? '', /ENOENT/);
+  assert.deepEqual(effectsOf(t, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 1000, generation: 1 }]);
+});
+
+cell('STARTING', 'exited', 'before startSeconds: BACKOFF, start timer cancelled, stragglers killed', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 500, config());
+  assert.deepEqual(states(t), ['STARTING>BACKOFF']);
+  assert.equal(t.state.pid, undefined);
+  assert.deepEqual(effectsOf(t, 'cancelTimer'), [{ type: 'cancelTimer', timer: 'start' }]);
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'KILL', group: true }]);
+  assert.equal(t.state.lastExit?.code, 0);
+});
+
+cell('STARTING', 'exited', 'the failure after startRetries goes BACKOFF then FATAL', () => {
+  const t = transition(at('STARTING', { backoff: 3 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, config({ startRetries: 3 }));
+  assert.deepEqual(states(t), ['STARTING>BACKOFF', 'BACKOFF>FATAL']);
+  assert.equal(t.state.backoff, 0);
+  assert.equal(effectsOf(t, 'setTimer').length, 0);
+  assert.match(t.state.reason ?? '', /too many start retries/);
+});
+
+cell('STARTING', 'exited', 'while shutting down goes BACKOFF then STOPPED, no retry', () => {
+  const t = transition(at('STARTING', { shuttingDown: true }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, config());
+  assert.deepEqual(states(t), ['STARTING>BACKOFF', 'BACKOFF>STOPPED']);
+  assert.equal(effectsOf(t, 'setTimer').length, 0);
+});
+
+cell('STARTING', 'exited', 'after startSeconds but before the timer: RUNNING, EXITED, restarted', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 3, signal: null }, T0 + 1500, config());
+  assert.deepEqual(states(t), ['STARTING>RUNNING', 'RUNNING>EXITED', 'EXITED>STARTING']);
+  assert.equal(t.state.generation, 2);
+});
+
+cell('STARTING', 'timer', 'the start timer makes it RUNNING and resets the backoff', () => {
+  const t = transition(at('STARTING', { backoff: 2 }), { type: 'timer', generation: 1, timer: 'start' }, T0 + 1000, config());
+  assert.deepEqual(states(t), ['STARTING>RUNNING']);
+  assert.equal(t.state.backoff, 0);
+});
+
+cell('STARTING', 'timer', 'other timers are ignored', () => {
+  const t = transition(at('STARTING'), { type: 'timer', generation: 1, timer: 'kill' }, T0, config());
+  assert.equal(t.state.state, 'STARTING');
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STARTING', 'stop', 'signals the group, arms SIGKILL after stopWaitSeconds', () => {
+  const t = transition(at('STARTING'), { type: 'stop' }, T0, config({ stopSignal: 'INT', stopWaitSeconds: 7 }));
+  assert.deepEqual(states(t), ['STARTING>STOPPING']);
+  assert.deepEqual(
+    t.effects.filter((fx) => fx.type !== 'emit'),
+    [
+      { type: 'cancelTimer', timer: 'start' },
+      { type: 'signal', pid: PID, signal: 'INT', group: true },
+      { type: 'setTimer', timer: 'kill', ms: 7000, generation: 1 },
+    ],
+  );
+});
+
+cell('STARTING', 'stop', 'before the spawn is confirmed: no signal yet', () => {
+  const t = transition(at('STARTING', { pid: undefined }), { type: 'stop' }, T0, config());
+  assert.deepEqual(states(t), ['STARTING>STOPPING']);
+  assert.equal(effectsOf(t, 'signal').length, 0);
+});
+
+cell('STARTING', 'restart', 'admin and memory restarts stop first and remember to start again; health is ignored', () => {
+  for (const reason of ['admin', 'memory'] as const) {
+    const t = transition(at('STARTING'), { type: 'restart', reason }, T0, config());
+    assert.deepEqual(states(t), ['STARTING>STOPPING']);
+    assert.equal(t.state.pendingRestart, reason);
+  }
+  const health = transition(at('STARTING'), { type: 'restart', reason: 'health' }, T0, config());
+  assert.equal(health.state.state, 'STARTING');
+  assert.deepEqual(health.effects, []);
+});
+
+cell('STARTING', 'restart', 'is refused while shutting down', () => {
+  const t = transition(at('STARTING', { shuttingDown: true }), { type: 'restart', reason: 'admin' }, T0, config());
+  assert.equal(t.error, 'SHUTTING_DOWN');
+});
+
+cell('STARTING', 'shutdown', 'marks the shutdown and keeps it running until its turn', () => {
+  const t = transition(at('STARTING', { pendingRestart: 'admin' }), { type: 'shutdown' }, T0, config());
+  assert.equal(t.state.state, 'STARTING');
+  assert.equal(t.state.shuttingDown, true);
+  assert.equal(t.state.pendingRestart, undefined);
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STARTING', 'forceKill', 'SIGKILLs the group at once', () => {
+  const t = transition(at('STARTING'), { type: 'forceKill' }, T0, config());
+  assert.deepEqual(states(t), ['STARTING>STOPPING']);
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'KILL', group: true }]);
+});
+
+cell('STARTING', 'signal', 'is sent to the process itself', () => {
+  const t = transition(at('STARTING'), { type: 'signal', signal: 'USR1' }, T0, config());
+  assert.deepEqual(t.effects, [{ type: 'signal', pid: PID, signal: 'USR1', group: false }]);
+  assert.equal(t.state.state, 'STARTING');
+});
+
+cell('STARTING', 'probe', 'a passing check makes it RUNNING before startSeconds (readiness)', () => {
+  const t = transition(at('STARTING', { backoff: 1 }), { type: 'probe', generation: 1, ok: true }, T0 + 100, config({ startSeconds: 10 }));
+  assert.deepEqual(states(t), ['STARTING>RUNNING']);
+  assert.equal(t.state.healthy, true);
+  assert.equal(t.state.backoff, 0);
+  assert.deepEqual(noticeKinds(t), ['state', 'health']);
+  assert.deepEqual(effectsOf(t, 'cancelTimer'), [{ type: 'cancelTimer', timer: 'start' }]);
+});
+
+cell('STARTING', 'probe', 'a failing check while starting does not count', () => {
+  const t = transition(at('STARTING'), { type: 'probe', generation: 1, ok: false }, T0 + 100, config());
+  assert.equal(t.state.healthFailures, 0);
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STARTING', 'memory', 'over the limit with action alert: a notice, nothing else', () => {
+  const t = transition(at('STARTING'), { type: 'memory', generation: 1, bytes: 1001 }, T0, config());
+  assert.equal(t.state.memoryOver, true);
+  assert.deepEqual(t.effects, [{ type: 'emit', notice: { kind: 'memory', over: true, bytes: 1001, limitBytes: 1000, action: 'alert' } }]);
+});
+
+cell('STARTING', 'memory', 'over the limit with action restart: a notice and a stop that restarts', () => {
+  const t = transition(at('STARTING'), { type: 'memory', generation: 1, bytes: 2000 }, T0, config({ memory: { limitBytes: 1000, action: 'restart' } }));
+  assert.deepEqual(noticeKinds(t), ['memory', 'state']);
+  assert.equal(t.state.state, 'STOPPING');
+  assert.equal(t.state.pendingRestart, 'memory');
+});
+
+// ---------------- RUNNING ----------------
+
+cell('RUNNING', 'start', 'answers ALREADY_STARTED', () => {
+  assert.equal(transition(at('RUNNING'), { type: 'start' }, T0, config()).error, 'ALREADY_STARTED');
+});
+
+cell('RUNNING', 'exited', 'autorestart "unexpected": an expected code stays EXITED', () => {
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 2, signal: null }, T0 + 5000, config({ autorestart: 'unexpected', exitCodes: [0, 2] }));
+  assert.deepEqual(states(t), ['RUNNING>EXITED']);
+  const notice = t.effects.find((fx) => fx.type === 'emit' && fx.notice.kind === 'state');
+  assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.expected === true);
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'KILL', group: true }]);
+});
+
+cell('RUNNING', 'exited', 'autorestart "unexpected": a code not in exitCodes restarts', () => {
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 5000, config({ autorestart: 'unexpected', exitCodes: [0, 2] }));
+  assert.deepEqual(states(t), ['RUNNING>EXITED', 'EXITED>STARTING']);
+  assert.deepEqual(effectsOf(t, 'spawn'), [{ type: 'spawn', generation: 2 }]);
+  assert.equal(restartsOf(t.state), 1);
+});
+
+cell('RUNNING', 'exited', 'autorestart "unexpected": death by a signal is never expected', () => {
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: null, signal: 'SIGKILL' }, T0 + 5000, config({ autorestart: 'unexpected' }));
+  assert.deepEqual(states(t), ['RUNNING>EXITED', 'EXITED>STARTING']);
+});
+
+cell('RUNNING', 'exited', 'autorestart false never restarts', () => {
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 5000, config({ autorestart: false }));
+  assert.deepEqual(states(t), ['RUNNING>EXITED']);
+});
+
+cell('RUNNING', 'exited', 'autorestart true restarts even an expected exit', () => {
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 5000, config({ autorestart: true }));
+  assert.deepEqual(states(t), ['RUNNING>EXITED', 'EXITED>STARTING']);
+});
+
+cell('RUNNING', 'exited', 'while shutting down it stays EXITED', () => {
+  const t = transition(at('RUNNING', { shuttingDown: true }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 5000, config());
+  assert.deepEqual(states(t), ['RUNNING>EXITED']);
+});
+
+cell('RUNNING', 'exited', 'the restart budget: maxRestarts in the window, then FATAL', () => {
+  const c = config({ restartBudget: { maxRestarts: 2, windowSeconds: 60 } });
+  const now = T0 + 100_000;
+  const full = transition(at('RUNNING', { restartTimes: [now - 30_000, now - 10_000] }), { type: 'exited', generation: 1, code: 1, signal: null }, now, c);
+  assert.deepEqual(states(full), ['RUNNING>EXITED', 'EXITED>FATAL']);
+  assert.match(full.state.reason ?? '', /restart budget exhausted: 2 restarts in 60s/);
+  // A restart older than the window no longer counts.
+  const slid = transition(at('RUNNING', { restartTimes: [now - 61_000, now - 10_000] }), { type: 'exited', generation: 1, code: 1, signal: null }, now, c);
+  assert.deepEqual(states(slid), ['RUNNING>EXITED', 'EXITED>STARTING']);
+  assert.deepEqual(slid.state.restartTimes, [now - 10_000, now]);
+});
+
+cell('RUNNING', 'stop', 'signals the group and arms SIGKILL', () => {
+  const t = transition(at('RUNNING'), { type: 'stop' }, T0, config({ stopSignal: 'QUIT', stopWaitSeconds: 3 }));
+  assert.deepEqual(states(t), ['RUNNING>STOPPING']);
+  assert.deepEqual(
+    t.effects.filter((fx) => fx.type !== 'emit'),
+    [
+      { type: 'signal', pid: PID, signal: 'QUIT', group: true },
+      { type: 'setTimer', timer: 'kill', ms: 3000, generation: 1 },
+    ],
+  );
+  assert.equal(t.state.pendingRestart, undefined);
+});
+
+cell('RUNNING', 'restart', 'admin, health and memory restarts stop with a pending restart', () => {
+  for (const reason of ['admin', 'health', 'memory'] as const) {
+    const t = transition(at('RUNNING'), { type: 'restart', reason }, T0, config());
+    assert.deepEqual(states(t), ['RUNNING>STOPPING']);
+    assert.equal(t.state.pendingRestart, reason);
+  }
+});
+
+cell('RUNNING', 'shutdown', 'marks the shutdown and keeps running until its turn', () => {
+  const t = transition(at('RUNNING'), { type: 'shutdown' }, T0, config());
+  assert.equal(t.state.state, 'RUNNING');
+  assert.equal(t.state.shuttingDown, true);
+  assert.deepEqual(t.effects, []);
+});
+
+cell('RUNNING', 'forceKill', 'SIGKILLs the group', () => {
+  const t = transition(at('RUNNING'), { type: 'forceKill' }, T0, config());
+  assert.deepEqual(states(t), ['RUNNING>STOPPING']);
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'KILL', group: true }]);
+});
+
+cell('RUNNING', 'signal', 'is sent to the process', () => {
+  const t = transition(at('RUNNING'), { type: 'signal', signal: 'HUP' }, T0, config());
+  assert.deepEqual(t.effects, [{ type: 'signal', pid: PID, signal: 'HUP', group: false }]);
+});
+
+cell('RUNNING', 'probe', 'the first pass reports healthy; later passes are silent', () => {
+  const first = transition(at('RUNNING'), { type: 'probe', generation: 1, ok: true }, T0, config());
+  assert.equal(first.state.healthy, true);
+  assert.deepEqual(noticeKinds(first), ['health']);
+  const again = transition(first.state, { type: 'probe', generation: 1, ok: true }, T0, config());
+  assert.deepEqual(again.effects, []);
+});
+
+cell('RUNNING', 'probe', 'failures below failureThreshold are counted, a pass resets them', () => {
+  const one = transition(at('RUNNING', { healthy: true }), { type: 'probe', generation: 1, ok: false }, T0, config());
+  assert.equal(one.state.healthFailures, 1);
+  assert.equal(one.state.healthy, true);
+  assert.deepEqual(one.effects, []);
+  const reset = transition(one.state, { type: 'probe', generation: 1, ok: true }, T0, config());
+  assert.equal(reset.state.healthFailures, 0);
+  assert.deepEqual(reset.effects, []);
+});
+
+cell('RUNNING', 'probe', 'failureThreshold failures: unhealthy and a restart', () => {
+  const t = transition(at('RUNNING', { healthy: true, healthFailures: 2 }), { type: 'probe', generation: 1, ok: false, message: 'HTTP 500' }, T0, config());
+  assert.equal(t.state.healthy, false);
+  assert.deepEqual(noticeKinds(t), ['health', 'state']);
+  assert.equal(t.state.state, 'STOPPING');
+  assert.equal(t.state.pendingRestart, 'health');
+});
+
+cell('RUNNING', 'probe', 'while shutting down a failing check does not restart', () => {
+  const t = transition(at('RUNNING', { healthy: true, healthFailures: 2, shuttingDown: true }), { type: 'probe', generation: 1, ok: false }, T0, config());
+  assert.equal(t.state.state, 'RUNNING');
+  assert.deepEqual(noticeKinds(t), ['health']);
+});
+
+cell('RUNNING', 'memory', 'crossing the limit alerts once, falling back below reports recovery', () => {
+  const over = transition(at('RUNNING'), { type: 'memory', generation: 1, bytes: 5000 }, T0, config());
+  assert.deepEqual(noticeKinds(over), ['memory']);
+  const still = transition(over.state, { type: 'memory', generation: 1, bytes: 6000 }, T0, config());
+  assert.deepEqual(still.effects, []);
+  const back = transition(still.state, { type: 'memory', generation: 1, bytes: 10 }, T0, config());
+  assert.equal(back.state.memoryOver, false);
+  assert.deepEqual(back.effects, [{ type: 'emit', notice: { kind: 'memory', over: false, bytes: 10, limitBytes: 1000, action: 'alert' } }]);
+});
+
+cell('RUNNING', 'memory', 'without a memory limit samples are ignored', () => {
+  const t = transition(at('RUNNING'), { type: 'memory', generation: 1, bytes: 1e12 }, T0, config({ memory: undefined }));
+  assert.deepEqual(t.effects, []);
+  assert.equal(t.state.memoryOver, false);
+});
+
+cell('RUNNING', 'memory', 'action restart stops it with a pending restart', () => {
+  const t = transition(at('RUNNING'), { type: 'memory', generation: 1, bytes: 5000 }, T0, config({ memory: { limitBytes: 1000, action: 'restart' } }));
+  assert.equal(t.state.state, 'STOPPING');
+  assert.equal(t.state.pendingRestart, 'memory');
+});
+
+// ---------------- BACKOFF ----------------
+
+cell('BACKOFF', 'start', 'answers ALREADY_STARTED (supervisord counts BACKOFF as running)', () => {
+  assert.equal(transition(at('BACKOFF', { backoff: 1 }), { type: 'start' }, T0, config()).error, 'ALREADY_STARTED');
+});
+
+cell('BACKOFF', 'timer', 'the backoff timer retries, keeping the backoff count', () => {
+  const t = transition(at('BACKOFF', { backoff: 2 }), { type: 'timer', generation: 1, timer: 'backoff' }, T0 + 2000, config());
+  assert.deepEqual(states(t), ['BACKOFF>STARTING']);
+  assert.equal(t.state.backoff, 2);
+  assert.equal(t.state.generation, 2);
+  assert.deepEqual(t.state.restartTimes, [], 'retries are bounded by startRetries, not by the budget');
+});
+
+cell('BACKOFF', 'timer', 'other timers are ignored', () => {
+  const t = transition(at('BACKOFF', { backoff: 2 }), { type: 'timer', generation: 1, timer: 'start' }, T0, config());
+  assert.equal(t.state.state, 'BACKOFF');
+  assert.deepEqual(t.effects, []);
+});
+
+cell('BACKOFF', 'stop', 'goes to STOPPED at once (no waiting for retries)', () => {
+  const t = transition(at('BACKOFF', { backoff: 1 }), { type: 'stop' }, T0, config());
+  assert.deepEqual(states(t), ['BACKOFF>STOPPED']);
+  assert.deepEqual(effectsOf(t, 'cancelTimer'), [{ type: 'cancelTimer', timer: 'backoff' }]);
+});
+
+cell('BACKOFF', 'restart', 'an admin restart spawns now with a fresh backoff; others are ignored', () => {
+  const t = transition(at('BACKOFF', { backoff: 2 }), { type: 'restart', reason: 'admin' }, T0, config());
+  assert.deepEqual(states(t), ['BACKOFF>STARTING']);
+  assert.equal(t.state.backoff, 0);
+  const health = transition(at('BACKOFF', { backoff: 2 }), { type: 'restart', reason: 'health' }, T0, config());
+  assert.deepEqual(health.effects, []);
+  const closing = transition(at('BACKOFF', { shuttingDown: true }), { type: 'restart', reason: 'admin' }, T0, config());
+  assert.equal(closing.error, 'SHUTTING_DOWN');
+});
+
+cell('BACKOFF', 'shutdown', 'goes to STOPPED and cancels the retry', () => {
+  const t = transition(at('BACKOFF', { backoff: 1 }), { type: 'shutdown' }, T0, config());
+  assert.deepEqual(states(t), ['BACKOFF>STOPPED']);
+  assert.equal(t.state.shuttingDown, true);
+  assert.deepEqual(effectsOf(t, 'cancelTimer'), [{ type: 'cancelTimer', timer: 'backoff' }]);
+});
+
+cell('BACKOFF', 'signal', 'answers NOT_RUNNING', () => {
+  assert.equal(transition(at('BACKOFF'), { type: 'signal', signal: 'HUP' }, T0, config()).error, 'NOT_RUNNING');
+});
+
+// ---------------- STOPPING ----------------
+
+cell('STOPPING', 'start', 'answers STOPPING', () => {
+  assert.equal(transition(at('STOPPING'), { type: 'start' }, T0, config()).error, 'STOPPING');
+});
+
+cell('STOPPING', 'exited', 'goes to STOPPED whatever the code, kill timer cancelled', () => {
+  const t = transition(at('STOPPING'), { type: 'exited', generation: 1, code: 143, signal: null }, T0, config());
+  assert.deepEqual(states(t), ['STOPPING>STOPPED']);
+  assert.deepEqual(
+    t.effects.filter((fx) => fx.type !== 'emit'),
+    [
+      { type: 'cancelTimer', timer: 'kill' },
+      { type: 'signal', pid: PID, signal: 'KILL', group: true },
+    ],
+  );
+  assert.equal(t.state.lastExit?.code, 143);
+});
+
+cell('STOPPING', 'exited', 'a pending admin restart starts again with a fresh backoff and budget', () => {
+  const t = transition(at('STOPPING', { pendingRestart: 'admin', backoff: 2, restartTimes: [T0] }), { type: 'exited', generation: 1, code: 0, signal: null }, T0, config());
+  assert.deepEqual(states(t), ['STOPPING>STOPPED', 'STOPPED>STARTING']);
+  assert.equal(t.state.backoff, 0);
+  assert.deepEqual(t.state.restartTimes, []);
+  assert.equal(t.state.pendingRestart, undefined);
+});
+
+cell('STOPPING', 'exited', 'a pending health restart is counted against the budget', () => {
+  const c = config({ restartBudget: { maxRestarts: 1, windowSeconds: 60 } });
+  const ok = transition(at('STOPPING', { pendingRestart: 'health' }), { type: 'exited', generation: 1, code: 0, signal: null }, T0, c);
+  assert.deepEqual(states(ok), ['STOPPING>STOPPED', 'STOPPED>STARTING']);
+  assert.deepEqual(ok.state.restartTimes, [T0]);
+  const spent = transition(at('STOPPING', { pendingRestart: 'memory', restartTimes: [T0 - 1000] }), { type: 'exited', generation: 1, code: 0, signal: null }, T0, c);
+  assert.deepEqual(states(spent), ['STOPPING>STOPPED', 'STOPPED>FATAL']);
+});
+
+cell('STOPPING', 'exited', 'while shutting down a pending restart is dropped', () => {
+  const t = transition(at('STOPPING', { pendingRestart: 'health', shuttingDown: true }), { type: 'exited', generation: 1, code: 0, signal: null }, T0, config());
+  assert.deepEqual(states(t), ['STOPPING>STOPPED']);
+  assert.equal(t.state.pendingRestart, undefined);
+});
+
+cell('STOPPING', 'timer', 'the kill timer sends SIGKILL to the group and re-arms (supervisord repeats it)', () => {
+  const t = transition(at('STOPPING'), { type: 'timer', generation: 1, timer: 'kill' }, T0, config({ stopWaitSeconds: 0 }));
+  assert.equal(t.state.state, 'STOPPING');
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'KILL', group: true }]);
+  assert.deepEqual(noticeKinds(t), ['sigkill']);
+  assert.deepEqual(effectsOf(t, 'setTimer'), [{ type: 'setTimer', timer: 'kill', ms: 1000, generation: 1 }]);
+});
+
+cell('STOPPING', 'timer', 'other timers are ignored', () => {
+  const t = transition(at('STOPPING'), { type: 'timer', generation: 1, timer: 'start' }, T0, config());
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STOPPING', 'stop', 'answers NOT_RUNNING, or cancels a pending restart', () => {
+  assert.equal(transition(at('STOPPING'), { type: 'stop' }, T0, config()).error, 'NOT_RUNNING');
+  const t = transition(at('STOPPING', { pendingRestart: 'admin' }), { type: 'stop' }, T0, config());
+  assert.equal(t.error, undefined);
+  assert.equal(t.state.pendingRestart, undefined);
+});
+
+cell('STOPPING', 'restart', 'an admin restart is remembered; others are ignored', () => {
+  assert.equal(transition(at('STOPPING'), { type: 'restart', reason: 'admin' }, T0, config()).state.pendingRestart, 'admin');
+  assert.equal(transition(at('STOPPING'), { type: 'restart', reason: 'health' }, T0, config()).state.pendingRestart, undefined);
+});
+
+cell('STOPPING', 'shutdown', 'marks the shutdown and drops a pending restart', () => {
+  const t = transition(at('STOPPING', { pendingRestart: 'admin' }), { type: 'shutdown' }, T0, config());
+  assert.equal(t.state.shuttingDown, true);
+  assert.equal(t.state.pendingRestart, undefined);
+  assert.deepEqual(t.effects, []);
+});
+
+cell('STOPPING', 'forceKill', 'SIGKILLs the group now', () => {
+  const t = transition(at('STOPPING'), { type: 'forceKill' }, T0, config());
+  assert.deepEqual(t.effects, [{ type: 'signal', pid: PID, signal: 'KILL', group: true }]);
+  const unspawned = transition(at('STOPPING', { pid: undefined }), { type: 'forceKill' }, T0, config());
+  assert.deepEqual(unspawned.effects, []);
+});
+
+cell('STOPPING', 'signal', 'is still delivered', () => {
+  const t = transition(at('STOPPING'), { type: 'signal', signal: 'USR2' }, T0, config());
+  assert.deepEqual(t.effects, [{ type: 'signal', pid: PID, signal: 'USR2', group: false }]);
+});
+
+cell('STOPPING', 'spawned', 'a spawn confirmed after the stop gets the stop signal at once', () => {
+  const t = transition(at('STOPPING', { pid: undefined }), { type: 'spawned', generation: 1, pid: 99 }, T0, config({ stopSignal: 'INT', stopWaitSeconds: 2 }));
+  assert.equal(t.state.pid, 99);
+  assert.deepEqual(t.effects, [
+    { type: 'signal', pid: 99, signal: 'INT', group: true },
+    { type: 'setTimer', timer: 'kill', ms: 2000, generation: 1 },
+  ]);
+});
+
+cell('STOPPING', 'spawnFailed', 'a failed spawn after the stop is STOPPED', () => {
+  const t = transition(at('STOPPING', { pid: undefined }), { type: 'spawnFailed', generation: 1, error: 'EACCES' }, T0, config());
+  assert.deepEqual(states(t), ['STOPPING>STOPPED']);
+});
+
+// ---------------- EXITED and FATAL ----------------
+
+for (const state of ['EXITED', 'FATAL'] as const) {
+  cell(state, 'start', 'starts with a fresh backoff and budget', () => {
+    const t = transition(at(state, { backoff: 3, restartTimes: [T0, T0 + 1] }), { type: 'start' }, T0 + 5, config());
+    assert.deepEqual(states(t), [`${state}>STARTING`]);
+    assert.equal(t.state.backoff, 0);
+    assert.deepEqual(t.state.restartTimes, []);
+    assert.equal(t.state.generation, 2);
+  });
+  cell(state, 'stop', 'answers NOT_RUNNING', () => {
+    assert.equal(transition(at(state), { type: 'stop' }, T0, config()).error, 'NOT_RUNNING');
+  });
+  cell(state, 'restart', 'an admin restart starts it; others are ignored', () => {
+    assert.deepEqual(states(transition(at(state), { type: 'restart', reason: 'admin' }, T0, config())), [`${state}>STARTING`]);
+    assert.deepEqual(transition(at(state), { type: 'restart', reason: 'memory' }, T0, config()).effects, []);
+  });
+  cell(state, 'shutdown', 'only marks the shutdown', () => {
+    const t = transition(at(state), { type: 'shutdown' }, T0, config());
+    assert.equal(t.state.state, state);
+    assert.equal(t.state.shuttingDown, true);
+  });
+  cell(state, 'signal', 'answers NOT_RUNNING', () => {
+    assert.equal(transition(at(state), { type: 'signal', signal: 'HUP' }, T0, config()).error, 'NOT_RUNNING');
+  });
+}
+
+// ---------------- whole-table properties ----------------
+
+const ALL_STATES = Object.keys(TABLE) as ProcessStateName[];
+
+test('every cell left out of the table ignores its event: same state, no effects', () => {
+  let checked = 0;
+  for (const state of ALL_STATES) {
+    for (const type of EVENT_TYPES) {
+      if (TABLE[state][type]) continue;
+      const before = at(state, { backoff: 1 });
+      const t = transition(before, sample(type), T0, config());
+      assert.equal(t.state, before, `${state} × ${type}`);
+      assert.deepEqual(t.effects, [], `${state} × ${type}`);
+      assert.equal(t.error, isCommand(type) ? 'NOT_RUNNING' : undefined, `${state} × ${type}`);
+      checked += 1;
+    }
+  }
+  assert.ok(checked > 20);
+});
+
+test('events of an older run (stale generation) are ignored in every state', () => {
+  for (const state of ALL_STATES) {
+    for (const type of ['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory'] as const) {
+      const before = at(state, { generation: 5 });
+      const t = transition(before, sample(type, 4), T0, config());
+      assert.equal(t.state, before, `${state} × ${type}`);
+      assert.deepEqual(t.effects, []);
+    }
+  }
+});
+
+test('every cell of the table has a test above', () => {
+  const missing: string[] = [];
+  for (const state of ALL_STATES) for (const type of EVENT_TYPES) if (TABLE[state][type] && !covered.has(`${state}/${type}`)) missing.push(`${state}/${type}`);
+  assert.deepEqual(missing, []);
+});
+
+// ---------------- supervisord scenarios on a fake clock ----------------
+
+/** Drives a program with a fake clock: applies events, records the states it went through. */
+class Driver {
+  state = initialState(T0);
+  clock = T0;
+  trail: string[] = [];
+  timers = new Map<string, { at: number; generation: number }>();
+  constructor(readonly c: MachineConfig) {}
+  send(event: MachineEvent): Transition {
+    const t = transition(this.state, event, this.clock, this.c);
+    this.state = t.state;
+    for (const fx of t.effects) {
+      if (fx.type === 'emit' && fx.notice.kind === 'state') this.trail.push(fx.notice.to);
+      if (fx.type === 'setTimer') this.timers.set(fx.timer, { at: this.clock + fx.ms, generation: fx.generation });
+      if (fx.type === 'cancelTimer') this.timers.delete(fx.timer);
+      if (fx.type === 'spawn') this.send({ type: 'spawned', generation: fx.generation, pid: 1000 + fx.generation });
+    }
+    return t;
+  }
+  /** Advances the fake clock to the next timer and fires it. */
+  fireNext(): { timer: string; waited: number } {
+    const [name, due] = [...this.timers.entries()].sort((a, b) => a[1].at - b[1].at)[0]!;
+    const waited = due.at - this.clock;
+    this.clock = due.at;
+    this.timers.delete(name);
+    this.send({ type: 'timer', timer: name as 'start', generation: due.generation });
+    return { timer: name, waited };
+  }
+  crash(after: number, code = 1): void {
+    this.clock += after;
+    this.send({ type: 'exited', generation: this.state.generation, code, signal: null });
+  }
+}
+
+test('supervisord: startRetries 3 gives 4 attempts with linear backoff 1 s, 2 s, 3 s, then FATAL', () => {
+  const d = new Driver(config({ startRetries: 3, startSeconds: 1 }));
+  d.send({ type: 'start' });
+  const waits: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    d.crash(100);
+    const { timer, waited } = d.fireNext();
+    assert.equal(timer, 'backoff');
+    waits.push(waited);
+  }
+  d.crash(100);
+  assert.deepEqual(waits, [1000, 2000, 3000]);
+  assert.equal(d.state.state, 'FATAL');
+  assert.equal(d.state.spawns, 4);
+  assert.deepEqual(d.trail, ['STARTING', 'BACKOFF', 'STARTING', 'BACKOFF', 'STARTING', 'BACKOFF', 'STARTING', 'BACKOFF', 'FATAL']);
+});
+
+test('supervisord: reaching RUNNING resets the backoff, so later early exits start again at 1 s', () => {
+  const d = new Driver(config({ startRetries: 3, startSeconds: 1 }));
+  d.send({ type: 'start' });
+  d.crash(100);
+  d.fireNext(); // retry 1
+  d.crash(100);
+  d.fireNext(); // retry 2
+  assert.equal(d.fireNext().timer, 'start');
+  assert.equal(d.state.state, 'RUNNING');
+  assert.equal(d.state.backoff, 0);
+  d.crash(10_000); // RUNNING → EXITED → STARTING
+  d.crash(100); // exits too quickly
+  assert.equal(d.state.state, 'BACKOFF');
+  assert.equal(d.fireNext().waited, 1000);
+});
+
+test('supervisord: startSeconds 0 never goes FATAL, but the restart budget stops the loop', () => {
+  const d = new Driver(config({ startSeconds: 0, restartBudget: { maxRestarts: 5, windowSeconds: 60 } }));
+  d.send({ type: 'start' });
+  for (let i = 0; i < 5; i++) d.crash(10);
+  assert.equal(d.state.state, 'RUNNING');
+  d.crash(10);
+  assert.equal(d.state.state, 'FATAL');
+  assert.equal(restartsOf(d.state), 5);
+});
+
+test('stop after stopWaitSeconds escalates to SIGKILL, and the exit ends in STOPPED', () => {
+  const d = new Driver(config({ stopWaitSeconds: 2 }));
+  d.send({ type: 'start' });
+  d.fireNext();
+  const stop = d.send({ type: 'stop' });
+  assert.deepEqual(effectsOf(stop, 'signal'), [{ type: 'signal', pid: 1001, signal: 'TERM', group: true }]);
+  const { timer, waited } = d.fireNext();
+  assert.equal(timer, 'kill');
+  assert.equal(waited, 2000);
+  d.send({ type: 'exited', generation: 1, code: null, signal: 'SIGKILL' });
+  assert.equal(d.state.state, 'STOPPED');
+  assert.equal(d.timers.size, 0);
+});

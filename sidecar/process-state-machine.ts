@@ -1,0 +1,414 @@
+// The life of one supervised program as a pure transition table, after supervisord 4.2
+// (supervisor/process.py) with CorePod's additions: a restart budget over a sliding window,
+// restarts on failed health checks and on memory over the limit, and early RUNNING on a passing
+// health check. Rows are states, columns are events, each cell a tiny function returning the next
+// state and the effects (spawn, signal, timers, notices) that the runner carries out.
+import type { ProcessStateName, StopSignal } from '../crds/corepod-schema.js';
+
+export type SignalName = StopSignal | 'KILL' | 'CONT' | 'STOP' | 'WINCH' | 'ALRM' | 'PIPE' | 'TSTP' | 'TTIN' | 'TTOU';
+export type TimerName = 'start' | 'backoff' | 'kill';
+export type RestartReason = 'admin' | 'health' | 'memory';
+
+export interface MachineConfig {
+  startSeconds: number;
+  startRetries: number;
+  autorestart: boolean | 'unexpected';
+  exitCodes: readonly number[];
+  stopSignal: StopSignal;
+  stopWaitSeconds: number;
+  restartBudget: { maxRestarts: number; windowSeconds: number };
+  health?: { failureThreshold: number };
+  memory?: { limitBytes: number; action: 'alert' | 'restart' };
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  at: number;
+}
+
+export interface ProgramState {
+  readonly state: ProcessStateName;
+  /** When the state last changed (ms). */
+  readonly since: number;
+  /** Incremented at every spawn; events of older runs are ignored. */
+  readonly generation: number;
+  readonly pid: number | undefined;
+  readonly startedAt: number | undefined;
+  /** supervisord's backoff counter: failed starts in a row. */
+  readonly backoff: number;
+  readonly spawns: number;
+  /** Times of automatic restarts inside the budget window. */
+  readonly restartTimes: readonly number[];
+  readonly pendingRestart: RestartReason | undefined;
+  readonly shuttingDown: boolean;
+  readonly lastExit: ExitInfo | undefined;
+  readonly healthy: boolean | undefined;
+  readonly healthFailures: number;
+  readonly memoryOver: boolean;
+  /** Why the program is FATAL, or why the last spawn failed. */
+  readonly reason: string | undefined;
+}
+
+export type MachineEvent =
+  | { type: 'start' }
+  | { type: 'spawned'; generation: number; pid: number }
+  | { type: 'spawnFailed'; generation: number; error: string }
+  | { type: 'exited'; generation: number; code: number | null; signal: string | null }
+  | { type: 'timer'; generation: number; timer: TimerName }
+  | { type: 'stop' }
+  | { type: 'restart'; reason: RestartReason }
+  | { type: 'shutdown' }
+  | { type: 'forceKill' }
+  | { type: 'signal'; signal: SignalName }
+  | { type: 'probe'; generation: number; ok: boolean; message?: string }
+  | { type: 'memory'; generation: number; bytes: number };
+
+export type MachineEventType = MachineEvent['type'];
+
+export const EVENT_TYPES: readonly MachineEventType[] = [
+  'start', 'spawned', 'spawnFailed', 'exited', 'timer', 'stop', 'restart', 'shutdown', 'forceKill', 'signal', 'probe', 'memory',
+];
+
+export type Notice =
+  | {
+      kind: 'state';
+      from: ProcessStateName;
+      to: ProcessStateName;
+      reason?: string;
+      pid?: number;
+      exitCode?: number | null;
+      signal?: string | null;
+      expected?: boolean;
+    }
+  | { kind: 'health'; healthy: boolean; failures: number; message?: string }
+  | { kind: 'memory'; over: boolean; bytes: number; limitBytes: number; action: 'alert' | 'restart' }
+  | { kind: 'sigkill'; pid: number; reason: string };
+
+export type Effect =
+  | { type: 'spawn'; generation: number }
+  /** Send a signal to the process (group: to its whole process group, whose id is the pid). */
+  | { type: 'signal'; pid: number; signal: SignalName; group: boolean }
+  | { type: 'setTimer'; timer: TimerName; ms: number; generation: number }
+  | { type: 'cancelTimer'; timer: TimerName }
+  | { type: 'emit'; notice: Notice };
+
+/** Why an administrative command was refused. */
+export type CommandError = 'ALREADY_STARTED' | 'NOT_RUNNING' | 'STOPPING' | 'SHUTTING_DOWN';
+
+export interface Transition {
+  state: ProgramState;
+  effects: Effect[];
+  error?: CommandError;
+}
+
+export function initialState(now: number): ProgramState {
+  return {
+    state: 'STOPPED',
+    since: now,
+    generation: 0,
+    pid: undefined,
+    startedAt: undefined,
+    backoff: 0,
+    spawns: 0,
+    restartTimes: [],
+    pendingRestart: undefined,
+    shuttingDown: false,
+    lastExit: undefined,
+    healthy: undefined,
+    healthFailures: 0,
+    memoryOver: false,
+    reason: undefined,
+  };
+}
+
+/** Restarts so far: every spawn after the first. */
+export function restartsOf(state: ProgramState): number {
+  return Math.max(0, state.spawns - 1);
+}
+
+type Cell<E extends MachineEvent = MachineEvent> = (s: ProgramState, e: E, now: number, c: MachineConfig) => Transition;
+type Row = { [K in MachineEventType]?: Cell<Extract<MachineEvent, { type: K }>> };
+
+// ---- small builders ----
+
+const unchanged = (s: ProgramState, error?: CommandError): Transition => (error ? { state: s, effects: [], error } : { state: s, effects: [] });
+
+/** Moves to `to`, emitting the state notice. */
+function enter(t: Transition, to: ProcessStateName, now: number, extra: Omit<Extract<Notice, { kind: 'state' }>, 'kind' | 'from' | 'to'> = {}): Transition {
+  const notice: Notice = { kind: 'state', from: t.state.state, to, ...extra };
+  return { ...t, state: { ...t.state, state: to, since: now }, effects: [...t.effects, { type: 'emit', notice }] };
+}
+
+const withEffects = (t: Transition, ...effects: Effect[]): Transition => ({ ...t, effects: [...t.effects, ...effects] });
+const patch = (t: Transition, fields: Partial<ProgramState>): Transition => ({ ...t, state: { ...t.state, ...fields } });
+
+function spawn(t: Transition, now: number, reason: string, reset: boolean): Transition {
+  const s = t.state;
+  const generation = s.generation + 1;
+  const next = patch(t, {
+    generation,
+    pid: undefined,
+    startedAt: now,
+    spawns: s.spawns + 1,
+    pendingRestart: undefined,
+    healthy: undefined,
+    healthFailures: 0,
+    memoryOver: false,
+    reason: undefined,
+    ...(reset ? { backoff: 0, restartTimes: [] } : {}),
+  });
+  return withEffects(enter(next, 'STARTING', now, { reason }), { type: 'spawn', generation });
+}
+
+/** An automatic restart, unless the restart budget of the window is used up (then FATAL). */
+function budgetedRestart(t: Transition, now: number, c: MachineConfig, reason: string): Transition {
+  const windowMs = c.restartBudget.windowSeconds * 1000;
+  const recent = t.state.restartTimes.filter((at) => at > now - windowMs);
+  if (recent.length >= c.restartBudget.maxRestarts) {
+    const why = `restart budget exhausted: ${recent.length} restarts in ${c.restartBudget.windowSeconds}s`;
+    return enter(patch(t, { restartTimes: recent, reason: why, backoff: 0 }), 'FATAL', now, { reason: why });
+  }
+  return spawn(patch(t, { restartTimes: [...recent, now] }), now, reason, false);
+}
+
+/** STARTING → BACKOFF, then FATAL when the retries are used up (supervisord: backoff > startretries). */
+function enterBackoff(t: Transition, now: number, c: MachineConfig, reason: string): Transition {
+  const backoff = t.state.backoff + 1;
+  const next = enter(patch(t, { backoff, pid: undefined, reason }), 'BACKOFF', now, { reason });
+  if (t.state.shuttingDown) return enter(patch(next, { backoff: 0 }), 'STOPPED', now, { reason: 'shutting down' });
+  if (backoff > c.startRetries) {
+    const why = 'too many start retries too quickly';
+    return enter(patch(next, { backoff: 0, reason: why }), 'FATAL', now, { reason: why });
+  }
+  return withEffects(next, { type: 'setTimer', timer: 'backoff', ms: backoff * 1000, generation: t.state.generation });
+}
+
+function becomeRunning(t: Transition, now: number, reason: string): Transition {
+  return enter(patch(t, { backoff: 0 }), 'RUNNING', now, { reason, ...(t.state.pid !== undefined ? { pid: t.state.pid } : {}) });
+}
+
+/** Sends the stop signal to the group and arms the SIGKILL timer. */
+function beginStop(t: Transition, now: number, c: MachineConfig, pendingRestart: RestartReason | undefined, reason: string): Transition {
+  const s = t.state;
+  let next = patch(t, { pendingRestart });
+  if (s.state === 'STARTING') next = withEffects(next, { type: 'cancelTimer', timer: 'start' });
+  next = enter(next, 'STOPPING', now, { reason });
+  if (s.pid === undefined) return next; // not yet spawned: the exit (or spawn failure) will follow
+  return withEffects(
+    next,
+    { type: 'signal', pid: s.pid, signal: c.stopSignal, group: true },
+    { type: 'setTimer', timer: 'kill', ms: c.stopWaitSeconds * 1000, generation: s.generation },
+  );
+}
+
+function exitFacts(e: { code: number | null; signal: string | null }, pid: number | undefined) {
+  return { exitCode: e.code, signal: e.signal, ...(pid !== undefined ? { pid } : {}) };
+}
+
+/** What is left of the exited process's group is killed: no stragglers hold ports or pipes. */
+function killStragglers(t: Transition, pid: number | undefined): Transition {
+  return pid === undefined ? t : withEffects(t, { type: 'signal', pid, signal: 'KILL', group: true });
+}
+
+function exitFromRunning(t: Transition, e: Extract<MachineEvent, { type: 'exited' }>, now: number, c: MachineConfig): Transition {
+  const s = t.state;
+  const expected = e.signal === null && e.code !== null && c.exitCodes.includes(e.code);
+  const lastExit = { code: e.code, signal: e.signal, at: now };
+  const next = enter(patch(t, { pid: undefined, lastExit, backoff: 0 }), 'EXITED', now, {
+    ...exitFacts(e, s.pid),
+    expected,
+    reason: expected ? 'exited (expected)' : 'exited (not expected)',
+  });
+  if (s.shuttingDown) return next;
+  const again = c.autorestart === true || (c.autorestart === 'unexpected' && !expected);
+  return again ? budgetedRestart(next, now, c, 'autorestart') : next;
+}
+
+function afterStopped(t: Transition, now: number, c: MachineConfig): Transition {
+  const reason = t.state.pendingRestart;
+  if (reason === undefined || t.state.shuttingDown) return patch(t, { pendingRestart: undefined });
+  if (reason === 'admin') return spawn(t, now, 'restart requested', true);
+  return budgetedRestart(t, now, c, reason === 'health' ? 'restart after failed health checks' : 'restart after memory over limit');
+}
+
+// ---- the table ----
+
+const startCell: Cell<{ type: 'start' }> = (s, _e, now) =>
+  s.shuttingDown ? unchanged(s, 'SHUTTING_DOWN') : spawn({ state: s, effects: [] }, now, 'start', s.state === 'FATAL' || s.state === 'STOPPED' || s.state === 'EXITED');
+
+const alreadyStarted: Cell<{ type: 'start' }> = (s) => unchanged(s, 'ALREADY_STARTED');
+const notRunning = (s: ProgramState): Transition => unchanged(s, 'NOT_RUNNING');
+
+const adminRestartWhenDown: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, now, c) =>
+  e.reason !== 'admin' ? unchanged(s) : startCell(s, { type: 'start' }, now, c);
+
+const restartWhileUp: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, now, c) => {
+  if (s.shuttingDown) return unchanged(s, 'SHUTTING_DOWN');
+  if (e.reason === 'health' && s.state !== 'RUNNING') return unchanged(s);
+  const why = e.reason === 'admin' ? 'restart requested' : e.reason === 'health' ? 'health check failed' : 'memory over limit';
+  return beginStop({ state: s, effects: [] }, now, c, e.reason, why);
+};
+
+const stopWhileUp: Cell<{ type: 'stop' }> = (s, _e, now, c) => beginStop({ state: s, effects: [] }, now, c, undefined, s.shuttingDown ? 'shutting down' : 'stop requested');
+
+const signalWhileUp: Cell<{ type: 'signal'; signal: SignalName }> = (s, e) =>
+  s.pid === undefined ? notRunning(s) : { state: s, effects: [{ type: 'signal', pid: s.pid, signal: e.signal, group: false }] };
+
+const forceKillWhileUp: Cell<{ type: 'forceKill' }> = (s, _e, now, c) =>
+  beginStop({ state: s, effects: [] }, now, { ...c, stopSignal: 'KILL' }, undefined, 'stop deadline reached');
+
+const markShutdown: Cell<{ type: 'shutdown' }> = (s) => ({ state: { ...s, shuttingDown: true, pendingRestart: undefined }, effects: [] });
+
+const memoryCell: Cell<{ type: 'memory'; generation: number; bytes: number }> = (s, e, now, c) => {
+  if (!c.memory) return unchanged(s);
+  const over = e.bytes > c.memory.limitBytes;
+  if (over === s.memoryOver) return unchanged(s);
+  const notice: Notice = { kind: 'memory', over, bytes: e.bytes, limitBytes: c.memory.limitBytes, action: c.memory.action };
+  const t: Transition = { state: { ...s, memoryOver: over }, effects: [{ type: 'emit', notice }] };
+  if (!over || c.memory.action !== 'restart' || s.shuttingDown) return t;
+  return beginStop(t, now, c, 'memory', 'memory over limit');
+};
+
+export const TABLE: Record<ProcessStateName, Row> = {
+  STOPPED: {
+    start: startCell,
+    stop: (s) => notRunning(s),
+    restart: adminRestartWhenDown,
+    shutdown: markShutdown,
+    signal: (s) => notRunning(s),
+  },
+  STARTING: {
+    start: alreadyStarted,
+    spawned: (s, e, now, c) => {
+      const t = patch({ state: s, effects: [] }, { pid: e.pid });
+      if (c.startSeconds === 0) return becomeRunning(t, now, 'started (startSeconds is 0)');
+      return withEffects(t, { type: 'setTimer', timer: 'start', ms: c.startSeconds * 1000, generation: s.generation });
+    },
+    spawnFailed: (s, e, now, c) => enterBackoff({ state: s, effects: [] }, now, c, `spawn failed: ${e.error}`),
+    exited: (s, e, now, c) => {
+      const lastExit = { code: e.code, signal: e.signal, at: now };
+      let t = killStragglers(withEffects({ state: { ...s, lastExit }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
+      const tooQuickly = s.startedAt !== undefined && now - s.startedAt < c.startSeconds * 1000;
+      if (tooQuickly) return enterBackoff(t, now, c, 'exited too quickly');
+      // The start timer has not fired yet although startSeconds passed: it was RUNNING.
+      t = becomeRunning(t, now, `stayed up for ${c.startSeconds}s (startSeconds)`);
+      return exitFromRunning(t, e, now, c);
+    },
+    timer: (s, e, now) => (e.timer === 'start' ? becomeRunning({ state: s, effects: [] }, now, `stayed up for more than startSeconds`) : unchanged(s)),
+    stop: stopWhileUp,
+    restart: restartWhileUp,
+    shutdown: markShutdown,
+    forceKill: forceKillWhileUp,
+    signal: signalWhileUp,
+    probe: (s, e, now) => {
+      if (!e.ok) return unchanged(s);
+      const t = withEffects({ state: { ...s, healthy: true, healthFailures: 0 }, effects: [] }, { type: 'cancelTimer', timer: 'start' });
+      const ran = becomeRunning(t, now, 'health check passed');
+      return withEffects(ran, { type: 'emit', notice: { kind: 'health', healthy: true, failures: 0, ...(e.message ? { message: e.message } : {}) } });
+    },
+    memory: memoryCell,
+  },
+  RUNNING: {
+    start: alreadyStarted,
+    exited: (s, e, now, c) => exitFromRunning(killStragglers({ state: s, effects: [] }, s.pid), e, now, c),
+    stop: stopWhileUp,
+    restart: restartWhileUp,
+    shutdown: markShutdown,
+    forceKill: forceKillWhileUp,
+    signal: signalWhileUp,
+    probe: (s, e, now, c) => {
+      const message = e.message ? { message: e.message } : {};
+      if (e.ok) {
+        if (s.healthy === true) return s.healthFailures === 0 ? unchanged(s) : { state: { ...s, healthFailures: 0 }, effects: [] };
+        return { state: { ...s, healthy: true, healthFailures: 0 }, effects: [{ type: 'emit', notice: { kind: 'health', healthy: true, failures: 0, ...message } }] };
+      }
+      const failures = s.healthFailures + 1;
+      const threshold = c.health?.failureThreshold ?? 1;
+      if (failures < threshold) return { state: { ...s, healthFailures: failures }, effects: [] };
+      const t: Transition = {
+        state: { ...s, healthy: false, healthFailures: failures },
+        effects: [{ type: 'emit', notice: { kind: 'health', healthy: false, failures, ...message } }],
+      };
+      return s.shuttingDown ? t : beginStop(t, now, c, 'health', `health check failed ${failures} times`);
+    },
+    memory: memoryCell,
+  },
+  BACKOFF: {
+    start: alreadyStarted,
+    timer: (s, e, now) => (e.timer === 'backoff' && !s.shuttingDown ? spawn({ state: s, effects: [] }, now, `retry ${s.backoff}`, false) : unchanged(s)),
+    stop: (s, _e, now) => enter({ state: s, effects: [{ type: 'cancelTimer', timer: 'backoff' }] }, 'STOPPED', now, { reason: 'stop requested' }),
+    restart: (s, e, now, c) => {
+      if (e.reason !== 'admin') return unchanged(s);
+      if (s.shuttingDown) return unchanged(s, 'SHUTTING_DOWN');
+      return spawn({ state: s, effects: [{ type: 'cancelTimer', timer: 'backoff' }] }, now, 'restart requested', true);
+    },
+    shutdown: (s, _e, now) =>
+      enter({ state: { ...s, shuttingDown: true, backoff: 0 }, effects: [{ type: 'cancelTimer', timer: 'backoff' }] }, 'STOPPED', now, { reason: 'shutting down' }),
+    signal: (s) => notRunning(s),
+  },
+  STOPPING: {
+    start: (s) => unchanged(s, 'STOPPING'),
+    exited: (s, e, now, c) => {
+      const lastExit = { code: e.code, signal: e.signal, at: now };
+      const t = killStragglers({ state: { ...s, pid: undefined, lastExit }, effects: [{ type: 'cancelTimer', timer: 'kill' }] }, s.pid);
+      return afterStopped(enter(t, 'STOPPED', now, { ...exitFacts(e, s.pid), reason: 'stopped' }), now, c);
+    },
+    // Stopped before the spawn was confirmed: the new process gets the stop signal at once.
+    spawned: (s, e, _now, c) => ({
+      state: { ...s, pid: e.pid },
+      effects: [
+        { type: 'signal', pid: e.pid, signal: c.stopSignal, group: true },
+        { type: 'setTimer', timer: 'kill', ms: c.stopWaitSeconds * 1000, generation: s.generation },
+      ],
+    }),
+    spawnFailed: (s, e, now, c) => afterStopped(enter({ state: { ...s, reason: `spawn failed: ${e.error}` }, effects: [] }, 'STOPPED', now, { reason: 'spawn failed' }), now, c),
+    timer: (s, e, _now, c) => {
+      if (e.timer !== 'kill' || s.pid === undefined) return unchanged(s);
+      // supervisord repeats SIGKILL every stopwaitsecs; a process that survives it stays STOPPING.
+      return {
+        state: s,
+        effects: [
+          { type: 'signal', pid: s.pid, signal: 'KILL', group: true },
+          { type: 'emit', notice: { kind: 'sigkill', pid: s.pid, reason: `still running ${c.stopWaitSeconds}s after ${c.stopSignal}` } },
+          { type: 'setTimer', timer: 'kill', ms: Math.max(1, c.stopWaitSeconds) * 1000, generation: s.generation },
+        ],
+      };
+    },
+    // A stop while stopping cancels a pending restart.
+    stop: (s) => (s.pendingRestart ? { state: { ...s, pendingRestart: undefined }, effects: [] } : notRunning(s)),
+    restart: (s, e) => (e.reason === 'admin' && !s.shuttingDown ? { state: { ...s, pendingRestart: 'admin' }, effects: [] } : unchanged(s)),
+    shutdown: markShutdown,
+    forceKill: (s) => (s.pid === undefined ? unchanged(s) : { state: s, effects: [{ type: 'signal', pid: s.pid, signal: 'KILL', group: true }] }),
+    signal: signalWhileUp,
+  },
+  EXITED: {
+    start: startCell,
+    stop: (s) => notRunning(s),
+    restart: adminRestartWhenDown,
+    shutdown: markShutdown,
+    signal: (s) => notRunning(s),
+  },
+  FATAL: {
+    start: startCell,
+    stop: (s) => notRunning(s),
+    restart: adminRestartWhenDown,
+    shutdown: markShutdown,
+    signal: (s) => notRunning(s),
+  },
+};
+
+const GENERATION_BOUND: ReadonlySet<MachineEventType> = new Set(['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory']);
+
+/** The next state and the effects to carry out. Events of an older run (generation) are ignored. */
+export function transition(state: ProgramState, event: MachineEvent, now: number, config: MachineConfig): Transition {
+  if (GENERATION_BOUND.has(event.type) && 'generation' in event && event.generation !== state.generation) return unchanged(state);
+  const cell = TABLE[state.state][event.type] as Cell | undefined;
+  if (!cell) return unchanged(state, isCommand(event.type) ? 'NOT_RUNNING' : undefined);
+  return cell(state, event, now, config);
+}
+
+/** Events that come from an administrator (and answer with an error when refused). */
+export function isCommand(type: MachineEventType): boolean {
+  return type === 'start' || type === 'stop' || type === 'restart' || type === 'signal';
+}
