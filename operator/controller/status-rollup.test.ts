@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PodStatus } from '../../crds/corepod-schema.js';
+import { rollup, statusDiffers, type RollupInput } from './status-rollup.js';
+import { corePodFrom, dreamscapeSpec } from '../desired/test-fixtures.js';
+
+const proc = (name: string, state: PodStatus['processes'][number]['state'], restarts = 0, healthy?: boolean) => ({
+  name, state, restarts, since: '2026-01-01T00:00:00Z', ...(healthy === undefined ? {} : { healthy }),
+});
+const pod = (name: string, processes: PodStatus['processes']): PodStatus => ({ name, updated: '2026-01-01T00:00:00Z', processes });
+const doneDeployment = { generation: 1, observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 };
+
+function input(pods: PodStatus[], extra: Partial<RollupInput> = {}): RollupInput {
+  const corePod = corePodFrom(dreamscapeSpec());
+  corePod.status = { pods };
+  return { corePod, problems: [], waiting: [], repaired: [], deployment: doneDeployment, livePods: new Set(pods.map((p) => p.name)), now: 'T', ...extra };
+}
+
+test('all processes running and healthy: READY 3/3, Running, Ready=True', () => {
+  const { status, prune } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 1, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING', 2)])]));
+  assert.equal(status.readyProcesses, '3/3');
+  assert.equal(status.phase, 'Running');
+  assert.equal(status.restarts, 3);
+  assert.equal(status.observedGeneration, 1);
+  assert.deepEqual(status.conditions.map((c) => [c.type, c.status, c.reason]), [
+    ['Ready', 'True', 'AllProcessesReady'], ['Progressing', 'False', 'RolloutComplete'], ['Degraded', 'False', 'AsExpected'],
+  ]);
+  assert.deepEqual(prune, []);
+});
+
+test('an unhealthy or starting process is not ready: Starting', () => {
+  const { status } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 0, false), proc('user-service', 'STARTING'), proc('nginx', 'RUNNING')])]));
+  assert.equal(status.readyProcesses, '1/3');
+  assert.equal(status.phase, 'Starting');
+  assert.equal(status.conditions[0]!.reason, 'ProcessesNotReady');
+});
+
+test('a FATAL process: Degraded phase and condition naming the program and pod', () => {
+  const { status } = rollup(input([pod('p1', [proc('auth-service', 'FATAL', 3), proc('user-service', 'RUNNING'), proc('nginx', 'RUNNING')])]));
+  assert.equal(status.phase, 'Degraded');
+  const degraded = status.conditions.find((c) => c.type === 'Degraded')!;
+  assert.equal(degraded.status, 'True');
+  assert.equal(degraded.message, 'FATAL: auth-service in pod p1');
+});
+
+test('entries of pods that no longer exist are pruned and not counted', () => {
+  const gone = pod('old', [proc('auth-service', 'RUNNING', 7), proc('user-service', 'RUNNING'), proc('nginx', 'RUNNING')]);
+  const now = pod('new', [proc('auth-service', 'RUNNING'), proc('user-service', 'RUNNING')]);
+  const { status, prune } = rollup(input([gone, now], { livePods: new Set(['new']) }));
+  assert.deepEqual(prune, ['old']);
+  assert.equal(status.readyProcesses, '2/3');
+  assert.equal(status.restarts, 0);
+});
+
+test('no pod reported yet: Pending; with a missing Secret the reason says so', () => {
+  assert.equal(rollup(input([])).status.phase, 'Pending');
+  const { status } = rollup(input([], { waiting: [{ reason: 'SecretNotFound', path: 'spec.alerts.github.tokenSecretRef', message: 'Secret "gh" not found' }] }));
+  assert.equal(status.phase, 'Pending');
+  assert.deepEqual(status.conditions.map((c) => c.reason), ['SecretNotFound', 'RolloutComplete', 'SecretNotFound']);
+  assert.equal(status.conditions[2]!.message, 'spec.alerts.github.tokenSecretRef: Secret "gh" not found');
+});
+
+test('spec problems: Failed, every condition names the reason', () => {
+  const { status } = rollup(input([], { problems: [{ reason: 'PortConflict', path: 'spec.programs[1].ports[0].containerPort', message: 'clash' }] }));
+  assert.equal(status.phase, 'Failed');
+  assert.deepEqual(status.conditions.map((c) => [c.status, c.reason]), [['False', 'PortConflict'], ['False', 'PortConflict'], ['True', 'PortConflict']]);
+});
+
+test('a rollout in progress and a repaired drift show in Progressing', () => {
+  const rolling = rollup(input([], { deployment: { ...doneDeployment, generation: 2 } })).status;
+  assert.equal(rolling.conditions[1]!.reason, 'RollingOut');
+  const repaired = rollup(input([], { repaired: ['Deployment/core-pod'] })).status;
+  assert.deepEqual([repaired.conditions[1]!.status, repaired.conditions[1]!.reason], ['True', 'DriftRepaired']);
+});
+
+test('replicas scale the expected count; extra pods during a rollout never exceed it', () => {
+  const corePod = corePodFrom({ ...dreamscapeSpec(), replicas: 2 });
+  const all = ['auth-service', 'user-service', 'nginx'].map((n) => proc(n, 'RUNNING'));
+  corePod.status = { pods: [pod('a', all), pod('b', all), pod('c', all)] };
+  const { status } = rollup({ corePod, problems: [], waiting: [], repaired: [], livePods: new Set(['a', 'b', 'c']), now: 'T' });
+  assert.equal(status.readyProcesses, '6/6');
+});
+
+test('statusDiffers: equal rollups do not write again', () => {
+  const first = rollup(input([])).status;
+  assert.equal(statusDiffers({ ...first }, first), false);
+  assert.equal(statusDiffers({ ...first, restarts: 1 }, first), true);
+  assert.equal(statusDiffers(undefined, first), true);
+});

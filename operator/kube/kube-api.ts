@@ -1,0 +1,124 @@
+// Our own narrow port in front of the Kubernetes API: the operator and its tests depend on this,
+// not on @kubernetes/client-node, whose request layer changes between majors.
+
+export interface ResourceType {
+  /** '' for the core group. */
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export interface ObjectMetaLike {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  deletionTimestamp?: string | Date;
+  creationTimestamp?: string | Date;
+  managedFields?: unknown[];
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMetaLike;
+}
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  resourceVersion: string;
+  timeoutSeconds: number;
+}
+
+export type WatchEvent<T> =
+  | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T }
+  | { type: 'ERROR'; status: ApiStatus };
+
+/** How a watch ended: closed by the server (normal at timeoutSeconds), failed, or stopped by us. */
+export type WatchEnd = { kind: 'closed' } | { kind: 'stopped' } | { kind: 'failed'; error: Error };
+
+export interface WatchHandle {
+  stop(): void;
+  readonly ended: Promise<WatchEnd>;
+}
+
+export interface ApiStatus {
+  kind?: string;
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: { causes?: { field?: string; message?: string; reason?: string }[] };
+}
+
+export type PatchType = 'json' | 'merge' | 'apply';
+
+export interface KubeApi {
+  /** undefined when the object does not exist. */
+  get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined>;
+  list<T extends KubeObject>(type: ResourceType, options?: ListOptions): Promise<ListResult<T>>;
+  watch<T extends KubeObject>(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle;
+  /** Server-side apply of a whole object (or of its status with subresource 'status'). */
+  apply<T extends KubeObject>(type: ResourceType, object: KubeObject, options: { fieldManager: string; force: boolean; subresource?: 'status' }): Promise<T>;
+  create<T extends KubeObject>(type: ResourceType, object: KubeObject, options?: { fieldManager?: string }): Promise<T>;
+  /** PUT with metadata.resourceVersion: optimistic concurrency (409 Conflict when stale). */
+  replace<T extends KubeObject>(type: ResourceType, object: KubeObject, options?: { fieldManager?: string }): Promise<T>;
+  patch<T extends KubeObject>(
+    type: ResourceType, namespace: string | undefined, name: string, patchType: PatchType, body: unknown,
+    options?: { fieldManager?: string; subresource?: 'status' },
+  ): Promise<T>;
+  /** Resolves also when the object is already gone. */
+  delete(type: ResourceType, namespace: string | undefined, name: string, options?: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string }): Promise<void>;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly status?: ApiStatus,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const isNotFound = (error: unknown): boolean => error instanceof ApiError && error.code === 404;
+export const isConflict = (error: unknown): boolean => error instanceof ApiError && error.code === 409;
+export const isGone = (error: unknown): boolean => {
+  const e = error as { code?: unknown; reason?: unknown } | undefined;
+  return typeof e === "object" && e !== null && (e.code === 410 || e.reason === "Expired" || e.reason === "Gone");
+};
+/** 4xx other than throttling and conflicts: retrying the same request will not help. */
+export const isPermanent = (error: unknown): boolean =>
+  error instanceof ApiError && error.code >= 400 && error.code < 500 && ![408, 409, 429].includes(error.code);
+
+export function apiVersionOf(type: ResourceType): string {
+  return type.group === '' ? type.version : `${type.group}/${type.version}`;
+}
+
+export function resourcePath(type: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+  const root = type.group === '' ? `/api/${type.version}` : `/apis/${type.group}/${type.version}`;
+  const ns = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const item = name ? `/${encodeURIComponent(name)}` : '';
+  const sub = name && subresource ? `/${subresource}` : '';
+  return `${root}${ns}/${type.plural}${item}${sub}`;
+}
