@@ -12,6 +12,7 @@ export const SINGULAR = 'corepod';
 export const SHORT_NAMES = ['cpod'];
 
 export const MAX_PROGRAMS = 100;
+export const MAX_DEPENDENCIES = 16;
 
 export const STOP_SIGNALS = ['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
@@ -149,10 +150,9 @@ export const Program = z
     autorestart: z
       .union([z.boolean(), z.literal('unexpected')], { error: 'expected true, false or "unexpected"' })
       .default(true)
-      .meta({
-        'x-kubernetes-preserve-unknown-fields': true,
-        'x-kubernetes-validations': [{ rule: "type(self) == bool || self == 'unexpected'", message: 'expected true, false or "unexpected"' }],
-      })
+      // Not a structural type: the CRD leaves it untyped and the generator turns the union into
+      // enum [true, false, "unexpected"] (CEL cannot compile rules on an untyped field).
+      .meta({ 'x-kubernetes-preserve-unknown-fields': true })
       .describe('Restart after the program exits: true (always), false (never) or "unexpected" (only for exit codes not in exitCodes).'),
     exitCodes: z.array(z.int().min(0).max(255)).max(256).default([0]).describe('Exit codes that are expected, for autorestart "unexpected".'),
     priority: z.int().min(0).max(100_000).default(999).describe('Start order (ascending) and stop order (descending).'),
@@ -166,7 +166,8 @@ export const Program = z
     critical: z.boolean().default(false).describe('When the program goes FATAL the whole container exits non-zero.'),
     dependsOn: z
       .array(z.string().max(63))
-      .max(MAX_PROGRAMS)
+      // Bounded so that the CEL rule checking the names stays within the apiserver's cost budget.
+      .max(MAX_DEPENDENCIES)
       .default([])
       .describe('Programs that must be RUNNING (and healthy, if they have a health check) before this one starts.'),
     ports: z.array(ContainerPort).max(64).default([]).describe('Ports the program serves.'),
@@ -174,6 +175,9 @@ export const Program = z
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),
     restartBudget: RestartBudget.prefault({}),
+  })
+  .meta({
+    'x-kubernetes-validations': [{ rule: '!(self.name in self.dependsOn)', message: 'a program cannot depend on itself', fieldPath: '.dependsOn' }],
   })
   .describe('A program run and supervised inside the container.');
 
@@ -188,7 +192,16 @@ export const ContainerMemory = z
     path: ['warningPercent'],
     when: unlessIssuesIn('warningPercent', 'criticalPercent'),
   })
-  .meta({ 'x-kubernetes-validations': [{ rule: 'self.warningPercent < self.criticalPercent', message: 'warningPercent must be below criticalPercent' }] })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        // has(): the apiserver also checks the rule against the bare default {}.
+        rule: '!has(self.warningPercent) || !has(self.criticalPercent) || self.warningPercent < self.criticalPercent',
+        message: 'warningPercent must be below criticalPercent',
+        fieldPath: '.warningPercent',
+      },
+    ],
+  })
   .describe('Container-wide memory thresholds (cgroup v1 or v2).');
 
 export const ResourceList = z
@@ -295,7 +308,6 @@ export const CorePodSpec = z
         'x-kubernetes-list-map-keys': ['name'],
         'x-kubernetes-validations': [
           { rule: 'self.all(p, self.exists_one(q, q.name == p.name))', message: 'program names must be unique' },
-          { rule: 'self.all(p, p.dependsOn.all(d, d != p.name))', message: 'a program cannot depend on itself' },
           { rule: 'self.all(p, p.dependsOn.all(d, self.exists(q, q.name == d)))', message: 'dependsOn names a program that does not exist' },
         ],
       })

@@ -48,7 +48,7 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
   assert.equal(programs['x-kubernetes-list-type'], 'map');
   assert.deepEqual(programs['x-kubernetes-list-map-keys'], ['name']);
   const rules = (programs['x-kubernetes-validations'] as { rule: string }[]).map((r) => r.rule);
-  assert.equal(rules.length, 3);
+  assert.equal(rules.length, 2);
   const maxBytes = programs.items!.properties!.logs!.properties!.maxBytes!;
   assert.deepEqual(maxBytes, {
     default: '50Mi', description: 'Size at which a log file is rotated.', minimum: 0,
@@ -58,6 +58,7 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
   assert.equal(autorestart.type, undefined);
   assert.equal(autorestart['x-kubernetes-preserve-unknown-fields'], true);
   assert.equal(autorestart.default, true);
+  assert.deepEqual(autorestart.enum, [true, false, 'unexpected']);
   const conditions = root.properties!.status!.properties!.conditions!;
   assert.deepEqual(conditions['x-kubernetes-list-map-keys'], ['type']);
 });

@@ -53,7 +53,8 @@ export function toStructural(node: OpenApiSchema, path: string): OpenApiSchema {
     } else if (key === 'anyOf' || key === 'oneOf') {
       if (!Array.isArray(value)) throw new SchemaTranslationError(`${path}: ${key} is not a list`);
       if (intOrString) Object.assign(out, intOrStringConstraints(value.filter(isObject), path));
-      else if (!preserve) {
+      else if (preserve) out.enum = enumOfScalars(value.filter(isObject), path);
+      else {
         throw new SchemaTranslationError(
           `${path}: a union of types is not structural; mark it x-kubernetes-int-or-string or x-kubernetes-preserve-unknown-fields with a CEL rule`,
         );
@@ -106,9 +107,23 @@ function intOrStringConstraints(branches: OpenApiSchema[], path: string): OpenAp
   return merged;
 }
 
+/**
+ * An untyped (preserve-unknown-fields) union of scalars becomes an enum of all its values, checked
+ * by the apiserver without a type: true | false | "unexpected".
+ */
+function enumOfScalars(branches: OpenApiSchema[], path: string): unknown[] {
+  return branches.flatMap((branch) => {
+    if (branch.type === 'boolean' && branch.enum === undefined) return [true, false];
+    if (Array.isArray(branch.enum)) return branch.enum;
+    throw new SchemaTranslationError(`${path}: an untyped union needs enumerable branches (boolean or enum)`);
+  });
+}
+
 /** Paths of schema nodes that lack a description (kubectl explain shows it for every field). */
 export function undescribedFields(node: OpenApiSchema, path = ''): string[] {
   const missing: string[] = [];
+  // metadata is the apiserver's ObjectMeta: kubectl explain describes it from there.
+  if (path === 'metadata') return [];
   if (path !== '' && typeof node.description !== 'string') missing.push(path);
   const properties = isObject(node.properties) ? node.properties : {};
   for (const [name, child] of Object.entries(properties)) {
@@ -127,12 +142,10 @@ export function corePodOpenApiSchema(): OpenApiSchema {
   const metadata = properties.metadata as OpenApiSchema;
   const nameSchema = (metadata.properties as Record<string, OpenApiSchema>).name as OpenApiSchema;
   // The apiserver owns ObjectMeta; a CRD may only restrict metadata.name (and generateName).
+  // It takes no description either; the name must be a DNS label because it names the owned objects.
   properties.metadata = {
     type: 'object',
-    description: 'Standard object metadata; the name must be a DNS label because it names the generated objects.',
-    properties: {
-      name: { type: 'string', maxLength: nameSchema.maxLength, pattern: nameSchema.pattern, description: 'Name of the CorePod.' },
-    },
+    properties: { name: { type: 'string', maxLength: nameSchema.maxLength, pattern: nameSchema.pattern } },
   };
   properties.apiVersion = ROOT_FIELDS.apiVersion!;
   properties.kind = ROOT_FIELDS.kind!;
