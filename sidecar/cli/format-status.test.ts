@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProgramDetail } from '../supervisor.js';
+import { formatBytes, formatUptime, statusLine } from './format-status.js';
+
+const base: ProgramDetail = {
+  name: 'auth-service', state: 'RUNNING', pid: 42, restarts: 0, since: '2024-01-01T00:00:00.000Z', priority: 10, critical: false,
+  autostart: true, dependsOn: [], hasHealthCheck: true, logs: { stdoutBytes: 0, stderrBytes: 0, mirrorDropped: 0, rotations: 0 },
+};
+
+test('RUNNING reads like supervisorctl, plus health, restarts and memory', () => {
+  const line = statusLine({ ...base, uptimeSeconds: 3725, healthy: true, restarts: 2, memoryBytes: 43 * 2 ** 20 });
+  assert.equal(line, `${'auth-service'.padEnd(33)}${'RUNNING'.padEnd(10)}pid 42, uptime 1:02:05, healthy, restarts 2, 43.0 MiB`);
+});
+
+test('FATAL and BACKOFF show the reason; STOPPED shows what it waits for', () => {
+  assert.match(statusLine({ ...base, state: 'FATAL', reason: 'too many start retries too quickly' }), /FATAL {5}too many start retries too quickly$/);
+  assert.match(statusLine({ ...base, state: 'STOPPED', pid: undefined, waitingFor: ['db'] }), /STOPPED {3}waiting for db$/);
+  assert.match(statusLine({ ...base, state: 'STOPPED', pid: undefined }), /Not started$/);
+  assert.match(statusLine({ ...base, state: 'EXITED', pid: undefined, lastExitCode: 3 }), /EXITED {4}exit status 3, at 2024/);
+});
+
+test('uptime and byte formats', () => {
+  assert.equal(formatUptime(59), '0:00:59');
+  assert.equal(formatUptime(90_061), '1 day, 1:01:01');
+  assert.equal(formatBytes(512 * 1024), '512 KiB');
+  assert.equal(formatBytes(3 * 2 ** 30), '3.0 GiB');
+});

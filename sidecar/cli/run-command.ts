@@ -1,0 +1,86 @@
+// corepod run: validate the CorePod (in a short-lived child, so the long-lived supervisor never
+// loads zod or yaml), put tini in front when we are PID 1, then supervise until SIGTERM/SIGINT.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LoadedConfig } from '../config-loader.js';
+import { EXIT, UsageError, command, parse } from './args.js';
+
+export const usage = `Usage: corepod run [-f FILE] [--health-port PORT] [--health-host HOST]
+
+Runs the programs of a CorePod (YAML or JSON, or just its spec) and supervises them until SIGTERM
+or SIGINT, then stops them in reverse order. As PID 1 it puts tini in front to reap orphans.
+
+  -f, --file FILE       the CorePod (default: $COREPOD_CONFIG)
+  --health-port PORT    health endpoint port (default: $COREPOD_HEALTH_PORT, else spec.healthPort;
+                        0 picks a free port, shown by "corepod status --json")
+  --health-host HOST    its address (default: 0.0.0.0 in Kubernetes, else 127.0.0.1)
+
+Environment: COREPOD_RUN_DIR (control socket directory), COREPOD_TINI, COREPOD_SETPRIV.
+Exit codes: 0 clean stop; 1 a critical program went FATAL, the stop deadline passed, or the
+supervisor could not start; 2 invalid config or usage (nothing started).`;
+
+export interface RunOptions {
+  file: string;
+  healthPort: number | undefined;
+  healthHost: string | undefined;
+}
+
+function options(argv: string[]): RunOptions | 'help' {
+  const { values, positionals } = parse(argv, {
+    file: { type: 'string', short: 'f' },
+    'health-port': { type: 'string' },
+    'health-host': { type: 'string' },
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const file = values.file ?? process.env.COREPOD_CONFIG;
+  if (!file) throw new UsageError('no config: give -f FILE or set COREPOD_CONFIG');
+  const portText = values['health-port'] ?? process.env.COREPOD_HEALTH_PORT;
+  let healthPort: number | undefined;
+  if (portText !== undefined && portText !== '') {
+    healthPort = Number(portText);
+    if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65_535) throw new UsageError(`--health-port: expected a port number, got "${portText}"`);
+  }
+  return { file, healthPort, healthHost: values['health-host'] };
+}
+
+/** Runs `corepod validate --json` in a child; its errors go straight to our stderr. */
+function validateInChild(file: string): Promise<LoadedConfig | number> {
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, main, 'validate', '--json', '-f', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.once('error', (error) => {
+      process.stderr.write(`corepod: cannot check ${file}: ${error.message}\n`);
+      resolve(EXIT.notRunning);
+    });
+    child.once('close', (code) => {
+      if (code !== 0) {
+        resolve(code === EXIT.usage ? EXIT.usage : EXIT.notRunning);
+        return;
+      }
+      resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadedConfig);
+    });
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  return command(usage, async () => {
+    const opts = options(argv);
+    if (opts === 'help') {
+      process.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    if (process.pid === 1 && !process.env.COREPOD_REAPER) {
+      const { runUnderTini } = await import('../pid1.js');
+      const underTini = runUnderTini(argv);
+      if (underTini) return underTini;
+      process.stderr.write('corepod: PID 1 without tini (install Debian\'s tini or set COREPOD_TINI): orphaned grandchildren will stay zombies\n');
+    }
+    const config = await validateInChild(opts.file);
+    if (typeof config === 'number') return config;
+    const { runSupervisor } = await import('../run-supervisor.js');
+    return runSupervisor({ ...opts, config });
+  });
+}

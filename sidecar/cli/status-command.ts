@@ -1,0 +1,30 @@
+// corepod status [NAME...] [--json]
+import type { StatusDocument } from '../control-server.js';
+import { EXIT, UsageError, command, parse } from './args.js';
+import { call } from './control-client.js';
+import { statusLine } from './format-status.js';
+
+export const usage = `Usage: corepod status [NAME...] [--json]
+
+Shows each program as supervisorctl does: NAME, STATE, description (pid, uptime, health, restarts,
+memory). --json prints {supervisor, programs[]}, each program with name, state, pid, restarts,
+since, lastExitCode, lastSignal, healthy, memoryBytes, probeLatencyMs, reason, waitingFor, ...
+Exit codes: 0 all shown programs RUNNING, 1 one is not, 2 usage or no such program, 3 no supervisor.`;
+
+export async function main(argv: string[]): Promise<number> {
+  return command(usage, async () => {
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' } });
+    if (values.help) {
+      process.stdout.write(`${usage}\n`);
+      return EXIT.ok;
+    }
+    const reply = await call('GET', '/v1/status');
+    const document = reply.body as StatusDocument;
+    const unknown = positionals.filter((name) => !document.programs.some((p) => p.name === name));
+    if (unknown.length > 0) throw new UsageError(`no such program: ${unknown.join(', ')}`);
+    const shown = positionals.length > 0 ? document.programs.filter((p) => positionals.includes(p.name)) : document.programs;
+    if (values.json) process.stdout.write(`${JSON.stringify(positionals.length > 0 ? { ...document, programs: shown } : document, null, 2)}\n`);
+    else process.stdout.write(shown.map(statusLine).join('\n') + (shown.length > 0 ? '\n' : ''));
+    return shown.every((p) => p.state === 'RUNNING') ? EXIT.ok : EXIT.notRunning;
+  });
+}

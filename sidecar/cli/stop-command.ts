@@ -1,0 +1,5 @@
+// corepod stop NAME...|all
+import { programAction, usageFor } from './program-action.js';
+
+export const usage = usageFor('stop');
+export const main = programAction('stop');

@@ -1,0 +1,52 @@
+// The global health endpoint for kubelet probes: /livez and /readyz (aliases /live, /ready), and
+// /health with the whole report. Answers come from the supervisor's cached state, never from a
+// probe run on demand, so they are immediate even while a program's own check hangs.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HealthReport } from './supervisor.js';
+
+export interface HealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHealthServer(report: () => HealthReport, port: number, host: string): Promise<HealthServer> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    let status = 404;
+    let body: unknown = { error: 'not found; try /livez, /readyz or /health' };
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      const current = report();
+      if (path === '/livez' || path === '/live' || path === '/healthz') {
+        status = current.live ? 200 : 503;
+        body = { live: current.live };
+      } else if (path === '/readyz' || path === '/ready') {
+        status = current.ready ? 200 : 503;
+        body = { ready: current.ready, notReady: current.programs.filter((p) => !p.ready).map((p) => ({ name: p.name, state: p.state, reason: p.reason })) };
+      } else if (path === '/health') {
+        status = current.live && current.ready ? 200 : 503;
+        body = current;
+      }
+    }
+    const text = `${JSON.stringify(body)}\n`;
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
+    res.end(req.method === 'HEAD' ? undefined : text);
+  });
+  server.requestTimeout = 5000;
+  server.headersTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      }),
+  };
+}

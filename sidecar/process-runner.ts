@@ -1,0 +1,107 @@
+// Starting and signalling programs. Each program is its own session and process group (setsid via
+// `detached`), so a stop signal reaches everything it started; stdin is /dev/null, stdout and
+// stderr are pipes that the supervisor drains. The exit is observed on 'exit' (not 'close': a
+// grandchild may hold the pipes open long after the program is gone).
+import { spawn as spawnChild } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import type { SignalName } from './process-state-machine.js';
+
+export interface SpawnRequest {
+  command: readonly string[];
+  workingDir?: string;
+  env: Record<string, string>;
+  /** setpriv-style prefix put before the command (user switching). */
+  prefix?: readonly string[];
+  /** Node's own uid/gid switch, when setpriv is not available. */
+  uid?: number;
+  gid?: number;
+}
+
+export interface SpawnedChild {
+  pid: number;
+  stdout: Readable;
+  stderr: Readable;
+}
+
+export type SpawnResult = { ok: true; child: SpawnedChild } | { ok: false; error: string };
+
+export type ExitListener = (code: number | null, signal: string | null) => void;
+
+export interface ProcessRunner {
+  spawn(request: SpawnRequest, onExit: ExitListener): SpawnResult;
+  /** Sends a signal to the process or to its process group; false if there is no such process. */
+  signal(pid: number, signal: SignalName, group: boolean): boolean;
+}
+
+export function signalNumber(signal: string): number | undefined {
+  const name = (signal.startsWith('SIG') ? signal : `SIG${signal}`) as keyof typeof constants.signals;
+  return constants.signals[name];
+}
+
+export const nodeProcessRunner: ProcessRunner = {
+  spawn(request, onExit) {
+    const argv = [...(request.prefix ?? []), ...request.command];
+    let child;
+    try {
+      child = spawnChild(argv[0]!, argv.slice(1), {
+        cwd: request.workingDir,
+        env: request.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(request.uid !== undefined ? { uid: request.uid } : {}),
+        ...(request.gid !== undefined ? { gid: request.gid } : {}),
+      });
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
+    }
+    if (child.pid === undefined) {
+      // The error event follows on the next tick; the failure is reported here, synchronously.
+      let message = `cannot start ${argv[0]}`;
+      child.once('error', (error) => {
+        message = error.message;
+      });
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      return { ok: false, error: describeSpawnError(argv[0]!, request.workingDir) || message };
+    }
+    child.on('error', () => {});
+    child.once('exit', (code, signal) => onExit(code, signal));
+    return { ok: true, child: { pid: child.pid, stdout: child.stdout!, stderr: child.stderr! } };
+  },
+
+  signal(pid, signal, group) {
+    const number = signalNumber(signal);
+    if (number === undefined) throw new Error(`unknown signal ${signal}`);
+    try {
+      process.kill(group ? -pid : pid, number);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+      throw error;
+    }
+  },
+};
+
+/** Why a spawn failed, found by looking (libuv reports it only on the next tick). */
+function describeSpawnError(file: string, cwd: string | undefined): string {
+  if (cwd !== undefined) {
+    try {
+      if (!fs.statSync(cwd).isDirectory()) return `working directory ${cwd} is not a directory`;
+    } catch {
+      return `working directory ${cwd} does not exist`;
+    }
+  }
+  if (file.includes('/')) {
+    const target = path.resolve(cwd ?? process.cwd(), file);
+    try {
+      fs.accessSync(target, fs.constants.X_OK);
+    } catch {
+      return `${file}: no such executable file`;
+    }
+    return '';
+  }
+  return `${file}: not found in PATH`;
+}

@@ -1,0 +1,152 @@
+// The long-lived supervisor process of `corepod run`: wires the supervisor to the real world
+// (processes, /proc, cgroups, the control socket, the health endpoint, signals) and says what it
+// cannot do here (not PID 1, not root, no memory limit, no setpriv).
+import fs from 'node:fs';
+import net from 'node:net';
+import type { CorePodSpec } from '../crds/corepod-schema.js';
+import type { LoadedConfig } from './config-loader.js';
+import { startControlServer, type ControlServer, type SupervisorFacts } from './control-server.js';
+import { startHealthServer, type HealthServer } from './health-server.js';
+import { createLogger, type Logger } from './logger.js';
+import { createStdoutMirror } from './logs/program-log.js';
+import { createProcMemoryReader } from './memory-reader.js';
+import { reaperOf } from './pid1.js';
+import { nodeProcessRunner } from './process-runner.js';
+import { runDir, socketPath } from './run-dir.js';
+import { Supervisor } from './supervisor.js';
+import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
+
+export interface RunSupervisorOptions {
+  config: LoadedConfig;
+  file: string;
+  healthPort: number | undefined;
+  healthHost: string | undefined;
+}
+
+/**
+ * The container's stdout. A pipe is opened non-blocking: Node writes to a process.stdout pipe
+ * synchronously, which would stall supervision whenever the reader (the container runtime) lags.
+ */
+function containerStdout(): NodeJS.WritableStream & { writableLength: number } {
+  try {
+    const stat = fs.fstatSync(1);
+    if (stat.isFIFO() || stat.isSocket()) return new net.Socket({ fd: 1, readable: false, writable: true });
+  } catch {
+    // fd 1 closed: fall through to process.stdout, whose errors the writers ignore
+  }
+  return process.stdout;
+}
+
+function flush(out: NodeJS.WritableStream & { writableLength: number }, timeoutMs: number): Promise<void> {
+  if (out.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    out.once('drain', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** User switching plans; errors name the program's path in the spec. */
+export function planUsers(spec: CorePodSpec, euid: number, setpriv: string | undefined) {
+  const passwd = readPasswd();
+  const plans = new Map<string, SwitchPlan>();
+  const envs = new Map<string, Record<string, string>>();
+  const errors: string[] = [];
+  const warnings = new Set<string>();
+  spec.programs.forEach((program, index) => {
+    if (!program.user) return;
+    const user = resolveUser(program.user, passwd);
+    if ('error' in user) {
+      errors.push(`spec.programs[${index}].user: ${user.error}`);
+      return;
+    }
+    const plan = planSwitch(user, euid, setpriv);
+    if (plan.kind === 'error') errors.push(`spec.programs[${index}].user: ${plan.error}`);
+    else {
+      plans.set(program.name, plan);
+      envs.set(program.name, userEnv(user));
+      if (plan.kind === 'spawn') warnings.add(plan.warning);
+    }
+  });
+  return { plans, envs, errors, warnings: [...warnings] };
+}
+
+function describeLimits(logger: Logger, spec: CorePodSpec, euid: number, reaper: string, memory: ReturnType<typeof createProcMemoryReader>): void {
+  if (process.pid !== 1 && !reaper.startsWith('tini')) {
+    logger.info('not PID 1: orphaned grandchildren are reaped by the host init, not by corepod');
+  }
+  if (process.pid === 1 && reaper === 'none') logger.warn('PID 1 without tini: orphaned grandchildren stay zombies');
+  if (euid !== 0 && spec.programs.some((p) => p.user)) logger.warn('not root: programs with "user" can only run as our own uid', { uid: euid });
+  const container = memory.container();
+  if (!container) logger.info('no memory cgroup found: container memory thresholds are inactive');
+  else if (container.limitBytes === undefined) logger.info('no container memory limit: warning/critical thresholds are inactive', { cgroup: container.cgroup });
+  else logger.info('container memory limit', { cgroup: container.cgroup, limitBytes: container.limitBytes, warningPercent: spec.memory.warningPercent, criticalPercent: spec.memory.criticalPercent });
+}
+
+export async function runSupervisor(options: RunSupervisorOptions): Promise<number> {
+  const { spec } = options.config;
+  const euid = process.geteuid?.() ?? 0;
+  const setpriv = findExecutable(['setpriv'], { envVar: 'COREPOD_SETPRIV' });
+  const users = planUsers(spec, euid, setpriv);
+  if (users.errors.length > 0) {
+    process.stderr.write(`${users.errors.join('\n')}\ncorepod: ${options.file}: nothing started\n`);
+    return 2;
+  }
+  const out = containerStdout();
+  const logger = createLogger({ out });
+  for (const warning of users.warnings) logger.warn(warning);
+  const reaper = reaperOf();
+  const memory = createProcMemoryReader();
+  describeLimits(logger, spec, euid, reaper, memory);
+
+  const supervisor = new Supervisor({
+    spec,
+    runner: nodeProcessRunner,
+    memory,
+    logger,
+    mirror: createStdoutMirror(out),
+    userPlans: users.plans,
+    userEnvs: users.envs,
+  });
+
+  let control: ControlServer | undefined;
+  let health: HealthServer | undefined;
+  const healthPort = options.healthPort ?? spec.healthPort;
+  const healthHost = options.healthHost ?? (process.env.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1');
+  const facts = (): SupervisorFacts => ({ pid: process.pid, pid1: process.pid === 1, reaper, healthPort: health?.port, runDir: runDir(), configFile: options.file });
+  try {
+    control = await startControlServer(supervisor, socketPath(), facts);
+    health = await startHealthServer(() => supervisor.health(), healthPort, healthHost);
+  } catch (error) {
+    logger.fatal('cannot start: nothing started', { error: error as Error });
+    await control?.close();
+    await flush(out, 1000);
+    return 1;
+  }
+  logger.info('supervisor started', { programs: spec.programs.length, socket: control.socketPath, healthPort: health.port, healthHost, reaper, config: options.file });
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (supervisor.isStopping()) logger.info('already stopping', { signal });
+    void supervisor.shutdown(`received ${signal}`, 0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGQUIT', onSignal);
+  process.on('SIGHUP', () => logger.info('SIGHUP ignored (the config is read at start)'));
+
+  const stopped = new Promise<number>((resolve) => {
+    supervisor.subscribe({
+      deliver: (event) => {
+        if (event.type === 'supervisor' && event.state === 'stopped') resolve(event.exitCode ?? 0);
+      },
+    });
+  });
+  supervisor.start();
+  const code = await stopped;
+  await Promise.all([control.close(), health.close()]);
+  logger.info('supervisor exiting', { exitCode: code });
+  await flush(out, 2000);
+  return code;
+}

@@ -1,0 +1,706 @@
+// The supervisor: runs the effects of the per-program state machines (spawn, signals, timers),
+// gates starts on dependencies, probes health, samples memory, stops in order under one deadline,
+// and publishes every change to its subscribers. All world access goes through narrow interfaces
+// (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
+import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { startable, stopWaves } from './dependency-order.js';
+import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
+import { networkProbe, type ExecContext, type Probe } from './health-probe.js';
+import { silentLogger, type Logger } from './logger.js';
+import { ProgramLog, type LogMirror } from './logs/program-log.js';
+import { memoryLevel, type MemoryLevel, type MemoryReader } from './memory-reader.js';
+import {
+  initialState,
+  restartsOf,
+  transition,
+  type CommandError,
+  type Effect,
+  type MachineConfig,
+  type MachineEvent,
+  type Notice,
+  type ProgramState,
+  type SignalName,
+  type TimerName,
+  type Transition,
+} from './process-state-machine.js';
+import type { ProcessRunner, SpawnRequest } from './process-runner.js';
+import type { SwitchPlan } from './user-switch.js';
+
+export type Action = 'start' | 'stop' | 'restart';
+
+export interface CommandResult {
+  name: string;
+  ok: boolean;
+  state: ProcessStateName;
+  error?: CommandError | 'ABNORMAL_TERMINATION' | 'TIMEOUT' | 'NO_SUCH_PROGRAM';
+  message?: string;
+}
+
+/** status --json: the CorePod ProcessStatus fields plus what an operator at the terminal wants. */
+export interface ProgramDetail extends ProcessStatus {
+  priority: number;
+  critical: boolean;
+  autostart: boolean;
+  dependsOn: string[];
+  /** Dependencies not ready yet, while the program waits to start. */
+  waitingFor?: string[];
+  /** Why it is FATAL, or why the last start failed. */
+  reason?: string;
+  uptimeSeconds?: number;
+  hasHealthCheck: boolean;
+  healthRequired?: boolean;
+  healthMessage?: string;
+  memoryLimitBytes?: number;
+  logs: { stdoutBytes: number; stderrBytes: number; mirrorDropped: number; rotations: number };
+}
+
+export interface HealthReport {
+  live: boolean;
+  ready: boolean;
+  programs: { name: string; state: ProcessStateName; ready: boolean; healthy?: boolean; required: boolean; reason?: string; probeLatencyMs?: number }[];
+  container?: { level: MemoryLevel; percent: number; workingSetBytes: number; limitBytes: number };
+}
+
+export interface SupervisorOptions {
+  spec: CorePodSpec;
+  runner: ProcessRunner;
+  memory: MemoryReader;
+  probe?: Probe;
+  clock?: Clock;
+  logger?: Logger;
+  /** The stdout JSON mirror shared by all programs that have logs.mirror on. */
+  mirror?: LogMirror;
+  /** Environment the programs inherit (before their own env). */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** How each program (by name) switches user; absent = no switch. */
+  userPlans?: Map<string, SwitchPlan>;
+  userEnvs?: Map<string, Record<string, string>>;
+  memoryIntervalMs?: number;
+}
+
+const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
+const DOWN: ReadonlySet<ProcessStateName> = new Set(['STOPPED', 'EXITED', 'FATAL']);
+const FIRST_PROBE_DELAY_MS = 100;
+
+/** A Kubernetes quantity the config loader has already turned into bytes. */
+export function toBytes(value: number | string): number {
+  if (typeof value === 'number') return value;
+  if (/^\d+$/.test(value)) return Number(value);
+  throw new Error(`quantity "${value}" was not resolved to bytes by the config loader`);
+}
+
+export function machineConfig(program: ProgramSpec): MachineConfig {
+  return {
+    startSeconds: program.startSeconds,
+    startRetries: program.startRetries,
+    autorestart: program.autorestart,
+    exitCodes: program.exitCodes,
+    stopSignal: program.stopSignal,
+    stopWaitSeconds: program.stopWaitSeconds,
+    restartBudget: program.restartBudget,
+    ...(program.healthCheck ? { health: { failureThreshold: program.healthCheck.failureThreshold } } : {}),
+    ...(program.memory ? { memory: { limitBytes: toBytes(program.memory.limit), action: program.memory.action } } : {}),
+  };
+}
+
+class Slot {
+  state: ProgramState;
+  readonly timers = new Map<TimerName, TimerHandle>();
+  /** Waits to be started once its dependencies are ready. */
+  waiting = false;
+  memoryBytes: number | undefined;
+  probeLatencyMs: number | undefined;
+  probeMessage: string | undefined;
+  probeTimer: TimerHandle | undefined;
+  probing = false;
+  probeDelay = FIRST_PROBE_DELAY_MS;
+
+  constructor(
+    readonly index: number,
+    readonly spec: ProgramSpec,
+    readonly machine: MachineConfig,
+    readonly log: ProgramLog,
+    readonly request: Omit<SpawnRequest, 'command'>,
+    now: number,
+  ) {
+    this.state = initialState(now);
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+}
+
+type Waiter = { check: () => boolean; resolve: (ok: boolean) => void; timer: TimerHandle | undefined };
+
+export class Supervisor {
+  private readonly slots: Slot[];
+  private readonly byName = new Map<string, Slot>();
+  private readonly hub = new EventHub();
+  private readonly clock: Clock;
+  private readonly probe: Probe;
+  private readonly logger: Logger;
+  private readonly waiters = new Set<Waiter>();
+  private releasing = false;
+  private releaseAgain = false;
+  private memoryTimer: TimerHandle | undefined;
+  private containerLevel: MemoryLevel = 'ok';
+  private containerFigures: HealthReport['container'];
+  private stopping: Promise<number> | undefined;
+  private exitCode = 0;
+  private criticalFatal: string | undefined;
+  readonly startedAt: number;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.probe = options.probe ?? networkProbe;
+    this.logger = options.logger ?? silentLogger;
+    this.startedAt = this.clock.now();
+    const baseEnv = Object.fromEntries(Object.entries(options.baseEnv ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
+    this.slots = options.spec.programs.map((program, index) => {
+      const plan = options.userPlans?.get(program.name) ?? { kind: 'none' };
+      const env: Record<string, string> = { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), COREPOD_PROGRAM: program.name };
+      for (const variable of program.env) env[variable.name] = variable.value;
+      const request: Omit<SpawnRequest, 'command'> = {
+        env,
+        ...(program.workingDir ? { workingDir: program.workingDir } : {}),
+        ...(plan.kind === 'setpriv' ? { prefix: plan.prefix } : {}),
+        ...(plan.kind === 'spawn' ? { uid: plan.uid, gid: plan.gid } : {}),
+      };
+      const log = new ProgramLog({
+        program: program.name,
+        ...(program.logs.mirror && options.mirror ? { mirror: options.mirror } : {}),
+        ...(program.logs.stdoutFile ? { stdoutFile: program.logs.stdoutFile } : {}),
+        ...(program.logs.stderrFile ? { stderrFile: program.logs.stderrFile } : {}),
+        maxBytes: toBytes(program.logs.maxBytes),
+        backups: program.logs.backups,
+        onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
+      });
+      const slot = new Slot(index, program, machineConfig(program), log, request, this.startedAt);
+      this.byName.set(program.name, slot);
+      return slot;
+    });
+  }
+
+  // ---------------- public API ----------------
+
+  /** Starts the autostart programs (as their dependencies allow) and the memory sampling. */
+  start(): void {
+    this.publish({ type: 'supervisor', time: this.iso(), state: 'running' });
+    for (const slot of this.slots) slot.waiting = slot.spec.autostart;
+    this.releaseWaiting();
+    for (const slot of this.slots) {
+      if (slot.waiting) this.logger.info('waiting for dependencies', { program: slot.name, waitingFor: this.unready(slot) });
+    }
+    this.scheduleMemory();
+  }
+
+  /** Subscribes a sink to every event; a slow sink never slows supervision (see EventHub). */
+  subscribe(sink: Sink, options?: SubscribeOptions): Subscription {
+    return this.hub.subscribe(sink, {
+      onError: (error) => this.logger.warn('event sink failed', { error: error instanceof Error ? error : String(error) }),
+      ...options,
+    });
+  }
+
+  /** Every program in the shape of CorePod status.pods[].processes[]. */
+  snapshot(): ProcessStatus[] {
+    return this.slots.map((slot) => this.statusOf(slot));
+  }
+
+  details(): ProgramDetail[] {
+    return this.slots.map((slot) => this.detailOf(slot));
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  programNames(): string[] {
+    return this.slots.map((slot) => slot.name);
+  }
+
+  log(name: string): ProgramLog | undefined {
+    return this.byName.get(name)?.log;
+  }
+
+  isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  health(): HealthReport {
+    const programs = this.slots.map((slot) => {
+      const s = slot.state;
+      const check = slot.spec.healthCheck;
+      const required = check?.required ?? false;
+      let ready: boolean;
+      let reason: string | undefined;
+      if (s.state === 'RUNNING') {
+        ready = !check || !required || s.healthy === true;
+        if (!ready) reason = slot.probeMessage ?? 'health check not passed yet';
+      } else if (s.state === 'EXITED' && s.lastExit && slot.spec.autorestart !== true && slot.machine.exitCodes.includes(s.lastExit.code ?? -1) && s.lastExit.signal === null) {
+        ready = true; // a program that finished as expected
+      } else if (s.state === 'STOPPED' && !slot.spec.autostart && !slot.waiting) {
+        ready = true; // never meant to run
+      } else {
+        ready = false;
+        reason = s.reason ?? s.state;
+      }
+      return {
+        name: slot.name,
+        state: s.state,
+        ready,
+        required,
+        ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+        ...(reason ? { reason } : {}),
+        ...(slot.probeLatencyMs !== undefined ? { probeLatencyMs: slot.probeLatencyMs } : {}),
+      };
+    });
+    return {
+      live: this.criticalFatal === undefined,
+      ready: this.stopping === undefined && programs.every((p) => p.ready),
+      programs,
+      ...(this.containerFigures ? { container: this.containerFigures } : {}),
+    };
+  }
+
+  /** start|stop|restart one program or "all"; resolves when done (or failed, or timed out). */
+  async command(action: Action, target: string, timeoutMs = 60_000): Promise<CommandResult[]> {
+    if (target !== 'all' && !this.byName.has(target)) return [{ name: target, ok: false, state: 'STOPPED', error: 'NO_SUCH_PROGRAM', message: `no program named "${target}"` }];
+    if (this.stopping) return this.targets(target).map((slot) => this.result(slot, 'SHUTTING_DOWN'));
+    if (target === 'all') {
+      if (action === 'stop') return this.stopAll(timeoutMs);
+      if (action === 'start') return this.startAll(timeoutMs);
+      const stopped = await this.stopAll(timeoutMs);
+      const failed = stopped.filter((r) => !r.ok && r.error !== 'NOT_RUNNING');
+      return failed.length > 0 ? failed : this.startAll(timeoutMs);
+    }
+    const slot = this.byName.get(target)!;
+    if (action === 'stop') return [await this.stopOne(slot, timeoutMs)];
+    const before = slot.state.generation;
+    slot.waiting = false;
+    const t = this.dispatch(slot, action === 'start' ? { type: 'start' } : { type: 'restart', reason: 'admin' });
+    if (t.error) return [this.result(slot, t.error)];
+    return [await this.untilStarted(slot, before, timeoutMs)];
+  }
+
+  /** Sends a signal to the main process of one program or of all. */
+  signal(target: string, signal: SignalName): CommandResult[] {
+    if (target !== 'all' && !this.byName.has(target)) return [{ name: target, ok: false, state: 'STOPPED', error: 'NO_SUCH_PROGRAM', message: `no program named "${target}"` }];
+    return this.targets(target).map((slot) => {
+      const t = this.dispatch(slot, { type: 'signal', signal });
+      return t.error ? this.result(slot, t.error) : { name: slot.name, ok: true, state: slot.state.state };
+    });
+  }
+
+  /**
+   * The orderly stop: no more restarts; dependents before dependencies, priority descending, each
+   * program with its stopSignal and stopWaitSeconds; everything left is SIGKILLed at the deadline.
+   * Resolves with the exit code: 0 after a clean stop, 1 after a critical FATAL or a missed deadline.
+   */
+  shutdown(reason: string, exitCode = 0, deadlineMs = this.options.spec.terminationGracePeriodSeconds * 1000): Promise<number> {
+    this.exitCode = Math.max(this.exitCode, exitCode);
+    if (this.stopping) return this.stopping;
+    this.stopping = this.runShutdown(reason, deadlineMs);
+    return this.stopping;
+  }
+
+  // ---------------- the effect runner ----------------
+
+  private dispatch(slot: Slot, event: MachineEvent): Transition {
+    const before = slot.state;
+    const t = transition(before, event, this.clock.now(), slot.machine);
+    slot.state = t.state;
+    for (const effect of t.effects) this.apply(slot, effect);
+    if (slot.state !== before) this.changed(slot, before);
+    return t;
+  }
+
+  private apply(slot: Slot, effect: Effect): void {
+    switch (effect.type) {
+      case 'spawn':
+        this.spawn(slot, effect.generation);
+        break;
+      case 'signal':
+        try {
+          this.options.runner.signal(effect.pid, effect.signal, effect.group);
+        } catch (error) {
+          this.logger.error('cannot signal', { program: slot.name, pid: effect.pid, signal: effect.signal, error: error as Error });
+        }
+        break;
+      case 'setTimer': {
+        slot.timers.get(effect.timer)?.cancel();
+        const { timer, generation } = effect;
+        slot.timers.set(
+          timer,
+          this.clock.setTimeout(() => {
+            slot.timers.delete(timer);
+            this.dispatch(slot, { type: 'timer', timer, generation });
+          }, effect.ms),
+        );
+        break;
+      }
+      case 'cancelTimer':
+        slot.timers.get(effect.timer)?.cancel();
+        slot.timers.delete(effect.timer);
+        break;
+      case 'emit':
+        this.notice(slot, effect.notice);
+        break;
+    }
+  }
+
+  private spawn(slot: Slot, generation: number): void {
+    const result = this.options.runner.spawn({ ...slot.request, command: slot.spec.command }, (code, signal) =>
+      this.dispatch(slot, { type: 'exited', generation, code, signal }),
+    );
+    if (!result.ok) {
+      this.logger.warn('spawn failed', { program: slot.name, error: result.error });
+      this.dispatch(slot, { type: 'spawnFailed', generation, error: result.error });
+      return;
+    }
+    slot.log.attach('stdout', result.child.stdout);
+    slot.log.attach('stderr', result.child.stderr);
+    this.logger.info('spawned', { program: slot.name, pid: result.child.pid });
+    this.dispatch(slot, { type: 'spawned', generation, pid: result.child.pid });
+  }
+
+  private changed(slot: Slot, before: ProgramState): void {
+    const s = slot.state;
+    if (s.generation !== before.generation) this.startProbing(slot);
+    if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.critical && !this.criticalFatal) {
+      this.criticalFatal = slot.name;
+      this.logger.fatal('critical program is FATAL: stopping everything', { program: slot.name, reason: s.reason });
+      void this.shutdown(`critical program ${slot.name} is FATAL`, 1);
+    }
+    if (s.state !== before.state || s.healthy !== before.healthy) this.releaseWaiting();
+    for (const waiter of [...this.waiters]) {
+      if (waiter.check()) this.settle(waiter, true);
+    }
+  }
+
+  private notice(slot: Slot, notice: Notice): void {
+    const time = this.iso();
+    const status = this.statusOf(slot);
+    switch (notice.kind) {
+      case 'state': {
+        const { kind: _kind, ...facts } = notice;
+        const level = notice.to === 'FATAL' || (notice.to === 'EXITED' && notice.expected === false) || notice.to === 'BACKOFF' ? 'warn' : 'info';
+        this.logger[level](`${notice.from} -> ${notice.to}`, { program: slot.name, ...facts });
+        this.publish({ type: 'process-state', time, program: slot.name, status, restarts: restartsOf(slot.state), ...facts });
+        break;
+      }
+      case 'health': {
+        const { kind: _kind, ...facts } = notice;
+        this.logger[notice.healthy ? 'info' : 'warn'](notice.healthy ? 'health check passed' : 'health check failed', { program: slot.name, ...facts });
+        this.publish({ type: 'health', time, program: slot.name, status, ...facts });
+        break;
+      }
+      case 'memory': {
+        const { kind: _kind, ...facts } = notice;
+        this.logger[notice.over ? 'warn' : 'info'](notice.over ? 'memory over limit' : 'memory back under limit', { program: slot.name, ...facts });
+        this.publish({ type: 'program-memory', time, program: slot.name, status, ...facts });
+        break;
+      }
+      case 'sigkill':
+        this.logger.warn('killing with SIGKILL', { program: slot.name, pid: notice.pid, reason: notice.reason });
+        this.publish({ type: 'sigkill', time, program: slot.name, status, pid: notice.pid, reason: notice.reason });
+        break;
+    }
+  }
+
+  private publish(event: SupervisorEvent): void {
+    this.hub.publish(event);
+  }
+
+  // ---------------- dependencies ----------------
+
+  private isReady(name: string): boolean {
+    const slot = this.byName.get(name);
+    if (!slot || slot.state.state !== 'RUNNING') return false;
+    return !slot.spec.healthCheck || slot.state.healthy === true;
+  }
+
+  private unready(slot: Slot): string[] {
+    return slot.spec.dependsOn.filter((name) => !this.isReady(name));
+  }
+
+  /** Starts the waiting programs whose dependencies are ready, by priority. */
+  private releaseWaiting(): void {
+    if (this.stopping) return;
+    if (this.releasing) {
+      this.releaseAgain = true;
+      return;
+    }
+    this.releasing = true;
+    try {
+      do {
+        this.releaseAgain = false;
+        const waiting = this.slots.filter((slot) => slot.waiting && DOWN.has(slot.state.state));
+        const ready = startable(
+          waiting.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })),
+          (name) => this.isReady(name),
+        );
+        for (const { slot } of ready) {
+          if (!slot.waiting) continue;
+          slot.waiting = false;
+          this.dispatch(slot, { type: 'start' });
+        }
+      } while (this.releaseAgain);
+    } finally {
+      this.releasing = false;
+    }
+  }
+
+  // ---------------- health ----------------
+
+  private startProbing(slot: Slot): void {
+    slot.probeTimer?.cancel();
+    slot.probeTimer = undefined;
+    const check = slot.spec.healthCheck;
+    if (!check || slot.state.state !== 'STARTING') return;
+    slot.probeDelay = FIRST_PROBE_DELAY_MS;
+    this.scheduleProbe(slot, slot.state.generation, check.initialDelaySeconds * 1000);
+  }
+
+  private scheduleProbe(slot: Slot, generation: number, ms: number): void {
+    slot.probeTimer?.cancel();
+    slot.probeTimer = this.clock.setTimeout(() => this.runProbe(slot, generation), ms);
+  }
+
+  private runProbe(slot: Slot, generation: number): void {
+    const check = slot.spec.healthCheck;
+    const alive = () => slot.state.generation === generation && (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING');
+    if (!check || !alive() || slot.probing) return;
+    slot.probing = true;
+    const exec: ExecContext = slot.request;
+    this.probe
+      .run(check, exec)
+      .catch((error: unknown) => ({ ok: false, latencyMs: 0, message: String(error) }))
+      .then((result) => {
+        slot.probing = false;
+        if (!alive()) return;
+        slot.probeLatencyMs = result.latencyMs;
+        slot.probeMessage = result.message;
+        this.dispatch(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
+        if (!alive()) return;
+        const period = check.periodSeconds * 1000;
+        // Until the first pass, probe fast (100 ms doubling up to periodSeconds): readiness gates dependents.
+        let next = period;
+        if (slot.state.healthy !== true) {
+          next = Math.min(slot.probeDelay, period);
+          slot.probeDelay = Math.min(slot.probeDelay * 2, period);
+        }
+        this.scheduleProbe(slot, generation, next);
+      });
+  }
+
+  // ---------------- memory ----------------
+
+  private scheduleMemory(): void {
+    this.memoryTimer = this.clock.setTimeout(() => {
+      try {
+        this.sampleMemory();
+      } catch (error) {
+        this.logger.warn('memory sampling failed', { error: error as Error });
+      }
+      if (!this.stopping) this.scheduleMemory();
+    }, this.options.memoryIntervalMs ?? 1000);
+  }
+
+  private sampleMemory(): void {
+    const live = this.slots.filter((slot) => slot.state.pid !== undefined);
+    const trees = this.options.memory.processTrees(live.map((slot) => slot.state.pid!));
+    for (const slot of this.slots) slot.memoryBytes = slot.state.pid !== undefined ? trees.get(slot.state.pid) : undefined;
+    for (const slot of live) {
+      const bytes = slot.memoryBytes;
+      if (bytes !== undefined && slot.machine.memory) this.dispatch(slot, { type: 'memory', generation: slot.state.generation, bytes });
+    }
+    this.checkContainer();
+  }
+
+  private checkContainer(): void {
+    const figures = this.options.memory.container();
+    const { warningPercent, criticalPercent, action } = this.options.spec.memory;
+    if (!figures || figures.limitBytes === undefined) return;
+    const percent = Math.round((figures.workingSetBytes / figures.limitBytes) * 1000) / 10;
+    const level = memoryLevel(percent, warningPercent, criticalPercent);
+    this.containerFigures = { level, percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes };
+    if (level === this.containerLevel) return;
+    const previous = this.containerLevel;
+    this.containerLevel = level;
+    let restarted: string | undefined;
+    if (level === 'critical' && action === 'restart' && !this.stopping) {
+      const biggest = this.slots
+        .filter((slot) => slot.state.state === 'RUNNING' && slot.memoryBytes !== undefined)
+        .sort((a, b) => (b.memoryBytes ?? 0) - (a.memoryBytes ?? 0))[0];
+      if (biggest) {
+        restarted = biggest.name;
+        this.dispatch(biggest, { type: 'restart', reason: 'memory' });
+      }
+    }
+    this.logger[level === 'ok' ? 'info' : 'warn'](`container memory ${level}`, { percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes, restarted });
+    this.publish({
+      type: 'container-memory',
+      time: this.iso(),
+      level,
+      previous,
+      percent,
+      workingSetBytes: figures.workingSetBytes,
+      limitBytes: figures.limitBytes,
+      warningPercent,
+      criticalPercent,
+      action,
+      ...(restarted ? { restarted } : {}),
+    });
+  }
+
+  // ---------------- commands and shutdown ----------------
+
+  private targets(target: string): Slot[] {
+    return target === 'all' ? this.slots : [this.byName.get(target)!];
+  }
+
+  private result(slot: Slot, error?: CommandResult['error'], message?: string): CommandResult {
+    return {
+      name: slot.name,
+      ok: error === undefined,
+      state: slot.state.state,
+      ...(error ? { error } : {}),
+      ...(message ? { message } : error && slot.state.reason ? { message: slot.state.reason } : {}),
+    };
+  }
+
+  private async untilStarted(slot: Slot, generationBefore: number, timeoutMs: number): Promise<CommandResult> {
+    const done = () => !slot.waiting && slot.state.generation > generationBefore && slot.state.state !== 'STARTING' && slot.state.state !== 'STOPPING';
+    const finished = await this.waitUntil(done, timeoutMs);
+    if (!finished) return this.result(slot, 'TIMEOUT', `still ${slot.state.state}`);
+    return slot.state.state === 'RUNNING' ? this.result(slot) : this.result(slot, 'ABNORMAL_TERMINATION', slot.state.reason ?? `went ${slot.state.state}`);
+  }
+
+  private async startAll(timeoutMs: number): Promise<CommandResult[]> {
+    const starting = this.slots.filter((slot) => DOWN.has(slot.state.state));
+    const generations = new Map(starting.map((slot) => [slot, slot.state.generation]));
+    for (const slot of starting) slot.waiting = true;
+    this.releaseWaiting();
+    const results = await Promise.all(
+      this.slots.map((slot) => (generations.has(slot) ? this.untilStarted(slot, generations.get(slot)!, timeoutMs) : Promise.resolve(this.result(slot, undefined, 'already started')))),
+    );
+    for (const slot of starting) slot.waiting = false;
+    return results;
+  }
+
+  private async stopOne(slot: Slot, timeoutMs: number): Promise<CommandResult> {
+    slot.waiting = false;
+    const t = this.dispatch(slot, { type: 'stop' });
+    if (t.error) return this.result(slot, t.error);
+    const stopped = await this.waitUntil(() => !UP.has(slot.state.state), timeoutMs);
+    return stopped ? this.result(slot) : this.result(slot, 'TIMEOUT', `still ${slot.state.state}`);
+  }
+
+  private async stopAll(timeoutMs: number): Promise<CommandResult[]> {
+    const results = new Map<Slot, CommandResult>();
+    for (const slot of this.slots) slot.waiting = false;
+    for (const wave of stopWaves(this.slots.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
+      const stops = await Promise.all(wave.map(({ slot }) => (slot.state.state === 'BACKOFF' || UP.has(slot.state.state) ? this.stopOne(slot, timeoutMs) : Promise.resolve(this.result(slot, undefined, 'not running')))));
+      wave.forEach(({ slot }, i) => results.set(slot, stops[i]!));
+    }
+    return this.slots.map((slot) => results.get(slot)!);
+  }
+
+  private async runShutdown(reason: string, deadlineMs: number): Promise<number> {
+    this.logger.info('stopping all programs', { reason, deadlineSeconds: deadlineMs / 1000 });
+    this.publish({ type: 'supervisor', time: this.iso(), state: 'stopping', reason });
+    for (const slot of this.slots) {
+      slot.waiting = false;
+      this.dispatch(slot, { type: 'shutdown' });
+    }
+    let deadlineHit = false;
+    const everyoneDown = () => this.slots.every((slot) => !UP.has(slot.state.state));
+    const deadline = this.clock.setTimeout(() => {
+      deadlineHit = !everyoneDown();
+      if (!deadlineHit) return;
+      this.logger.error('stop deadline reached: killing what is left', { programs: this.slots.filter((s) => UP.has(s.state.state)).map((s) => s.name) });
+      for (const slot of this.slots) this.dispatch(slot, { type: 'forceKill' });
+    }, deadlineMs);
+    for (const wave of stopWaves(this.slots.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
+      if (deadlineHit) break;
+      for (const { slot } of wave) if (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING') this.dispatch(slot, { type: 'stop' });
+      await this.waitUntil(() => deadlineHit || wave.every(({ slot }) => !UP.has(slot.state.state)), deadlineMs + 5000);
+    }
+    // After the deadline's SIGKILL the exits follow at once; a process stuck in the kernel is not waited for long.
+    await this.waitUntil(everyoneDown, deadlineHit ? 2000 : deadlineMs + 5000);
+    deadline.cancel();
+    this.memoryTimer?.cancel();
+    for (const slot of this.slots) {
+      slot.probeTimer?.cancel();
+      for (const timer of slot.timers.values()) timer.cancel();
+      slot.timers.clear();
+    }
+    await Promise.all(this.slots.map((slot) => slot.log.close()));
+    if (deadlineHit) this.exitCode = Math.max(this.exitCode, 1);
+    this.logger.info('all programs stopped', { exitCode: this.exitCode, deadlineHit });
+    this.publish({ type: 'supervisor', time: this.iso(), state: 'stopped', reason, exitCode: this.exitCode });
+    await this.hub.drain(2000);
+    return this.exitCode;
+  }
+
+  private waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = { check, resolve, timer: undefined };
+      waiter.timer = this.clock.setTimeout(() => this.settle(waiter, false), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  private settle(waiter: Waiter, ok: boolean): void {
+    if (!this.waiters.delete(waiter)) return;
+    waiter.timer?.cancel();
+    waiter.resolve(ok);
+  }
+
+  // ---------------- views ----------------
+
+  private iso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  private statusOf(slot: Slot): ProcessStatus {
+    const s = slot.state;
+    return {
+      name: slot.name,
+      state: s.state,
+      ...(s.pid !== undefined ? { pid: s.pid } : {}),
+      restarts: restartsOf(s),
+      ...(s.lastExit?.code !== undefined && s.lastExit.code !== null ? { lastExitCode: s.lastExit.code } : {}),
+      ...(s.lastExit?.signal ? { lastSignal: s.lastExit.signal } : {}),
+      since: new Date(s.since).toISOString(),
+      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
+      ...(slot.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: slot.memoryBytes } : {}),
+      ...(slot.probeLatencyMs !== undefined ? { probeLatencyMs: slot.probeLatencyMs } : {}),
+    };
+  }
+
+  private detailOf(slot: Slot): ProgramDetail {
+    const s = slot.state;
+    const stats = slot.log.stats();
+    const waitingFor = slot.waiting ? this.unready(slot) : [];
+    return {
+      ...this.statusOf(slot),
+      priority: slot.spec.priority,
+      critical: slot.spec.critical,
+      autostart: slot.spec.autostart,
+      dependsOn: slot.spec.dependsOn,
+      ...(waitingFor.length > 0 ? { waitingFor } : {}),
+      ...(s.reason ? { reason: s.reason } : {}),
+      ...(s.state === 'RUNNING' && s.startedAt !== undefined ? { uptimeSeconds: Math.floor((this.clock.now() - s.startedAt) / 1000) } : {}),
+      hasHealthCheck: slot.spec.healthCheck !== undefined,
+      ...(slot.spec.healthCheck ? { healthRequired: slot.spec.healthCheck.required } : {}),
+      ...(slot.probeMessage ? { healthMessage: slot.probeMessage } : {}),
+      ...(slot.machine.memory ? { memoryLimitBytes: slot.machine.memory.limitBytes } : {}),
+      logs: { stdoutBytes: stats.bytes.stdout, stderrBytes: stats.bytes.stderr, mirrorDropped: stats.mirrorDropped, rotations: stats.rotations },
+    };
+  }
+}
