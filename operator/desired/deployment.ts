@@ -59,6 +59,9 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
       { name: ENV.corePodName, value: corePod.metadata.name },
       { name: ENV.configPath, value: CONFIG_PATH },
       { name: ENV.healthPort, value: String(spec.healthPort) },
+      ...(spec.alerts?.github
+        ? [{ name: ENV.githubToken, valueFrom: { secretKeyRef: { name: spec.alerts.github.tokenSecretRef.name, key: spec.alerts.github.tokenSecretRef.key } } }]
+        : []),
     ],
     ports: [
       { name: HEALTH_PORT_NAME, containerPort: spec.healthPort, protocol: 'TCP' },

@@ -161,3 +161,10 @@ test('property: the config hash changes exactly when the supervisor config chang
     assert.equal(desiredState(corePodFrom(scaled), sidecar).configHash, a.configHash, 'scaling must not roll the pods');
   }
 });
+
+test('GitHub alerts: the token comes from the referenced Secret key, never from the ConfigMap', () => {
+  const spec = { ...dreamscapeSpec(), alerts: { github: { owner: 'o', repo: 'r', tokenSecretRef: { name: 'gh', key: 'token' } } } };
+  const state = desiredState(corePodFrom(spec), sidecar);
+  const app = find<V1Deployment>(state.objects, 'Deployment').spec!.template.spec!.containers[0]!;
+  assert.deepEqual(app.env!.find((e) => e.name === 'COREPOD_GITHUB_TOKEN'), { name: 'COREPOD_GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } } });
+});

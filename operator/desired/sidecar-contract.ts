@@ -23,6 +23,8 @@ export const ENV = {
   corePodName: 'COREPOD_NAME',
   configPath: 'COREPOD_CONFIG',
   healthPort: 'COREPOD_HEALTH_PORT',
+  /** Only with spec.alerts.github: the token from spec.alerts.github.tokenSecretRef. */
+  githubToken: 'COREPOD_GITHUB_TOKEN',
 } as const;
 
 export interface SidecarContract {

@@ -214,7 +214,7 @@ export class HttpKubeApi implements KubeApi {
     };
   }
 
-  async apply<T extends KubeObject>(type: ResourceType, object: KubeObject, options: { fieldManager: string; force: boolean; subresource?: 'status' }): Promise<T> {
+  async apply<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options: { fieldManager: string; force: boolean; subresource?: 'status' }): Promise<T> {
     const meta = object.metadata ?? {};
     return this.request<T>(
       'PATCH',
@@ -225,11 +225,11 @@ export class HttpKubeApi implements KubeApi {
     );
   }
 
-  async create<T extends KubeObject>(type: ResourceType, object: KubeObject, options: { fieldManager?: string } = {}): Promise<T> {
+  async create<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options: { fieldManager?: string } = {}): Promise<T> {
     return this.request<T>('POST', resourcePath(type, object.metadata?.namespace), { fieldManager: options.fieldManager }, object);
   }
 
-  async replace<T extends KubeObject>(type: ResourceType, object: KubeObject, options: { fieldManager?: string } = {}): Promise<T> {
+  async replace<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options: { fieldManager?: string } = {}): Promise<T> {
     const meta = object.metadata ?? {};
     return this.request<T>('PUT', resourcePath(type, meta.namespace, meta.name), { fieldManager: options.fieldManager }, object);
   }

@@ -77,10 +77,10 @@ export interface KubeApi {
   list<T extends KubeObject>(type: ResourceType, options?: ListOptions): Promise<ListResult<T>>;
   watch<T extends KubeObject>(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle;
   /** Server-side apply of a whole object (or of its status with subresource 'status'). */
-  apply<T extends KubeObject>(type: ResourceType, object: KubeObject, options: { fieldManager: string; force: boolean; subresource?: 'status' }): Promise<T>;
-  create<T extends KubeObject>(type: ResourceType, object: KubeObject, options?: { fieldManager?: string }): Promise<T>;
+  apply<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options: { fieldManager: string; force: boolean; subresource?: 'status' }): Promise<T>;
+  create<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options?: { fieldManager?: string }): Promise<T>;
   /** PUT with metadata.resourceVersion: optimistic concurrency (409 Conflict when stale). */
-  replace<T extends KubeObject>(type: ResourceType, object: KubeObject, options?: { fieldManager?: string }): Promise<T>;
+  replace<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options?: { fieldManager?: string }): Promise<T>;
   patch<T extends KubeObject>(
     type: ResourceType, namespace: string | undefined, name: string, patchType: PatchType, body: unknown,
     options?: { fieldManager?: string; subresource?: 'status' },

@@ -1,0 +1,239 @@
+// Wires informers, the work queue, the workers and leader election into one controller, the way
+// controller-runtime's manager does: caches start on every replica (a warm standby), workers only
+// on the leader; losing the lease ends the process so that it restarts as a follower.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { SidecarContract } from '../desired/sidecar-contract.js';
+import { LABEL, MANAGED_BY, MANAGED_SELECTOR } from '../desired/names.js';
+import type { KubeApi, KubeObject, ObjectMetaLike } from '../kube/kube-api.js';
+import { Informer, objectKey } from '../kube/informer.js';
+import { RESOURCES } from '../kube/resources.js';
+import { LeaderElector } from '../leader/leader-elector.js';
+import { EventRecorder } from '../runtime/event-recorder.js';
+import type { OperatorMetrics } from '../runtime/metrics.js';
+import { Reconciler, TerminalError, type Caches, type RawCorePod } from './reconciler.js';
+import { defaultControllerRateLimiter } from './rate-limiter.js';
+import { WorkQueue } from './work-queue.js';
+
+export const CONTROLLER_NAME = 'corepod';
+
+export interface ControllerOptions {
+  api: KubeApi;
+  log: Logger;
+  metrics: OperatorMetrics;
+  sidecar: SidecarContract;
+  /** Watch one namespace only; all namespaces when undefined. */
+  namespace?: string;
+  concurrency: number;
+  identity: string;
+  leaderElection?: { namespace: string; name: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  resyncMs?: number;
+  watchTimeoutSeconds?: number;
+}
+
+const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding'] as const;
+
+/** Keeps only what the reconciler reads, so 1,000 CorePods' worth of owned objects stays small. */
+function slimMeta(meta: ObjectMetaLike | undefined): ObjectMetaLike {
+  const m = meta ?? {};
+  const out: ObjectMetaLike = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion };
+  if (m.generation !== undefined) out.generation = m.generation;
+  if (m.labels) out.labels = m.labels;
+  if (m.ownerReferences) out.ownerReferences = m.ownerReferences.map(({ apiVersion, kind, name, uid, controller }) => ({ apiVersion, kind, name, uid, controller }));
+  if (m.deletionTimestamp) out.deletionTimestamp = m.deletionTimestamp;
+  return out;
+}
+
+function slim(object: KubeObject & { status?: Record<string, unknown> }, keepStatus: string[] = []): KubeObject {
+  const out: KubeObject & { status?: Record<string, unknown> } = { apiVersion: object.apiVersion, kind: object.kind, metadata: slimMeta(object.metadata) };
+  if (keepStatus.length > 0 && object.status) {
+    out.status = Object.fromEntries(keepStatus.filter((k) => k in object.status!).map((k) => [k, object.status![k]]));
+  }
+  return out;
+}
+
+function controllerOwnerKey(object: KubeObject): string | undefined {
+  const owner = object.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'CorePod');
+  return owner && object.metadata?.namespace ? `${object.metadata.namespace}/${owner.name}` : undefined;
+}
+
+export class CorePodController {
+  readonly corePods: Informer<RawCorePod>;
+  readonly owned: Map<string, Informer<KubeObject>>;
+  readonly pods: Informer<KubeObject>;
+  readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly elector?: LeaderElector;
+  private workers: Promise<void>[] = [];
+  private synced = false;
+  private leading = false;
+  private stopping = false;
+  private gaugeTimer?: NodeJS.Timeout;
+  private resolveDone!: (code: number) => void;
+  /** Resolves with the exit code when the controller must end on its own (leadership lost). */
+  readonly done = new Promise<number>((resolve) => (this.resolveDone = resolve));
+
+  constructor(private readonly options: ControllerOptions) {
+    const { api, namespace, metrics } = options;
+    const common = { namespace, resyncMs: options.resyncMs ?? 10 * 60_000, watchTimeoutSeconds: options.watchTimeoutSeconds, onError: (error: Error, during: string) => options.log.warn({ err: error, during }, 'informer error; retrying') };
+    this.corePods = new Informer<RawCorePod>(api, RESOURCES.corePod, common);
+    this.owned = new Map(
+      OWNED.map((kind) => [
+        RESOURCES[kind].kind,
+        new Informer<KubeObject>(api, RESOURCES[kind], {
+          ...common,
+          labelSelector: MANAGED_SELECTOR,
+          transform: (o) => slim(o, kind === 'deployment' ? ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas'] : []),
+        }),
+      ]),
+    );
+    this.pods = new Informer<KubeObject>(api, RESOURCES.pod, { ...common, labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`, transform: (o) => slim(o) });
+    this.queue = new WorkQueue(defaultControllerRateLimiter(), undefined, metrics.queueObserver(CONTROLLER_NAME));
+    const events = new EventRecorder(api, options.identity, (error) => options.log.warn({ err: error }, 'could not record an event'));
+    this.reconciler = new Reconciler({ api, caches: this.caches(), sidecar: options.sidecar, events, log: options.log });
+
+    const enqueue = (key: string | undefined) => key && !this.stopping && this.queue.add(key);
+    this.corePods.addHandlers({
+      onAdd: (o) => enqueue(objectKey(o)),
+      onUpdate: (_, o) => enqueue(objectKey(o)),
+      onDelete: (o) => {
+        this.reconciler.forget(objectKey(o));
+        enqueue(objectKey(o));
+      },
+    });
+    for (const informer of this.owned.values()) {
+      informer.addHandlers({ onAdd: (o) => enqueue(controllerOwnerKey(o)), onUpdate: (_, o) => enqueue(controllerOwnerKey(o)), onDelete: (o) => enqueue(controllerOwnerKey(o)) });
+    }
+    const podOwner = (o: KubeObject) => {
+      const instance = o.metadata?.labels?.[LABEL.instance];
+      return instance && o.metadata?.namespace ? `${o.metadata.namespace}/${instance}` : undefined;
+    };
+    this.pods.addHandlers({ onAdd: (o) => enqueue(podOwner(o)), onDelete: (o) => enqueue(podOwner(o)) });
+
+    if (options.leaderElection) {
+      this.elector = new LeaderElector(api, {
+        ...options.leaderElection,
+        identity: options.identity,
+        onStartedLeading: () => {
+          options.log.info({ identity: options.identity }, 'became leader');
+          metrics.leaderStatus.set({ name: options.leaderElection!.name }, 1);
+          this.startWorkers();
+        },
+        onStoppedLeading: () => {
+          options.log.error({ identity: options.identity }, 'leadership lost; exiting');
+          metrics.leaderStatus.set({ name: options.leaderElection!.name }, 0);
+          this.resolveDone(1);
+        },
+        onLeaderChange: (leader) => options.log.info({ leader }, 'leader observed'),
+        onError: (error) => options.log.warn({ err: error }, 'leader election error'),
+      });
+      metrics.leaderStatus.set({ name: options.leaderElection.name }, 0);
+    }
+    metrics.maxConcurrent.set({ controller: CONTROLLER_NAME }, options.concurrency);
+  }
+
+  private caches(): Caches {
+    return {
+      corePod: (key) => this.corePods.get(key),
+      owned: (kind, namespace, name) => this.owned.get(kind)?.get(`${namespace}/${name}`),
+      podsOf: (namespace, name) => {
+        if (!this.pods.hasSynced) return undefined;
+        const names = new Set<string>();
+        for (const pod of this.pods.list()) {
+          if (pod.metadata?.namespace === namespace && pod.metadata.labels?.[LABEL.instance] === name && pod.metadata.name) names.add(pod.metadata.name);
+        }
+        return names;
+      },
+    };
+  }
+
+  get ready(): boolean {
+    return this.synced;
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  informers(): Informer<KubeObject>[] {
+    return [this.corePods as Informer<KubeObject>, ...this.owned.values(), this.pods];
+  }
+
+  /** Starts the caches, waits until they are synced, then leads (or campaigns). */
+  async start(): Promise<void> {
+    await Promise.all(this.informers().map((i) => i.start()));
+    this.synced = true;
+    this.options.log.info({ corePods: this.corePods.size }, 'caches synced');
+    this.gaugeTimer = setInterval(() => this.updateGauges(), 1000);
+    this.gaugeTimer.unref();
+    if (this.elector) this.elector.start();
+    else this.startWorkers();
+  }
+
+  private updateGauges(): void {
+    const { metrics } = this.options;
+    const inFlight = this.queue.inFlight();
+    const labels = { name: CONTROLLER_NAME, controller: CONTROLLER_NAME };
+    metrics.unfinishedWork.set(labels, inFlight.reduce((sum, f) => sum + f.seconds, 0));
+    metrics.longestRunning.set(labels, inFlight.reduce((max, f) => Math.max(max, f.seconds), 0));
+    for (const informer of this.informers()) metrics.informerRelists.set({ resource: informer.type.plural }, informer.stats.lists);
+  }
+
+  private startWorkers(): void {
+    if (this.stopping || this.leading) return;
+    this.leading = true;
+    for (const key of this.corePods.list().map(objectKey)) this.queue.add(key);
+    for (let i = 0; i < this.options.concurrency; i++) this.workers.push(this.work());
+  }
+
+  private async work(): Promise<void> {
+    const { metrics, log } = this.options;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const reconcileID = randomUUID();
+      const keyLog = log.child({ corepod: key, reconcileID });
+      metrics.activeWorkers.inc({ controller: CONTROLLER_NAME });
+      const stopTimer = metrics.reconcileTime.startTimer({ controller: CONTROLLER_NAME });
+      try {
+        const result = await this.reconciler.reconcile(key, keyLog);
+        this.queue.forget(key);
+        if (result.requeueAfterMs !== undefined) {
+          this.queue.addAfter(key, result.requeueAfterMs);
+          metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'requeue_after' });
+        } else metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'success' });
+      } catch (error) {
+        if (error instanceof TerminalError) {
+          metrics.terminalErrors.inc({ controller: CONTROLLER_NAME });
+          this.queue.forget(key);
+          keyLog.error({ err: error }, 'reconcile failed terminally');
+        } else {
+          metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME });
+          const retries = this.queue.retries(key);
+          this.queue.addRateLimited(key);
+          keyLog.warn({ err: error, retries }, 'reconcile failed; requeued with backoff');
+        }
+        metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'error' });
+      } finally {
+        stopTimer();
+        metrics.activeWorkers.dec({ controller: CONTROLLER_NAME });
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** Graceful stop: no new work, in-flight reconciles finish (bounded), the lease is released. */
+  async stop(graceMs = 20_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.queue.shutDown();
+    const drained = Promise.all(this.workers);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
+    await this.elector?.stop();
+    if (this.options.leaderElection) this.options.metrics.leaderStatus.set({ name: this.options.leaderElection.name }, 0);
+    await Promise.all(this.informers().map((i) => i.stop()));
+  }
+}

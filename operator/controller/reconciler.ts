@@ -1,0 +1,254 @@
+// reconcile(key): level-triggered and idempotent. Reads the CorePod and the owned objects from the
+// informer caches, applies what differs from the desired state (server-side apply, one field
+// manager, force), repairs drift, and writes the rolled-up status through the status subresource.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { validateSpec, type CorePodStatus } from '../../crds/corepod-schema.js';
+import type { CorePodObject } from '../desired/corepod-object.js';
+import { desiredState } from '../desired/desired-state.js';
+import { FIELD_MANAGER } from '../desired/names.js';
+import type { SpecProblem } from '../desired/port-plan.js';
+import type { SidecarContract } from '../desired/sidecar-contract.js';
+import { isPermanent, type KubeApi, type KubeObject } from '../kube/kube-api.js';
+import { RESOURCES, resourceFor } from '../kube/resources.js';
+import type { EventRecorder, Regarding } from '../runtime/event-recorder.js';
+import { conditionTime } from './conditions.js';
+import { problemText, rollup, statusDiffers, type DeploymentView } from './status-rollup.js';
+
+export interface RawCorePod extends KubeObject {
+  spec?: unknown;
+  status?: CorePodStatus;
+}
+
+/** Read access to the informer caches. */
+export interface Caches {
+  corePod(key: string): RawCorePod | undefined;
+  owned(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** Names of the existing pods of a CorePod; undefined while the pod cache is not synced. */
+  podsOf(namespace: string, corePodName: string): ReadonlySet<string> | undefined;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** An error retrying will not fix: counted and logged, not requeued. */
+export class TerminalError extends Error {}
+
+export interface ReconcilerOptions {
+  api: KubeApi;
+  caches: Caches;
+  sidecar: SidecarContract;
+  events: EventRecorder;
+  log: Logger;
+  /** Re-apply everything at least this often even when the caches say nothing changed. */
+  fullApplyEveryMs?: number;
+  now?: () => Date;
+}
+
+interface AppliedRecord {
+  /** Per owned object ("Kind/name"): the hash of what we applied and the marker the apiserver returned. */
+  objects: Map<string, { hash: string; marker: string }>;
+  at: number;
+}
+
+const SECRET_RECHECK_MS = 30_000;
+const PERMANENT_RECHECK_MS = 5 * 60_000;
+
+/** What changes when someone else edits an object: generation where the kind has one (spec only), else resourceVersion. */
+function marker(object: KubeObject): string {
+  const meta = object.metadata ?? {};
+  return meta.generation !== undefined ? `g${meta.generation}` : `rv${meta.resourceVersion ?? ''}`;
+}
+
+function hashOf(object: unknown): string {
+  return createHash('sha1').update(JSON.stringify(object)).digest('base64');
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class Reconciler {
+  private readonly applied = new Map<string, AppliedRecord>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Forget what we know about a key (the CorePod is gone). */
+  forget(key: string): void {
+    this.applied.delete(key);
+  }
+
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
+    const { caches } = this.options;
+    const raw = caches.corePod(key);
+    if (!raw?.metadata?.name || !raw.metadata.namespace || !raw.metadata.uid) {
+      this.forget(key);
+      return {};
+    }
+    if (raw.metadata.deletionTimestamp) return {};
+    const regarding: Regarding = {
+      apiVersion: raw.apiVersion ?? 'dreamscape.io/v1alpha1', kind: raw.kind ?? 'CorePod',
+      name: raw.metadata.name, namespace: raw.metadata.namespace, uid: raw.metadata.uid,
+    };
+
+    const validated = validateSpec(raw.spec);
+    if (!validated.ok) {
+      // The CRD rejects most of this at apply time; what is left (a dependency cycle) lands here.
+      const problems = validated.errors.map((e) => ({
+        reason: e.message.startsWith('dependency cycle') ? 'DependencyCycle' : 'SpecInvalid', path: e.path, message: e.message,
+      }));
+      await this.reportProblems(raw, regarding, problems, log);
+      return {};
+    }
+    const corePod: CorePodObject = {
+      apiVersion: regarding.apiVersion,
+      kind: regarding.kind,
+      metadata: {
+        name: regarding.name, namespace: regarding.namespace, uid: regarding.uid,
+        generation: raw.metadata.generation, resourceVersion: raw.metadata.resourceVersion,
+      },
+      spec: validated.value,
+      status: raw.status,
+    };
+    const desired = desiredState(corePod, this.options.sidecar);
+    if (desired.problems.length > 0) {
+      await this.reportProblems(raw, regarding, desired.problems, log);
+      return {};
+    }
+
+    const waiting = await this.checkSecret(corePod);
+    for (const problem of waiting) {
+      this.options.events.record(regarding, { type: 'Warning', reason: problem.reason, action: 'Reconcile', note: `${problem.path}: ${problem.message}` });
+    }
+
+    let applyError: string | undefined;
+    let permanent = false;
+    let repaired: string[] = [];
+    try {
+      repaired = await this.applyOwned(key, corePod, desired.objects, desired.absent, log);
+    } catch (error) {
+      applyError = errorText(error);
+      permanent = isPermanent(error);
+      this.options.events.record(regarding, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: applyError });
+      if (!permanent) {
+        await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired: [] }, log).catch(() => undefined);
+        throw error;
+      }
+    }
+    for (const what of repaired) {
+      log.warn({ object: what }, 'owned object was changed or deleted by hand; restored');
+      this.options.events.record(regarding, { type: 'Warning', reason: 'DriftRepaired', action: 'Apply', note: `${what} was changed or deleted by hand and has been restored` });
+    }
+
+    await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired }, log);
+    if (permanent) return { requeueAfterMs: PERMANENT_RECHECK_MS };
+    return waiting.length > 0 ? { requeueAfterMs: SECRET_RECHECK_MS } : {};
+  }
+
+  private async reportProblems(raw: RawCorePod, regarding: Regarding, problems: SpecProblem[], log: Logger): Promise<void> {
+    log.warn({ problems }, 'the spec cannot be realised');
+    this.options.events.record(regarding, { type: 'Warning', reason: problems[0]!.reason, action: 'Validate', note: problemText(problems) });
+    const corePod = {
+      apiVersion: regarding.apiVersion, kind: regarding.kind,
+      metadata: { name: regarding.name, namespace: regarding.namespace, uid: regarding.uid, generation: raw.metadata?.generation },
+      // The roll-up needs the program list; an invalid spec yields an empty one.
+      spec: { replicas: 0, programs: [] },
+      status: raw.status,
+    } as unknown as CorePodObject;
+    await this.writeStatus(corePod, { problems, waiting: [], repaired: [] }, log);
+  }
+
+  private async checkSecret(corePod: CorePodObject): Promise<SpecProblem[]> {
+    const ref = corePod.spec.alerts?.github?.tokenSecretRef;
+    if (!ref) return [];
+    const path = 'spec.alerts.github.tokenSecretRef';
+    const secret = await this.options.api.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.secret, corePod.metadata.namespace, ref.name);
+    if (!secret) return [{ reason: 'SecretNotFound', path, message: `Secret "${ref.name}" not found in namespace ${corePod.metadata.namespace}` }];
+    if (!secret.data || !(ref.key in secret.data)) return [{ reason: 'SecretKeyNotFound', path, message: `Secret "${ref.name}" has no key "${ref.key}"` }];
+    return [];
+  }
+
+  /** Applies the objects that need it; returns the ones restored after a change by hand. */
+  private async applyOwned(
+    key: string, corePod: CorePodObject, objects: KubeObject[], absent: { apiVersion: string; kind: string; name: string }[], log: Logger,
+  ): Promise<string[]> {
+    const { api, caches } = this.options;
+    const namespace = corePod.metadata.namespace;
+    const nowMs = Date.now();
+    const previous = this.applied.get(key);
+    const full = !previous || nowMs - previous.at > (this.options.fullApplyEveryMs ?? 10 * 60_000);
+    const record: AppliedRecord = { objects: new Map(previous?.objects), at: full ? nowMs : previous!.at };
+    const repaired: string[] = [];
+
+    const applyOne = async (object: KubeObject) => {
+      const id = `${object.kind}/${object.metadata!.name}`;
+      const hash = hashOf(object);
+      const cached = caches.owned(object.kind!, namespace, object.metadata!.name!);
+      const last = record.objects.get(id);
+      const unchanged = last !== undefined && last.hash === hash;
+      if (!full && unchanged && cached && marker(cached) === last.marker) return;
+      const result = await api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true });
+      const now = marker(result);
+      // Same intent as last time, yet the apiserver changed the object: someone else had changed it.
+      if (unchanged && now !== last.marker) repaired.push(id);
+      record.objects.set(id, { hash, marker: now });
+    };
+
+    // Config and identity first, so the pods the Deployment creates find them.
+    const workload = new Set(['Deployment', 'Service']);
+    await Promise.all(objects.filter((o) => !workload.has(o.kind!)).map(applyOne));
+    await Promise.all(objects.filter((o) => workload.has(o.kind!)).map(applyOne));
+
+    for (const gone of absent) {
+      const cached = caches.owned(gone.kind, namespace, gone.name);
+      const ownedByUs = cached?.metadata?.ownerReferences?.some((r) => r.uid === corePod.metadata.uid && r.controller);
+      if (cached && ownedByUs) {
+        log.info({ object: `${gone.kind}/${gone.name}` }, 'deleting an owned object the spec no longer asks for');
+        await api.delete(resourceFor(gone.apiVersion, gone.kind), namespace, gone.name, { uid: cached.metadata?.uid });
+      }
+      record.objects.delete(`${gone.kind}/${gone.name}`);
+    }
+    this.applied.set(key, record);
+    return repaired;
+  }
+
+  private async writeStatus(
+    corePod: CorePodObject,
+    found: { problems: SpecProblem[]; waiting: SpecProblem[]; applyError?: string; repaired: string[] },
+    log: Logger,
+  ): Promise<void> {
+    const { api, caches } = this.options;
+    const { name, namespace } = corePod.metadata;
+    const deployment = caches.owned('Deployment', namespace, name) as (KubeObject & { status?: DeploymentView; spec?: { replicas?: number } }) | undefined;
+    const view: DeploymentView | undefined = deployment
+      ? { generation: deployment.metadata?.generation, ...deployment.status, replicas: deployment.status?.replicas ?? 0 }
+      : undefined;
+    const livePods = caches.podsOf(namespace, name);
+    const result = rollup({
+      corePod, ...found, deployment: view, ...(livePods ? { livePods } : {}), now: conditionTime(this.now()),
+    });
+    if (statusDiffers(corePod.status, result.status)) {
+      await api.apply(RESOURCES.corePod, { apiVersion: corePod.apiVersion, kind: corePod.kind, metadata: { name, namespace }, status: result.status }, {
+        fieldManager: FIELD_MANAGER, force: true, subresource: 'status',
+      });
+      log.debug({ phase: result.status.phase, ready: result.status.readyProcesses }, 'status written');
+    }
+    if (result.prune.length > 0) {
+      const pods = corePod.status?.pods ?? [];
+      const ops = pods
+        .map((pod, index) => ({ pod, index }))
+        .filter(({ pod }) => result.prune.includes(pod.name))
+        .sort((a, b) => b.index - a.index)
+        .flatMap(({ pod, index }) => [
+          { op: 'test', path: `/status/pods/${index}/name`, value: pod.name },
+          { op: 'remove', path: `/status/pods/${index}` },
+        ]);
+      await api.patch(RESOURCES.corePod, namespace, name, 'json', ops, { subresource: 'status' });
+      log.info({ pods: result.prune }, 'pruned status of pods that no longer exist');
+    }
+  }
+}

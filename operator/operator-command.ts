@@ -1,0 +1,185 @@
+// `corepod operator`: runs the CorePod controller until SIGTERM/SIGINT (exit 0) or until it loses
+// its lease (exit 1, so the Deployment restarts it as a follower). Bad flags: exit 2.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { CorePodController } from './controller/corepod-controller.js';
+import { DEFAULT_SIDECAR, type SidecarContract } from './desired/sidecar-contract.js';
+import { HttpKubeApi, loadKubeConfig } from './kube/http-kube-api.js';
+import { startServers } from './runtime/http-servers.js';
+import { OperatorMetrics } from './runtime/metrics.js';
+
+export const usage = `Usage: corepod operator [flags]
+
+Runs the CorePod operator (dreamscape.io/v1alpha1 CorePods).
+
+  --kubeconfig FILE              kubeconfig to use (default: in-cluster config, else $KUBECONFIG or ~/.kube/config)
+  --namespace NS                 watch only this namespace (default: all namespaces)
+  --sidecar-image IMAGE          image holding the sidecar-init runtime (default: ${DEFAULT_SIDECAR.image})
+  --sidecar-install-command JSON init container command (default: ${JSON.stringify(DEFAULT_SIDECAR.installCommand)})
+  --sidecar-entrypoint JSON      app container command (default: ${JSON.stringify(DEFAULT_SIDECAR.entrypoint)})
+  --concurrency N                concurrent reconciles (default: 4)
+  --leader-elect                 elect a leader on a Lease before reconciling
+  --leader-election-namespace NS namespace of the Lease (default: $POD_NAMESPACE, else --namespace, else default)
+  --leader-election-id NAME      name of the Lease (default: corepod-operator)
+  --lease-duration SECONDS       (default: 15)
+  --renew-deadline SECONDS       (default: 10)
+  --retry-period SECONDS         (default: 2)
+  --identity ID                  leader election identity (default: $POD_NAME, else hostname_random)
+  --metrics-port PORT            /metrics (default: 8080; 0 picks a free port)
+  --health-port PORT             /healthz and /readyz (default: 8081; 0 picks a free port)
+  --resync-seconds N             replay every cached object to the controller this often (default: 600)
+  --log-level LEVEL              trace, debug, info, warn, error (default: info)
+  -h, --help
+`;
+
+export class UsageError extends Error {}
+
+export interface OperatorFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  sidecar: SidecarContract;
+  concurrency: number;
+  leaderElect: boolean;
+  leaseNamespace: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  identity: string;
+  metricsPort: number;
+  healthPort: number;
+  resyncMs: number;
+  logLevel: string;
+}
+
+function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`);
+  return value;
+}
+
+function command(name: string, text: string | undefined, fallback: string[]): string[] {
+  if (text === undefined) return fallback;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--${name}: expected a JSON array of strings, got ${text}`);
+  }
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string')) {
+    throw new UsageError(`--${name}: expected a non-empty JSON array of strings, got ${text}`);
+  }
+  return value as string[];
+}
+
+export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorFlags | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'sidecar-image': { type: 'string' },
+        'sidecar-install-command': { type: 'string' }, 'sidecar-entrypoint': { type: 'string' }, concurrency: { type: 'string' },
+        'leader-elect': { type: 'boolean' }, 'leader-election-namespace': { type: 'string' }, 'leader-election-id': { type: 'string' },
+        'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
+        identity: { type: 'string' }, 'metrics-port': { type: 'string' }, 'health-port': { type: 'string' },
+        'resync-seconds': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const logLevel = values['log-level'] ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(logLevel)) throw new UsageError(`--log-level: unknown level "${logLevel}"`);
+  const leaseDurationMs = integer('lease-duration', values['lease-duration'], 15, 1, 3600) * 1000;
+  const renewDeadlineMs = integer('renew-deadline', values['renew-deadline'], 10, 1, 3600) * 1000;
+  const retryPeriodMs = integer('retry-period', values['retry-period'], 2, 1, 3600) * 1000;
+  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
+    throw new UsageError('--lease-duration must exceed --renew-deadline, which must exceed --retry-period');
+  }
+  return {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    sidecar: {
+      image: values['sidecar-image'] ?? DEFAULT_SIDECAR.image,
+      installCommand: command('sidecar-install-command', values['sidecar-install-command'], DEFAULT_SIDECAR.installCommand),
+      entrypoint: command('sidecar-entrypoint', values['sidecar-entrypoint'], DEFAULT_SIDECAR.entrypoint),
+    },
+    concurrency: integer('concurrency', values.concurrency, 4, 1, 1000),
+    leaderElect: values['leader-elect'] ?? false,
+    leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? values.namespace ?? 'default',
+    leaseName: values['leader-election-id'] ?? 'corepod-operator',
+    leaseDurationMs, renewDeadlineMs, retryPeriodMs,
+    identity: values.identity ?? env.POD_NAME ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
+    metricsPort: integer('metrics-port', values['metrics-port'], 8080, 0, 65_535),
+    healthPort: integer('health-port', values['health-port'], 8081, 0, 65_535),
+    resyncMs: integer('resync-seconds', values['resync-seconds'], 600, 1, 86_400) * 1000,
+    logLevel,
+  };
+}
+
+/** argv: the arguments after `operator`. */
+export async function main(argv: string[]): Promise<number> {
+  let flags: OperatorFlags | 'help';
+  try {
+    flags = parseFlags(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`corepod operator: ${error.message}\n\n${usage}`);
+      return 2;
+    }
+    throw error;
+  }
+  if (flags === 'help') {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const log = pino({ level: flags.logLevel, base: { controller: 'corepod', identity: flags.identity } });
+  const metrics = new OperatorMetrics();
+  let api: HttpKubeApi;
+  try {
+    const kc = loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
+    api = new HttpKubeApi(kc, {
+      maxSockets: flags.concurrency * 4 + 16,
+      userAgent: 'corepod-operator',
+      observe: (method, code) => metrics.restRequests.inc({ method, code: String(code), host: kc.getCurrentCluster()!.server }),
+    });
+  } catch (error) {
+    process.stderr.write(`corepod operator: cannot load the Kubernetes config: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const controller = new CorePodController({
+    api, log, metrics, sidecar: flags.sidecar, concurrency: flags.concurrency, identity: flags.identity, resyncMs: flags.resyncMs,
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.leaderElect
+      ? { leaderElection: { namespace: flags.leaseNamespace, name: flags.leaseName, leaseDurationMs: flags.leaseDurationMs, renewDeadlineMs: flags.renewDeadlineMs, retryPeriodMs: flags.retryPeriodMs } }
+      : {}),
+  });
+  const servers = await startServers(
+    { healthy: () => true, ready: () => controller.ready, registry: metrics.registry },
+    { health: flags.healthPort, metrics: flags.metricsPort },
+  );
+  log.info({ healthPort: servers.healthPort, metricsPort: servers.metricsPort, namespace: flags.namespace ?? '(all)', sidecarImage: flags.sidecar.image }, 'operator starting');
+
+  let signalled: (signal: string) => void;
+  const stopSignal = new Promise<string>((resolve) => (signalled = resolve));
+  const onSignal = (signal: NodeJS.Signals) => signalled(signal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  void controller.start().catch((error: Error) => log.error({ err: error }, 'start failed'));
+  const outcome = await Promise.race([stopSignal.then((signal) => ({ signal })), controller.done.then((code) => ({ code }))]);
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  if ('signal' in outcome) log.info({ signal: outcome.signal }, 'shutting down');
+  await controller.stop();
+  await servers.close();
+  api.close();
+  log.info('stopped');
+  return 'code' in outcome ? outcome.code : 0;
+}
