@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeClock } from '../../operator/controller/fake-clock.js';
+import { Backoff } from './backoff.js';
+import { SendScheduler, type AttemptOutcome } from './send-scheduler.js';
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+const options = { coalesceMs: 500, refreshMs: 10_000, retry: { initialMs: 500, maxMs: 4000 } };
+
+function harness(outcomes: AttemptOutcome[] = []) {
+  const clock = new FakeClock();
+  const attempts: number[] = [];
+  let gate: Promise<void> | undefined;
+  const scheduler = new SendScheduler(clock, async () => {
+    attempts.push(clock.now());
+    if (gate) await gate;
+    return outcomes.shift() ?? 'done';
+  }, options);
+  const advance = async (ms: number) => {
+    for (let t = 0; t < ms; t += 100) {
+      clock.advance(Math.min(100, ms - t));
+      await settle();
+    }
+  };
+  return { clock, attempts, scheduler, advance, hold: (p: Promise<void> | undefined) => (gate = p) };
+}
+
+test('changes within the coalescing window make one attempt, 0.5 s after the first', async () => {
+  const h = harness();
+  h.scheduler.poke();
+  await h.advance(200);
+  h.scheduler.poke();
+  await h.advance(200);
+  h.scheduler.poke();
+  assert.deepEqual(h.attempts, []);
+  await h.advance(200);
+  assert.deepEqual(h.attempts, [500]);
+  await h.advance(2000);
+  assert.deepEqual(h.attempts, [500]);
+});
+
+test('a change while an attempt is in flight makes exactly one more attempt after it', async () => {
+  const h = harness();
+  let release!: () => void;
+  h.hold(new Promise((resolve) => (release = resolve)));
+  h.scheduler.poke();
+  await h.advance(500);
+  assert.equal(h.attempts.length, 1);
+  h.scheduler.poke();
+  h.scheduler.poke();
+  await h.advance(3000);
+  assert.equal(h.attempts.length, 1, 'never two in flight');
+  h.hold(undefined);
+  release();
+  await settle();
+  await h.advance(500);
+  assert.deepEqual(h.attempts, [500, 4000]);
+});
+
+test('failures are retried with exponential backoff up to the cap, then the latest state goes once', async () => {
+  const h = harness(['retry', 'retry', 'retry', 'retry', 'retry', 'done']);
+  h.scheduler.poke();
+  await h.advance(20_000);
+  const gaps = h.attempts.slice(1).map((t, i) => t - h.attempts[i]!);
+  assert.deepEqual(gaps, [500, 1000, 2000, 4000, 4000]);
+  assert.equal(h.scheduler.retrying, false);
+  // Pokes during the outage do not add attempts beyond the retries.
+  const before = h.attempts.length;
+  await h.advance(1000);
+  assert.equal(h.attempts.length, before);
+});
+
+test('pokes while a retry is pending wait for that retry', async () => {
+  const h = harness(['retry', 'done']);
+  h.scheduler.poke();
+  await h.advance(500);
+  assert.equal(h.scheduler.retrying, true);
+  for (let i = 0; i < 5; i++) h.scheduler.poke();
+  await h.advance(400);
+  assert.deepEqual(h.attempts, [500]);
+  await h.advance(200);
+  assert.deepEqual(h.attempts, [500, 1000]);
+  await h.advance(2000);
+  assert.deepEqual(h.attempts, [500, 1000]);
+});
+
+test('the refresh tick attempts every refreshMs when idle, and a success resets the backoff', async () => {
+  const h = harness();
+  h.scheduler.start();
+  await h.advance(35_000);
+  assert.deepEqual(h.attempts, [10_000, 20_000, 30_000]);
+  h.scheduler.stop();
+  await h.advance(20_000);
+  assert.equal(h.attempts.length, 3);
+});
+
+test('flush attempts at once, after the one in flight', async () => {
+  const h = harness();
+  h.scheduler.poke();
+  const outcome = await h.scheduler.flush();
+  assert.equal(outcome, 'done');
+  assert.deepEqual(h.attempts, [0]);
+  await h.advance(1000);
+  assert.deepEqual(h.attempts, [0], 'the cancelled coalescing timer does not fire');
+});
+
+test('backoff doubles from the initial delay up to the cap and resets', () => {
+  const b = new Backoff({ initialMs: 100, maxMs: 1000 });
+  assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [100, 200, 400, 800, 1000, 1000]);
+  b.reset();
+  assert.equal(b.next(), 100);
+});

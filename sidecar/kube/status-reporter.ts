@@ -1,0 +1,104 @@
+// Writes this pod's processes into its CorePod's status: one entry of status.pods (a list-map keyed
+// by pod name) owned through server-side apply by a per-pod field manager, so replicas never
+// conflict. Changes coalesce (send-scheduler.ts); while the API server is unreachable supervision
+// goes on and only the latest state is kept, sent once it answers again.
+import type { ProcessStatus } from '../../crds/corepod-schema.js';
+import type { KubeApi } from '../../operator/kube/kube-api.js';
+import { RESOURCES } from '../../operator/kube/resources.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { Sink, SupervisorEvent } from '../event-hub.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { fieldManagerFor, type PodIdentity } from './pod-identity.js';
+import { DEFAULT_SEND_SCHEDULE, SendScheduler, type AttemptOutcome, type SendSchedulerOptions } from './send-scheduler.js';
+import { DEFAULT_DIFFERENCE, difference, statusApplyBody, type DifferenceOptions } from './status-report.js';
+
+export interface StatusSource {
+  /** Every program in the shape of status.pods[].processes[]. */
+  snapshot(): ProcessStatus[];
+}
+
+export interface StatusReporterOptions {
+  api: KubeApi;
+  identity: PodIdentity;
+  source: StatusSource;
+  clock?: Clock;
+  logger?: Logger;
+  schedule?: SendSchedulerOptions;
+  difference?: DifferenceOptions;
+  /** Longest wait for the final patch when the supervisor has stopped. */
+  finalFlushMs?: number;
+}
+
+export interface StatusReporterStats {
+  patches: number;
+  failures: number;
+  lastError?: string;
+}
+
+export class StatusReporter implements Sink {
+  private readonly scheduler: SendScheduler;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly fieldManager: string;
+  private lastSent: ProcessStatus[] | undefined;
+  private readonly counters: StatusReporterStats = { patches: 0, failures: 0 };
+  private failing = false;
+
+  constructor(private readonly options: StatusReporterOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.fieldManager = fieldManagerFor(options.identity.podName);
+    this.scheduler = new SendScheduler(this.clock, () => this.attempt(), options.schedule ?? DEFAULT_SEND_SCHEDULE);
+  }
+
+  start(): void {
+    this.scheduler.start();
+    this.scheduler.poke();
+  }
+
+  deliver(event: SupervisorEvent): void | Promise<void> {
+    if (event.type === 'supervisor' && event.state === 'stopped') return this.finalFlush();
+    this.scheduler.poke();
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+  }
+
+  stats(): StatusReporterStats {
+    return { ...this.counters };
+  }
+
+  /** Sends the latest state now if it differs from what was sent; resolves when done. */
+  flush(): Promise<AttemptOutcome> {
+    return this.scheduler.flush();
+  }
+
+  private async finalFlush(): Promise<void> {
+    const limit = this.options.finalFlushMs ?? 1500;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)))]);
+    clearTimeout(timer);
+    this.stop();
+  }
+
+  private async attempt(): Promise<AttemptOutcome> {
+    const snapshot = this.options.source.snapshot();
+    if (this.lastSent && difference(this.lastSent, snapshot, this.options.difference ?? DEFAULT_DIFFERENCE) === 'none') return 'done';
+    const body = statusApplyBody(this.options.identity, snapshot, new Date(this.clock.now()).toISOString());
+    try {
+      await this.options.api.apply(RESOURCES.corePod, body, { fieldManager: this.fieldManager, force: true, subresource: 'status' });
+    } catch (error) {
+      this.counters.failures += 1;
+      this.counters.lastError = error instanceof Error ? error.message : String(error);
+      if (!this.failing) this.logger.warn('cannot report status; will retry with the latest state', { error: this.counters.lastError });
+      this.failing = true;
+      return 'retry';
+    }
+    if (this.failing) this.logger.info('status reported again', { failures: this.scheduler.failures });
+    this.failing = false;
+    this.lastSent = snapshot;
+    this.counters.patches += 1;
+    return 'done';
+  }
+}
