@@ -143,8 +143,11 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
       },
     });
   });
+  // Kubernetes status and Events when running in a CorePod pod (sidecar/kube/, loaded only there).
+  const cluster = process.env.COREPOD_POD_NAME ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger) : undefined;
   supervisor.start();
   const code = await stopped;
+  await cluster?.finish(2000);
   await Promise.all([control.close(), health.close()]);
   logger.info('supervisor exiting', { exitCode: code });
   await flush(out, 2000);

@@ -2,14 +2,13 @@
 // Pod, with reportingController/reportingInstance, repeats aggregated into series
 // (event-series.ts). Writes never block supervision; while the API server is away they retry with
 // backoff, bounded by the number of distinct series.
-import { API_VERSION, KIND } from '../../crds/corepod-schema.js';
 import { ApiError, isNotFound, type KubeApi, type KubeObject } from '../../operator/kube/kube-api.js';
-import { RESOURCES } from '../../operator/kube/resources.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Sink, SupervisorEvent } from '../event-hub.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { EventTranslator, type EventIntent } from './event-intents.js';
 import { DEFAULT_SERIES, EventSeriesBook, type EventSeriesOptions, type EventWriter, type Series, type WriteFailure } from './event-series.js';
+import { CORE_POD, COREPOD_API_VERSION, COREPOD_KIND, EVENT } from './kube-resources.js';
 import type { PodIdentity } from './pod-identity.js';
 
 export const REPORTING_CONTROLLER = 'dreamscape.io/corepod-sidecar';
@@ -130,12 +129,12 @@ export class EventRecorder implements Sink, EventWriter {
     const { identity } = this.options;
     const name = `${identity.corePodName}.${eventTime.toString(16)}${(this.sequence++ & 0xfff).toString(16).padStart(3, '0')}${identity.podName.slice(-5).replace(/[^a-z0-9]/g, '0')}`;
     const body = eventObject(intent, identity, await this.regarding(), name, eventTime, series);
-    await this.options.api.create(RESOURCES.event, body);
+    await this.options.api.create(EVENT, body);
     return name;
   }
 
   async patchSeries(name: string, series: Series): Promise<void> {
-    await this.options.api.patch(RESOURCES.event, this.options.identity.namespace, name, 'merge', {
+    await this.options.api.patch(EVENT, this.options.identity.namespace, name, 'merge', {
       series: { count: series.count, lastObservedTime: microTime(series.lastObservedTime) },
     });
   }
@@ -145,12 +144,12 @@ export class EventRecorder implements Sink, EventWriter {
     const { identity } = this.options;
     if (this.corePodUid === undefined) {
       try {
-        const corePod = await this.options.api.get(RESOURCES.corePod, identity.namespace, identity.corePodName);
+        const corePod = await this.options.api.get(CORE_POD, identity.namespace, identity.corePodName);
         this.corePodUid = corePod?.metadata?.uid;
       } catch (error) {
         this.logger.debug('cannot read the CorePod uid', { error: error instanceof Error ? error.message : String(error) });
       }
     }
-    return { apiVersion: API_VERSION, kind: KIND, name: identity.corePodName, namespace: identity.namespace, ...(this.corePodUid ? { uid: this.corePodUid } : {}) };
+    return { apiVersion: COREPOD_API_VERSION, kind: COREPOD_KIND, name: identity.corePodName, namespace: identity.namespace, ...(this.corePodUid ? { uid: this.corePodUid } : {}) };
   }
 }

@@ -1,0 +1,61 @@
+// Wiring for `corepod run` inside a CorePod pod: when the operator's pod template has set the pod
+// identity (operator/desired/sidecar-contract.ts), the status reporter and the Event recorder
+// subscribe to the supervisor, talking to the API server with the pod's ServiceAccount token.
+import type { Sink, SubscribeOptions, Subscription } from '../event-hub.js';
+import type { Logger } from '../logger.js';
+import { EventRecorder } from './event-recorder.js';
+import { InClusterKubeApi, inClusterOptions } from './in-cluster-kube-api.js';
+import { podIdentityFrom } from './pod-identity.js';
+import { StatusReporter, type StatusSource } from './status-reporter.js';
+
+export interface SupervisorLike extends StatusSource {
+  subscribe(sink: Sink, options?: SubscribeOptions): Subscription;
+}
+
+export interface ClusterSinks {
+  reporter: StatusReporter;
+  recorder: EventRecorder;
+  /** Sends the last status and pending Events (bounded wait), then stops. Call before exiting. */
+  finish(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/** Subscribes the Kubernetes sinks when running in a CorePod pod; undefined (and says why) otherwise. */
+export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, env: NodeJS.ProcessEnv = process.env): ClusterSinks | undefined {
+  const who = podIdentityFrom(env);
+  if (who.kind === 'standalone') return undefined;
+  if (who.kind === 'incomplete') {
+    logger.warn('not reporting to Kubernetes: pod identity incomplete', { missing: who.missing });
+    return undefined;
+  }
+  const options = inClusterOptions(env, env.COREPOD_SERVICEACCOUNT_DIR);
+  if ('error' in options) {
+    logger.warn('not reporting to Kubernetes', { error: options.error });
+    return undefined;
+  }
+  const { identity } = who;
+  const api = new InClusterKubeApi({ ...options, userAgent: `corepod-sidecar/${identity.podName}` });
+  const reporter = new StatusReporter({ api, identity, source: supervisor, logger });
+  const recorder = new EventRecorder({ api, identity, logger });
+  const subscriptions = [supervisor.subscribe(reporter, { maxQueue: 64 }), supervisor.subscribe(recorder)];
+  reporter.start();
+  logger.info('reporting to Kubernetes', { corePod: `${identity.namespace}/${identity.corePodName}`, pod: identity.podName, server: options.server });
+  const close = () => {
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    reporter.stop();
+    recorder.stop();
+    api.close();
+  };
+  return {
+    reporter,
+    recorder,
+    close,
+    finish: async (timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+      await Promise.race([Promise.all([reporter.flush(), recorder.flush()]), deadline]);
+      clearTimeout(timer);
+      close();
+    },
+  };
+}
