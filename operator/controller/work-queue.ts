@@ -39,7 +39,9 @@ export class WorkQueue {
     private readonly limiter: RateLimiter,
     private readonly clock: Clock = realClock,
     private readonly observer?: QueueObserver,
-  ) {}
+  ) {
+    observer?.depth(0);
+  }
 
   get length(): number {
     return this.queue.length;
