@@ -1,0 +1,107 @@
+// The sidecar's light client against the real kube-apiserver, authenticated as the CorePod's
+// ServiceAccount with a real token: what its Role allows and refuses, and token rotation.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { CorePodObject } from '../../operator/desired/corepod-object.js';
+import { ApiError, type KubeObject } from '../../operator/kube/kube-api.js';
+import { RESOURCES } from '../../operator/kube/resources.js';
+import { createNamespace, installCrd } from '../../operator/test-support/cluster-env.js';
+import { createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
+import { InClusterKubeApi } from './in-cluster-kube-api.js';
+import { fieldManagerFor } from './pod-identity.js';
+
+let namespace: string;
+let removeNamespace: () => Promise<void>;
+let mine: CorePodObject;
+let other: CorePodObject;
+let creds: PodCredentials;
+let api: InClusterKubeApi;
+
+const spec = { image: 'localhost/none:1', replicas: 0, programs: [{ name: 'web', command: ['/web'] }] };
+
+before(async () => {
+  await installCrd();
+  ({ name: namespace, remove: removeNamespace } = await createNamespace('cp-sc-api'));
+  mine = await createCorePod(namespace, 'mine', spec);
+  other = await createCorePod(namespace, 'other', spec);
+  creds = await podCredentials(mine);
+  api = new InClusterKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile });
+});
+
+after(async () => {
+  api?.close();
+  creds?.remove();
+  await removeNamespace?.();
+});
+
+const statusBody = (name: string) => ({
+  apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace },
+  status: { pods: [{ name: 'pod-a', updated: new Date().toISOString(), processes: [{ name: 'web', state: 'RUNNING', restarts: 0, since: new Date().toISOString() }] }] },
+});
+
+async function code(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+    return 200;
+  } catch (error) {
+    if (error instanceof ApiError) return error.code;
+    throw error;
+  }
+}
+
+test('the pod identity reads its own CorePod and applies its own status', async () => {
+  const got = await api.get<CorePodObject & KubeObject>(RESOURCES.corePod, namespace, 'mine');
+  assert.equal(got?.metadata.uid, mine.metadata.uid);
+  const applied = await api.apply<CorePodObject & KubeObject>(RESOURCES.corePod, statusBody('mine'), { fieldManager: fieldManagerFor('pod-a'), force: true, subresource: 'status' });
+  assert.equal(applied.status?.pods?.[0]?.name, 'pod-a');
+});
+
+test('its Role refuses everything else: another CorePod, the spec, Secrets, Pods, deletes', async () => {
+  assert.equal(await code(api.get(RESOURCES.corePod, namespace, 'other')), 403);
+  assert.equal(await code(api.apply(RESOURCES.corePod, statusBody('other'), { fieldManager: 'x', force: true, subresource: 'status' })), 403);
+  assert.equal(await code(api.patch(RESOURCES.corePod, namespace, 'mine', 'merge', { spec: { replicas: 3 } })), 403);
+  assert.equal(await code(api.list(RESOURCES.secret, { namespace })), 403);
+  assert.equal(await code(api.list(RESOURCES.pod, { namespace })), 403);
+  assert.equal(await code(api.delete(RESOURCES.corePod, namespace, 'mine')), 403);
+  assert.equal(other.metadata.name, 'other');
+});
+
+test('it may create Events in its namespace, and only there', async () => {
+  const event = (ns: string) => ({
+    apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: `mine.${Date.now().toString(16)}`, namespace: ns },
+    eventTime: new Date().toISOString().replace('Z', '000Z'), reportingController: 'dreamscape.io/corepod-sidecar', reportingInstance: 'pod-a',
+    action: 'Test', reason: 'Test', type: 'Normal', note: 'rbac check',
+    regarding: { apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', name: 'mine', namespace: ns },
+  });
+  assert.equal(await code(api.create(RESOURCES.event, event(namespace))), 200);
+  assert.equal(await code(api.create(RESOURCES.event, event('default'))), 403);
+});
+
+test('a rotated token is picked up: after a 401 the file is read again', async () => {
+  const rotating = new InClusterKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile, tokenMaxAgeMs: 3_600_000 });
+  try {
+    fs.writeFileSync(creds.tokenFile, 'not-a-token');
+    assert.equal(await code(rotating.get(RESOURCES.corePod, namespace, 'mine')), 401);
+    // The cached token is stale now; the next request fails once, re-reads, and succeeds.
+    fs.writeFileSync(creds.tokenFile, await creds.newToken());
+    const got = await rotating.get<CorePodObject & KubeObject>(RESOURCES.corePod, namespace, 'mine');
+    assert.equal(got?.metadata.name, 'mine');
+  } finally {
+    rotating.close();
+  }
+});
+
+test('a server certificate not signed by the given CA is refused', async () => {
+  const wrongCa = `${creds.dir}/wrong-ca.crt`;
+  // Any other CA: the self-signed one Node ships for tests is not available, so use the system's roots file if present.
+  const systemRoots = ['/etc/ssl/certs/ca-certificates.crt'].find((f) => fs.existsSync(f));
+  assert.ok(systemRoots, 'ca-certificates is installed (Makefile APT_PACKAGES)');
+  fs.copyFileSync(systemRoots, wrongCa);
+  const untrusting = new InClusterKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: wrongCa });
+  try {
+    await assert.rejects(untrusting.get(RESOURCES.corePod, namespace, 'mine'), /certificate/);
+  } finally {
+    untrusting.close();
+  }
+});
