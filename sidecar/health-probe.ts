@@ -16,12 +16,13 @@ export interface ProbeResult {
 export type ExecContext = Omit<SpawnRequest, 'command'>;
 
 export interface Probe {
-  run(check: HealthCheckSpec, exec: ExecContext): Promise<ProbeResult>;
+  /** Settles within check.timeoutSeconds, or at once (failed) when `abort` fires. */
+  run(check: HealthCheckSpec, exec: ExecContext, abort?: AbortSignal): Promise<ProbeResult>;
 }
 
 type Settle = (ok: boolean, message?: string) => void;
 
-function timed(timeoutMs: number, start: (settle: Settle) => () => void): Promise<ProbeResult> {
+function timed(timeoutMs: number, abort: AbortSignal | undefined, start: (settle: Settle) => () => void): Promise<ProbeResult> {
   const began = performance.now();
   return new Promise((resolve) => {
     let done = false;
@@ -35,13 +36,20 @@ function timed(timeoutMs: number, start: (settle: Settle) => () => void): Promis
       resolve(message === undefined ? { ok, latencyMs } : { ok, latencyMs, message });
     };
     const timer = setTimeout(() => settle(false, `timed out after ${timeoutMs / 1000}s`), timeoutMs);
-    cleanup = start(settle);
+    const onAbort = () => settle(false, 'aborted');
+    if (abort?.aborted) return onAbort();
+    abort?.addEventListener('abort', onAbort, { once: true });
+    const stop = start(settle);
+    cleanup = () => {
+      abort?.removeEventListener('abort', onAbort);
+      stop();
+    };
     if (done) cleanup();
   });
 }
 
-function httpProbe(spec: NonNullable<HealthCheckSpec['httpGet']>, timeoutMs: number): Promise<ProbeResult> {
-  return timed(timeoutMs, (settle) => {
+function httpProbe(spec: NonNullable<HealthCheckSpec['httpGet']>, timeoutMs: number, abort?: AbortSignal): Promise<ProbeResult> {
+  return timed(timeoutMs, abort, (settle) => {
     const request = http.get({ host: spec.host, port: spec.port, path: spec.path, agent: false, headers: { 'user-agent': 'corepod-probe' } }, (response) => {
       const status = response.statusCode ?? 0;
       response.resume();
@@ -52,8 +60,8 @@ function httpProbe(spec: NonNullable<HealthCheckSpec['httpGet']>, timeoutMs: num
   });
 }
 
-function tcpProbe(spec: NonNullable<HealthCheckSpec['tcpSocket']>, timeoutMs: number): Promise<ProbeResult> {
-  return timed(timeoutMs, (settle) => {
+function tcpProbe(spec: NonNullable<HealthCheckSpec['tcpSocket']>, timeoutMs: number, abort?: AbortSignal): Promise<ProbeResult> {
+  return timed(timeoutMs, abort, (settle) => {
     const socket = net.connect({ host: spec.host, port: spec.port });
     socket.once('connect', () => settle(true));
     socket.once('error', (error) => settle(false, error.message));
@@ -61,8 +69,8 @@ function tcpProbe(spec: NonNullable<HealthCheckSpec['tcpSocket']>, timeoutMs: nu
   });
 }
 
-function execProbe(command: readonly string[], context: ExecContext, timeoutMs: number): Promise<ProbeResult> {
-  return timed(timeoutMs, (settle) => {
+function execProbe(command: readonly string[], context: ExecContext, timeoutMs: number, abort?: AbortSignal): Promise<ProbeResult> {
+  return timed(timeoutMs, abort, (settle) => {
     const argv = [...(context.prefix ?? []), ...command];
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: context.workingDir,
@@ -97,11 +105,11 @@ function execProbe(command: readonly string[], context: ExecContext, timeoutMs: 
 }
 
 export const networkProbe: Probe = {
-  run(check, exec) {
+  run(check, exec, abort) {
     const timeoutMs = check.timeoutSeconds * 1000;
-    if (check.httpGet) return httpProbe(check.httpGet, timeoutMs);
-    if (check.tcpSocket) return tcpProbe(check.tcpSocket, timeoutMs);
-    if (check.exec) return execProbe(check.exec.command, exec, timeoutMs);
+    if (check.httpGet) return httpProbe(check.httpGet, timeoutMs, abort);
+    if (check.tcpSocket) return tcpProbe(check.tcpSocket, timeoutMs, abort);
+    if (check.exec) return execProbe(check.exec.command, exec, timeoutMs, abort);
     return Promise.resolve({ ok: false, latencyMs: 0, message: 'no probe configured' });
   },
 };

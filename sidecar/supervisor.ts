@@ -114,6 +114,7 @@ class Slot {
   probeMessage: string | undefined;
   probeTimer: TimerHandle | undefined;
   probing = false;
+  probeAbort: AbortController | undefined;
   probeDelay = FIRST_PROBE_DELAY_MS;
 
   constructor(
@@ -459,7 +460,7 @@ export class Supervisor {
     slot.probeTimer?.cancel();
     slot.probeTimer = undefined;
     const check = slot.spec.healthCheck;
-    if (!check || slot.state.state !== 'STARTING') return;
+    if (!check || (slot.state.state !== 'STARTING' && slot.state.state !== 'RUNNING')) return;
     slot.probeDelay = FIRST_PROBE_DELAY_MS;
     this.scheduleProbe(slot, slot.state.generation, check.initialDelaySeconds * 1000);
   }
@@ -475,8 +476,9 @@ export class Supervisor {
     if (!check || !alive() || slot.probing) return;
     slot.probing = true;
     const exec: ExecContext = slot.request;
+    slot.probeAbort = new AbortController();
     this.probe
-      .run(check, exec)
+      .run(check, exec, slot.probeAbort.signal)
       .catch((error: unknown) => ({ ok: false, latencyMs: 0, message: String(error) }))
       .then((result) => {
         slot.probing = false;
@@ -635,6 +637,7 @@ export class Supervisor {
     this.memoryTimer?.cancel();
     for (const slot of this.slots) {
       slot.probeTimer?.cancel();
+      slot.probeAbort?.abort();
       for (const timer of slot.timers.values()) timer.cancel();
       slot.timers.clear();
     }

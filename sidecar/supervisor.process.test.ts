@@ -1,0 +1,256 @@
+// The supervisor against real processes, signals, files and sockets.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import type { ProgramSpec } from '../crds/corepod-schema.js';
+import { startHealthServer } from './health-server.js';
+import { createProcMemoryReader } from './memory-reader.js';
+import { nodeProcessRunner } from './process-runner.js';
+import { planUsers } from './run-supervisor.js';
+import { Supervisor } from './supervisor.js';
+import { Recorder, alive, descendants, specOf, tempDir, waitFor } from './test-helpers.js';
+import { findExecutable } from './user-switch.js';
+
+type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory'>> & { name: string; command: string[]; healthCheck?: object; memory?: object };
+
+function supervise(t: TestContext, programs: ProgramInput[], extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers> } = {}) {
+  const spec = specOf({ programs: programs as never, terminationGracePeriodSeconds: extra.terminationGracePeriodSeconds ?? 10 });
+  const supervisor = new Supervisor({
+    spec,
+    runner: nodeProcessRunner,
+    memory: createProcMemoryReader(),
+    ...(extra.userPlans ? { userPlans: extra.userPlans.plans, userEnvs: extra.userPlans.envs } : {}),
+  });
+  const recorder = new Recorder(supervisor);
+  t.after(async () => {
+    await supervisor.shutdown('test over', 0, 5000);
+  });
+  return { supervisor, recorder, spec };
+}
+
+const state = (s: Supervisor, name: string) => s.snapshot().find((p) => p.name === name)!;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('FATAL after startRetries, with supervisord\'s BACKOFF between the attempts', async (t) => {
+  const { supervisor, recorder } = supervise(t, [{ name: 'flaky', command: ['sh', '-c', 'exit 1'], startSeconds: 1, startRetries: 2 }]);
+  supervisor.start();
+  await waitFor('FATAL', () => state(supervisor, 'flaky').state === 'FATAL');
+  assert.deepEqual(recorder.states('flaky'), ['flaky:STARTING', 'flaky:BACKOFF', 'flaky:STARTING', 'flaky:BACKOFF', 'flaky:STARTING', 'flaky:BACKOFF', 'flaky:FATAL']);
+  assert.equal(state(supervisor, 'flaky').restarts, 2);
+  assert.match(supervisor.details()[0]!.reason ?? '', /too many start retries/);
+});
+
+test('autorestart "unexpected": an exit code in exitCodes stays EXITED, another is restarted until the budget is spent', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'expected', command: ['sh', '-c', 'sleep 0.1; exit 3'], autorestart: 'unexpected', exitCodes: [0, 3], startSeconds: 0 },
+    { name: 'unexpected', command: ['sh', '-c', 'sleep 0.1; exit 4'], autorestart: 'unexpected', exitCodes: [0, 3], startSeconds: 0, restartBudget: { maxRestarts: 2, windowSeconds: 60 } },
+  ]);
+  supervisor.start();
+  await waitFor('unexpected FATAL', () => state(supervisor, 'unexpected').state === 'FATAL');
+  assert.deepEqual(recorder.states('expected'), ['expected:STARTING', 'expected:RUNNING', 'expected:EXITED']);
+  assert.equal(state(supervisor, 'expected').lastExitCode, 3);
+  assert.equal(state(supervisor, 'expected').restarts, 0);
+  assert.deepEqual(recorder.states('unexpected').filter((s) => s.endsWith('EXITED') || s.endsWith('FATAL')), ['unexpected:EXITED', 'unexpected:EXITED', 'unexpected:EXITED', 'unexpected:FATAL']);
+  assert.equal(state(supervisor, 'unexpected').restarts, 2);
+  assert.match(supervisor.details()[1]!.reason ?? '', /restart budget exhausted: 2 restarts in 60s/);
+  const exits = recorder.of('process-state').filter((e) => e.to === 'EXITED');
+  assert.deepEqual(exits.filter((e) => e.program === 'expected').map((e) => e.expected), [true]);
+  assert.deepEqual(exits.filter((e) => e.program === 'unexpected').map((e) => e.expected), [false, false, false]);
+});
+
+test('dependsOn: a dependent starts only once its dependency passes its health check; priority breaks ties', async (t) => {
+  const port = await freePort();
+  const server = `setTimeout(() => require('net').createServer((s) => s.end()).listen(${port}, '127.0.0.1'), 300)`;
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'app', command: ['sleep', '1000'], priority: 1, dependsOn: ['db'], startSeconds: 0 },
+    { name: 'db', command: [process.execPath, '-e', server], priority: 50, startSeconds: 30, healthCheck: { tcpSocket: { port }, periodSeconds: 1 } },
+    { name: 'late', command: ['sleep', '1000'], priority: 30, startSeconds: 0 },
+    { name: 'early', command: ['sleep', '1000'], priority: 20, startSeconds: 0 },
+  ]);
+  supervisor.start();
+  assert.deepEqual(supervisor.details().find((p) => p.name === 'app')!.waitingFor, ['db']);
+  await waitFor('app RUNNING', () => state(supervisor, 'app').state === 'RUNNING');
+  const order = recorder.events.flatMap((e) => (e.type === 'process-state' && e.to === 'STARTING' ? [e.program] : e.type === 'health' && e.healthy ? [`${e.program}:healthy`] : []));
+  // Without dependencies: ascending priority. app waits for db's health, not for its startSeconds (30 s).
+  assert.deepEqual(order, ['early', 'late', 'db', 'db:healthy', 'app']);
+  assert.equal(state(supervisor, 'db').state, 'RUNNING');
+});
+
+test('orderly stop: reverse priority, group signals, SIGKILL after stopWaitSeconds, exit code 0', async (t) => {
+  const ready = path.join(tempDir(t), 'trapped');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'first', command: ['sleep', '1000'], priority: 10, startSeconds: 0 },
+    { name: 'stubborn', command: ['sh', '-c', `trap '' TERM; touch ${ready}; sleep 1000 & wait`], priority: 20, startSeconds: 0, stopWaitSeconds: 1 },
+    { name: 'last', command: ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'], priority: 30, startSeconds: 0, stopSignal: 'INT' },
+  ]);
+  supervisor.start();
+  await waitFor('all RUNNING', () => supervisor.snapshot().every((p) => p.state === 'RUNNING') && fs.existsSync(ready));
+  const groups = await waitFor('grandchildren', () => {
+    const all = supervisor.snapshot().flatMap((p) => descendants(p.pid!));
+    return all.length >= 3 ? all : undefined;
+  });
+  const code = await supervisor.shutdown('test');
+  assert.equal(code, 0);
+  const stopping = recorder.of('process-state').filter((e) => e.to === 'STOPPING').map((e) => e.program);
+  assert.deepEqual(stopping, ['last', 'stubborn', 'first']);
+  assert.deepEqual(recorder.of('sigkill').map((e) => e.program), ['stubborn']);
+  assert.deepEqual(recorder.states().filter((s) => s.endsWith('STOPPED')), ['last:STOPPED', 'stubborn:STOPPED', 'first:STOPPED']);
+  await waitFor('grandchildren gone', () => groups.every((pid) => !alive(pid)));
+  assert.deepEqual(recorder.of('supervisor').map((e) => e.state), ['running', 'stopping', 'stopped']);
+});
+
+test('the global deadline SIGKILLs what is left and the exit code says so', async (t) => {
+  const ready = path.join(tempDir(t), 'trapped');
+  const { supervisor, recorder } = supervise(t, [{ name: 'deaf', command: ['sh', '-c', `trap '' TERM; touch ${ready}; sleep 1000`], startSeconds: 0, stopWaitSeconds: 600 }]);
+  supervisor.start();
+  await waitFor('TERM ignored', () => fs.existsSync(ready));
+  const code = await supervisor.shutdown('test', 0, 500);
+  assert.equal(code, 1);
+  assert.equal(state(supervisor, 'deaf').state, 'STOPPED');
+  assert.equal(state(supervisor, 'deaf').lastSignal, 'SIGKILL');
+  assert.ok(recorder.of('process-state').some((e) => e.to === 'STOPPED'));
+});
+
+test('a failing health check restarts the program after failureThreshold failures', async (t) => {
+  const dir = tempDir(t);
+  const flag = path.join(dir, 'healthy');
+  fs.writeFileSync(flag, '');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'api', command: ['sleep', '1000'], startSeconds: 0, healthCheck: { exec: { command: ['test', '-f', flag] }, periodSeconds: 1, failureThreshold: 2 } },
+  ]);
+  supervisor.start();
+  await waitFor('healthy', () => state(supervisor, 'api').healthy === true);
+  const firstPid = state(supervisor, 'api').pid!;
+  fs.rmSync(flag);
+  await waitFor('restarted', () => state(supervisor, 'api').restarts === 1 && state(supervisor, 'api').state === 'RUNNING');
+  assert.deepEqual(
+    recorder.of('health').map((e) => e.healthy),
+    [true, false],
+  );
+  const stop = recorder.of('process-state').find((e) => e.to === 'STOPPING')!;
+  assert.equal(stop.reason, 'health check failed 2 times');
+  assert.notEqual(state(supervisor, 'api').pid, firstPid);
+  assert.ok(!alive(firstPid));
+  fs.writeFileSync(flag, '');
+  await waitFor('healthy again', () => state(supervisor, 'api').healthy === true);
+});
+
+const hog = `const a = []; setInterval(() => { if (a.length < 40) a.push(Buffer.alloc(8 << 20, 1)); }, 50);`;
+
+test('memory over the limit with action restart: an alert event, then the program is restarted', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'hog', command: [process.execPath, '-e', hog], startSeconds: 0, memory: { limit: '96Mi', action: 'restart' } },
+  ]);
+  supervisor.start();
+  await waitFor('restarted for memory', () => state(supervisor, 'hog').restarts >= 1, 30_000);
+  const over = recorder.of('program-memory').find((e) => e.over)!;
+  assert.ok(over.bytes > 96 * 2 ** 20);
+  assert.equal(over.limitBytes, 96 * 2 ** 20);
+  const stop = recorder.of('process-state').find((e) => e.to === 'STOPPING')!;
+  assert.equal(stop.reason, 'memory over limit');
+});
+
+test('memory over the limit with action alert: an alert event, the program keeps running', async (t) => {
+  const { supervisor, recorder } = supervise(t, [{ name: 'hog', command: [process.execPath, '-e', hog], startSeconds: 0, memory: { limit: '96Mi', action: 'alert' } }]);
+  supervisor.start();
+  const over = await waitFor('alert', () => recorder.of('program-memory').find((e) => e.over), 30_000);
+  assert.equal(over.action, 'alert');
+  assert.equal(over.status.state, 'RUNNING');
+  assert.ok((state(supervisor, 'hog').memoryBytes ?? 0) > 96 * 2 ** 20);
+  assert.equal(state(supervisor, 'hog').restarts, 0);
+  assert.equal(state(supervisor, 'hog').state, 'RUNNING');
+});
+
+test('a critical program going FATAL stops everything with exit code 1', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0 },
+    { name: 'vital', command: ['false'], critical: true, startRetries: 0, startSeconds: 5 },
+  ]);
+  supervisor.start();
+  const stopped = await waitFor('supervisor stopped', () => recorder.of('supervisor').find((e) => e.state === 'stopped'));
+  assert.equal(stopped.exitCode, 1);
+  assert.equal(await supervisor.shutdown('again'), 1);
+  assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
+  assert.equal(state(supervisor, 'vital').state, 'FATAL');
+  assert.equal(supervisor.health().live, false);
+});
+
+test('what a program leaves behind in its process group is killed when it exits', async (t) => {
+  const dir = tempDir(t);
+  const pidFile = path.join(dir, 'orphan.pid');
+  const { supervisor } = supervise(t, [
+    { name: 'leaver', command: ['sh', '-c', `sleep 1000 & echo $! > ${pidFile}; sleep 0.2; exit 0`], autorestart: false, startSeconds: 0 },
+  ]);
+  supervisor.start();
+  await waitFor('EXITED', () => state(supervisor, 'leaver').state === 'EXITED');
+  const orphan = Number(fs.readFileSync(pidFile, 'utf8'));
+  assert.ok(orphan > 0);
+  await waitFor('orphan killed', () => !alive(orphan) || fs.readFileSync(`/proc/${orphan}/stat`, 'utf8').includes(') Z'));
+});
+
+test('user switching: uid, gid and supplementary groups of the user are set before exec', async (t) => {
+  const euid = process.geteuid!();
+  const setpriv = findExecutable(['setpriv']);
+  const spec = specOf({ programs: [{ name: 'as-nobody', command: ['sleep', '1000'], user: 'nobody', startSeconds: 0 }] });
+  const users = planUsers(spec, euid, setpriv);
+  if (euid !== 0) {
+    // Without root the switch is refused up front with the path of the field.
+    assert.deepEqual(users.errors, [`spec.programs[0].user: running as uid 65534 needs the supervisor to run as root (it runs as uid ${euid})`]);
+    return;
+  }
+  assert.deepEqual(users.errors, []);
+  const { supervisor } = supervise(t, [{ name: 'as-nobody', command: ['sleep', '1000'], user: 'nobody', startSeconds: 0 }], { userPlans: users });
+  supervisor.start();
+  const pid = await waitFor('RUNNING', () => state(supervisor, 'as-nobody').state === 'RUNNING' && state(supervisor, 'as-nobody').pid);
+  // The pid is setpriv's until it has switched and exec'd the program.
+  await waitFor('exec', () => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep');
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => status.split('\n').find((line) => line.startsWith(`${name}:`))!.split(/\s+/).slice(1).filter(Boolean);
+  assert.deepEqual(field('Uid'), ['65534', '65534', '65534', '65534']);
+  assert.deepEqual(field('Gid'), ['65534', '65534', '65534', '65534']);
+  // initgroups(3): the groups /etc/group gives nobody (65534 only), not root's.
+  assert.deepEqual(field('Groups'), ['65534']);
+  const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  assert.ok(environ.includes('USER=nobody'));
+  assert.ok(environ.includes('COREPOD_PROGRAM=as-nobody'));
+});
+
+test('the health endpoint answers at once while a program\'s check hangs', async (t) => {
+  const port = await freePort();
+  const accepted = path.join(tempDir(t), 'accepted');
+  // Accepts connections and never answers: the HTTP probe hangs until its 30 s timeout.
+  const silent = `require('net').createServer(() => require('fs').writeFileSync(${JSON.stringify(accepted)}, '')).listen(${port}, '127.0.0.1')`;
+  const { supervisor } = supervise(t, [
+    { name: 'silent', command: [process.execPath, '-e', silent], startSeconds: 0, healthCheck: { httpGet: { port, path: '/health' }, timeoutSeconds: 30, periodSeconds: 30 } },
+  ]);
+  supervisor.start();
+  await waitFor('RUNNING', () => state(supervisor, 'silent').state === 'RUNNING');
+  const endpoint = await startHealthServer(() => supervisor.health(), 0, '127.0.0.1');
+  t.after(() => endpoint.close());
+  const get = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.get({ host: '127.0.0.1', port: endpoint.port, path, timeout: 5000 }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('timeout', () => request.destroy(new Error(`${path} did not answer within 5 s`)));
+      request.on('error', reject);
+    });
+  await waitFor('probe in flight', () => fs.existsSync(accepted));
+  const ready = await get('/readyz');
+  assert.equal(ready.status, 503);
+  assert.deepEqual(JSON.parse(ready.body).notReady.map((p: { name: string }) => p.name), ['silent']);
+  assert.equal((await get('/livez')).status, 200);
+  assert.notEqual(state(supervisor, 'silent').healthy, true);
+});

@@ -1,0 +1,153 @@
+// Helpers for the sidecar's process tests: real temp dirs, polling with generous deadlines,
+// specs with the schema's defaults applied, and a recorder of supervisor events.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { validateSpec, type CorePodSpec, type CorePodSpecInput } from '../crds/corepod-schema.js';
+import { resolveQuantities } from './config-loader.js';
+import type { SupervisorEvent } from './event-hub.js';
+import type { Supervisor } from './supervisor.js';
+
+/** The repository root (tests run from dist/sidecar). */
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = path.join(REPO, 'bin', 'corepod.js');
+
+export function tempDir(t: TestContext, prefix = 'corepod-test-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Polls until `check` returns a truthy value; fails with `what` after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, intervalMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A spec with the schema's defaults applied and quantities in bytes, as `corepod run` gets it. */
+export function specOf(input: Omit<CorePodSpecInput, 'image'> & { image?: string }): CorePodSpec {
+  const result = validateSpec({ image: 'test', ...input });
+  if (!result.ok) throw new Error(result.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  return resolveQuantities(result.value);
+}
+
+export class Recorder {
+  readonly events: SupervisorEvent[] = [];
+  constructor(supervisor: Supervisor) {
+    supervisor.subscribe({ deliver: (event) => void this.events.push(event) }, { maxQueue: 100_000 });
+  }
+  /** "program:STATE" for every state change, in order. */
+  states(program?: string): string[] {
+    return this.events.flatMap((e) => (e.type === 'process-state' && (!program || e.program === program) ? [`${e.program}:${e.to}`] : []));
+  }
+  of<K extends SupervisorEvent['type']>(type: K): Extract<SupervisorEvent, { type: K }>[] {
+    return this.events.filter((e): e is Extract<SupervisorEvent, { type: K }> => e.type === type);
+  }
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** State letter from /proc/<pid>/stat, or undefined if gone. */
+export function procState(pid: number): string | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every descendant pid of `root` (from /proc), root excluded. */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    out.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return out;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the corepod CLI to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`corepod ${args.join(' ')} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a long-running CLI process (corepod run); killed with SIGKILL after the test if still alive. */
+export function startCli(t: TestContext, args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const argv = [...prefix, process.execPath, CLI, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const pids = child.pid ? descendants(child.pid) : [];
+      child.kill('SIGKILL');
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await exited;
+    }
+  });
+  return { child, output: () => output, exited };
+}
