@@ -38,17 +38,18 @@ async function observed(names: string[]): Promise<boolean> {
 }
 
 test('killed mid-reconcile and restarted: everything converges, nothing is duplicated', async () => {
-  const names = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
-  const first = await startOperator(['--namespace', namespace, '--concurrency', '2']);
-  operators.push(first);
+  const names = Array.from({ length: 100 }, (_, i) => `burst-${i}`);
+  // All CorePods exist before the operator starts, so it is busy with them when it is killed.
   await kubectl(['apply', '-f', '-'], { input: names.map((n) => stringify(corePod(n))).join('---\n') });
-  await waitFor('the first Deployments', async () => (await api.list(RESOURCES.deployment, { namespace })).items.length >= 3);
+  const first = await startOperator(['--namespace', namespace, '--concurrency', '1']);
+  operators.push(first);
+  await waitFor('the first Deployment', async () => (await api.list(RESOURCES.deployment, { namespace })).items.length >= 1, 90_000, 50);
   await first.stop('SIGKILL');
   const made = (await api.list(RESOURCES.deployment, { namespace })).items.length;
   assert.ok(made < names.length, `killed before the end (${made} of ${names.length})`);
   const second = await startOperator(['--namespace', namespace, '--concurrency', '2']);
   operators.push(second);
-  await waitFor('all 40 reconciled', () => observed(names), 180_000);
+  await waitFor('all 100 reconciled', () => observed(names), 180_000);
   for (const [type, suffix] of [['deployment', ''], ['service', ''], ['configMap', '-corepod-config'], ['serviceAccount', '-corepod'], ['role', '-corepod'], ['roleBinding', '-corepod']] as const) {
     const items = (await api.list(RESOURCES[type], { namespace, labelSelector: 'app.kubernetes.io/managed-by=corepod-operator' })).items;
     assert.deepEqual(items.map((i) => i.metadata!.name).sort(), names.map((n) => `${n}${suffix}`).sort(), `${type}: one per CorePod`);
