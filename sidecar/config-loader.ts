@@ -20,13 +20,14 @@ export interface LoadedConfig {
 export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; errors: ValidationError[] };
 
 export function parseConfig(text: string): { ok: true; value: unknown } | { ok: false; errors: ValidationError[] } {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     return {
       ok: false,
       errors: document.errors.map((error) => {
         const at = error.linePos?.[0];
-        return { path: at ? `line ${at.line}, column ${at.col}` : '(document)', message: error.message.split('\n')[0] ?? error.message };
+        const message = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
+        return { path: at ? `line ${at.line}, column ${at.col}` : '(document)', message };
       }),
     };
   }
