@@ -16,8 +16,9 @@ import type { Action, Supervisor } from './supervisor.js';
 
 export interface SupervisorFacts {
   pid: number;
-  /** How orphans are reaped: "tini" (subreaper or PID 1 in front of us), "none" (not PID 1). */
+  /** Who reaps orphans: "tini (PID 1)", "tini (subreaper under a PID-1 shim)", "host init", "none". */
   reaper: string;
+  /** Whether corepod is the container's init (PID 1 itself, or behind tini as PID 1). */
   pid1: boolean;
   healthPort: number | undefined;
   runDir: string;

@@ -10,7 +10,7 @@ import { startHealthServer, type HealthServer } from './health-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createStdoutMirror } from './logs/program-log.js';
 import { createProcMemoryReader } from './memory-reader.js';
-import { reaperOf } from './pid1.js';
+import { REAPER_ENV, reaperOf } from './pid1.js';
 import { nodeProcessRunner } from './process-runner.js';
 import { runDir, socketPath } from './run-dir.js';
 import { Supervisor } from './supervisor.js';
@@ -115,7 +115,8 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   let health: HealthServer | undefined;
   const healthPort = options.healthPort ?? spec.healthPort;
   const healthHost = options.healthHost ?? (process.env.KUBERNETES_SERVICE_HOST ? '0.0.0.0' : '127.0.0.1');
-  const facts = (): SupervisorFacts => ({ pid: process.pid, pid1: process.pid === 1, reaper, healthPort: health?.port, runDir: runDir(), configFile: options.file });
+  const pid1 = process.pid === 1 || process.env[REAPER_ENV] !== undefined || reaper === 'tini (PID 1)';
+  const facts = (): SupervisorFacts => ({ pid: process.pid, pid1, reaper, healthPort: health?.port, runDir: runDir(), configFile: options.file });
   try {
     control = await startControlServer(supervisor, socketPath(), facts);
     health = await startHealthServer(() => supervisor.health(), healthPort, healthHost);
