@@ -1,0 +1,156 @@
+// The built runtime in a root filesystem holding nothing but Debian's static busybox: no libc, no
+// node, no loader. corepod-install copies it in (as the init container does), corepod-init starts
+// it as PID 1 of a new PID namespace (as the app container does): tini in front, orphans reaped,
+// the CLI works, SIGTERM stops cleanly with 0, a critical FATAL exits non-zero.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO, waitFor } from '../test-helpers.js';
+
+const exec = promisify(execFile);
+let runtimeRoot: string;
+
+before(async () => {
+  const { stdout } = await exec(path.join(REPO, 'sidecar/runtime/build-runtime'), [], { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 });
+  runtimeRoot = stdout.trim().split('\n').pop()!;
+});
+
+interface Container {
+  root: string;
+  child: ChildProcess;
+  lines: Record<string, unknown>[];
+  exited: Promise<number | null>;
+  /** Host pid of the namespace's PID 1. */
+  initPid(): number;
+}
+
+/** A busybox-only rootfs with the runtime installed and the config; corepod-init as PID 1. */
+async function startContainer(t: { after(fn: () => unknown): void }, config: string): Promise<Container> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-rootfs-'));
+  for (const dir of ['bin', 'proc', 'dev', 'tmp', 'etc', 'run']) fs.mkdirSync(path.join(root, dir));
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+  fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
+  for (const applet of ['sh', 'sleep', 'echo', 'ps', 'cat']) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+  fs.writeFileSync(path.join(root, 'etc/corepod.yaml'), config);
+  const install = await exec(path.join(runtimeRoot, 'opt/corepod/bin/corepod-install'), [path.join(root, 'corepod')]);
+  assert.match(install.stdout, /^corepod-install: \d+ files/);
+
+  const child = spawn('unshare', ['--pid', '--fork', '--mount', '--kill-child', 'sh', '-c',
+    `mount -t proc proc "${root}/proc" && mount --rbind /dev "${root}/dev" && exec chroot "${root}" /corepod/bin/corepod-init -f /etc/corepod.yaml`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  let buffer = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+    }
+  });
+  child.stderr!.resume();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  const initPid = () => {
+    const children = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    assert.equal(children.length, 1, 'unshare has one child: the namespace PID 1');
+    return children[0]!;
+  };
+  return { root, child, lines, exited, initPid };
+}
+
+/** Host view: every descendant of `pid` with its state and command name. */
+function descendants(pid: number): { pid: number; state: string; comm: string }[] {
+  const all = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const [state, ppid] = stat.slice(close + 2).split(' ');
+      return [{ pid: Number(d), ppid: Number(ppid), state: state!, comm: stat.slice(stat.indexOf('(') + 1, close) }];
+    } catch {
+      return [];
+    }
+  });
+  const out: { pid: number; state: string; comm: string }[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const p of all.filter((q) => q.ppid === parent)) {
+      out.push(p);
+      queue.push(p.pid);
+    }
+  }
+  return out;
+}
+
+const corePod = (programs: string) => `apiVersion: dreamscape.io/v1alpha1
+kind: CorePod
+metadata: { name: t }
+spec:
+  image: test
+  terminationGracePeriodSeconds: 20
+  programs:
+${programs}`;
+
+test('the runtime needs nothing from the image: tini is PID 1, programs run, orphans are reaped, SIGTERM exits 0', async (t) => {
+  const c = await startContainer(t, corePod(`    - { name: hello, command: ["/bin/sh", "-c", "echo hello from busybox; exec sleep 1000"], startSeconds: 0, priority: 1 }
+    - name: storm
+      priority: 2
+      startSeconds: 0
+      command: ["/bin/sh", "-c", "i=0; while [ $i -lt 200 ]; do (sleep 0.05 &); i=$((i+1)); done; exec sleep 1000"]
+`));
+  for (const name of ['lib', 'lib64', 'usr']) assert.equal(fs.existsSync(path.join(c.root, name)), false, `no /${name} in the image`);
+  const started = await waitFor('supervisor started', () => c.lines.find((l) => l.msg === 'supervisor started'), 60_000);
+  assert.equal(started.reaper, 'tini (PID 1)');
+  await waitFor('hello on stdout', () => c.lines.find((l) => l.program === 'hello' && l.msg === 'hello from busybox'));
+  const init = c.initPid();
+  assert.equal(fs.readFileSync(`/proc/${init}/comm`, 'utf8').trim(), 'tini-static');
+
+  // The CLI from the runtime, as `kubectl exec ... /corepod/bin/corepod status --json` would run it.
+  const status = await waitFor('both RUNNING', async () => {
+    const { stdout } = await exec('chroot', [c.root, '/corepod/bin/corepod', 'status', '--json']);
+    const programs = JSON.parse(stdout) as { name: string; state: string }[] | { programs: { name: string; state: string }[] };
+    const list = Array.isArray(programs) ? programs : programs.programs;
+    return list.every((p) => p.state === 'RUNNING') ? list : undefined;
+  }, 30_000);
+  assert.deepEqual(status.map((p) => p.name), ['hello', 'storm']);
+
+  // 200 orphaned grandchildren, each exiting after 50 ms: none may stay a zombie.
+  await waitFor('the storm is over and no zombie is left', () => {
+    const procs = descendants(init);
+    return procs.filter((p) => p.comm === 'sleep').length === 2 && procs.every((p) => p.state !== 'Z') ? true : undefined;
+  }, 30_000);
+
+  process.kill(init, 'SIGTERM');
+  assert.equal(await c.exited, 0);
+  assert.ok(c.lines.find((l) => l.msg === 'all programs stopped'));
+});
+
+test('a critical program going FATAL ends the container with a non-zero code', async (t) => {
+  const c = await startContainer(t, corePod(`    - { name: broken, command: ["/bin/sh", "-c", "exit 3"], critical: true, startRetries: 1, startSeconds: 1 }
+`));
+  const code = await c.exited;
+  assert.notEqual(code, 0);
+  assert.ok(c.lines.find((l) => l.program === 'broken' && l.to === 'FATAL'), 'FATAL was logged');
+});
+
+test('corepod-install wants one absolute destination', async () => {
+  const installer = path.join(runtimeRoot, 'opt/corepod/bin/corepod-install');
+  await assert.rejects(exec(installer, []), (error: { code?: number; stderr?: string }) => error.code === 2 && /usage: corepod-install DEST/.test(error.stderr ?? ''));
+  await assert.rejects(exec(installer, ['relative/dir']), (error: { code?: number }) => error.code === 2);
+});
+
+after(() => undefined);
