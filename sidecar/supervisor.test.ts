@@ -1,0 +1,143 @@
+// Supervisor logic on a fake clock with in-memory stand-ins for processes, probes and memory:
+// no process is started here (the *.process.test.ts files do that for real).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { ProcessStatus } from '../crds/corepod-schema.js';
+import { FakeClock } from './clock.js';
+import type { Probe, ProbeResult } from './health-probe.js';
+import type { ContainerMemory, MemoryReader } from './memory-reader.js';
+import type { SignalName } from './process-state-machine.js';
+import type { ExitListener, ProcessRunner, SpawnRequest } from './process-runner.js';
+import { Supervisor } from './supervisor.js';
+import { Recorder, specOf } from './test-helpers.js';
+
+class TableRunner implements ProcessRunner {
+  nextPid = 100;
+  readonly live = new Map<number, { command: readonly string[]; onExit: ExitListener }>();
+  readonly signals: { pid: number; signal: SignalName; group: boolean }[] = [];
+  spawn(request: SpawnRequest, onExit: ExitListener) {
+    const pid = this.nextPid++;
+    this.live.set(pid, { command: request.command, onExit });
+    return { ok: true as const, child: { pid, stdout: new PassThrough(), stderr: new PassThrough() } };
+  }
+  signal(pid: number, signal: SignalName, group: boolean): boolean {
+    this.signals.push({ pid, signal, group });
+    if (signal === 'KILL' || signal === 'TERM') this.exit(pid, null, `SIG${signal}`);
+    return true;
+  }
+  exit(pid: number, code: number | null, signal: string | null = null): void {
+    const entry = this.live.get(pid);
+    if (!entry) return;
+    this.live.delete(pid);
+    entry.onExit(code, signal);
+  }
+  pidOf(name: string): number {
+    return [...this.live].find(([, e]) => e.command[1] === name)![0];
+  }
+}
+
+class SetMemory implements MemoryReader {
+  trees = new Map<number, number>();
+  figures: ContainerMemory | undefined;
+  processTrees(roots: readonly number[]) {
+    return new Map(roots.map((pid) => [pid, this.trees.get(pid) ?? 1000]));
+  }
+  container() {
+    return this.figures;
+  }
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup(programs: object[], options: { probe?: Probe; memoryAction?: 'alert' | 'restart' } = {}) {
+  const clock = new FakeClock(1_700_000_000_000);
+  const runner = new TableRunner();
+  const memory = new SetMemory();
+  const spec = specOf({ programs: programs as never, memory: { warningPercent: 80, criticalPercent: 90, action: options.memoryAction ?? 'alert' } });
+  const supervisor = new Supervisor({ spec, runner, memory, clock, ...(options.probe ? { probe: options.probe } : {}) });
+  const recorder = new Recorder(supervisor);
+  return { clock, runner, memory, supervisor, recorder };
+}
+
+const program = (name: string, extra: object = {}) => ({ name, command: ['run', name], startSeconds: 1, ...extra });
+
+test('container memory: warning then critical; action restart restarts the program using the most memory', async () => {
+  const { clock, runner, memory, supervisor, recorder } = setup([program('small'), program('big')], { memoryAction: 'restart' });
+  supervisor.start();
+  clock.advance(1000);
+  memory.trees.set(runner.pidOf('big'), 500e6);
+  memory.figures = { cgroup: 2, usageBytes: 850e6, workingSetBytes: 850e6, limitBytes: 1e9 };
+  clock.advance(1000);
+  memory.figures = { cgroup: 2, usageBytes: 950e6, workingSetBytes: 950e6, limitBytes: 1e9 };
+  clock.advance(1000);
+  await flush();
+  const levels = recorder.of('container-memory').map((e) => [e.previous, e.level, e.restarted]);
+  assert.deepEqual(levels, [['ok', 'warning', undefined], ['warning', 'critical', 'big']]);
+  assert.equal(supervisor.snapshot().find((p) => p.name === 'big')!.restarts, 1);
+  assert.equal(supervisor.snapshot().find((p) => p.name === 'small')!.restarts, 0);
+  assert.deepEqual(supervisor.health().container, { level: 'critical', percent: 95, workingSetBytes: 950e6, limitBytes: 1e9 });
+});
+
+test('container memory without a limit: no level events', async () => {
+  const { clock, memory, supervisor, recorder } = setup([program('a')]);
+  memory.figures = { cgroup: 1, usageBytes: 5e9, workingSetBytes: 5e9, limitBytes: undefined };
+  supervisor.start();
+  clock.advance(5000);
+  await flush();
+  assert.deepEqual(recorder.of('container-memory'), []);
+  assert.equal(supervisor.health().container, undefined);
+});
+
+test('events carry the program status in the CorePod ProcessStatus shape', async () => {
+  const { clock, runner, supervisor, recorder } = setup([program('a')]);
+  supervisor.start();
+  clock.advance(1000);
+  runner.exit(runner.pidOf('a'), 3);
+  await flush();
+  const exited = recorder.of('process-state').find((e) => e.to === 'EXITED')!;
+  assert.equal(exited.exitCode, 3);
+  assert.equal(exited.expected, false);
+  assert.equal(exited.restarts, 1);
+  // The status the Kubernetes reporter writes: it must pass the CRD's strict ProcessStatus schema.
+  assert.deepEqual(ProcessStatus.parse(exited.status), exited.status);
+  assert.equal(exited.status.name, 'a');
+  assert.equal(exited.status.lastExitCode, 3);
+  assert.equal(exited.time, new Date(clock.now()).toISOString());
+});
+
+test('a subscriber that never returns does not hold up supervision', async () => {
+  const { clock, runner, supervisor } = setup([program('a')]);
+  supervisor.subscribe({ deliver: () => new Promise(() => {}) }, { maxQueue: 3 });
+  supervisor.start();
+  for (let i = 0; i < 20 && runner.live.size > 0; i++) {
+    clock.advance(1000);
+    runner.exit(runner.pidOf('a'), 1);
+  }
+  await flush();
+  // Supervision went on: every crash was handled (the budget of 5 in 60 s ended it).
+  assert.equal(supervisor.snapshot()[0]!.state, 'FATAL');
+});
+
+test('readiness: required checks gate it, optional ones do not', async () => {
+  const results = new Map<string, ProbeResult>([['gate', { ok: false, latencyMs: 1 }], ['optional', { ok: false, latencyMs: 1 }]]);
+  const probe: Probe = { run: (check) => Promise.resolve(results.get(check.exec!.command[0]!)!) };
+  const { clock, supervisor } = setup(
+    [
+      program('gate', { startSeconds: 0, healthCheck: { exec: { command: ['gate'] }, periodSeconds: 1 } }),
+      program('optional', { startSeconds: 0, healthCheck: { exec: { command: ['optional'] }, periodSeconds: 1, required: false } }),
+    ],
+    { probe },
+  );
+  supervisor.start();
+  clock.advance(100);
+  await flush();
+  assert.deepEqual([supervisor.health().live, supervisor.health().ready], [true, false]);
+  results.set('gate', { ok: true, latencyMs: 2 });
+  for (let i = 0; i < 5 && !supervisor.health().ready; i++) {
+    clock.advance(1000);
+    await flush();
+  }
+  assert.equal(supervisor.health().ready, true);
+  assert.deepEqual(supervisor.health().programs.map((p) => [p.name, p.ready, p.required]), [['gate', true, true], ['optional', true, false]]);
+});
