@@ -19,17 +19,21 @@ export class ByteRing {
     return this.held;
   }
 
-  push(chunk: Uint8Array): void {
+  push(chunk: Buffer): void {
     const capacity = this.capacity;
-    if (capacity === 0 || chunk.length === 0) return;
+    const length = chunk.length;
+    if (capacity === 0 || length === 0) return;
     const storage = (this.storage ??= Buffer.allocUnsafeSlow(capacity));
     // Only the chunk's last `capacity` bytes can survive.
-    const source = chunk.length > capacity ? chunk.subarray(chunk.length - capacity) : chunk;
-    const first = Math.min(source.length, capacity - this.head);
-    storage.set(source.subarray(0, first), this.head);
-    if (first < source.length) storage.set(source.subarray(first), 0);
-    this.head = (this.head + source.length) % capacity;
-    this.held = Math.min(capacity, this.held + source.length);
+    const start = length > capacity ? length - capacity : 0;
+    const count = length - start;
+    const head = this.head;
+    const first = Math.min(count, capacity - head);
+    chunk.copy(storage, head, start, start + first);
+    if (first < count) chunk.copy(storage, 0, start + first, length);
+    const next = head + count;
+    this.head = next >= capacity ? next - capacity : next;
+    this.held = Math.min(capacity, this.held + count);
   }
 
   /** A copy of the last `bytes` bytes held (all of them by default). */

@@ -1,8 +1,10 @@
 // Capture of one program's stdout and stderr: an in-memory tail, followers, optional rotated
-// files and the JSON mirror. The pipes are read as fast as they fill; every sink is bounded and
-// drops (counting) rather than waiting, so the program is never blocked by its supervisor.
+// files and the JSON mirror. The pipes are read as fast as they fill. The mirror is bounded and
+// drops (counting) rather than waiting. Log files lose nothing inside their retained window: only
+// when the disk itself is slower than the program, and 1 MiB is already waiting for it, does
+// reading pause, which slows the program to disk speed (as `cat > file` would).
 import { ByteRing } from './byte-ring.js';
-import { LineAssembler } from './line-assembler.js';
+import { LineAssembler, type LineBlockSink } from './line-assembler.js';
 import { acquireRotatingFile, releaseRotatingFile, type RotatingFile } from './rotating-file.js';
 import { createStdoutMirror, type LogMirror, type LogStream } from './stdout-mirror.js';
 
@@ -23,7 +25,7 @@ export interface ProgramLogOptions {
   tailBytes?: number;
   /** Longest line mirrored as one JSON line; longer lines are mirrored in pieces (default 16 KiB). */
   maxLineBytes?: number;
-  /** Bytes per log file that may wait for the disk before the oldest are dropped (default 32 MiB). */
+  /** Bytes per log file that may wait for the disk (default 1 MiB); see RotatingFileOptions.maxPendingBytes. */
   maxPendingFileBytes?: number;
   /** Told about log file I/O errors (the data concerned is dropped and counted). */
   onFileError?: (error: Error, file: string) => void;
@@ -36,8 +38,10 @@ export interface ProgramLogStats {
   mirrorDropped: number;
   /** Rotations of this program's log files. */
   rotations: number;
-  /** Bytes the log files dropped (disk too slow or an I/O error); 0 in normal operation. */
+  /** Bytes the log files dropped (older than the retained window, a stuck pipe target, an I/O error). */
   fileDroppedBytes: number;
+  /** Times reading paused because a log file was behind (the disk slower than the program). */
+  filePauses: number;
 }
 
 export const DEFAULT_TAIL_BYTES = 64 << 10;
@@ -71,9 +75,10 @@ export class ProgramLog {
   private readonly files: Partial<Record<LogStream, RotatingFile>> = {};
   private readonly attachments = new Set<Attachment>();
   private mirrorDropped = 0;
+  private pausedReads = 0;
   private closed = false;
   private readonly accepting: () => boolean;
-  private readonly emitters: Record<LogStream, (msg: string) => void>;
+  private readonly emitters: Record<LogStream, LineBlockSink>;
 
   constructor(options: ProgramLogOptions) {
     this.program = options.program;
@@ -87,10 +92,14 @@ export class ProgramLog {
     };
     const mirror = this.mirror;
     this.accepting = mirror?.accepting ? () => mirror.accepting!() : () => true;
-    this.emitters = {
-      stdout: (msg) => mirror!.line(this.program, 'stdout', msg),
-      stderr: (msg) => mirror!.line(this.program, 'stderr', msg),
-    };
+    const toMirror = (stream: LogStream): LineBlockSink =>
+      mirror?.lines
+        ? (text, count) => mirror.lines!(this.program, stream, text, count)
+        : (text, count) => {
+            if (count === 1) mirror!.line(this.program, stream, text);
+            else for (const msg of text.split('\n')) mirror!.line(this.program, stream, msg);
+          };
+    this.emitters = { stdout: toMirror('stdout'), stderr: toMirror('stderr') };
     const fileOptions = { maxBytes: options.maxBytes, backups: options.backups, maxPendingBytes: options.maxPendingFileBytes };
     for (const stream of STREAMS) {
       const target = stream === 'stdout' ? options.stdoutFile : options.stderrFile;
@@ -112,7 +121,7 @@ export class ProgramLog {
     }
     const attachment: Attachment = {
       source,
-      onData: (chunk) => this.capture(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk),
+      onData: (chunk) => this.capture(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, attachment),
       onEnd: () => {
         this.detach(attachment);
         this.endLine(stream);
@@ -154,6 +163,7 @@ export class ProgramLog {
       mirrorDropped: this.mirrorDropped,
       rotations,
       fileDroppedBytes,
+      filePauses: this.pausedReads,
     };
   }
 
@@ -188,12 +198,13 @@ export class ProgramLog {
     source.on('error', () => {});
   }
 
-  private capture(stream: LogStream, chunk: Buffer): void {
+  private capture(stream: LogStream, chunk: Buffer, attachment: Attachment): void {
     if (this.closed) return;
     const capture = this.captures[stream];
     capture.bytes += chunk.length;
     capture.ring.push(chunk);
-    this.files[stream]?.write(chunk);
+    const file = this.files[stream];
+    if (file && !file.write(chunk)) this.pauseUntilDrained(file, attachment);
     for (const listener of capture.listeners) {
       try {
         listener(chunk);
@@ -202,6 +213,15 @@ export class ProgramLog {
       }
     }
     if (capture.lines) this.countDrops(capture.lines.feed(chunk, this.emitters[stream], this.accepting));
+  }
+
+  /** The disk is slower than the program: stop reading this pipe until the file catches up. */
+  private pauseUntilDrained(file: RotatingFile, attachment: Attachment): void {
+    attachment.source.pause();
+    this.pausedReads++;
+    file.whenDrained(() => {
+      if (this.attachments.has(attachment)) attachment.source.resume();
+    });
   }
 
   private endLine(stream: LogStream): void {

@@ -8,18 +8,26 @@ export interface RotatingFileOptions {
   /** Rotated files kept (path.1 … path.N); 0 = truncate in place when full. */
   backups: number;
   /**
-   * Bytes that may wait for the disk. Past it the oldest waiting bytes are dropped and counted, so
-   * that a slow disk never stalls the reader (and thus never blocks the program). Default 32 MiB.
+   * Bytes that may wait for the target (default 1 MiB). Past it, for a regular file, `write`
+   * returns false and the caller should pause its source until `whenDrained`: a log file loses
+   * nothing, so a disk slower than the program slows the program to disk speed, as `cat > file`
+   * would. A target that is not a regular file (a pipe such as /dev/stdout, a tty) is not
+   * retained: past the bound its oldest waiting bytes are dropped and counted, so a stuck reader
+   * never stalls the program. The bound is kept small on purpose: written while still in the CPU
+   * cache, chunks go to the page cache markedly faster than from a deep queue.
    */
   maxPendingBytes?: number;
-  /** Called for an I/O error (open, write, rotate); the data concerned is dropped and counted. */
+  /**
+   * Called for an I/O error (open, write, rotate); the data concerned is dropped and counted, and
+   * the file is reopened on the first write a second later.
+   */
   onError?: (error: Error) => void;
 }
 
 export interface RotatingFileStats {
   /** Bytes written to the file(s). */
   written: number;
-  /** Bytes dropped (disk too slow, or an I/O error). */
+  /** Bytes dropped: waiting for a stuck non-file target, or hit by an I/O error. */
   dropped: number;
   rotations: number;
   /** Whether the target is a regular file, i.e. rotated; pipes, ttys and devices never are. */
@@ -28,8 +36,13 @@ export interface RotatingFileStats {
 
 /** Most buffers one writev takes (IOV_MAX on Linux is 1024). */
 const MAX_IOV = 1024;
-const DEFAULT_MAX_PENDING = 32 << 20;
+/** Most bytes one writev takes. */
+const MAX_BATCH_BYTES = 1 << 20;
+const DEFAULT_MAX_PENDING = 1 << 20;
 const RETRY_MS = 1000;
+/** Below this many waiting bytes an idle pump waits GATHER_MS for more before writing. */
+const GATHER_BYTES = 64 << 10;
+const GATHER_MS = 2;
 
 function openAsync(file: string, flags: string): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (error, fd) => (error ? reject(error) : resolve(fd))));
@@ -60,11 +73,11 @@ export function backupNames(file: string, backups: number): string[] {
 
 /**
  * An append-only log file with supervisord's size rotation (file → file.1 → … → file.N, the
- * oldest deleted). Chunks are queued and written as they come, coalesced with writev, by one
- * asynchronous pump off the event loop (libuv's thread pool): the caller never waits. A file never
- * grows past maxBytes: a chunk that straddles the limit is split, so the retained window is exactly
- * the last (backups + 1) × maxBytes bytes. A target that is not a regular file (a pipe such as
- * /dev/stdout, a tty, /dev/null) is written without rotation.
+ * oldest deleted). Chunks are queued as they come and written, coalesced with writev, by one
+ * asynchronous pump in libuv's thread pool: the event loop never waits for the disk. A file never
+ * grows past maxBytes: a chunk that straddles the limit is split, so the retained window is
+ * exactly the last bytes of the stream, up to (backups + 1) × maxBytes. A target that is not a
+ * regular file (a pipe such as /dev/stdout, a tty, /dev/null) is written without rotation.
  */
 export class RotatingFile {
   readonly path: string;
@@ -84,6 +97,9 @@ export class RotatingFile {
   /** After an I/O error the file is reopened on the first write after this time (ms). */
   private retryAt = 0;
   private idleWaiters: (() => void)[] = [];
+  private gatherTimer: NodeJS.Timeout | undefined;
+  private readonly startPumpBound = () => this.startPump();
+  private drainWaiters: (() => void)[] = [];
   private readonly counters = { written: 0, dropped: 0, rotations: 0 };
 
   constructor(options: RotatingFileOptions) {
@@ -112,23 +128,41 @@ export class RotatingFile {
     return this.opening;
   }
 
-  /** Queues a chunk; the buffer must not be modified afterwards. Never waits. */
-  write(chunk: Buffer): void {
-    if (chunk.length === 0) return;
+  /**
+   * Queues a chunk (the buffer must not be modified afterwards); never waits. Returns false when
+   * the caller should pause its source until `whenDrained` (see maxPendingBytes).
+   */
+  write(chunk: Buffer): boolean {
+    if (chunk.length === 0) return true;
     if (this.failed && !this.closed && Date.now() >= this.retryAt) this.failed = false;
     if (this.closed || this.failed) {
       this.counters.dropped += chunk.length;
-      return;
+      return true;
     }
     this.queue.push(chunk);
     this.queued += chunk.length;
-    if (this.queued > this.maxPending) this.shed();
-    if (!this.pumping) void this.pump();
+    if (!this.pumping) {
+      // Small writes are gathered for a moment: a program writing line by line would otherwise
+      // cost a thread-pool round trip per line.
+      if (this.queued >= GATHER_BYTES) this.startPump();
+      else this.gatherTimer ??= setTimeout(this.startPumpBound, GATHER_MS);
+    }
+    if (this.queued <= this.maxPending) return true;
+    if (this.fd === undefined || this.regular) return false;
+    this.shed();
+    return true;
+  }
+
+  /** Calls `callback` once the waiting bytes are down to half the bound. */
+  whenDrained(callback: () => void): void {
+    if (this.queued <= this.maxPending / 2 || this.failed || this.closed) queueMicrotask(callback);
+    else this.drainWaiters.push(callback);
   }
 
   /** Resolves once everything queued so far is written (or dropped). */
   flush(): Promise<void> {
     if (!this.pumping && this.queue.length === 0) return Promise.resolve();
+    if (!this.pumping) this.startPump();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -140,6 +174,7 @@ export class RotatingFile {
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) await closeAsync(fd);
+    this.notifyDrained();
   }
 
   stats(): RotatingFileStats {
@@ -151,13 +186,29 @@ export class RotatingFile {
     return this.queued;
   }
 
+  /** A pipe or tty that does not keep up: drop the oldest waiting output, keep the newest. */
   private shed(): void {
-    // Drop the oldest waiting chunks: the newest output is the most useful to keep.
     while (this.queued > this.maxPending && this.queue.length > 1) {
       const oldest = this.queue.shift()!;
       this.queued -= oldest.length;
       this.counters.dropped += oldest.length;
     }
+  }
+
+  private notifyDrained(): void {
+    if (this.drainWaiters.length === 0) return;
+    if (this.queued > this.maxPending / 2 && !this.failed && !this.closed) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const callback of waiters) callback();
+  }
+
+  private startPump(): void {
+    if (this.gatherTimer !== undefined) {
+      clearTimeout(this.gatherTimer);
+      this.gatherTimer = undefined;
+    }
+    if (!this.pumping) void this.pump();
   }
 
   private async pump(): Promise<void> {
@@ -169,12 +220,14 @@ export class RotatingFile {
         if (rotating && this.size >= this.maxBytes) await this.rotate();
         if (this.failed) break;
         const room = rotating ? this.maxBytes - this.size : Number.POSITIVE_INFINITY;
-        const batch = this.take(room);
+        const batch = this.take(Math.min(room, MAX_BATCH_BYTES));
+        this.notifyDrained();
         await this.writeAll(batch);
       }
       if (this.failed) this.discardQueue();
     } finally {
       this.pumping = false;
+      this.notifyDrained();
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();

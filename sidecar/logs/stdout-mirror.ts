@@ -11,22 +11,33 @@ export interface LogMirror {
    */
   accepting?(): boolean;
   drop?(lines: number): void;
+  /** Optional fast path: `count` lines joined by "\n" (no final newline), captured at one moment. */
+  lines?(program: string, stream: LogStream, text: string, count: number): void;
 }
 
 export interface StdoutMirrorOptions {
   /**
    * JSON bytes that may wait for the sink (queued in the stream plus the current batch) before
-   * lines are dropped. Default 1 MiB.
+   * lines are dropped. Default 4 MiB.
    */
   maxPendingBytes?: number;
-  /** A batch is handed to the sink when it reaches this size, or at the end of the event-loop turn. Default 64 KiB. */
+  /** A batch is handed to the sink when it reaches this size (default 64 KiB)… */
   batchBytes?: number;
+  /**
+   * …or this many milliseconds after its first line (default 10). Coalescing matters: a program
+   * writing line by line is read line by line, and one sink write per line would cost the whole
+   * machine (us, and the reader of our stdout) a wake-up per line.
+   */
+  batchMs?: number;
   /** Clock for the `time` field (ms since the epoch). */
   now?: () => number;
 }
 
-const DEFAULT_MAX_PENDING = 1 << 20;
+const DEFAULT_MAX_PENDING = 4 << 20;
+/** Characters JSON strings must escape, except "\n" (the separator of a block). */
+const NEEDS_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f]/;
 const DEFAULT_BATCH = 64 << 10;
+const DEFAULT_BATCH_MS = 10;
 /** Program name used for the mirror's own notices (a DNS label can't contain "/"). */
 export const MIRROR_NOTICE_PROGRAM = 'corepod/log-mirror';
 
@@ -41,8 +52,10 @@ export function formatMirrorLine(time: number, program: string, stream: LogStrea
 type WritableWithState = NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean };
 
 /**
- * The JSON mirror. Lines are formatted by hand in pino's JSON shape (pino's own per-call cost was
- * the bottleneck at a million lines per second), batched per event-loop turn, and written with a
+ * The JSON mirror. Lines are formatted by hand in pino's JSON shape: a block of lines captured
+ * together becomes JSON with one native replace, about 5× cheaper per line than a pino call
+ * (measured: 0.6 µs vs 3 µs per 100-byte line on the same loaded box). Batched (64 KiB or 10 ms)
+ * and written with a
  * bound on bytes waiting for the sink: past it, lines are dropped and counted, and once the sink
  * has caught up one notice line says how many were lost. Nothing here ever waits for the sink.
  */
@@ -50,11 +63,11 @@ export class StdoutMirror implements LogMirror {
   private readonly out: WritableWithState;
   private readonly maxPending: number;
   private readonly batchBytes: number;
+  private readonly batchMs: number;
   private readonly now: () => number;
   private readonly prefixes = new Map<string, string>();
   private batch = '';
-  private batchTime = 0;
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
   /** Bytes handed to the sink whose write has not completed. */
   private inFlight = 0;
   private droppedLines = 0;
@@ -66,6 +79,7 @@ export class StdoutMirror implements LogMirror {
     this.out = out as WritableWithState;
     this.maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING;
     this.batchBytes = options.batchBytes ?? DEFAULT_BATCH;
+    this.batchMs = options.batchMs ?? DEFAULT_BATCH_MS;
     this.now = options.now ?? Date.now;
     // A closed stdout (EPIPE) must not kill the supervisor: from then on everything is dropped.
     this.out.on('error', () => {
@@ -82,19 +96,39 @@ export class StdoutMirror implements LogMirror {
       this.drop(1);
       return;
     }
-    if (this.batch.length === 0) this.batchTime = this.now();
+    this.append(`{"time":${this.now()}${this.prefix(program, stream)}${JSON.stringify(msg)}}\n`);
+  }
+
+  lines(program: string, stream: LogStream, text: string, count: number): void {
+    if (!this.accepting()) {
+      this.drop(count);
+      return;
+    }
+    const head = `{"time":${this.now()}${this.prefix(program, stream)}`;
+    if (NEEDS_ESCAPE.test(text)) {
+      let out = '';
+      for (const msg of text.split('\n')) out += `${head}${JSON.stringify(msg)}}\n`;
+      this.append(out);
+    } else {
+      // Nothing to escape: one native replace turns the block into JSON lines.
+      this.append(`${head}"${count === 1 ? text : text.replaceAll('\n', `"}\n${head}"`)}"}\n`);
+    }
+  }
+
+  private prefix(program: string, stream: LogStream): string {
     const key = stream === 'stdout' ? program : `${program}\u0000`;
     let prefix = this.prefixes.get(key);
     if (prefix === undefined) {
       prefix = `,"program":${JSON.stringify(program)},"stream":"${stream}","msg":`;
       this.prefixes.set(key, prefix);
     }
-    this.batch += `{"time":${this.batchTime}${prefix}${JSON.stringify(msg)}}\n`;
+    return prefix;
+  }
+
+  private append(json: string): void {
+    this.batch += json;
     if (this.batch.length >= this.batchBytes) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flushBound);
-    }
+    else if (this.flushTimer === undefined) this.flushTimer = setTimeout(this.flushBound, this.batchMs);
   }
 
   drop(lines: number): void {
@@ -113,7 +147,10 @@ export class StdoutMirror implements LogMirror {
 
   /** Hands the current batch to the sink now. */
   flush(): void {
-    this.flushScheduled = false;
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
     if (this.batch.length === 0) return;
     const data = this.batch;
     this.batch = '';
