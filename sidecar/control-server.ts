@@ -26,7 +26,14 @@ export interface SupervisorFacts {
 }
 
 export interface StatusDocument {
-  supervisor: SupervisorFacts & { startedAt: string; uptimeSeconds: number; stopping: boolean; version: 1 };
+  supervisor: SupervisorFacts & {
+    startedAt: string;
+    uptimeSeconds: number;
+    stopping: boolean;
+    version: 1;
+    /** The supervisor's own memory (process.memoryUsage()). */
+    memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
+  };
   programs: ReturnType<Supervisor['details']>;
 }
 
@@ -39,6 +46,11 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function ownMemory(): StatusDocument['supervisor']['memory'] {
+  const usage = process.memoryUsage();
+  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, heapTotalBytes: usage.heapTotal, externalBytes: usage.external };
 }
 
 /** Whether something answers on the socket (a live supervisor) or it is a stale leftover. */
@@ -111,6 +123,7 @@ async function handle(
         startedAt: new Date(supervisor.startedAt).toISOString(),
         uptimeSeconds: Math.floor((Date.now() - supervisor.startedAt) / 1000),
         stopping: supervisor.isStopping(),
+        memory: ownMemory(),
       },
       programs: supervisor.details(),
     };

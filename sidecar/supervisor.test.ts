@@ -9,7 +9,7 @@ import type { Probe, ProbeResult } from './health-probe.js';
 import type { ContainerMemory, MemoryReader } from './memory-reader.js';
 import type { SignalName } from './process-state-machine.js';
 import type { ExitListener, ProcessRunner, SpawnRequest } from './process-runner.js';
-import { Supervisor } from './supervisor.js';
+import { Supervisor, startupProbeDelay } from './supervisor.js';
 import { Recorder, specOf } from './test-helpers.js';
 
 class TableRunner implements ProcessRunner {
@@ -140,4 +140,9 @@ test('readiness: required checks gate it, optional ones do not', async () => {
   }
   assert.equal(supervisor.health().ready, true);
   assert.deepEqual(supervisor.health().programs.map((p) => [p.name, p.ready, p.required]), [['gate', true, true], ['optional', true, false]]);
+});
+
+test('startup probing: 50 ms for the first second, 100 ms up to 5 s, then a tenth of the age, capped by periodSeconds', () => {
+  assert.deepEqual([0, 999, 1000, 4999, 5000, 60_000, 600_000].map((age) => startupProbeDelay(age, 10_000)), [50, 50, 100, 100, 500, 6000, 10_000]);
+  assert.equal(startupProbeDelay(0, 20), 20);
 });

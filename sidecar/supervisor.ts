@@ -81,7 +81,16 @@ export interface SupervisorOptions {
 
 const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
 const DOWN: ReadonlySet<ProcessStateName> = new Set(['STOPPED', 'EXITED', 'FATAL']);
-const FIRST_PROBE_DELAY_MS = 100;
+
+/**
+ * Delay before the next probe while a program has not passed its check since it was spawned:
+ * readiness gates its dependents, so probe often at first (50 ms for 1 s, 100 ms up to 5 s),
+ * then back off to a tenth of the time since the spawn, never beyond periodSeconds.
+ */
+export function startupProbeDelay(sinceSpawnMs: number, periodMs: number): number {
+  const delay = sinceSpawnMs < 1000 ? 50 : sinceSpawnMs < 5000 ? 100 : Math.round(sinceSpawnMs / 10);
+  return Math.min(delay, periodMs);
+}
 
 /** A Kubernetes quantity the config loader has already turned into bytes. */
 export function toBytes(value: number | string): number {
@@ -115,7 +124,6 @@ class Slot {
   probeTimer: TimerHandle | undefined;
   probing = false;
   probeAbort: AbortController | undefined;
-  probeDelay = FIRST_PROBE_DELAY_MS;
 
   constructor(
     readonly index: number,
@@ -461,7 +469,6 @@ export class Supervisor {
     slot.probeTimer = undefined;
     const check = slot.spec.healthCheck;
     if (!check || (slot.state.state !== 'STARTING' && slot.state.state !== 'RUNNING')) return;
-    slot.probeDelay = FIRST_PROBE_DELAY_MS;
     this.scheduleProbe(slot, slot.state.generation, check.initialDelaySeconds * 1000);
   }
 
@@ -488,13 +495,8 @@ export class Supervisor {
         this.dispatch(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
         if (!alive()) return;
         const period = check.periodSeconds * 1000;
-        // Until the first pass, probe fast (100 ms doubling up to periodSeconds): readiness gates dependents.
-        let next = period;
-        if (slot.state.healthy !== true) {
-          next = Math.min(slot.probeDelay, period);
-          slot.probeDelay = Math.min(slot.probeDelay * 2, period);
-        }
-        this.scheduleProbe(slot, generation, next);
+        const sinceSpawn = this.clock.now() - (slot.state.startedAt ?? 0);
+        this.scheduleProbe(slot, generation, slot.state.healthy === true ? period : startupProbeDelay(sinceSpawn, period));
       });
   }
 

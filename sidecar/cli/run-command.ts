@@ -78,9 +78,11 @@ export async function main(argv: string[]): Promise<number> {
       if (underTini) return underTini;
       process.stderr.write('corepod: PID 1 without tini (install Debian\'s tini or set COREPOD_TINI): orphaned grandchildren will stay zombies\n');
     }
+    // The engine loads while the child validates (two cores are better than one).
+    const engine = import('../run-supervisor.js');
     const config = await validateInChild(opts.file);
     if (typeof config === 'number') return config;
-    const { runSupervisor } = await import('../run-supervisor.js');
+    const { runSupervisor } = await engine;
     return runSupervisor({ ...opts, config });
   });
 }
