@@ -1,6 +1,7 @@
 // Wiring for `corepod run` inside a CorePod pod: when the operator's pod template has set the pod
 // identity (operator/desired/sidecar-contract.ts), the status reporter and the Event recorder
 // subscribe to the supervisor, talking to the API server with the pod's ServiceAccount token.
+import fs from 'node:fs';
 import type { Sink, SubscribeOptions, Subscription } from '../event-hub.js';
 import type { Logger } from '../logger.js';
 import { EventRecorder } from './event-recorder.js';
@@ -34,7 +35,19 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     return undefined;
   }
   const { identity } = who;
-  const api = new InClusterKubeApi({ ...options, userAgent: `corepod-sidecar/${identity.podName}` });
+  let api: InClusterKubeApi;
+  try {
+    // Supervision never depends on this: an unreadable token or CA only turns reporting off.
+    for (const file of [options.tokenFile, options.caFile]) if (file) fs.accessSync(file, fs.constants.R_OK);
+    api = new InClusterKubeApi({ ...options, userAgent: `corepod-sidecar/${identity.podName}` });
+  } catch (error) {
+    logger.warn('not reporting to Kubernetes: cannot read the ServiceAccount credentials', {
+      error: error instanceof Error ? error.message : String(error),
+      uid: process.getuid?.(),
+      hint: 'the projected token is readable only by the pod\'s runAsUser (docs/kubernetes.md)',
+    });
+    return undefined;
+  }
   const reporter = new StatusReporter({ api, identity, source: supervisor, logger });
   const recorder = new EventRecorder({ api, identity, logger });
   const subscriptions = [supervisor.subscribe(reporter, { maxQueue: 64 }), supervisor.subscribe(recorder)];
