@@ -146,3 +146,22 @@ test('startup probing: 50 ms for the first second, 100 ms up to 5 s, then a tent
   assert.deepEqual([0, 999, 1000, 4999, 5000, 60_000, 600_000].map((age) => startupProbeDelay(age, 10_000)), [50, 50, 100, 100, 500, 6000, 10_000]);
   assert.equal(startupProbeDelay(0, 20), 20);
 });
+
+test('before a first pass, failing startup probes count toward failureThreshold once per periodSeconds', async () => {
+  const probe: Probe = { run: () => Promise.resolve({ ok: false, latencyMs: 1, message: 'refused' }) };
+  const { clock, supervisor, recorder } = setup([program('never', { startSeconds: 0, healthCheck: { exec: { command: ['x'] }, periodSeconds: 10, failureThreshold: 3 } })], { probe });
+  supervisor.start();
+  for (let t = 0; t < 29_000; t += 50) {
+    clock.advance(50);
+    await flush();
+  }
+  // Hundreds of fast probes failed within 29 s, but only two counted: still running.
+  assert.equal(supervisor.snapshot()[0]!.restarts, 0);
+  // Probes are now 3 s apart (a tenth of the age): the third counted failure comes before 36 s.
+  for (let t = 0; t < 7000; t += 50) {
+    clock.advance(50);
+    await flush();
+  }
+  assert.equal(supervisor.snapshot()[0]!.restarts, 1);
+  assert.deepEqual(recorder.of('health').map((e) => [e.healthy, e.failures]), [[false, 3]]);
+});

@@ -124,6 +124,8 @@ class Slot {
   probeTimer: TimerHandle | undefined;
   probing = false;
   probeAbort: AbortController | undefined;
+  /** When a failing probe last counted toward failureThreshold before a first pass. */
+  lastCountedFailure: number | undefined;
 
   constructor(
     readonly index: number,
@@ -468,6 +470,7 @@ export class Supervisor {
     slot.probeTimer?.cancel();
     slot.probeTimer = undefined;
     const check = slot.spec.healthCheck;
+    slot.lastCountedFailure = undefined;
     if (!check || (slot.state.state !== 'STARTING' && slot.state.state !== 'RUNNING')) return;
     this.scheduleProbe(slot, slot.state.generation, check.initialDelaySeconds * 1000);
   }
@@ -492,9 +495,17 @@ export class Supervisor {
         if (!alive()) return;
         slot.probeLatencyMs = result.latencyMs;
         slot.probeMessage = result.message;
-        this.dispatch(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
-        if (!alive()) return;
         const period = check.periodSeconds * 1000;
+        const now = this.clock.now();
+        // The fast probes before a first pass only detect readiness early: a failure among them
+        // counts at most once per periodSeconds, so failureThreshold means what it means in Kubernetes.
+        let counts = result.ok || slot.state.healthy === true;
+        if (!counts && now - (slot.lastCountedFailure ?? (slot.state.startedAt ?? 0) + check.initialDelaySeconds * 1000) >= period) {
+          counts = true;
+          slot.lastCountedFailure = now;
+        }
+        if (counts) this.dispatch(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
+        if (!alive()) return;
         const sinceSpawn = this.clock.now() - (slot.state.startedAt ?? 0);
         this.scheduleProbe(slot, generation, slot.state.healthy === true ? period : startupProbeDelay(sinceSpawn, period));
       });
