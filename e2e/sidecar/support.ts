@@ -1,0 +1,134 @@
+// What the sidecar's end-to-end tests share: the images (e2e/images/build-images), a namespace
+// with the operator running for it as a real child process, and views of CorePods, their pods,
+// Events and logs through kubectl.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import type { CorePodStatus, ProcessStatus } from '../../crds/corepod-schema.js';
+import { createNamespace, installCrd, kubectl, startOperator, waitFor, type OperatorProcess } from '../../operator/test-support/cluster-env.js';
+
+export { kubectl, waitFor };
+
+const exec = promisify(execFile);
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+
+export const IMAGES = {
+  sidecar: 'localhost/corepod/sidecar:dev',
+  muslBusybox: 'localhost/corepod/musl-busybox:dev',
+  static: 'localhost/corepod/static-http:dev',
+} as const;
+
+export type ImageName = 'sidecar' | 'dreamscape' | 'musl-busybox' | 'static';
+
+/** Builds (cached) and loads the images; returns NAME → TAG. */
+export async function buildImages(names: ImageName[], options: { docker?: boolean } = {}): Promise<Record<string, string>> {
+  const { stdout } = await exec(`${REPO}e2e/images/build-images`, [...(options.docker ? ['--docker'] : []), ...names], {
+    maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000,
+  });
+  const tags: Record<string, string> = {};
+  for (const line of stdout.trim().split('\n')) {
+    const [name, tag] = line.split(' ');
+    if (name && tag) tags[name] = tag;
+  }
+  for (const name of names) if (!tags[name]) throw new Error(`build-images did not report ${name}: ${stdout}`);
+  return tags;
+}
+
+type Json = Record<string, any>;
+
+export interface CorePodView {
+  metadata: { name: string; uid: string; generation?: number };
+  spec: Json;
+  status?: CorePodStatus;
+}
+
+/** A namespace with the CRD installed and the operator reconciling it. */
+export class Stage {
+  private constructor(
+    readonly namespace: string,
+    readonly operator: OperatorProcess,
+    private readonly removeNamespace: () => Promise<void>,
+  ) {}
+
+  static async open(prefix: string): Promise<Stage> {
+    await installCrd();
+    const { name, remove } = await createNamespace(prefix);
+    const operator = await startOperator(['--namespace', name, '--sidecar-image', IMAGES.sidecar]);
+    return new Stage(name, operator, remove);
+  }
+
+  async close(): Promise<void> {
+    await this.operator.stop();
+    await this.removeNamespace();
+  }
+
+  async kubectl(args: string[], options: { input?: string; allowFailure?: boolean } = {}) {
+    return kubectl(['-n', this.namespace, ...args], options);
+  }
+
+  async apply(name: string, spec: Json): Promise<void> {
+    await this.kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name }, spec }) });
+  }
+
+  async applyFile(file: string): Promise<void> {
+    await this.kubectl(['apply', '-f', file]);
+  }
+
+  async corePod(name: string): Promise<CorePodView | undefined> {
+    const { code, stdout } = await this.kubectl(['get', 'corepod', name, '-o', 'json'], { allowFailure: true });
+    return code === 0 ? (JSON.parse(stdout) as CorePodView) : undefined;
+  }
+
+  /** The processes the given pod reported (or the only reporting pod). */
+  async processes(name: string, pod?: string): Promise<ProcessStatus[] | undefined> {
+    const pods = (await this.corePod(name))?.status?.pods ?? [];
+    const entry = pod ? pods.find((p) => p.name === pod) : pods.length === 1 ? pods[0] : undefined;
+    return entry?.processes;
+  }
+
+  async waitForCorePod<T>(name: string, what: string, check: (cp: CorePodView) => T | undefined | false, timeoutMs = 180_000): Promise<T> {
+    return waitFor(`${name}: ${what}`, async () => {
+      const cp = await this.corePod(name);
+      return cp ? check(cp) : undefined;
+    }, timeoutMs, 250);
+  }
+
+  /** Pods of the CorePod (not being deleted), by name. */
+  async pods(name: string): Promise<Json[]> {
+    const { stdout } = await this.kubectl(['get', 'pods', '-l', `app.kubernetes.io/instance=${name}`, '-o', 'json']);
+    return (JSON.parse(stdout).items as Json[]).filter((p) => !p.metadata.deletionTimestamp);
+  }
+
+  /** The single running, ready pod of the CorePod. */
+  async readyPod(name: string, timeoutMs = 180_000): Promise<Json> {
+    return waitFor(`${name}: one ready pod`, async () => {
+      const pods = await this.pods(name);
+      const ready = pods.filter((p) => p.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
+      return pods.length === 1 && ready.length === 1 ? ready[0] : undefined;
+    }, timeoutMs, 250);
+  }
+
+  async exec(pod: string, argv: string[], options: { allowFailure?: boolean } = {}) {
+    return this.kubectl(['exec', pod, '-c', 'app', '--', ...argv], options);
+  }
+
+  /** events.k8s.io Events regarding the CorePod. */
+  async events(name: string): Promise<Json[]> {
+    const { stdout } = await this.kubectl(['get', 'events.events.k8s.io', '-o', 'json']);
+    return (JSON.parse(stdout).items as Json[]).filter((e) => e.regarding?.kind === 'CorePod' && e.regarding?.name === name);
+  }
+
+  async logs(pod: string): Promise<Json[]> {
+    const { stdout } = await this.kubectl(['logs', pod, '-c', 'app'], { allowFailure: true });
+    return stdout.split('\n').filter(Boolean).flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Json];
+      } catch {
+        return [{ raw: line }];
+      }
+    });
+  }
+}
+
+export const processNamed = (list: ProcessStatus[] | undefined, name: string) => list?.find((p) => p.name === name);
