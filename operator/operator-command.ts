@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CorePodController } from './controller/corepod-controller.js';
 import { DEFAULT_SIDECAR, type SidecarContract } from './desired/sidecar-contract.js';
-import { HttpKubeApi, loadKubeConfig } from './kube/http-kube-api.js';
+import { connect } from './kube/connection.js';
+import { HttpKubeApi } from './kube/http-kube-api.js';
 import { startServers } from './runtime/http-servers.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 
@@ -144,11 +145,12 @@ export async function main(argv: string[]): Promise<number> {
   const metrics = new OperatorMetrics();
   let api: HttpKubeApi;
   try {
-    const kc = loadKubeConfig(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
-    api = new HttpKubeApi(kc, {
+    const connection = await connect(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
+    const host = connection.server.host;
+    api = new HttpKubeApi(connection, {
       maxSockets: flags.concurrency * 4 + 16,
       userAgent: 'corepod-operator',
-      observe: (method, code) => metrics.restRequests.inc({ method, code: String(code), host: kc.getCurrentCluster()!.server }),
+      observe: (method, code) => metrics.restRequests.inc({ method, code: String(code), host }),
     });
   } catch (error) {
     process.stderr.write(`corepod operator: cannot load the Kubernetes config: ${(error as Error).message}\n`);

@@ -1,27 +1,14 @@
-// KubeApi over node:https. @kubernetes/client-node is used for what it is good at and stable in:
-// loading kubeconfig / in-cluster config and authenticating (certs, tokens, exec plugins, token
-// file rotation). Requests, streaming watches and their timeouts are ours.
+// KubeApi over node:https with a keep-alive agent: requests, streaming watches and their timeouts
+// are ours; who we are and where the apiserver is comes from connection.ts (which defers to
+// @kubernetes/client-node for the authenticators it does not implement itself).
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 import {
   ApiError, resourcePath, type ApiStatus, type KubeApi, type KubeObject, type ListOptions, type ListResult, type PatchType,
   type ResourceType, type WatchEnd, type WatchEvent, type WatchHandle, type WatchOptions,
 } from './kube-api.js';
-
-export interface KubeConfigSource {
-  /** A kubeconfig file; else in-cluster config when running in a pod; else the default lookup. */
-  kubeconfig?: string;
-}
-
-export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
-  const kc = new KubeConfig();
-  if (source.kubeconfig) kc.loadFromFile(source.kubeconfig);
-  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error('no current cluster in the Kubernetes config');
-  return kc;
-}
+import type { Connection } from './connection.js';
 
 const CONTENT_TYPE: Record<PatchType, string> = {
   json: PatchStrategy.JsonPatch,
@@ -39,27 +26,25 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export class HttpKubeApi implements KubeApi {
   private readonly server: URL;
-  private agents?: { request: http.Agent; watch: http.Agent };
+  private readonly agents: { request: http.Agent; watch: http.Agent };
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly connection: Connection,
     private readonly options: { maxSockets?: number; observe?: RequestObserver; userAgent?: string } = {},
   ) {
-    this.server = new URL(kc.getCurrentCluster()!.server);
+    this.server = connection.server;
+    const Agent = this.server.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agents = {
+      request: new Agent({ ...connection.tls, keepAlive: true, maxSockets: options.maxSockets ?? 64 }),
+      watch: new Agent({ ...connection.tls, keepAlive: false }),
+    };
   }
 
   private async prepare(method: string, path: string, query: Query, headers: Record<string, string>): Promise<http.RequestOptions> {
-    const opts: https.RequestOptions & { headers: Record<string, string> } = { method, headers: { Accept: 'application/json', ...headers } };
+    const opts: { headers: Record<string, string> } = {
+      headers: { Accept: 'application/json', ...headers, ...(await this.connection.headers()) },
+    };
     if (this.options.userAgent) opts.headers['User-Agent'] = this.options.userAgent;
-    await this.kc.applyToHTTPSOptions(opts);
-    if (!this.agents) {
-      const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername };
-      const Agent = this.server.protocol === 'https:' ? https.Agent : http.Agent;
-      this.agents = {
-        request: new Agent({ ...tls, keepAlive: true, maxSockets: this.options.maxSockets ?? 64 }),
-        watch: new Agent({ ...tls, keepAlive: false }),
-      };
-    }
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (value !== undefined) search.set(key, String(value));
     const qs = search.toString();
@@ -81,7 +66,7 @@ export class HttpKubeApi implements KubeApi {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = payload ? { 'Content-Type': contentType, 'Content-Length': String(payload.length) } : {};
     const opts = await this.prepare(method, path, query, headers);
-    opts.agent = this.agents!.request;
+    opts.agent = this.agents.request;
     return await new Promise<T>((resolve, reject) => {
       const req = this.transport().request(opts, (res) => {
         const chunks: Buffer[] = [];
@@ -158,7 +143,7 @@ export class HttpKubeApi implements KubeApi {
     this.prepare('GET', resourcePath(type, options.namespace), query, {})
       .then((opts) => {
         if (stopped) return settle({ kind: 'stopped' });
-        opts.agent = this.agents!.watch;
+        opts.agent = this.agents.watch;
         touch();
         req = this.transport().request(opts, (res) => {
           const code = res.statusCode ?? 0;
@@ -257,8 +242,8 @@ export class HttpKubeApi implements KubeApi {
   }
 
   close(): void {
-    this.agents?.request.destroy();
-    this.agents?.watch.destroy();
+    this.agents.request.destroy();
+    this.agents.watch.destroy();
   }
 }
 

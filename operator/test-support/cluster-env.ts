@@ -4,7 +4,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { HttpKubeApi, loadKubeConfig } from '../kube/http-kube-api.js';
+import { connect } from '../kube/connection.js';
+import { HttpKubeApi } from '../kube/http-kube-api.js';
 import { RESOURCES } from '../kube/resources.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -57,7 +58,7 @@ export async function kubectl(args: string[], options: { input?: string; allowFa
 }
 
 export async function clusterApi(): Promise<HttpKubeApi> {
-  return new HttpKubeApi(loadKubeConfig({ kubeconfig: await kubeconfigPath() }));
+  return new HttpKubeApi(await connect({ kubeconfig: await kubeconfigPath() }));
 }
 
 /** Polls until `check` returns a value other than undefined/false; fails with `what` after the deadline. */

@@ -1,0 +1,164 @@
+// `node dist/bench/operator-bench.js [--count 1000] [--latency-count 100] [--concurrency 16]
+// [--direct-concurrency 200]`: the operator against the local cluster. Applies COUNT CorePods at
+// once and measures the time until every Deployment exists and every CorePod has
+// status.observedGeneration, the operator's peak RSS, and, for comparison, the same Deployments
+// created directly with a client at the apiserver's mutating-request limit (200 in flight).
+// Then LATENCY-COUNT CorePods: apply → Deployment latency (p50, p99). Prints a table; not a test.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import type { KubeObject } from '../operator/kube/kube-api.js';
+import { Informer } from '../operator/kube/informer.js';
+import { connect } from '../operator/kube/connection.js';
+import { HttpKubeApi } from '../operator/kube/http-kube-api.js';
+import { RESOURCES } from '../operator/kube/resources.js';
+import { desiredState } from '../operator/desired/desired-state.js';
+import { DEFAULT_SIDECAR } from '../operator/desired/sidecar-contract.js';
+import { validateCorePod } from '../crds/corepod-schema.js';
+import { kubeconfigPath, installCrd, repoRoot } from '../operator/test-support/cluster-env.js';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000' },
+    'latency-count': { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '16' },
+    'direct-concurrency': { type: 'string', default: '200' },
+  },
+});
+const COUNT = Number(values.count);
+const LATENCY_COUNT = Number(values['latency-count']);
+const CONCURRENCY = Number(values.concurrency);
+const DIRECT_CONCURRENCY = Number(values['direct-concurrency']);
+const IMAGE = 'localhost/corepod/pause:3.10';
+
+type CorePodDoc = KubeObject & { spec: unknown; status?: { observedGeneration?: number } };
+
+const corePod = (namespace: string, name: string): CorePodDoc => ({
+  apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace },
+  // replicas 0: the Deployments are what is measured, not 1,000 pods on one node.
+  spec: { image: IMAGE, replicas: 0, programs: [{ name: 'web', command: ['/web'], ports: [{ containerPort: 8080 }] }, { name: 'worker', command: ['/worker'], dependsOn: ['web'] }] },
+});
+
+async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function namespace(api: HttpKubeApi, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await api.create(RESOURCES.namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return name;
+}
+
+function startOperator(kubeconfig: string, ns: string) {
+  const child = spawn(process.execPath, [`${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--namespace', ns,
+    '--concurrency', String(CONCURRENCY), '--sidecar-image', IMAGE, '--metrics-port', '0', '--health-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const peakRssMb = () => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  };
+  return { child, peakRssMb, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+}
+
+/** Applies the CorePods at once and records when each Deployment appears and each CorePod is observed. */
+async function operatorRun(api: HttpKubeApi, ns: string, names: string[]) {
+  const deployments = new Informer<KubeObject>(api, RESOURCES.deployment, { namespace: ns });
+  const corePods = new Informer<CorePodDoc>(api, RESOURCES.corePod, { namespace: ns });
+  const created = new Map<string, number>();
+  const deployed = new Map<string, number>();
+  const observed = new Map<string, number>();
+  deployments.addHandlers({ onAdd: (d) => deployed.has(d.metadata!.name!) || deployed.set(d.metadata!.name!, performance.now()) });
+  const seen = (c: CorePodDoc) => {
+    if (c.status?.observedGeneration === c.metadata?.generation && !observed.has(c.metadata!.name!)) observed.set(c.metadata!.name!, performance.now());
+  };
+  corePods.addHandlers({ onAdd: seen, onUpdate: (_, c) => seen(c) });
+  await Promise.all([deployments.start(), corePods.start()]);
+  const start = performance.now();
+  await pool(names, DIRECT_CONCURRENCY, async (name) => {
+    await api.create(RESOURCES.corePod, corePod(ns, name));
+    created.set(name, performance.now());
+  });
+  const applied = performance.now();
+  while (deployed.size < names.length || observed.size < names.length) await new Promise((r) => setTimeout(r, 50));
+  const end = performance.now();
+  await Promise.all([deployments.stop(), corePods.stop()]);
+  const latencies = names.map((n) => deployed.get(n)! - created.get(n)!).sort((a, b) => a - b);
+  return {
+    applySeconds: (applied - start) / 1000,
+    allDeploymentsSeconds: (Math.max(...deployed.values()) - start) / 1000,
+    allObservedSeconds: (end - start) / 1000,
+    p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+  };
+}
+
+async function directRun(api: HttpKubeApi, ns: string, names: string[]): Promise<number> {
+  // The same Deployment objects the operator builds, created with plain POSTs.
+  const bodies = names.map((name) => {
+    const parsed = validateCorePod({ ...corePod(ns, name), metadata: { name, namespace: ns } });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const state = desiredState({ ...parsed.value, metadata: { name, namespace: ns, uid: '00000000-0000-4000-8000-000000000000', generation: 1 } }, { ...DEFAULT_SIDECAR, image: IMAGE });
+    const deployment = state.objects.find((o) => o.kind === 'Deployment')!;
+    delete deployment.metadata!.ownerReferences;
+    return deployment;
+  });
+  const start = performance.now();
+  await pool(bodies, DIRECT_CONCURRENCY, async (body) => void (await api.create(RESOURCES.deployment, body)));
+  return (performance.now() - start) / 1000;
+}
+
+async function main(): Promise<void> {
+  const kubeconfig = await kubeconfigPath();
+  const api = new HttpKubeApi(await connect({ kubeconfig }), { maxSockets: DIRECT_CONCURRENCY + 16 });
+  await installCrd();
+  const namespaces: string[] = [];
+  try {
+    const directNs = await namespace(api, 'bench-direct');
+    namespaces.push(directNs);
+    const names = Array.from({ length: COUNT }, (_, i) => `cp-${i}`);
+    const directSeconds = await directRun(api, directNs, names);
+
+    const bulkNs = await namespace(api, 'bench-op');
+    namespaces.push(bulkNs);
+    const bulkOperator = startOperator(kubeconfig, bulkNs);
+    await new Promise((r) => setTimeout(r, 2000));
+    const bulk = await operatorRun(api, bulkNs, names);
+    const rss = bulkOperator.peakRssMb();
+    await bulkOperator.stop();
+
+    const latencyNs = await namespace(api, 'bench-lat');
+    namespaces.push(latencyNs);
+    const latencyOperator = startOperator(kubeconfig, latencyNs);
+    await new Promise((r) => setTimeout(r, 2000));
+    const small = await operatorRun(api, latencyNs, names.slice(0, LATENCY_COUNT));
+    await latencyOperator.stop();
+
+    const directRate = COUNT / directSeconds;
+    const operatorRate = COUNT / bulk.allDeploymentsSeconds;
+    const rows = [
+      ['direct: create ' + COUNT + ' Deployments (' + DIRECT_CONCURRENCY + ' in flight)', `${directSeconds.toFixed(1)} s`, `${directRate.toFixed(0)} /s`, ''],
+      [`operator: ${COUNT} CorePods → every Deployment exists`, `${bulk.allDeploymentsSeconds.toFixed(1)} s`, `${operatorRate.toFixed(0)} /s`, `${(operatorRate / directRate).toFixed(2)}× direct (target ≥ 0.7×)`],
+      [`operator: ${COUNT} CorePods → every observedGeneration set`, `${bulk.allObservedSeconds.toFixed(1)} s`, `${(COUNT / bulk.allObservedSeconds).toFixed(0)} /s`, ''],
+      [`operator peak RSS at ${COUNT} CorePods`, `${rss.toFixed(0)} MB`, '', 'target ≤ 150 MB'],
+      [`apply → Deployment at ${COUNT} CorePods`, `p50 ${(bulk.p50 / 1000).toFixed(2)} s`, `p99 ${(bulk.p99 / 1000).toFixed(2)} s`, ''],
+      [`apply → Deployment at ${LATENCY_COUNT} CorePods`, `p50 ${(small.p50 / 1000).toFixed(2)} s`, `p99 ${(small.p99 / 1000).toFixed(2)} s`, 'target p99 < 2 s'],
+    ];
+    process.stdout.write(`\nOperator benchmark (operator --concurrency ${CONCURRENCY}; CorePods applied ${DIRECT_CONCURRENCY} in flight)\n\n`);
+    process.stdout.write('| what | time | rate / latency | vs target |\n|---|---|---|---|\n');
+    for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+  } finally {
+    for (const ns of namespaces) await api.delete(RESOURCES.namespace, undefined, ns).catch(() => undefined);
+    api.close();
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`operator-bench: ${error.stack ?? error.message}\n`);
+  process.exitCode = 1;
+});
