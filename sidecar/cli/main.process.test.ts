@@ -217,3 +217,25 @@ test('invalid configs: every error with its path on stderr, exit 2, nothing star
   assert.ok(!fs.existsSync(marker), 'no program was started');
   assert.ok(!fs.existsSync(path.join(env.COREPOD_RUN_DIR, 'corepod.sock')));
 });
+
+test('a second supervisor on the same socket or health port refuses to start, exit 1, nothing started', async (t) => {
+  const dir = tempDir(t);
+  const env = { ...process.env, COREPOD_RUN_DIR: path.join(dir, 'run') };
+  const port = await freePort();
+  const marker = path.join(dir, 'second-started');
+  fs.writeFileSync(path.join(dir, 'first.yaml'), `# a bare spec is accepted too\nimage: t\nprograms: [{ name: a, command: [sleep, "1000"], startSeconds: 0 }]\n`);
+  fs.writeFileSync(path.join(dir, 'second.yaml'), `image: t\nprograms: [{ name: b, command: [touch, ${marker}] }]\n`);
+  const first = startCli(t, ['run', '-f', path.join(dir, 'first.yaml'), '--health-port', String(port)], env);
+  await waitFor('first up', async () => (await runCli(['status', 'a'], env)).code === 0);
+  const sameSocket = await runCli(['run', '-f', path.join(dir, 'second.yaml'), '--health-port', '0'], env);
+  assert.equal(sameSocket.code, 1);
+  assert.match(sameSocket.stdout, /another corepod supervisor is listening on .*corepod\.sock/);
+  const samePort = await runCli(['run', '-f', path.join(dir, 'second.yaml'), '--health-port', String(port)], { ...env, COREPOD_RUN_DIR: path.join(dir, 'run2') });
+  assert.equal(samePort.code, 1);
+  assert.match(samePort.stdout, /EADDRINUSE/);
+  assert.ok(!fs.existsSync(marker));
+  // The refused supervisors left the first one alone.
+  assert.equal((await runCli(['status', 'a'], env)).code, 0);
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0);
+});
