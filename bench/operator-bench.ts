@@ -64,7 +64,11 @@ function startOperator(kubeconfig: string, ns: string) {
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
     return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
   };
-  return { child, peakRssMb, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  const cpuSeconds = () => {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  return { child, peakRssMb, cpuSeconds, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
 }
 
 /** Applies the CorePods at once and records when each Deployment appears and each CorePod is observed. */
@@ -130,6 +134,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     const bulk = await operatorRun(api, bulkNs, names);
     const rss = bulkOperator.peakRssMb();
+    const cpu = bulkOperator.cpuSeconds();
     await bulkOperator.stop();
 
     const latencyNs = await namespace(api, 'bench-lat');
@@ -146,6 +151,7 @@ async function main(): Promise<void> {
       [`operator: ${COUNT} CorePods → every Deployment exists`, `${bulk.allDeploymentsSeconds.toFixed(1)} s`, `${operatorRate.toFixed(0)} /s`, `${(operatorRate / directRate).toFixed(2)}× direct (target ≥ 0.7×)`],
       [`operator: ${COUNT} CorePods → every observedGeneration set`, `${bulk.allObservedSeconds.toFixed(1)} s`, `${(COUNT / bulk.allObservedSeconds).toFixed(0)} /s`, ''],
       [`operator peak RSS at ${COUNT} CorePods`, `${rss.toFixed(0)} MB`, '', 'target ≤ 150 MB'],
+      [`operator CPU for ${COUNT} CorePods`, `${cpu.toFixed(1)} s`, `${((cpu / bulk.allObservedSeconds) * 100).toFixed(0)} % of one core`, ''],
       [`apply → Deployment at ${COUNT} CorePods`, `p50 ${(bulk.p50 / 1000).toFixed(2)} s`, `p99 ${(bulk.p99 / 1000).toFixed(2)} s`, ''],
       [`apply → Deployment at ${LATENCY_COUNT} CorePods`, `p50 ${(small.p50 / 1000).toFixed(2)} s`, `p99 ${(small.p99 / 1000).toFixed(2)} s`, 'target p99 < 2 s'],
     ];
