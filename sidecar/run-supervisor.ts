@@ -48,6 +48,12 @@ function flush(out: NodeJS.WritableStream & { writableLength: number }, timeoutM
   });
 }
 
+/** What programs inherit: our environment without what only concerns this supervisor. */
+function programEnv(): NodeJS.ProcessEnv {
+  const { [REAPER_ENV]: _reaper, ...env } = process.env;
+  return env;
+}
+
 /** User switching plans; errors name the program's path in the spec. */
 export function planUsers(spec: CorePodSpec, euid: number, setpriv: string | undefined) {
   const passwd = readPasswd();
@@ -107,6 +113,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     memory,
     logger,
     mirror: createStdoutMirror(out),
+    baseEnv: programEnv(),
     userPlans: users.plans,
     userEnvs: users.envs,
   });

@@ -239,3 +239,24 @@ test('a second supervisor on the same socket or health port refuses to start, ex
   first.child.kill('SIGTERM');
   assert.equal(await first.exited, 0);
 });
+
+test('not root: a program with "user" is refused up front with the path of the field, exit 2', async (t) => {
+  const dir = tempDir(t);
+  fs.chmodSync(dir, 0o755);
+  const marker = path.join(dir, 'started');
+  const file = path.join(dir, 'user.yaml');
+  fs.writeFileSync(file, `image: t\nprograms:\n  - { name: a, command: [touch, ${marker}] }\n  - { name: b, command: [touch, ${marker}], user: daemon }\n`, { mode: 0o644 });
+  // Run the CLI itself as nobody.
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'run', '-f', file, '--health-port', '0'], {
+      env: { ...process.env, COREPOD_RUN_DIR: path.join(dir, 'run') },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /^spec\.programs\[1\]\.user: running as uid 1 needs the supervisor to run as root \(it runs as uid 65534\)$/m);
+  assert.ok(!fs.existsSync(marker));
+});
