@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProgramDetail } from '../supervisor.js';
-import { formatBytes, formatUptime, statusLine } from './format-status.js';
+import { formatBytes, formatUptime, nameWidth, statusLine } from './format-status.js';
 
 const base: ProgramDetail = {
   name: 'auth-service', state: 'RUNNING', pid: 42, restarts: 0, since: '2024-01-01T00:00:00.000Z', priority: 10, critical: false,
@@ -25,4 +25,11 @@ test('uptime and byte formats', () => {
   assert.equal(formatUptime(90_061), '1 day, 1:01:01');
   assert.equal(formatBytes(512 * 1024), '512 KiB');
   assert.equal(formatBytes(3 * 2 ** 30), '3.0 GiB');
+});
+
+test('the name column widens for long names as supervisorctl does', () => {
+  assert.equal(nameWidth([{ name: 'a' }]), 33);
+  const long = 'a-very-long-program-name-of-40-characters';
+  assert.equal(nameWidth([{ name: 'a' }, { name: long }]), long.length + 3);
+  assert.ok(statusLine({ ...base, name: long, uptimeSeconds: 1 }, nameWidth([{ name: long }])).startsWith(`${long}   RUNNING`));
 });

@@ -1,4 +1,4 @@
-// supervisorctl-style lines: NAME (33 wide), STATE (10 wide), description.
+// supervisorctl-style lines: NAME (as wide as the longest name + 3, at least 33), STATE (10), description.
 import type { ProgramDetail } from '../supervisor.js';
 
 export function formatUptime(seconds: number): string {
@@ -44,6 +44,11 @@ export function describe(p: ProgramDetail): string {
   return parts.filter(Boolean).join(', ');
 }
 
-export function statusLine(p: ProgramDetail): string {
-  return `${p.name.padEnd(33)}${p.state.padEnd(10)}${describe(p)}`.trimEnd();
+/** supervisorctl 4.2: max(30, longest name) + 3. */
+export function nameWidth(programs: readonly { name: string }[]): number {
+  return Math.max(30, ...programs.map((p) => p.name.length)) + 3;
+}
+
+export function statusLine(p: ProgramDetail, width = 33): string {
+  return `${p.name.padEnd(width)}${p.state.padEnd(10)}${describe(p)}`.trimEnd();
 }

@@ -2,7 +2,7 @@
 import type { StatusDocument } from '../control-server.js';
 import { EXIT, UsageError, command, parse } from './args.js';
 import { call } from './control-client.js';
-import { statusLine } from './format-status.js';
+import { nameWidth, statusLine } from './format-status.js';
 
 export const usage = `Usage: corepod status [NAME...] [--json]
 
@@ -24,7 +24,10 @@ export async function main(argv: string[]): Promise<number> {
     if (unknown.length > 0) throw new UsageError(`no such program: ${unknown.join(', ')}`);
     const shown = positionals.length > 0 ? document.programs.filter((p) => positionals.includes(p.name)) : document.programs;
     if (values.json) process.stdout.write(`${JSON.stringify(positionals.length > 0 ? { ...document, programs: shown } : document, null, 2)}\n`);
-    else process.stdout.write(shown.map(statusLine).join('\n') + (shown.length > 0 ? '\n' : ''));
+    else {
+      const width = nameWidth(shown);
+      process.stdout.write(shown.map((p) => `${statusLine(p, width)}\n`).join(''));
+    }
     return shown.every((p) => p.state === 'RUNNING') ? EXIT.ok : EXIT.notRunning;
   });
 }
