@@ -64,6 +64,7 @@ export class CorePodController {
   readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
   private readonly elector?: LeaderElector;
+  private readonly podIndex = new Map<string, Set<string>>();
   private workers: Promise<void>[] = [];
   private synced = false;
   private leading = false;
@@ -108,7 +109,25 @@ export class CorePodController {
       const instance = o.metadata?.labels?.[LABEL.instance];
       return instance && o.metadata?.namespace ? `${o.metadata.namespace}/${instance}` : undefined;
     };
-    this.pods.addHandlers({ onAdd: (o) => enqueue(podOwner(o)), onDelete: (o) => enqueue(podOwner(o)) });
+    // Pods by CorePod, so a reconcile does not scan every pod.
+    this.pods.addHandlers({
+      onAdd: (o) => {
+        const owner = podOwner(o);
+        if (!owner) return;
+        const names = this.podIndex.get(owner) ?? new Set<string>();
+        names.add(o.metadata!.name!);
+        this.podIndex.set(owner, names);
+        enqueue(owner);
+      },
+      onDelete: (o) => {
+        const owner = podOwner(o);
+        if (!owner) return;
+        const names = this.podIndex.get(owner);
+        names?.delete(o.metadata!.name!);
+        if (names?.size === 0) this.podIndex.delete(owner);
+        enqueue(owner);
+      },
+    });
 
     if (options.leaderElection) {
       this.elector = new LeaderElector(api, {
@@ -136,14 +155,7 @@ export class CorePodController {
     return {
       corePod: (key) => this.corePods.get(key),
       owned: (kind, namespace, name) => this.owned.get(kind)?.get(`${namespace}/${name}`),
-      podsOf: (namespace, name) => {
-        if (!this.pods.hasSynced) return undefined;
-        const names = new Set<string>();
-        for (const pod of this.pods.list()) {
-          if (pod.metadata?.namespace === namespace && pod.metadata.labels?.[LABEL.instance] === name && pod.metadata.name) names.add(pod.metadata.name);
-        }
-        return names;
-      },
+      podsOf: (namespace, name) => (this.pods.hasSynced ? new Set(this.podIndex.get(`${namespace}/${name}`)) : undefined),
     };
   }
 
