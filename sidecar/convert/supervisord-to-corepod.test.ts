@@ -1,0 +1,367 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { validateCorePod } from '../../crds/corepod-schema.js';
+import { ConvertError, PLACEHOLDER_IMAGE, bytesToQuantity, convertSupervisord, programName, type ConfigSource, type ConvertOptions } from './supervisord-to-corepod.js';
+
+/** An in-memory file tree for the converter's file access. */
+function files(tree: Record<string, string>): ConfigSource {
+  return {
+    read(file) {
+      const text = tree[file];
+      if (text === undefined) throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT', path: file });
+      return text;
+    },
+    glob(pattern) {
+      const regexp = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+      return Object.keys(tree).filter((name) => regexp.test(name)).sort();
+    },
+  };
+}
+
+function convert(text: string, options: ConvertOptions = {}, extra: Record<string, string> = {}) {
+  return convertSupervisord('/etc/supervisor/supervisord.conf', files({ '/etc/supervisor/supervisord.conf': text, ...extra }), {
+    image: 'img:1',
+    env: {},
+    ...options,
+  });
+}
+
+const program = (body: string, name = 'app') => `[program:${name}]\ncommand=/bin/app\n${body}\n`;
+const warningsOf = (text: string, options?: ConvertOptions) => convert(text, options).warnings;
+
+const SEED = `
+[supervisord]
+nodaemon=true
+user=root
+logfile=/var/log/supervisor/supervisord.log
+pidfile=/var/run/supervisord.pid
+childlogdir=/var/log/supervisor
+
+[unix_http_server]
+file=/var/run/supervisor.sock
+chmod=0700
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[program:auth-service]
+command=node dist/server.js
+directory=/app/auth
+user=nodejs
+autostart=true
+autorestart=true
+priority=10
+startsecs=10
+startretries=3
+stopwaitsecs=10
+stopsignal=SIGTERM
+environment=NODE_ENV=production,PORT=3001
+stdout_logfile=/var/log/supervisor/%(program_name)s.log
+stdout_logfile_maxbytes=50MB
+stdout_logfile_backups=5
+stderr_logfile_maxbytes=50MB
+stderr_logfile_backups=5
+redirect_stderr=true
+
+[program:nginx]
+command=nginx -g "daemon off;"
+autostart=true
+autorestart=true
+priority=30
+startsecs=5
+startretries=3
+stopwaitsecs=10
+stopsignal=SIGQUIT
+user=nginx
+`;
+
+test("the seed's programs convert completely into a valid CorePod", () => {
+  const { document, warnings } = convert(SEED, { name: 'dreamscape', image: 'corepod/dreamscape:0.1.0' });
+  assert.ok(validateCorePod(document).ok);
+  assert.deepEqual(document.metadata, { name: 'dreamscape' });
+  assert.deepEqual(document.spec.programs, [
+    {
+      name: 'auth-service',
+      command: ['node', 'dist/server.js'],
+      workingDir: '/app/auth',
+      user: 'nodejs',
+      env: [
+        { name: 'NODE_ENV', value: 'production' },
+        { name: 'PORT', value: '3001' },
+      ],
+      autostart: true,
+      autorestart: true,
+      priority: 10,
+      startSeconds: 10,
+      startRetries: 3,
+      stopSignal: 'TERM',
+      stopWaitSeconds: 10,
+      logs: { stdoutFile: '/var/log/supervisor/auth-service.log', stderrFile: '/var/log/supervisor/auth-service.log', maxBytes: '50Mi', backups: 5 },
+    },
+    {
+      name: 'nginx',
+      command: ['nginx', '-g', 'daemon off;'],
+      user: 'nginx',
+      autostart: true,
+      autorestart: true,
+      priority: 30,
+      startSeconds: 5,
+      startRetries: 3,
+      stopSignal: 'QUIT',
+      stopWaitSeconds: 10,
+    },
+  ]);
+  // No program option is left behind; only the supervisord-wide sections have no equivalent.
+  assert.deepEqual(
+    warnings.filter((w) => w.startsWith('[program:')),
+    ['[program:auth-service] stderr_logfile_maxbytes=50MB: no stderr log file (stderr goes to the JSON mirror); ignored', '[program:auth-service] stderr_logfile_backups=5: no stderr log file (stderr goes to the JSON mirror); ignored'],
+  );
+  assert.deepEqual(
+    warnings.filter((w) => !w.startsWith('[program:')).map((w) => w.slice(0, w.indexOf(':', w.indexOf(']')))),
+    [
+      '[supervisord] nodaemon=true',
+      '[supervisord] user=root',
+      '[supervisord] logfile=/var/log/supervisor/supervisord.log',
+      '[supervisord] pidfile=/var/run/supervisord.pid',
+      '[supervisord] childlogdir=/var/log/supervisor',
+      '[unix_http_server] file=/var/run/supervisor.sock',
+      '[unix_http_server] chmod=0700',
+      '[rpcinterface:supervisor]',
+    ],
+  );
+});
+
+test('each program option without an equivalent gets its own warning naming section and option', () => {
+  const cases: [string, string][] = [
+    ['numprocs=2', '[program:app] numprocs=2: not supported (one process per program); ignored'],
+    ['numprocs_start=5', '[program:app] numprocs_start=5: not supported (one process per program); ignored'],
+    ['process_name=%(program_name)s_%(process_num)02d', '[program:app] process_name=%(program_name)s_%(process_num)02d: not supported (the process is named after the program, "app"); ignored'],
+    ['umask=022', '[program:app] umask=022: not supported; ignored'],
+    ['stopasgroup=false', '[program:app] stopasgroup=false: CorePod always signals the whole process group; ignored'],
+    ['killasgroup=false', '[program:app] killasgroup=false: CorePod always signals the whole process group; ignored'],
+    ['stdout_capture_maxbytes=1MB', '[program:app] stdout_capture_maxbytes=1MB: process communication events are not supported; ignored'],
+    ['stderr_capture_maxbytes=1MB', '[program:app] stderr_capture_maxbytes=1MB: process communication events are not supported; ignored'],
+    ['stdout_events_enabled=true', '[program:app] stdout_events_enabled=true: log events are not supported (output goes to the JSON mirror); ignored'],
+    ['stderr_events_enabled=true', '[program:app] stderr_events_enabled=true: log events are not supported (output goes to the JSON mirror); ignored'],
+    ['stdout_syslog=true', '[program:app] stdout_syslog=true: syslog is not supported (output goes to the JSON mirror); ignored'],
+    ['stderr_syslog=true', '[program:app] stderr_syslog=true: syslog is not supported (output goes to the JSON mirror); ignored'],
+    ['serverurl=AUTO', '[program:app] serverurl=AUTO: no XML-RPC server (programs can use the corepod CLI); ignored'],
+    ['stopsignal=WINCH', '[program:app] stopsignal=WINCH: not supported (CorePod stops with TERM, INT, QUIT, HUP, KILL, USR1, USR2); TERM used'],
+    ['stdout_logfile=AUTO', '[program:app] stdout_logfile=AUTO: AUTO log files are not kept: output goes to the JSON mirror on stdout (set logs.stdoutFile/stderrFile for files); ignored'],
+    ['stdout_logfile=syslog', '[program:app] stdout_logfile=syslog: syslog is not supported (output goes to the JSON mirror); ignored'],
+    ['stdout_logfile_maxbytes=10MB', '[program:app] stdout_logfile_maxbytes=10MB: no stdout log file (stdout goes to the JSON mirror); ignored'],
+    ['priority=-5', '[program:app] priority=-5: CorePod priorities range from 0 to 100000; 0 used'],
+    ['colour=blue', '[program:app] colour=blue: unknown option; ignored'],
+  ];
+  for (const [option, expected] of cases) {
+    const warnings = warningsOf(program(option));
+    assert.deepEqual(warnings, [expected], option);
+  }
+});
+
+test('sections without an equivalent warn; event listeners and fcgi programs are not converted', () => {
+  const text = `${program('')}
+[eventlistener:crashmail]
+command=crashmail -a -m ops@example.com
+events=PROCESS_STATE_EXITED
+
+[fcgi-program:php]
+socket=unix:///tmp/php.sock
+command=php-cgi
+
+[inet_http_server]
+port=127.0.0.1:9001
+
+[supervisorctl]
+serverurl=unix:///tmp/supervisor.sock
+
+[ctlplugin:extra]
+supervisor.ctl_factory = x:y
+
+[something]
+a=b
+`;
+  const { document, warnings } = convert(text);
+  assert.deepEqual(document.spec.programs.map((p) => p.name), ['app']);
+  assert.deepEqual(
+    warnings.map((w) => w.slice(0, w.indexOf(']') + 1)),
+    ['[eventlistener:crashmail]', '[fcgi-program:php]', '[inet_http_server]', '[supervisorctl]', '[ctlplugin:extra]', '[something]'],
+  );
+  assert.match(warnings[0]!, /event listeners are not supported.*healthCheck, memory and critical/);
+});
+
+test('groups: members become separate programs, group_name expands, options warn', () => {
+  const text = `${program('environment=GROUP=%(group_name)s', 'web')}${program('', 'api')}
+[group:frontend]
+programs=web,api
+priority=5
+`;
+  const { document, warnings } = convert(text);
+  assert.deepEqual(document.spec.programs.map((p) => p.name), ['web', 'api']);
+  assert.deepEqual(document.spec.programs[0]!.env, [{ name: 'GROUP', value: 'frontend' }]);
+  assert.deepEqual(warnings, [
+    '[group:frontend] programs=web,api: groups are not supported; web, api are converted as separate programs',
+    '[group:frontend] priority=5: group priorities are not supported; each program keeps its own priority',
+  ]);
+  assert.throws(() => convert(`${program('')}\n[group:g]\nprograms=app,ghost\n`), /\[group:g\] names unknown program ghost/);
+});
+
+test('interpolation: ENV_ (also from environment=), program_name, process_num, here, host_node_name', () => {
+  const text = `[supervisord]
+environment=BASE=/srv
+
+[program:app]
+command=%(ENV_BASE)s/bin/app --name %(program_name)s --n %(process_num)02d --host %(host_node_name)s --env %(ENV_STAGE)s
+environment=STAGE="prod",HOME_DIR=%(ENV_HOME)s
+directory=%(here)s/work
+stdout_logfile=%(ENV_BASE)s/log/%(program_name)s.log
+`;
+  const { document, warnings } = convert(text, { env: { HOME: '/home/ops' }, hostname: 'node-1' });
+  const app = document.spec.programs[0]!;
+  assert.deepEqual(app.command, ['/srv/bin/app', '--name', 'app', '--n', '00', '--host', 'node-1', '--env', 'prod']);
+  assert.equal(app.workingDir, '/etc/supervisor/work');
+  assert.deepEqual(app.env, [
+    { name: 'BASE', value: '/srv' },
+    { name: 'STAGE', value: 'prod' },
+    { name: 'HOME_DIR', value: '/home/ops' },
+  ]);
+  assert.equal(app.logs?.stdoutFile, '/srv/log/app.log');
+  // Values baked in at conversion time are pointed out.
+  assert.ok(warnings.includes('[program:app] directory: %(here)s expanded at conversion time to "/etc/supervisor"'));
+  assert.ok(warnings.includes('[program:app] environment: %(ENV_HOME)s expanded at conversion time to "/home/ops"'));
+  assert.ok(warnings.includes('[program:app] command: %(host_node_name)s expanded at conversion time to "node-1"'));
+  assert.throws(
+    () => convert(program('environment=A=%(ENV_MISSING)s')),
+    (error: unknown) => error instanceof ConvertError && /supervisord\.conf:3: \[program:app\] environment=A=%\(ENV_MISSING\)s: %\(ENV_MISSING\) cannot be expanded/.test(error.message),
+  );
+  assert.throws(() => convert('[program:app]\ncommand=printf %s\n'), /command=printf %s: unnamed conversion "%s" \(write %% for a literal %\)/);
+  assert.deepEqual(convert('[program:app]\ncommand=printf %%s\n').document.spec.programs[0]!.command, ['printf', '%s']);
+});
+
+test('environment= quoting: commas and spaces inside quotes, program values override [supervisord]', () => {
+  const text = `[supervisord]
+environment=SHARED=global,LEVEL=info
+
+[program:app]
+command=/bin/app
+environment=LEVEL="debug",GREETING="hello, world",QUOTED='single quoted',URL=http://127.0.0.1:3001/health
+`;
+  assert.deepEqual(convert(text).document.spec.programs[0]!.env, [
+    { name: 'SHARED', value: 'global' },
+    { name: 'LEVEL', value: 'debug' },
+    { name: 'GREETING', value: 'hello, world' },
+    { name: 'QUOTED', value: 'single quoted' },
+    { name: 'URL', value: 'http://127.0.0.1:3001/health' },
+  ]);
+  assert.throws(() => convert(program('environment=A=hello world,B=2')), /environment=A=hello world,B=2: unexpected end of KEY=value pairs/);
+  // supervisord's own quirk, kept: a single unquoted pair with a space keeps the first word.
+  const quirk = convert(program('environment=A=two words'));
+  assert.deepEqual(quirk.document.spec.programs[0]!.env, [{ name: 'A', value: 'two' }]);
+  assert.deepEqual(quirk.warnings, ['[program:app] environment=A=two words: "words" stands where a "," belongs and is skipped, as supervisord does (quote values holding spaces)']);
+});
+
+test('command= splitting with quotes, over several lines', () => {
+  const text = `[program:app]
+command=/bin/sh -c 'exec node server.js --greeting "hi there"'
+    --verbose
+`;
+  assert.deepEqual(convert(text).document.spec.programs[0]!.command, ['/bin/sh', '-c', 'exec node server.js --greeting "hi there"', '--verbose']);
+  assert.throws(() => convert('[program:app]\ncommand=echo "unbalanced\n'), /command=echo "unbalanced: cannot split the command: no closing quotation/);
+});
+
+test('value mapping: booleans, autorestart default, exit codes, signals, sizes', () => {
+  const converted = (body: string) => convert(program(body)).document.spec.programs[0]!;
+  assert.equal(converted('').autorestart, 'unexpected', "supervisord's default is spelled out (CorePod's is true)");
+  assert.equal(converted('autorestart=TRUE').autorestart, true);
+  assert.equal(converted('autorestart=off').autorestart, false);
+  assert.equal(converted('autostart=no').autostart, false);
+  assert.deepEqual(converted('exitcodes=0, 2,143').exitCodes, [0, 2, 143]);
+  assert.equal(converted('stopsignal=INT').stopSignal, 'INT');
+  assert.equal(converted('stopsignal=sigusr2').stopSignal, 'USR2');
+  assert.equal(converted('stopsignal=9').stopSignal, 'KILL');
+  assert.equal(converted('stopsignal=1').stopSignal, 'HUP');
+  const logs = converted('stdout_logfile=/var/log/app.log\nstdout_logfile_maxbytes=1GB\nstdout_logfile_backups=0').logs!;
+  assert.deepEqual(logs, { stdoutFile: '/var/log/app.log', maxBytes: '1Gi', backups: 0 });
+  assert.equal(converted('stdout_logfile=/l\nstdout_logfile_maxbytes=512KB').logs!.maxBytes, '512Ki');
+  assert.equal(converted('stdout_logfile=/l\nstdout_logfile_maxbytes=1000').logs!.maxBytes, 1000);
+  assert.equal(converted('stdout_logfile=/l\nstdout_logfile_maxbytes=0').logs!.maxBytes, 0);
+  assert.deepEqual([bytesToQuantity(50 * 2 ** 20), bytesToQuantity(3 * 2 ** 30), bytesToQuantity(1536), bytesToQuantity(7)], ['50Mi', '3Gi', 1536, 7]);
+});
+
+test('log targets: files, redirect_stderr, /dev/stdout, NONE, different sizes per stream', () => {
+  const logs = (body: string) => convert(program(body)).document.spec.programs[0]!.logs;
+  assert.deepEqual(logs('stdout_logfile=/var/log/a.log\nredirect_stderr=true'), { stdoutFile: '/var/log/a.log', stderrFile: '/var/log/a.log' });
+  assert.deepEqual(logs('stdout_logfile=NONE\nstderr_logfile=none'), { mirror: false });
+  assert.equal(logs('stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true'), undefined);
+  const devStdout = warningsOf(program('stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0'));
+  assert.match(devStdout[0]!, /^\[program:app\] stdout_logfile=\/dev\/stdout: the container's stdout gets the JSON mirror/);
+  assert.match(devStdout[1]!, /^\[program:app\] stdout_logfile_maxbytes=0: no stdout log file/);
+  assert.deepEqual(warningsOf(program('stdout_logfile=NONE')), ['[program:app]: stdout_logfile=NONE: CorePod mirrors both streams or neither; stdout is still mirrored to stdout']);
+  const both = convert(program('stdout_logfile=/o.log\nstderr_logfile=/e.log\nstdout_logfile_maxbytes=10MB\nstderr_logfile_maxbytes=20MB'));
+  assert.deepEqual(both.document.spec.programs[0]!.logs, { stdoutFile: '/o.log', stderrFile: '/e.log', maxBytes: '10Mi' });
+  assert.deepEqual(both.warnings, ["[program:app] stderr_logfile_maxbytes=20MB: CorePod has one logs.maxBytes for both files; stdout's 10MB used"]);
+  assert.deepEqual(warningsOf(program('stdout_logfile=/o.log\nredirect_stderr=true\nstderr_logfile=/e.log')), [
+    '[program:app] stderr_logfile=/e.log: redirect_stderr=true sends stderr to the stdout log (as in supervisord); ignored',
+  ]);
+});
+
+test('names become DNS labels (with a warning); clashes and bad names are errors', () => {
+  const { document, warnings } = convert('[program:Auth_Service]\ncommand=/bin/a\n');
+  assert.equal(document.spec.programs[0]!.name, 'auth-service');
+  assert.deepEqual(warnings, ['[program:Auth_Service]: renamed "auth-service" (CorePod program names are DNS labels)']);
+  assert.equal(programName('--Web.Server_01--'), 'web-server-01');
+  assert.throws(() => convert('[program:a_b]\ncommand=/x\n[program:a-b]\ncommand=/y\n'), /\[program:a-b\] and \[program:a_b\] both become the CorePod program "a-b"/);
+  assert.throws(() => convert('[program:bad name]\ncommand=/x\n'), /\[program:bad name\]: invalid program name/);
+});
+
+test('paths: relative directory and log files resolve against the config file (with a warning)', () => {
+  const { document, warnings } = convert(program('directory=srv\nstdout_logfile=logs/app.log'));
+  assert.equal(document.spec.programs[0]!.workingDir, '/etc/supervisor/srv');
+  assert.equal(document.spec.programs[0]!.logs?.stdoutFile, '/etc/supervisor/logs/app.log');
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0]!, /directory=srv: a relative path; resolved against the config file's directory to "\/etc\/supervisor\/srv"/);
+});
+
+test('[include] files= globs relative to the main file; nested includes are not followed', () => {
+  const extra = {
+    '/etc/supervisor/conf.d/a.conf': program('priority=1', 'alpha'),
+    '/etc/supervisor/conf.d/b.conf': `${program('priority=2', 'beta')}\n[include]\nfiles=never/*.conf\n`,
+    '/etc/supervisor/conf.d/readme.txt': 'not ini',
+  };
+  const { document, warnings } = convert(`[include]\nfiles = conf.d/*.conf missing/*.conf\n${program('', 'main')}`, {}, extra);
+  assert.deepEqual(document.spec.programs.map((p) => [p.name, p.priority]), [
+    ['main', undefined],
+    ['alpha', 1],
+    ['beta', 2],
+  ]);
+  assert.deepEqual(warnings, ['/etc/supervisor/conf.d/b.conf: a nested [include] is not processed (as in supervisord)', '[include] files: no file matches "/etc/supervisor/missing/*.conf"']);
+});
+
+test('bad input: errors name the file, line, section and option', () => {
+  const cases: [string, RegExp][] = [
+    [program('startsecs=ten'), /supervisord\.conf:3: \[program:app\] startsecs=ten: not an integer/],
+    [program('autostart=maybe'), /supervisord\.conf:3: \[program:app\] autostart=maybe: not a boolean/],
+    [program('autorestart=sometimes'), /autorestart=sometimes: expected true, false or unexpected/],
+    [program('exitcodes=0,256'), /exitcodes=0,256: "256" is not an exit code/],
+    [program('stdout_logfile=/x\nstdout_logfile_maxbytes=5TB'), /stdout_logfile_maxbytes=5TB: not a byte size/],
+    ['[program:app]\nuser=x\n', /supervisord\.conf:1: \[program:app\] has no command= option/],
+    ['[supervisord]\nnodaemon=true\n', /no \[program:x\] section to convert/],
+    ['command=/bin/x\n', /supervisord\.conf:1: a line outside any \[section\]/],
+    [program('startsecs=100000'), /the converted CorePod is not valid:\n {2}spec\.programs\[0\]\.startSeconds: /],
+    [program('environment=1BAD=x'), /spec\.programs\[0\]\.env\[0\]\.name: expected an environment variable name/],
+  ];
+  for (const [text, expected] of cases) assert.throws(() => convert(text), (error: unknown) => error instanceof ConvertError && expected.test(error.message), String(expected));
+});
+
+test('name and image: from options, else from the file name and a placeholder (with a warning)', () => {
+  const { document, warnings } = convertSupervisord('/x/My_Services.conf', files({ '/x/My_Services.conf': program('') }), { env: {} });
+  assert.equal(document.metadata.name, 'my-services');
+  assert.equal(document.spec.image, PLACEHOLDER_IMAGE);
+  assert.deepEqual(warnings, [`no --image given: spec.image is ${PLACEHOLDER_IMAGE}; replace it`]);
+});
+
+test('terminationGracePeriodSeconds covers supervisord stopping programs one after another', () => {
+  const text = [1, 2, 3, 4].map((i) => program('stopwaitsecs=20', `p${i}`)).join('');
+  assert.equal(convert(text).document.spec.terminationGracePeriodSeconds, 80);
+  assert.equal(convert(program('')).document.spec.terminationGracePeriodSeconds, undefined);
+});
