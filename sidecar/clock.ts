@@ -4,13 +4,26 @@ export interface TimerHandle {
 }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /**
+   * Milliseconds on a monotonic scale (epoch-based at start): durations such as startSeconds are
+   * measured on it, so a wall-clock step (NTP, an admin) cannot make a program look up too long
+   * or too short — supervisord has to patch that case up after the fact.
+   */
   now(): number;
+  /** Wall-clock milliseconds since the epoch, for timestamps shown to people (default: now()). */
+  wallNow?(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** A time taken with clock.now(), as a wall-clock RFC 3339 string. */
+export function wallTime(clock: Clock, at: number): string {
+  const now = clock.now();
+  return new Date((clock.wallNow?.() ?? now) - (now - at)).toISOString();
+}
+
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: () => performance.timeOrigin + performance.now(),
+  wallNow: () => Date.now(),
   setTimeout(fn, ms) {
     const timer = setTimeout(fn, ms);
     return { cancel: () => clearTimeout(timer) };
@@ -24,6 +37,10 @@ export class FakeClock implements Clock {
   constructor(private time = 0) {}
 
   now(): number {
+    return this.time;
+  }
+
+  wallNow(): number {
     return this.time;
   }
 

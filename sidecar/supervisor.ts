@@ -3,7 +3,7 @@
 // and publishes every change to its subscribers. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
 import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, wallTime, type Clock, type TimerHandle } from './clock.js';
 import { startable, stopWaves } from './dependency-order.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { networkProbe, type ExecContext, type Probe } from './health-probe.js';
@@ -680,7 +680,7 @@ export class Supervisor {
   // ---------------- views ----------------
 
   private iso(): string {
-    return new Date(this.clock.now()).toISOString();
+    return wallTime(this.clock, this.clock.now());
   }
 
   private statusOf(slot: Slot): ProcessStatus {
@@ -692,7 +692,7 @@ export class Supervisor {
       restarts: restartsOf(s),
       ...(s.lastExit?.code !== undefined && s.lastExit.code !== null ? { lastExitCode: s.lastExit.code } : {}),
       ...(s.lastExit?.signal ? { lastSignal: s.lastExit.signal } : {}),
-      since: new Date(s.since).toISOString(),
+      since: wallTime(this.clock, s.since),
       ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
       ...(slot.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: slot.memoryBytes } : {}),
       ...(slot.probeLatencyMs !== undefined ? { probeLatencyMs: slot.probeLatencyMs } : {}),
