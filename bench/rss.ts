@@ -1,0 +1,151 @@
+// 3. Supervisor RSS with 3 and 50 sleeping programs, after settling: the median of samples over a
+// window (V8's heap grows and shrinks with its GC cycles, so one sample would be luck). CorePod is
+// measured standalone and as PID 1 of a pid namespace (where it puts tini in front of itself: on
+// Node 20, without process.execve, the PID-1 node stays as a signal-forwarding shim). Also the
+// proportional (PSS) and anonymous parts, and in full runs trimming experiments with V8 flags.
+import type { Bench, BenchContext } from './lib/bench.js';
+import { allIn, startCorepod } from './lib/corepod-runner.js';
+import { allStatus, startPm2 } from './lib/pm2-runner.js';
+import { memoryBreakdown, rssBytes } from './lib/procfs.js';
+import type { ProgramDef } from './lib/program.js';
+import type { BenchResult, Column, Row } from './lib/report.js';
+import { sleep, withScope } from './lib/scope.js';
+import { median } from './lib/stats.js';
+import { allStates, startSupervisord } from './lib/supervisord-runner.js';
+
+interface Sizes {
+  counts: number[];
+  settleMs: number;
+  windowMs: number;
+  intervalMs: number;
+  experiments: string[][];
+}
+const SIZES: Record<'tiny' | 'full', Sizes> = {
+  tiny: { counts: [3, 5], settleMs: 300, windowMs: 400, intervalMs: 200, experiments: [['--max-semi-space-size=1']] },
+  full: {
+    counts: [3, 50],
+    settleMs: 15_000,
+    windowMs: 30_000,
+    intervalMs: 1000,
+    experiments: [['--max-semi-space-size=1'], ['--v8-pool-size=1'], ['--optimize-for-size'], ['--lite-mode'], ['--max-semi-space-size=1', '--v8-pool-size=1', '--lite-mode']],
+  },
+};
+const MiB = 1024 * 1024;
+
+interface Figures {
+  rss: number;
+  pss: number;
+  anonymous: number;
+}
+
+/** Median RSS/PSS/anonymous (MiB) of each pid over the window after settling. */
+async function sample(pids: () => (number | undefined)[], sizes: Sizes): Promise<Figures[]> {
+  await sleep(sizes.settleMs);
+  const series: { rss: number[]; pss: number[]; anonymous: number[] }[] = [];
+  const end = Date.now() + sizes.windowMs;
+  do {
+    pids().forEach((pid, i) => {
+      const s = (series[i] ??= { rss: [], pss: [], anonymous: [] });
+      const breakdown = pid === undefined ? undefined : memoryBreakdown(pid);
+      const rss = pid === undefined ? undefined : rssBytes(pid);
+      if (rss !== undefined) s.rss.push(rss / MiB);
+      if (breakdown) {
+        s.pss.push(breakdown.pss / MiB);
+        s.anonymous.push(breakdown.anonymous / MiB);
+      }
+    });
+    await sleep(sizes.intervalMs);
+  } while (Date.now() < end);
+  return series.map((s) => ({ rss: median(s.rss), pss: median(s.pss), anonymous: median(s.anonymous) }));
+}
+
+const sleepers = (count: number): ProgramDef[] => Array.from({ length: count }, (_, i) => ({ name: `sleeper-${i}`, command: ['sleep', '86400'], startSeconds: 1, autorestart: true, stopWaitSeconds: 2 }));
+
+type Who = 'corepod' | 'corepod-pid1' | 'supervisord' | 'pm2' | 'node-idle';
+
+async function measure(who: Who, count: number, sizes: Sizes, nodeFlags: string[] = []): Promise<Figures[]> {
+  return withScope(async (scope) => {
+    const programs = sleepers(count);
+    if (who === 'corepod' || who === 'corepod-pid1') {
+      const corepod = startCorepod(scope, { programs, pid1: who === 'corepod-pid1', nodeFlags });
+      await corepod.waitStates(allIn('RUNNING'), `${count} programs RUNNING`, 120_000, 100);
+      const figures = await sample(() => [corepod.supervisorPid(), ...corepod.frontPids()], sizes);
+      await corepod.stop();
+      return figures;
+    }
+    if (who === 'supervisord') {
+      const supervisord = startSupervisord(scope, programs);
+      await supervisord.waitStates(allStates('RUNNING'), `${count} programs RUNNING`, 120_000, 100);
+      const figures = await sample(() => [supervisord.pid], sizes);
+      await supervisord.stop();
+      return figures;
+    }
+    if (who === 'pm2') {
+      const pm2 = await startPm2(scope, programs);
+      await pm2.waitStates(allStatus('online'), `${count} programs online`, 120_000);
+      const figures = await sample(() => [pm2.godPid()], sizes);
+      await pm2.stop();
+      return figures;
+    }
+    const idle = scope.spawn(process.execPath, [...nodeFlags, '-e', 'setInterval(() => {}, 1e6)']);
+    return sample(() => [idle.pid], sizes);
+  });
+}
+
+export const rss: Bench = {
+  name: 'rss',
+  title: '3. Supervisor RSS (MiB) with sleeping programs, after settling',
+  async run(context: BenchContext): Promise<BenchResult> {
+    const sizes = SIZES[context.size];
+    const peers = [...context.peers];
+    const rows: Row[] = [];
+    const details: Record<string, unknown> = { sizes };
+    context.log('rss: idle node');
+    const idle = (await measure('node-idle', 0, sizes))[0]!;
+    details.idle = idle;
+    for (const count of sizes.counts) {
+      const values: Partial<Record<Column, Figures>> = { baseline: idle };
+      context.log(`rss: corepod, ${count} programs`);
+      values.corepod = (await measure('corepod', count, sizes))[0];
+      for (const peer of peers) {
+        context.log(`rss: ${peer}, ${count} programs`);
+        values[peer] = (await measure(peer, count, sizes))[0];
+      }
+      context.log(`rss: corepod as PID 1, ${count} programs`);
+      const [supervisor, shim, tini] = await measure('corepod-pid1', count, sizes);
+      details[`n${count}`] = { ...values, pid1: { supervisor, shim, tini } };
+      const pick = (f: (x: Figures) => number) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, f(v!)])) as Partial<Record<Column, number>>;
+      const last = count === sizes.counts[sizes.counts.length - 1];
+      rows.push(
+        { metric: `RSS, ${count} programs`, unit: 'MiB', values: pick((x) => x.rss), ...(last ? { checks: [{ kind: 'ratio' as const, against: 'supervisord' as const, op: '<=' as const, limit: 1.25 }] } : {}) },
+        { metric: `PSS, ${count} programs`, unit: 'MiB', values: pick((x) => x.pss) },
+        { metric: `anonymous (heap etc.), ${count} programs`, unit: 'MiB', values: pick((x) => x.anonymous) },
+        { metric: `as PID 1, ${count} programs: supervisor`, unit: 'MiB', values: { corepod: supervisor?.rss ?? Number.NaN } },
+        { metric: `as PID 1, ${count} programs: tini`, unit: 'MiB', values: { corepod: tini?.rss ?? Number.NaN } },
+        { metric: `as PID 1, ${count} programs: PID-1 node shim`, unit: 'MiB', values: { corepod: shim?.rss ?? Number.NaN } },
+        { metric: `as PID 1, ${count} programs: total of the three`, unit: 'MiB', values: { corepod: (supervisor?.rss ?? Number.NaN) + (tini?.rss ?? Number.NaN) + (shim?.rss ?? Number.NaN), ...(values.supervisord ? { supervisord: values.supervisord.rss } : {}) }, ...(last ? { checks: [{ kind: 'ratio' as const, against: 'supervisord' as const, op: '<=' as const, limit: 1.25 }] } : {}) },
+      );
+    }
+    const count = sizes.counts[sizes.counts.length - 1]!;
+    const supervisordRss = (details[`n${count}`] as Partial<Record<Column, Figures>>).supervisord?.rss;
+    for (const flags of sizes.experiments) {
+      context.log(`rss: experiment ${flags.join(' ')}`);
+      const corepod = (await measure('corepod', count, sizes, flags))[0]!;
+      const idleWith = (await measure('node-idle', 0, sizes, flags))[0]!;
+      details[`experiment ${flags.join(' ')}`] = { corepod, idle: idleWith };
+      rows.push({ metric: `experiment: node ${flags.join(' ')}, ${count} programs`, unit: 'MiB', values: { corepod: corepod.rss, baseline: idleWith.rss, ...(supervisordRss !== undefined ? { supervisord: supervisordRss } : {}) } });
+    }
+    return {
+      name: 'rss',
+      title: this.title,
+      baseline: 'idle node',
+      rows,
+      notes: [
+        `Median of samples every ${sizes.intervalMs} ms over ${sizes.windowMs / 1000} s, after all programs were RUNNING and ${sizes.settleMs / 1000} s more. Programs: \`sleep 86400\`, each supervisor's default output capture.`,
+        'CorePod: the `corepod run` node process; supervisord: its python process; pm2: its God daemon. Baseline: `node -e "setInterval(() => {}, 1e6)"` (with the same flags in the experiment rows).',
+        'PSS splits shared pages (the node binary, libraries) between the processes that map them; anonymous is private memory (V8 heap, malloc).',
+      ],
+      details,
+    };
+  },
+};
