@@ -146,6 +146,16 @@ spec:
     assert.match(help.stdout, new RegExp(`^Usage: corepod ${command}`));
   }
 
+  // stop all: reverse order (worker depends on web); start all: dependencies first.
+  const stopAll = await runCli(['stop', 'all'], env);
+  assert.equal(stopAll.code, 0, stopAll.stderr);
+  assert.equal(stopAll.stdout, 'web: stopped\nworker: stopped\noneshot: not running\n');
+  const startAll = await runCli(['start', 'all'], env);
+  assert.equal(startAll.code, 1, 'oneshot cannot stay up');
+  assert.match(startAll.stdout, /^web: started\nworker: started\n$/);
+  const starts = (await status())!.programs;
+  assert.deepEqual(starts.slice(0, 2).map((p) => p.state), ['RUNNING', 'RUNNING']);
+
   // SIGTERM: orderly stop, exit 0, socket removed; afterwards the CLI cannot connect (3).
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0);
