@@ -61,7 +61,8 @@ spec:
   };
   const up = await waitFor('web and worker RUNNING', async () => {
     const document = await status();
-    return document && document.programs.filter((p) => p.state === 'RUNNING').length === 2 ? document : undefined;
+    const running = document?.programs.filter((p) => p.state === 'RUNNING') ?? [];
+    return running.length === 2 && running[0]!.healthy === true ? document : undefined;
   }, 30_000);
 
   // status --json: the contract other parts rely on.
