@@ -11,6 +11,7 @@ import { createStdoutMirror, type LogMirror, type LogStream } from './stdout-mir
 export { createStdoutMirror, type LogMirror, type LogStream };
 export { StdoutMirror, formatMirrorLine, type StdoutMirrorOptions } from './stdout-mirror.js';
 export { RotatingFile, backupNames } from './rotating-file.js';
+export { OutputPipePool, type OutputPipe } from './output-pipe.js';
 
 export interface ProgramLogOptions {
   program: string;
