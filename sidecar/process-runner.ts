@@ -41,49 +41,84 @@ export function signalNumber(signal: string): number | undefined {
   return constants.signals[name];
 }
 
-export const nodeProcessRunner: ProcessRunner = {
-  spawn(request, onExit) {
-    const argv = [...(request.prefix ?? []), ...request.command];
-    let child;
-    try {
-      child = spawnChild(argv[0]!, argv.slice(1), {
-        cwd: request.workingDir,
-        env: request.env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        ...(request.uid !== undefined ? { uid: request.uid } : {}),
-        ...(request.gid !== undefined ? { gid: request.gid } : {}),
-      });
-    } catch (error) {
-      return { ok: false, error: (error as Error).message };
-    }
-    if (child.pid === undefined) {
-      // The error event follows on the next tick; the failure is reported here, synchronously.
-      let message = `cannot start ${argv[0]}`;
-      child.once('error', (error) => {
-        message = error.message;
-      });
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      return { ok: false, error: describeSpawnError(argv[0]!, request.workingDir) || message };
-    }
-    child.on('error', () => {});
-    child.once('exit', (code, signal) => onExit(code, signal));
-    return { ok: true, child: { pid: child.pid, stdout: child.stdout!, stderr: child.stderr! } };
-  },
+/** Where real pipes for program output come from (sidecar/logs/output-pipe.ts). */
+export interface PipeSource {
+  take(): { writeFd: number; readable: Readable; closeWriteEnd(): void } | undefined;
+}
 
-  signal(pid, signal, group) {
-    const number = signalNumber(signal);
-    if (number === undefined) throw new Error(`unknown signal ${signal}`);
-    try {
-      process.kill(group ? -pid : pid, number);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-      throw error;
-    }
-  },
-};
+/**
+ * The real runner. With a PipeSource the program's stdout and stderr are real pipes (so it can
+ * reopen /dev/stdout, as nginx and many images do); otherwise, or when none is ready, Node's
+ * stdio 'pipe' (a socketpair).
+ */
+export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
+  return {
+    spawn(request, onExit) {
+      const argv = [...(request.prefix ?? []), ...request.command];
+      const out = pipes?.take();
+      const err = out ? pipes?.take() : undefined;
+      if (out && !err) out.closeWriteEnd();
+      const real = out && err ? { out, err } : undefined;
+      const closeWriteEnds = () => {
+        real?.out.closeWriteEnd();
+        real?.err.closeWriteEnd();
+      };
+      let child;
+      try {
+        child = spawnChild(argv[0]!, argv.slice(1), {
+          cwd: request.workingDir,
+          env: request.env,
+          detached: true,
+          stdio: real ? ['ignore', real.out.writeFd, real.err.writeFd] : ['ignore', 'pipe', 'pipe'],
+          ...(request.uid !== undefined ? { uid: request.uid } : {}),
+          ...(request.gid !== undefined ? { gid: request.gid } : {}),
+        });
+      } catch (error) {
+        closeWriteEnds();
+        real?.out.readable.destroy();
+        real?.err.readable.destroy();
+        if (out && !err) out.readable.destroy();
+        return { ok: false, error: (error as Error).message };
+      }
+      // The child has its copies; ours must go so that EOF comes when the child's are closed.
+      closeWriteEnds();
+      if (out && !err) out.readable.destroy();
+      if (child.pid === undefined) {
+        // The error event follows on the next tick; the failure is reported here, synchronously.
+        let message = `cannot start ${argv[0]}`;
+        child.once('error', (error) => {
+          message = error.message;
+        });
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        real?.out.readable.destroy();
+        real?.err.readable.destroy();
+        return { ok: false, error: describeSpawnError(argv[0]!, request.workingDir) || message };
+      }
+      child.on('error', () => {});
+      child.once('exit', (code, signal) => onExit(code, signal));
+      const stdout = real ? real.out.readable : child.stdout!;
+      const stderr = real ? real.err.readable : child.stderr!;
+      return { ok: true, child: { pid: child.pid, stdout, stderr } };
+    },
+    signal: signalProcess,
+  };
+}
+
+function signalProcess(pid: number, signal: SignalName, group: boolean): boolean {
+  const number = signalNumber(signal);
+  if (number === undefined) throw new Error(`unknown signal ${signal}`);
+  try {
+    process.kill(group ? -pid : pid, number);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+/** The runner with Node's own stdio pipes. */
+export const nodeProcessRunner: ProcessRunner = createNodeProcessRunner();
 
 /** Why a spawn failed, found by looking (libuv reports it only on the next tick). */
 function describeSpawnError(file: string, cwd: string | undefined): string {

@@ -11,7 +11,8 @@ import { createLogger, type Logger } from './logger.js';
 import { createStdoutMirror } from './logs/program-log.js';
 import { createProcMemoryReader } from './memory-reader.js';
 import { REAPER_ENV, reaperOf } from './pid1.js';
-import { nodeProcessRunner } from './process-runner.js';
+import { createNodeProcessRunner } from './process-runner.js';
+import { OutputPipePool } from './logs/output-pipe.js';
 import { runDir, socketPath } from './run-dir.js';
 import { Supervisor } from './supervisor.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
@@ -107,9 +108,14 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const memory = createProcMemoryReader();
   describeLimits(logger, spec, euid, reaper, memory);
 
+  // Real pipes for program output, made ahead (two per program at start, as they all start at once).
+  fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
+  const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256) });
+  await pipes.ready();
+  if (!pipes.usable()) logger.warn('mkfifo unavailable: program output goes through socketpairs (programs cannot reopen /dev/stdout)');
   const supervisor = new Supervisor({
     spec,
-    runner: nodeProcessRunner,
+    runner: createNodeProcessRunner(pipes),
     memory,
     logger,
     mirror: createStdoutMirror(out),
@@ -130,6 +136,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   } catch (error) {
     logger.fatal('cannot start: nothing started', { error: error as Error });
     await control?.close();
+    pipes.close();
     await flush(out, 1000);
     return 1;
   }
@@ -157,6 +164,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const code = await stopped;
   await cluster?.finish(2000);
   await Promise.all([control.close(), health.close()]);
+  pipes.close();
   logger.info('supervisor exiting', { exitCode: code });
   await flush(out, 2000);
   return code;
