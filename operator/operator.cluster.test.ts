@@ -135,6 +135,19 @@ test('drift: a deleted Service and an edited ConfigMap are restored', async () =
   await waitFor('ConfigMap restored', async () => (await get('configMap', 'shop-corepod-config'))?.data['corepod.json'] === config.data['corepod.json']);
 });
 
+test("someone else's annotations and labels are kept and are not reported as drift", async () => {
+  await applyYaml(dreamscape('quiet'));
+  await waitFor('quiet reconciled', async () => (await get('configMap', 'quiet-corepod-config')) && (await get('serviceAccount', 'quiet-corepod')));
+  await kubectl(['annotate', 'configmap/quiet-corepod-config', '-n', namespace, 'example.com/note=hello']);
+  await kubectl(['label', 'serviceaccount/quiet-corepod', '-n', namespace, 'example.com/team=a']);
+  // A spec change afterwards is the sync point: once it is rolled out, the edits above were seen.
+  await applyYaml(dreamscape('quiet', { replicas: 2 }));
+  await waitFor('quiet scaled', async () => (await get('deployment', 'quiet'))?.spec.replicas === 2);
+  assert.equal((await get('configMap', 'quiet-corepod-config'))!.metadata!.annotations!['example.com/note'], 'hello');
+  assert.equal((await get('serviceAccount', 'quiet-corepod'))!.metadata!.labels!['example.com/team'], 'a');
+  assert.deepEqual((await events('quiet')).filter((e) => e.reason === 'DriftRepaired'), []);
+});
+
 test('a Service is removed when no program declares a port any more', async () => {
   const noPorts = dreamscape('shop');
   for (const p of noPorts.spec.programs) (p as Json).ports = [];

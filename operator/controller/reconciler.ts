@@ -47,8 +47,8 @@ export interface ReconcilerOptions {
 }
 
 interface AppliedRecord {
-  /** Per owned object ("Kind/name"): the hash of what we applied and the marker the apiserver returned. */
-  objects: Map<string, { hash: string; marker: string }>;
+  /** Per owned object ("Kind/name"): the hash of what we applied, and the uid and marker the apiserver returned. */
+  objects: Map<string, { hash: string; uid: string; marker: string }>;
   at: number;
 }
 
@@ -192,10 +192,13 @@ export class Reconciler {
       const unchanged = last !== undefined && last.hash === hash;
       if (!full && unchanged && cached && marker(cached) === last.marker) return;
       const result = await api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true });
+      const uid = result.metadata?.uid ?? '';
       const now = marker(result);
-      // Same intent as last time, yet the apiserver changed the object: someone else had changed it.
-      if (unchanged && now !== last.marker) repaired.push(id);
-      record.objects.set(id, { hash, marker: now });
+      // Same intent as last time, yet our apply recreated the object (it had been deleted) or
+      // changed it (someone had changed fields we own). A change of someone else's fields alone
+      // moves the marker too, but then our apply is a no-op and matches the cache.
+      if (unchanged && (uid !== last.uid || (now !== last.marker && (!cached || now !== marker(cached))))) repaired.push(id);
+      record.objects.set(id, { hash, uid, marker: now });
     };
 
     // Config and identity first, so the pods the Deployment creates find them.
