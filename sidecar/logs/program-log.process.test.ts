@@ -110,7 +110,8 @@ test('partial lines are joined across writes and the last unterminated line is m
 
 test('every line of a fast child reaches an able sink as one JSON line, in order', async (t) => {
   const sink = memorySink();
-  const mirror = createStdoutMirror(sink.stream, { maxPendingBytes: 1 << 30 });
+  // No bound on the sink and no CPU budget: this checks that nothing is lost or reordered.
+  const mirror = createStdoutMirror(sink.stream, { maxPendingBytes: 1 << 30, cpuShare: 1e9 });
   const log = new ProgramLog({ program: 'lines', mirror, maxBytes: 0, backups: 0 });
   const width = 100;
   const lines = 50_000;

@@ -54,6 +54,30 @@ interface Attachment {
   source: NodeJS.ReadableStream;
   onData: (chunk: Buffer | string) => void;
   onEnd: () => void;
+  /** Reasons the source is paused (gathering, a file behind); it reads again when none is left. */
+  holds: number;
+}
+
+/**
+ * A read smaller than this means the program writes in small pieces (line by line, say). Reading
+ * each piece as it comes costs a wake-up per line, which is what slows such a program (the pipe
+ * fills while the supervisor is busy waking up), so the pipe is left alone for GATHER_MS to
+ * gather more: a pipe holds 64 KiB, hundreds of lines, far more than a millisecond's worth.
+ */
+const GATHER_BELOW = 16 << 10;
+const GATHER_MS = 1;
+
+/** Sources gathering, all resumed by one shared timer. */
+const gathering = new Set<() => void>();
+let gatherTimer: NodeJS.Timeout | undefined;
+function gatherThen(resume: () => void): void {
+  gathering.add(resume);
+  gatherTimer ??= setTimeout(() => {
+    gatherTimer = undefined;
+    const due = [...gathering];
+    gathering.clear();
+    for (const callback of due) callback();
+  }, GATHER_MS);
 }
 
 class StreamCapture {
@@ -122,7 +146,15 @@ export class ProgramLog {
     }
     const attachment: Attachment = {
       source,
-      onData: (chunk) => this.capture(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, attachment),
+      holds: 0,
+      onData: (chunk) => {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        this.capture(stream, bytes, attachment);
+        if (bytes.length < GATHER_BELOW && !this.closed) {
+          this.hold(attachment);
+          gatherThen(() => this.release(attachment));
+        }
+      },
       onEnd: () => {
         this.detach(attachment);
         this.endLine(stream);
@@ -180,6 +212,7 @@ export class ProgramLog {
     for (const attachment of [...this.attachments]) {
       this.detach(attachment);
       // Keep the pipe flowing so a still-running writer can't block on it.
+      attachment.holds = 0;
       attachment.source.resume();
     }
     for (const stream of STREAMS) this.endLine(stream);
@@ -213,16 +246,27 @@ export class ProgramLog {
         capture.listeners.delete(listener);
       }
     }
-    if (capture.lines) this.countDrops(capture.lines.feed(chunk, this.emitters[stream], this.accepting));
+    if (capture.lines) {
+      const started = performance.now();
+      this.countDrops(capture.lines.feed(chunk, this.emitters[stream], this.accepting));
+      this.mirror?.charge?.(performance.now() - started);
+    }
   }
 
   /** The disk is slower than the program: stop reading this pipe until the file catches up. */
   private pauseUntilDrained(file: RotatingFile, attachment: Attachment): void {
-    attachment.source.pause();
+    this.hold(attachment);
     this.pausedReads++;
-    file.whenDrained(() => {
-      if (this.attachments.has(attachment)) attachment.source.resume();
-    });
+    file.whenDrained(() => this.release(attachment));
+  }
+
+  private hold(attachment: Attachment): void {
+    if (attachment.holds++ === 0) attachment.source.pause();
+  }
+
+  private release(attachment: Attachment): void {
+    if (attachment.holds === 0) return;
+    if (--attachment.holds === 0 && this.attachments.has(attachment)) attachment.source.resume();
   }
 
   private endLine(stream: LogStream): void {

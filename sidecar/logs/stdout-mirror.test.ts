@@ -129,3 +129,23 @@ test('a broken sink (EPIPE) never throws: everything is dropped and counted', as
   assert.equal(mirror.accepting(), false);
   assert.equal(mirror.dropped(), 3);
 });
+
+test('a CPU budget per window: past it lines are dropped and counted until the next window', async () => {
+  const out = sink();
+  let clock = 0;
+  const mirror = new StdoutMirror(out.stream, { cpuShare: 0.1, budgetWindowMs: 100, monotonic: () => clock, now: () => 1 });
+  mirror.lines('p', 'stdout', 'a\nb', 2);
+  mirror.charge(6); // 6 ms of work in this window: over the 10 % of 100 ms? not yet
+  assert.equal(mirror.accepting(), true);
+  mirror.charge(5);
+  assert.equal(mirror.accepting(), false);
+  mirror.lines('p', 'stdout', 'c\nd\ne', 3);
+  mirror.line('p', 'stdout', 'f');
+  assert.equal(mirror.dropped(), 4);
+  clock += 100; // the next window
+  assert.equal(mirror.accepting(), true);
+  mirror.lines('p', 'stdout', 'g', 1);
+  mirror.flush();
+  await settle();
+  assert.deepEqual(out.records().map((r) => r.msg), ['a', 'b', 'g', "log mirror: 4 line(s) dropped (stdout too slow, or more lines than the mirror's CPU budget)"]);
+});

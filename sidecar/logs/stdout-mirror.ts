@@ -11,6 +11,8 @@ export interface LogMirror {
    */
   accepting?(): boolean;
   drop?(lines: number): void;
+  /** Optional: milliseconds a producer spent preparing lines for the mirror, counted against its CPU budget. */
+  charge?(ms: number): void;
   /** Optional fast path: `count` lines joined by "\n" (no final newline), captured at one moment. */
   lines?(program: string, stream: LogStream, text: string, count: number): void;
 }
@@ -31,6 +33,15 @@ export interface StdoutMirrorOptions {
   batchMs?: number;
   /** Clock for the `time` field (ms since the epoch). */
   now?: () => number;
+  /**
+   * Share of wall time the mirror's work (decoding and formatting lines) may take, over windows of
+   * `budgetWindowMs` (default 0.25 of 100 ms). Past it, lines are dropped and counted until the
+   * next window: mirroring must never slow the programs through a busy event loop.
+   */
+  cpuShare?: number;
+  budgetWindowMs?: number;
+  /** Monotonic clock (ms) for the budget. */
+  monotonic?: () => number;
 }
 
 const DEFAULT_MAX_PENDING = 4 << 20;
@@ -38,6 +49,8 @@ const DEFAULT_MAX_PENDING = 4 << 20;
 const NEEDS_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f]/;
 const DEFAULT_BATCH = 64 << 10;
 const DEFAULT_BATCH_MS = 10;
+const DEFAULT_CPU_SHARE = 0.25;
+const DEFAULT_BUDGET_WINDOW_MS = 100;
 /** Program name used for the mirror's own notices (a DNS label can't contain "/"). */
 export const MIRROR_NOTICE_PROGRAM = 'corepod/log-mirror';
 
@@ -72,6 +85,11 @@ export class StdoutMirror implements LogMirror {
   private inFlight = 0;
   private droppedLines = 0;
   private unreportedDrops = 0;
+  private readonly budgetMs: number;
+  private readonly budgetWindowMs: number;
+  private readonly monotonic: () => number;
+  private windowStart = 0;
+  private spentMs = 0;
   private broken = false;
   private readonly flushBound = () => this.flush();
 
@@ -81,6 +99,9 @@ export class StdoutMirror implements LogMirror {
     this.batchBytes = options.batchBytes ?? DEFAULT_BATCH;
     this.batchMs = options.batchMs ?? DEFAULT_BATCH_MS;
     this.now = options.now ?? Date.now;
+    this.budgetWindowMs = options.budgetWindowMs ?? DEFAULT_BUDGET_WINDOW_MS;
+    this.budgetMs = (options.cpuShare ?? DEFAULT_CPU_SHARE) * this.budgetWindowMs;
+    this.monotonic = options.monotonic ?? (() => performance.now());
     // A closed stdout (EPIPE) must not kill the supervisor: from then on everything is dropped.
     this.out.on('error', () => {
       this.broken = true;
@@ -88,7 +109,22 @@ export class StdoutMirror implements LogMirror {
   }
 
   accepting(): boolean {
-    return !this.broken && this.inFlight + this.batch.length < this.maxPending;
+    if (this.broken || this.inFlight + this.batch.length >= this.maxPending) return false;
+    if (this.spentMs < this.budgetMs) return true;
+    const now = this.monotonic();
+    if (now - this.windowStart < this.budgetWindowMs) return false;
+    this.windowStart = now;
+    this.spentMs = 0;
+    return true;
+  }
+
+  charge(ms: number): void {
+    const now = this.monotonic();
+    if (now - this.windowStart >= this.budgetWindowMs) {
+      this.windowStart = now;
+      this.spentMs = 0;
+    }
+    this.spentMs += ms;
   }
 
   line(program: string, stream: LogStream, msg: string): void {
@@ -96,7 +132,9 @@ export class StdoutMirror implements LogMirror {
       this.drop(1);
       return;
     }
+    const started = this.monotonic();
     this.append(`{"time":${this.now()}${this.prefix(program, stream)}${JSON.stringify(msg)}}\n`);
+    this.charge(this.monotonic() - started);
   }
 
   lines(program: string, stream: LogStream, text: string, count: number): void {
@@ -177,7 +215,7 @@ export class StdoutMirror implements LogMirror {
     if (this.unreportedDrops > 0 && this.inFlight + this.batch.length < this.maxPending / 2) {
       const count = this.unreportedDrops;
       this.unreportedDrops = 0;
-      this.send(formatMirrorLine(this.now(), MIRROR_NOTICE_PROGRAM, 'stderr', `log mirror: the sink was too slow, ${count} line(s) dropped`));
+      this.send(formatMirrorLine(this.now(), MIRROR_NOTICE_PROGRAM, 'stderr', `log mirror: ${count} line(s) dropped (stdout too slow, or more lines than the mirror's CPU budget)`));
     }
   }
 }
