@@ -110,7 +110,9 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
 
   // Real pipes for program output, made ahead (two per program at start, as they all start at once).
   fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
-  const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256) });
+  // mkfifo: $COREPOD_MKFIFO, the bundled runtime's static one (/corepod/bin, beside node), then PATH.
+  const mkfifo = findExecutable(['mkfifo'], { envVar: 'COREPOD_MKFIFO', extraDirs: [`${process.execPath.replace(/\/[^/]*$/, '')}/bin`] });
+  const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}) });
   await pipes.ready();
   if (!pipes.usable()) logger.warn('mkfifo unavailable: program output goes through socketpairs (programs cannot reopen /dev/stdout)');
   const supervisor = new Supervisor({
