@@ -65,17 +65,17 @@ function answers(url: string): Promise<boolean> {
   });
 }
 
-/** Ms after t0 at which every endpoint has answered 2xx/3xx once. */
-async function endpointsUp(endpoints: Endpoint[], t0: number, timeoutMs: number): Promise<number> {
-  const pending = new Set(endpoints.map((e) => e.url));
-  let last = 0;
+/** Ms after t0 at which each endpoint first answered 2xx/3xx, by program. */
+async function endpointsUp(endpoints: Endpoint[], t0: number, timeoutMs: number): Promise<Record<string, number>> {
+  const pending = new Map(endpoints.map((e) => [e.url, e.program]));
+  const up: Record<string, number> = {};
   await waitFor(
     'the /health endpoints',
     async () => {
-      for (const url of [...pending]) {
+      for (const [url, program] of [...pending]) {
         if (await answers(url)) {
           pending.delete(url);
-          last = nowMs() - t0;
+          up[program] = Math.round(nowMs() - t0);
         }
       }
       return pending.size === 0;
@@ -83,23 +83,45 @@ async function endpointsUp(endpoints: Endpoint[], t0: number, timeoutMs: number)
     timeoutMs,
     10,
   );
-  return last;
+  return up;
 }
 
 interface Timing {
   ready: number;
   endpoints: number;
+  /** Per program, ms after t0: first seen with a pid, first seen ready (RUNNING, and healthy if checked), endpoint answering. */
+  timeline: Record<string, { spawned?: number; ready?: number; endpoint?: number }>;
+}
+
+function latest(up: Record<string, number>): number {
+  return Math.max(...Object.values(up));
 }
 
 async function corepodRun(scope: Scope, file: string, endpoints: Endpoint[]): Promise<Timing> {
   const t0 = nowMs();
   const corepod = startCorepod(scope, { file });
   const up = endpointsUp(endpoints, t0, 60_000);
-  await corepod.waitStates((doc) => doc.programs.length > 0 && doc.programs.every((p) => p.state === 'RUNNING' && (!p.hasHealthCheck || p.healthy === true)), 'all RUNNING and healthy', 60_000, 10);
+  const timeline: Timing['timeline'] = {};
+  const isReady = (p: { state: string; hasHealthCheck: boolean; healthy?: boolean }) => p.state === 'RUNNING' && (!p.hasHealthCheck || p.healthy === true);
+  await corepod.waitStates(
+    (doc) => {
+      const at = Math.round(nowMs() - t0);
+      for (const p of doc.programs) {
+        const entry = (timeline[p.name] ??= {});
+        if (p.pid !== undefined) entry.spawned ??= at;
+        if (isReady(p)) entry.ready ??= at;
+      }
+      return doc.programs.length > 0 && doc.programs.every(isReady);
+    },
+    'all RUNNING and healthy',
+    60_000,
+    10,
+  );
   const ready = nowMs() - t0;
   const endpointsMs = await up;
+  for (const [program, at] of Object.entries(endpointsMs)) (timeline[program] ??= {}).endpoint = at;
   await corepod.stop();
-  return { ready, endpoints: endpointsMs };
+  return { ready, endpoints: latest(endpointsMs), timeline };
 }
 
 async function supervisordRun(scope: Scope, file: string, endpoints: Endpoint[]): Promise<Timing> {
@@ -107,11 +129,26 @@ async function supervisordRun(scope: Scope, file: string, endpoints: Endpoint[])
   const t0 = nowMs();
   const supervisord = startSupervisord(scope, programs);
   const up = endpointsUp(endpoints, t0, 60_000);
-  await supervisord.waitStates(allStates('RUNNING'), 'all RUNNING', 60_000, 20);
+  const timeline: Timing['timeline'] = {};
+  await supervisord.waitStates(
+    (list) => {
+      const at = Math.round(nowMs() - t0);
+      for (const p of list) {
+        const entry = (timeline[p.name] ??= {});
+        if (p.pid > 0) entry.spawned ??= at;
+        if (p.statename === 'RUNNING') entry.ready ??= at;
+      }
+      return allStates('RUNNING')(list);
+    },
+    'all RUNNING',
+    60_000,
+    20,
+  );
   const ready = nowMs() - t0;
   const endpointsMs = await up;
+  for (const [program, at] of Object.entries(endpointsMs)) (timeline[program] ??= {}).endpoint = at;
   await supervisord.stop();
-  return { ready, endpoints: endpointsMs };
+  return { ready, endpoints: latest(endpointsMs), timeline };
 }
 
 export const startup: Bench = {
@@ -148,6 +185,7 @@ export const startup: Bench = {
         notes: [
           `Layout: ${file === REFERENCE_LAYOUT ? path.relative(REPO, file) : 'three small Node services with /health, each depending on the previous (tiny run)'}; ${runs} run(s) each, median. t0 is just before spawning \`node bin/corepod.js run\` / \`supervisord -n\` (both include their interpreter start-up).`,
           `supervisord gets the same programs with startsecs ${JSON.stringify(SEED_STARTSECS)} (the seed's), priorities as in the layout; it has no readiness gating, so RUNNING says nothing about /health.`,
+          ...Object.entries(samples).map(([who, list]) => `${who}, last run, ms after start (spawned / ready / endpoint answers): ${Object.entries(list!.at(-1)!.timeline).map(([name, t]) => `${name} ${t.spawned ?? '?'} / ${t.ready ?? '?'} / ${t.endpoint ?? '?'}`).join('; ')}`),
           'Readiness is polled every 10 ms on CorePod\'s control socket (20 ms on supervisord\'s XML-RPC); endpoints every 10 ms.',
         ],
         details: { file, samples },

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { StatusDocument } from '../../sidecar/control-server.js';
-import { COREPOD_CLI } from './paths.js';
+import { COREPOD_CLI, REPO } from './paths.js';
 import { descendants, processTable } from './procfs.js';
 import { HUGE_BUDGET, type ProgramDef } from './program.js';
 import { exitOf, waitFor, type Scope } from './scope.js';
@@ -97,8 +97,8 @@ export function startCorepod(scope: Scope, options: CorepodOptions): CorepodHand
   const env = { ...process.env, ...options.env, COREPOD_RUN_DIR: runDir };
   const stdio: ['ignore', 'ignore' | number, 'ignore' | 'inherit'] = ['ignore', options.stdout ?? 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'];
   const child = options.pid1
-    ? scope.spawn('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, ...argv], { stdio, env })
-    : scope.spawn(process.execPath, argv, { stdio, env });
+    ? scope.spawn('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, ...argv], { stdio, env, cwd: REPO })
+    : scope.spawn(process.execPath, argv, { stdio, env, cwd: REPO });
   const socketPath = path.join(runDir, 'corepod.sock');
 
   /** With pid1: unshare → shim node (ns PID 1) → tini → supervisor node. */

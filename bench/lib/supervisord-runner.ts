@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { REPO } from './paths.js';
 import { which, type ProgramDef } from './program.js';
 import { exitOf, run, waitFor, type Scope } from './scope.js';
 import { supervisordConf } from './supervisord-conf.js';
@@ -26,7 +27,7 @@ export function startSupervisord(scope: Scope, programs: readonly ProgramDef[]):
   // supervisord looks commands up in PATH itself; absolute paths keep it identical to the others.
   const resolved = programs.map((p) => ({ ...p, command: [which(p.command[0]!), ...p.command.slice(1)] }));
   fs.writeFileSync(conf, supervisordConf(resolved, { dir, socket, root: process.getuid?.() === 0 }));
-  const child = scope.spawn('supervisord', ['-n', '-c', conf], { stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'] });
+  const child = scope.spawn('supervisord', ['-n', '-c', conf], { stdio: ['ignore', 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'], cwd: REPO });
   if (child.pid === undefined) throw new Error('cannot start supervisord (apt-get install supervisor)');
   const handle: SupervisordHandle = {
     child,
