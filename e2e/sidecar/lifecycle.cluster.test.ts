@@ -5,8 +5,6 @@
 // exit code 0.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { kubeconfigPath } from '../../operator/test-support/cluster-env.js';
 import { buildImages, IMAGES, processNamed, Stage, waitFor } from './support.js';
 
 let stage: Stage;
@@ -57,30 +55,13 @@ test('deleting the pod stops the programs in reverse priority and the container 
   await stage.apply('ordered', { image: IMAGES.muslBusybox, imagePullPolicy: 'Never', terminationGracePeriodSeconds: 30, programs: [polite('first', 10), polite('second', 20), polite('third', 30)] });
   await stage.waitForCorePod('ordered', 'READY 3/3', (c) => c.status?.readyProcesses === '3/3');
   const pod = (await stage.readyPod('ordered')).metadata.name as string;
-  const kubeconfig = await kubeconfigPath();
-  // Follow the log and the pod while it is deleted: both are gone afterwards.
-  const logs = spawn('kubectl', ['--kubeconfig', kubeconfig, '-n', stage.namespace, 'logs', '-f', pod, '-c', 'app'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const watch = spawn('kubectl', ['--kubeconfig', kubeconfig, '-n', stage.namespace, 'get', 'pod', pod, '-w', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let logText = '';
-  let watchText = '';
-  logs.stdout.setEncoding('utf8').on('data', (c: string) => (logText += c));
-  watch.stdout.setEncoding('utf8').on('data', (c: string) => (watchText += c));
-  try {
-    await waitFor('the log stream', () => logText.includes('supervisor started'), 30_000);
-    await stage.kubectl(['delete', 'pod', pod, '--wait=false']);
-    await waitFor('the supervisor exits', () => logText.includes('"msg":"supervisor exiting"'), 60_000);
-    await waitFor('the container terminated state', () => /^\d+$/m.test(watchText), 60_000);
-  } finally {
-    logs.kill();
-    watch.kill();
-  }
-  const lines = logText.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const { lines, exitCode } = await stage.deleteAndFollow(pod);
   const stopping = lines.filter((l) => l.to === 'STOPPING').map((l) => l.program);
   assert.deepEqual(stopping, ['third', 'second', 'first']);
   const stopped = lines.filter((l) => l.to === 'STOPPED').map((l) => [l.program, l.exitCode]);
   assert.deepEqual(stopped, [['third', 0], ['second', 0], ['first', 0]], 'each stopped on TERM within stopWaitSeconds, no SIGKILL');
   assert.equal(lines.find((l) => l.msg === 'supervisor exiting')!.exitCode, 0);
-  assert.deepEqual(watchText.split('\n').filter((l) => /^\d+$/.test(l)), ['0'], 'the container exit code');
+  assert.equal(exitCode, 0, 'the container exit code');
   const stoppedEvents = await waitFor('ProcessStopped Events', async () => {
     const list = (await stage.events('ordered')).filter((e) => e.reason === 'ProcessStopped' && e.related?.name === pod);
     return list.length === 3 ? list : undefined;

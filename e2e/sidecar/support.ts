@@ -1,12 +1,12 @@
 // What the sidecar's end-to-end tests share: the images (e2e/images/build-images), a namespace
 // with the operator running for it as a real child process, and views of CorePods, their pods,
 // Events and logs through kubectl.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { CorePodStatus, ProcessStatus } from '../../crds/corepod-schema.js';
-import { createNamespace, installCrd, kubectl, startOperator, waitFor, type OperatorProcess } from '../../operator/test-support/cluster-env.js';
+import { createNamespace, installCrd, kubeconfigPath, kubectl, startOperator, waitFor, type OperatorProcess } from '../../operator/test-support/cluster-env.js';
 
 export { kubectl, waitFor };
 
@@ -117,6 +117,32 @@ export class Stage {
   async events(name: string): Promise<Json[]> {
     const { stdout } = await this.kubectl(['get', 'events.events.k8s.io', '-o', 'json']);
     return (JSON.parse(stdout).items as Json[]).filter((e) => e.regarding?.kind === 'CorePod' && e.regarding?.name === name);
+  }
+
+  /**
+   * Deletes the pod while following its log and its container state (both are gone afterwards):
+   * the supervisor's JSON log lines and the app container's exit code.
+   */
+  async deleteAndFollow(pod: string): Promise<{ lines: Json[]; exitCode: number }> {
+    const kubeconfig = await kubeconfigPath();
+    const base = ['--kubeconfig', kubeconfig, '-n', this.namespace];
+    const logs = spawn('kubectl', [...base, 'logs', '-f', pod, '-c', 'app'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const watch = spawn('kubectl', [...base, 'get', 'pod', pod, '-w', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let logText = '';
+    let watchText = '';
+    logs.stdout.setEncoding('utf8').on('data', (c: string) => (logText += c));
+    watch.stdout.setEncoding('utf8').on('data', (c: string) => (watchText += c));
+    try {
+      await waitFor('the log stream', () => logText.includes('supervisor started'), 60_000);
+      await this.kubectl(['delete', 'pod', pod, '--wait=false']);
+      await waitFor('the supervisor exits', () => logText.includes('"msg":"supervisor exiting"'), 120_000);
+      await waitFor('the container terminated state', () => /^\d+$/m.test(watchText), 120_000);
+    } finally {
+      logs.kill();
+      watch.kill();
+    }
+    const lines = logText.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Json);
+    return { lines, exitCode: Number(watchText.split('\n').find((l) => /^\d+$/.test(l))) };
   }
 
   async logs(pod: string): Promise<Json[]> {
