@@ -54,30 +54,8 @@ interface Attachment {
   source: NodeJS.ReadableStream;
   onData: (chunk: Buffer | string) => void;
   onEnd: () => void;
-  /** Reasons the source is paused (gathering, a file behind); it reads again when none is left. */
+  /** Reasons the source is paused (its log files are behind); it reads again when none is left. */
   holds: number;
-}
-
-/**
- * A read smaller than this means the program writes in small pieces (line by line, say). Reading
- * each piece as it comes costs a wake-up per line, which is what slows such a program (the pipe
- * fills while the supervisor is busy waking up), so the pipe is left alone for GATHER_MS to
- * gather more: a pipe holds 64 KiB, hundreds of lines, far more than a millisecond's worth.
- */
-const GATHER_BELOW = 16 << 10;
-const GATHER_MS = 1;
-
-/** Sources gathering, all resumed by one shared timer. */
-const gathering = new Set<() => void>();
-let gatherTimer: NodeJS.Timeout | undefined;
-function gatherThen(resume: () => void): void {
-  gathering.add(resume);
-  gatherTimer ??= setTimeout(() => {
-    gatherTimer = undefined;
-    const due = [...gathering];
-    gathering.clear();
-    for (const callback of due) callback();
-  }, GATHER_MS);
 }
 
 class StreamCapture {
@@ -147,14 +125,9 @@ export class ProgramLog {
     const attachment: Attachment = {
       source,
       holds: 0,
-      onData: (chunk) => {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        this.capture(stream, bytes, attachment);
-        if (bytes.length < GATHER_BELOW && !this.closed) {
-          this.hold(attachment);
-          gatherThen(() => this.release(attachment));
-        }
-      },
+      // Read as it comes: pausing to gather small writes was measured to block line writers
+      // (a late timer lets the pipe fill), while immediate reads batch by themselves under load.
+      onData: (chunk) => this.capture(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, attachment),
       onEnd: () => {
         this.detach(attachment);
         this.endLine(stream);
