@@ -159,5 +159,5 @@ test('the three DreamScape programs answer /health and nginx proxies to both ser
   assert.deepEqual(await nginx.exited, { code: 0, signal: null });
   assert.deepEqual(await user.exited, { code: 0, signal: null });
   assert.deepEqual(await auth.exited, { code: 0, signal: null });
-  assert.match(auth.log.tail('stdout').toString(), /auth-service: SIGTERM, stopping\n$/);
+  await waitFor('the stop message', async () => (/auth-service: SIGTERM, stopping\n$/.test(auth.log.tail('stdout').toString()) ? true : undefined));
 });

@@ -35,7 +35,8 @@ test('a child gets real pipes: /dev/stdout can be reopened (nginx access_log sty
   err.closeWriteEnd();
   const code = await new Promise((resolve) => child.once('close', resolve));
   assert.equal(code, 0);
-  await new Promise<void>((resolve) => (out.readable.readableEnded ? resolve() : out.readable.once('end', () => resolve())));
+  const ended = (stream: typeof out.readable) => new Promise<void>((resolve) => (stream.readableEnded ? resolve() : stream.once('end', () => resolve())));
+  await Promise.all([ended(out.readable), ended(err.readable)]);
   assert.equal(log.tail('stdout').toString(), 'stdout is a pipe\ndirect\n');
   assert.equal(log.tail('stderr').toString(), 'to stderr\n');
 });
