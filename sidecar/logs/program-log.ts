@@ -39,7 +39,7 @@ export interface ProgramLogStats {
   mirrorDropped: number;
   /** Rotations of this program's log files. */
   rotations: number;
-  /** Bytes the log files dropped (older than the retained window, a stuck pipe target, an I/O error). */
+  /** Bytes the log files dropped (a pipe target nobody reads, an I/O error); 0 for a healthy file. */
   fileDroppedBytes: number;
   /** Times reading paused because a log file was behind (the disk slower than the program). */
   filePauses: number;
@@ -58,11 +58,23 @@ interface Attachment {
   holds: number;
 }
 
+/**
+ * Output waits this long (or until MIRROR_BATCH_BYTES) before its lines are split for the mirror:
+ * a program writing line by line is read in pieces of a few lines, and splitting and formatting
+ * each piece alone costs several times more per line than one pass over a batch. Reading itself
+ * never waits (a paused pipe fills and blocks the writer).
+ */
+const MIRROR_BATCH_MS = 5;
+const MIRROR_BATCH_BYTES = 64 << 10;
+
 class StreamCapture {
   readonly ring: ByteRing;
   readonly lines: LineAssembler | undefined;
   readonly listeners = new Set<Listener>();
   bytes = 0;
+  /** Chunks waiting to be split into lines for the mirror. */
+  mirrorQueue: Buffer[] = [];
+  mirrorQueued = 0;
   constructor(tailBytes: number, maxLineBytes: number, mirrored: boolean) {
     this.ring = new ByteRing(tailBytes);
     this.lines = mirrored ? new LineAssembler(maxLineBytes) : undefined;
@@ -80,6 +92,11 @@ export class ProgramLog {
   private mirrorDropped = 0;
   private pausedReads = 0;
   private closed = false;
+  private mirrorTimer: NodeJS.Timeout | undefined;
+  private readonly mirrorBound = () => {
+    this.mirrorTimer = undefined;
+    for (const stream of STREAMS) this.mirrorPending(stream);
+  };
   private readonly accepting: () => boolean;
   private readonly emitters: Record<LogStream, LineBlockSink>;
 
@@ -189,6 +206,8 @@ export class ProgramLog {
       attachment.source.resume();
     }
     for (const stream of STREAMS) this.endLine(stream);
+    if (this.mirrorTimer !== undefined) clearTimeout(this.mirrorTimer);
+    this.mirrorTimer = undefined;
     const files = new Set(Object.values(this.files));
     await Promise.all([...files].map((file) => releaseRotatingFile(file)));
     for (const capture of Object.values(this.captures)) capture.listeners.clear();
@@ -220,10 +239,24 @@ export class ProgramLog {
       }
     }
     if (capture.lines) {
-      const started = performance.now();
-      this.countDrops(capture.lines.feed(chunk, this.emitters[stream], this.accepting));
-      this.mirror?.charge?.(performance.now() - started);
+      capture.mirrorQueue.push(chunk);
+      capture.mirrorQueued += chunk.length;
+      if (capture.mirrorQueued >= MIRROR_BATCH_BYTES) this.mirrorPending(stream);
+      else this.mirrorTimer ??= setTimeout(this.mirrorBound, MIRROR_BATCH_MS);
     }
+  }
+
+  /** Splits what waits for the mirror into lines, as one batch. */
+  private mirrorPending(stream: LogStream): void {
+    const capture = this.captures[stream];
+    if (!capture.lines || capture.mirrorQueued === 0) return;
+    const queue = capture.mirrorQueue;
+    const batch = queue.length === 1 ? queue[0]! : Buffer.concat(queue, capture.mirrorQueued);
+    capture.mirrorQueue = [];
+    capture.mirrorQueued = 0;
+    const started = performance.now();
+    this.countDrops(capture.lines.feed(batch, this.emitters[stream], this.accepting));
+    this.mirror?.charge?.(performance.now() - started);
   }
 
   /** The disk is slower than the program: stop reading this pipe until the file catches up. */
@@ -243,6 +276,7 @@ export class ProgramLog {
   }
 
   private endLine(stream: LogStream): void {
+    this.mirrorPending(stream);
     const lines = this.captures[stream].lines;
     if (lines) this.countDrops(lines.flush(this.emitters[stream], this.accepting));
   }
