@@ -81,8 +81,22 @@ export function kubectlPath(): string {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir && existsSync(`${dir}/kubectl`)) return `${dir}/kubectl`;
   }
-  const binDir = execFileSync(`${clusterDir}build-k8s`, ['--dir'], { encoding: 'utf8' }).trim();
-  return `${binDir}/kubectl`;
+  return `${binDir()}/kubectl`;
+}
+
+/** The directory holding the built k8s, kubectl, pause and helm binaries (it may not be built yet). */
+export function binDir(): string {
+  return execFileSync(`${clusterDir}build-k8s`, ['--dir'], { encoding: 'utf8' }).trim();
+}
+
+/** helm (built from helm.sh/helm/v3 with the cluster). */
+export function helmPath(): string {
+  return `${binDir()}/helm`;
+}
+
+/** helm against the local cluster. */
+export function helm(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return run(helmPath(), ['--kubeconfig', kubeconfigPath(), ...args], options);
 }
 
 /** kubectl against the local cluster. */
