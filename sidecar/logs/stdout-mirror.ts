@@ -35,7 +35,7 @@ export interface StdoutMirrorOptions {
   now?: () => number;
   /**
    * Share of wall time the mirror's work (decoding and formatting lines) may take, over windows of
-   * `budgetWindowMs` (default 0.25 of 100 ms). Past it, lines are dropped and counted until the
+   * `budgetWindowMs` (default 0.1 of 100 ms). Past it, lines are dropped and counted until the
    * next window: mirroring must never slow the programs through a busy event loop.
    */
   cpuShare?: number;
@@ -49,7 +49,7 @@ const DEFAULT_MAX_PENDING = 4 << 20;
 const NEEDS_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f]/;
 const DEFAULT_BATCH = 64 << 10;
 const DEFAULT_BATCH_MS = 10;
-const DEFAULT_CPU_SHARE = 0.25;
+const DEFAULT_CPU_SHARE = 0.1;
 const DEFAULT_BUDGET_WINDOW_MS = 100;
 /** Program name used for the mirror's own notices (a DNS label can't contain "/"). */
 export const MIRROR_NOTICE_PROGRAM = 'corepod/log-mirror';
