@@ -31,7 +31,7 @@ test-unit: build ## Unit and integration tests (real processes, no cluster)
 test-e2e: build cluster-up ## Tests on the local cluster
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)
 
-test: test-unit ## Everything CI runs
+test: test-unit test-e2e ## Everything CI runs
 
 demo: build cluster-up ## The local cluster, the operator and the DreamScape example
 	scripts/demo
