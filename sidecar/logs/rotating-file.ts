@@ -93,6 +93,8 @@ export class RotatingFile {
   private queued = 0;
   private pumping = false;
   private closed = false;
+  /** Closed and flushed: nothing is opened or written any more. */
+  private finished = false;
   private failed = false;
   /** After an I/O error the file is reopened on the first write after this time (ms). */
   private retryAt = 0;
@@ -114,6 +116,8 @@ export class RotatingFile {
 
   /** Opens (creating the directory if needed) and learns whether the target can be rotated. */
   open(): Promise<void> {
+    // Once closed, never again: a late open must not recreate a directory someone removed.
+    if (this.finished) return Promise.resolve();
     this.opening ??= (async () => {
       try {
         await fs.promises.mkdir(path.dirname(this.path), { recursive: true });
@@ -171,6 +175,7 @@ export class RotatingFile {
     this.closed = true;
     await this.flush();
     await this.opening;
+    this.finished = true;
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) await closeAsync(fd);
@@ -215,6 +220,7 @@ export class RotatingFile {
     this.pumping = true;
     try {
       await this.open();
+      if (this.fd === undefined && !this.failed) this.discardQueue();
       while (this.queue.length > 0 && !this.failed) {
         const rotating = this.regular && this.maxBytes > 0;
         if (rotating && this.size >= this.maxBytes) await this.rotate();
