@@ -26,7 +26,7 @@ crds: build ## Regenerate crds/corepod.yaml from the zod schema
 	node dist/crds/generate-crd.js > crds/corepod.yaml
 
 test-unit: build ## Unit and integration tests (real processes, no cluster)
-	$(NODE_TEST) $$(find dist/crds dist/sidecar dist/operator -name '*.test.js' -not -name '*.cluster.test.js' 2>/dev/null | sort)
+	$(NODE_TEST) $$(find dist/crds dist/sidecar dist/operator dist/examples -name '*.test.js' -not -name '*.cluster.test.js' 2>/dev/null | sort)
 
 test-e2e: build cluster-up ## Tests on the local cluster
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)
