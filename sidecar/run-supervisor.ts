@@ -95,7 +95,10 @@ function describeLimits(logger: Logger, spec: CorePodSpec, euid: number, reaper:
 export async function runSupervisor(options: RunSupervisorOptions): Promise<number> {
   const { spec } = options.config;
   const euid = process.geteuid?.() ?? 0;
-  const setpriv = findExecutable(['setpriv'], { envVar: 'COREPOD_SETPRIV' });
+  // Tools of the bundled runtime (/corepod/bin, beside node) come before the image's: busybox's
+  // setpriv lacks the options used, a static image has none.
+  const runtimeBin = `${process.execPath.replace(/\/[^/]*$/, '')}/bin`;
+  const setpriv = findExecutable(['setpriv'], { envVar: 'COREPOD_SETPRIV', extraDirs: [runtimeBin] });
   const users = planUsers(spec, euid, setpriv);
   if (users.errors.length > 0) {
     process.stderr.write(`${users.errors.join('\n')}\ncorepod: ${options.file}: nothing started\n`);
@@ -110,8 +113,8 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
 
   // Real pipes for program output, made ahead (two per program at start, as they all start at once).
   fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
-  // mkfifo: $COREPOD_MKFIFO, the bundled runtime's static one (/corepod/bin, beside node), then PATH.
-  const mkfifo = findExecutable(['mkfifo'], { envVar: 'COREPOD_MKFIFO', extraDirs: [`${process.execPath.replace(/\/[^/]*$/, '')}/bin`] });
+  // mkfifo: $COREPOD_MKFIFO, the bundled runtime's static one, then PATH.
+  const mkfifo = findExecutable(['mkfifo'], { envVar: 'COREPOD_MKFIFO', extraDirs: [runtimeBin] });
   const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}) });
   await pipes.ready();
   if (!pipes.usable()) logger.warn('mkfifo unavailable: program output goes through socketpairs (programs cannot reopen /dev/stdout)');

@@ -26,15 +26,19 @@ interface Container {
   exited: Promise<number | null>;
   /** Host pid of the namespace's PID 1. */
   initPid(): number;
+  stderr(): string;
 }
 
 /** A busybox-only rootfs with the runtime installed and the config; corepod-init as PID 1. */
 async function startContainer(t: { after(fn: () => unknown): void }, config: string): Promise<Container> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-rootfs-'));
+  fs.chmodSync(root, 0o755); // other users (a program's `user`) must reach /bin
   for (const dir of ['bin', 'proc', 'dev', 'tmp', 'etc', 'run']) fs.mkdirSync(path.join(root, dir));
   fs.copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
   fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
-  for (const applet of ['sh', 'sleep', 'echo', 'ps', 'cat']) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+  for (const applet of ['sh', 'sleep', 'echo', 'ps', 'cat', 'id']) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
   fs.writeFileSync(path.join(root, 'etc/corepod.yaml'), config);
   const install = await exec(path.join(runtimeRoot, 'opt/corepod/bin/corepod-install'), [path.join(root, 'corepod')]);
   assert.match(install.stdout, /^corepod-install: \d+ files/);
@@ -57,7 +61,8 @@ async function startContainer(t: { after(fn: () => unknown): void }, config: str
       }
     }
   });
-  child.stderr!.resume();
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -69,7 +74,7 @@ async function startContainer(t: { after(fn: () => unknown): void }, config: str
     assert.equal(children.length, 1, 'unshare has one child: the namespace PID 1');
     return children[0]!;
   };
-  return { root, child, lines, exited, initPid };
+  return { root, child, lines, exited, initPid, stderr: () => stderr };
 }
 
 /** Host view: every descendant of `pid` with its state and command name. */
@@ -107,31 +112,45 @@ ${programs}`;
 
 test('the runtime needs nothing from the image: tini is PID 1, programs run, orphans are reaped, SIGTERM exits 0', async (t) => {
   const c = await startContainer(t, corePod(`    - { name: hello, command: ["/bin/sh", "-c", "echo hello from busybox; exec sleep 1000"], startSeconds: 0, priority: 1 }
+    - { name: nobody, user: nobody, command: ["/bin/sh", "-c", "id; exec sleep 1000"], startSeconds: 0, priority: 3 }
     - name: storm
       priority: 2
       startSeconds: 0
       command: ["/bin/sh", "-c", "i=0; while [ $i -lt 200 ]; do (sleep 0.05 &); i=$((i+1)); done; exec sleep 1000"]
 `));
   for (const name of ['lib', 'lib64', 'usr']) assert.equal(fs.existsSync(path.join(c.root, name)), false, `no /${name} in the image`);
-  const started = await waitFor('supervisor started', () => c.lines.find((l) => l.msg === 'supervisor started'), 60_000);
+  const started = await waitFor('supervisor started', () => c.lines.find((l) => l.msg === 'supervisor started'), 60_000).catch((error: Error) => {
+    throw new Error(`${error.message}\nstdout: ${JSON.stringify(c.lines.slice(-5))}\nstderr: ${c.stderr()}`);
+  });
   assert.equal(started.reaper, 'tini (PID 1)');
   await waitFor('hello on stdout', () => c.lines.find((l) => l.program === 'hello' && l.msg === 'hello from busybox'));
   const init = c.initPid();
   assert.equal(fs.readFileSync(`/proc/${init}/comm`, 'utf8').trim(), 'tini-static');
 
+  let lastStatus = '';
   // The CLI from the runtime, as `kubectl exec ... /corepod/bin/corepod status --json` would run it.
   const status = await waitFor('both RUNNING', async () => {
-    const { stdout } = await exec('chroot', [c.root, '/corepod/bin/corepod', 'status', '--json']);
+    // Exit code 1 while a program is not RUNNING yet (supervisorctl's convention): look at the JSON anyway.
+    const { stdout } = await exec('chroot', [c.root, '/corepod/bin/corepod', 'status', '--json']).catch((error: { stdout?: string; stderr?: string }) => {
+      if (!error.stdout) throw new Error(`corepod status: ${error.stderr}`);
+      return { stdout: error.stdout };
+    });
     const programs = JSON.parse(stdout) as { name: string; state: string }[] | { programs: { name: string; state: string }[] };
     const list = Array.isArray(programs) ? programs : programs.programs;
+    lastStatus = JSON.stringify(list.map((p) => [p.name, p.state]));
     return list.every((p) => p.state === 'RUNNING') ? list : undefined;
-  }, 30_000);
-  assert.deepEqual(status.map((p) => p.name), ['hello', 'storm']);
+  }, 30_000).catch((error: Error) => {
+    throw new Error(`${error.message}: ${lastStatus}\n${JSON.stringify(c.lines.filter((l) => l.program === "nobody").slice(-10))}`);
+  });
+  assert.deepEqual(status.map((p) => p.name), ['hello', 'nobody', 'storm']);
+  // `user` through the runtime's own static setpriv (busybox's has not the options, the image may have none).
+  const id = await waitFor('id of the nobody program', () => c.lines.find((l) => l.program === 'nobody' && l.stream === 'stdout'));
+  assert.equal(id.msg, 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)');
 
   // 200 orphaned grandchildren, each exiting after 50 ms: none may stay a zombie.
   await waitFor('the storm is over and no zombie is left', () => {
     const procs = descendants(init);
-    return procs.filter((p) => p.comm === 'sleep').length === 2 && procs.every((p) => p.state !== 'Z') ? true : undefined;
+    return procs.filter((p) => p.comm === 'sleep').length === 3 && procs.every((p) => p.state !== 'Z') ? true : undefined;
   }, 30_000);
 
   process.kill(init, 'SIGTERM');
