@@ -6,6 +6,7 @@ import { SendScheduler, type AttemptOutcome } from './send-scheduler.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 const options = { coalesceMs: 500, refreshMs: 10_000, retry: { initialMs: 500, maxMs: 4000 } };
+// (no burst option: plain coalescing, except in the burst test)
 
 function harness(outcomes: AttemptOutcome[] = []) {
   const clock = new FakeClock();
@@ -102,6 +103,36 @@ test('flush attempts at once, after the one in flight', async () => {
   assert.deepEqual(h.attempts, [0]);
   await h.advance(1000);
   assert.deepEqual(h.attempts, [0], 'the cancelled coalescing timer does not fire');
+});
+
+test('while changes keep coming, attempts slow down to one per burst window; a quiet spell restores 0.5 s', async () => {
+  const clock = new FakeClock();
+  const attempts: number[] = [];
+  const scheduler = new SendScheduler(clock, async () => {
+    attempts.push(clock.now());
+    return 'done';
+  }, { ...options, burst: { windowMs: 10_000, maxSends: 5, coalesceMs: 2000 } });
+  const step = async (ms: number) => {
+    clock.advance(ms);
+    await settle();
+  };
+  // A crash loop: a change every 300 ms for 30 s.
+  for (let t = 0; t < 30_000; t += 300) {
+    scheduler.poke();
+    await step(300);
+  }
+  await step(3000);
+  assert.ok(attempts.length >= 15 && attempts.length <= 20, `attempts: ${attempts.length}`);
+  const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+  assert.ok(gaps.slice(0, 4).every((g) => g <= 700), `the first changes go at once: ${gaps.slice(0, 4)}`);
+  assert.ok(gaps.slice(6).every((g) => g >= 2000), `then one per 2 s: ${gaps.slice(6)}`);
+  // Quiet for a window: the next change goes after 0.5 s again.
+  await step(11_000);
+  const before = attempts.length;
+  scheduler.poke();
+  await step(600);
+  assert.equal(attempts.length, before + 1);
+  assert.equal(attempts.at(-1)! - (clock.now() - 600), 500);
 });
 
 test('backoff doubles from the initial delay up to the cap and resets', () => {

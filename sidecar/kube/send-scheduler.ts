@@ -1,5 +1,5 @@
-// When the status reporter talks to the API server: changes within `coalesceMs` make one attempt,
-// at most one attempt is in flight, a failed attempt is retried with exponential backoff (each
+// When the status reporter talks to the API server: changes within `coalesceMs` make one attempt
+// (`burst.coalesceMs` while changes keep coming, as in a crash loop), at most one attempt is in flight, a failed attempt is retried with exponential backoff (each
 // attempt sends the latest state, so nothing queues up while the API is away), and every
 // `refreshMs` an attempt checks for slow drift (memory). Pure timing on a Clock; the attempt itself
 // (snapshot, compare, patch) is the caller's.
@@ -13,9 +13,16 @@ export interface SendSchedulerOptions {
   coalesceMs: number;
   refreshMs: number;
   retry: BackoffOptions;
+  /** After `maxSends` attempts within `windowMs`, changes coalesce over `coalesceMs` instead. */
+  burst?: { windowMs: number; maxSends: number; coalesceMs: number };
 }
 
-export const DEFAULT_SEND_SCHEDULE: SendSchedulerOptions = { coalesceMs: 500, refreshMs: 10_000, retry: { initialMs: 500, maxMs: 30_000 } };
+export const DEFAULT_SEND_SCHEDULE: SendSchedulerOptions = {
+  coalesceMs: 500,
+  refreshMs: 10_000,
+  retry: { initialMs: 500, maxMs: 30_000 },
+  burst: { windowMs: 10_000, maxSends: 5, coalesceMs: 2_000 },
+};
 
 export class SendScheduler {
   private dirty = false;
@@ -24,6 +31,7 @@ export class SendScheduler {
   private refreshTimer: TimerHandle | undefined;
   private stopped = false;
   private readonly backoff: Backoff;
+  private sendTimes: number[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -42,7 +50,15 @@ export class SendScheduler {
   poke(): void {
     this.dirty = true;
     if (this.stopped || this.inFlight || this.timer) return;
-    this.arm('coalesce', this.options.coalesceMs);
+    this.arm('coalesce', this.coalesceDelay());
+  }
+
+  private coalesceDelay(): number {
+    const burst = this.options.burst;
+    if (!burst) return this.options.coalesceMs;
+    const since = this.clock.now() - burst.windowMs;
+    this.sendTimes = this.sendTimes.filter((at) => at > since);
+    return this.sendTimes.length >= burst.maxSends ? burst.coalesceMs : this.options.coalesceMs;
   }
 
   /** Whether a retry is pending because the last attempt failed. */
@@ -89,6 +105,7 @@ export class SendScheduler {
 
   private run(): Promise<AttemptOutcome> {
     this.dirty = false;
+    this.sendTimes.push(this.clock.now());
     let outcome: AttemptOutcome = 'retry';
     const running = (async () => {
       try {
@@ -105,7 +122,7 @@ export class SendScheduler {
         if (!this.stopped && !this.timer) this.arm('retry', this.backoff.next());
       } else {
         this.backoff.reset();
-        if (this.dirty && !this.stopped && !this.timer) this.arm('coalesce', this.options.coalesceMs);
+        if (this.dirty && !this.stopped && !this.timer) this.arm('coalesce', this.coalesceDelay());
       }
       return outcome;
     });
