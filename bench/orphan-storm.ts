@@ -47,6 +47,8 @@ export interface ZombieWatch {
   maxZombies: number;
   /** Most zombies at once of any parent (a program's own children waiting for it included). */
   maxZombiesAnyParent: number;
+  /** Scans that found more than one init-chain zombie at once. */
+  scansAboveOne: number;
   /** Greatest (now − first seen) of an init-chain zombie: its age was at least this. */
   maxAgeMinMs: number;
   /** Greatest (now − scan before it was first seen) of an init-chain zombie: its age was at most this. */
@@ -60,7 +62,7 @@ export interface ZombieWatch {
 export class ZombieSampler {
   private readonly firstSeen = new Map<number, { min: number; max: number }>();
   private previousScan: number | undefined;
-  readonly watch: ZombieWatch = { scans: 0, scanGapsMs: [], maxZombies: 0, maxZombiesAnyParent: 0, maxAgeMinMs: 0, maxAgeMaxMs: 0, zombiesSeen: 0, maxProcesses: 0, byParent: {} };
+  readonly watch: ZombieWatch = { scans: 0, scanGapsMs: [], maxZombies: 0, maxZombiesAnyParent: 0, scansAboveOne: 0, maxAgeMinMs: 0, maxAgeMaxMs: 0, zombiesSeen: 0, maxProcesses: 0, byParent: {} };
 
   constructor(
     private readonly root: () => number | undefined,
@@ -99,6 +101,7 @@ export class ZombieSampler {
       w.maxAgeMaxMs = Math.max(w.maxAgeMaxMs, now - seen.max);
     }
     w.maxZombies = Math.max(w.maxZombies, ours);
+    if (ours > 1) w.scansAboveOne++;
     for (const pid of this.firstSeen.keys()) if (!zombies.has(pid)) this.firstSeen.delete(pid);
     this.previousScan = now;
   }
@@ -153,6 +156,7 @@ export const orphanStorm: Bench = {
         title: this.title,
         rows: [
           { metric: 'zombies of the init chain at once (max over scans)', unit: 'zombies', decimals: 0, values: { corepod: w.maxZombies }, checks: [{ kind: 'absolute', op: '<=', limit: 1 }] },
+          { metric: 'scans with more than one init-chain zombie', unit: 'scans', decimals: 0, values: { corepod: w.scansAboveOne } },
           { metric: 'zombies of any parent at once (max over scans)', unit: 'zombies', decimals: 0, values: { corepod: w.maxZombiesAnyParent } },
           { metric: 'oldest init-chain zombie, lower bound (now − first seen)', unit: 'ms', decimals: 1, values: { corepod: w.maxAgeMinMs }, checks: [{ kind: 'absolute', op: '<=', limit: 50 }] },
           { metric: 'oldest init-chain zombie, upper bound (now − scan before first seen)', unit: 'ms', decimals: 1, values: { corepod: w.maxAgeMaxMs } },

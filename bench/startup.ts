@@ -91,6 +91,8 @@ interface Timing {
   endpoints: number;
   /** Per program, ms after t0: first seen with a pid, first seen ready (RUNNING, and healthy if checked), endpoint answering. */
   timeline: Record<string, { spawned?: number; ready?: number; endpoint?: number }>;
+  /** CorePod: first answer on the control socket (the supervisor is up). */
+  controlUp?: number;
 }
 
 function latest(up: Record<string, number>): number {
@@ -102,10 +104,12 @@ async function corepodRun(scope: Scope, file: string, endpoints: Endpoint[]): Pr
   const corepod = startCorepod(scope, { file });
   const up = endpointsUp(endpoints, t0, 60_000);
   const timeline: Timing['timeline'] = {};
+  let socketUp: number | undefined;
   const isReady = (p: { state: string; hasHealthCheck: boolean; healthy?: boolean }) => p.state === 'RUNNING' && (!p.hasHealthCheck || p.healthy === true);
   await corepod.waitStates(
     (doc) => {
       const at = Math.round(nowMs() - t0);
+      socketUp ??= at;
       for (const p of doc.programs) {
         const entry = (timeline[p.name] ??= {});
         if (p.pid !== undefined) entry.spawned ??= at;
@@ -121,7 +125,7 @@ async function corepodRun(scope: Scope, file: string, endpoints: Endpoint[]): Pr
   const endpointsMs = await up;
   for (const [program, at] of Object.entries(endpointsMs)) (timeline[program] ??= {}).endpoint = at;
   await corepod.stop();
-  return { ready, endpoints: latest(endpointsMs), timeline };
+  return { ready, endpoints: latest(endpointsMs), timeline, ...(socketUp !== undefined ? { controlUp: socketUp } : {}) };
 }
 
 async function supervisordRun(scope: Scope, file: string, endpoints: Endpoint[]): Promise<Timing> {
@@ -181,6 +185,7 @@ export const startup: Bench = {
         rows: [
           { metric: 'start → all ready (CorePod: RUNNING + healthy; supervisord: RUNNING)', unit: 'ms', decimals: 0, values: pick((t) => t.ready), checks: [{ kind: 'absolute', op: '<=', limit: 1500 }] },
           { metric: 'start → all /health endpoints answer', unit: 'ms', decimals: 0, values: pick((t) => t.endpoints) },
+          { metric: 'start → control socket answers (the supervisor is up)', unit: 'ms', decimals: 0, values: { corepod: median(samples.corepod!.map((t) => t.controlUp ?? Number.NaN)) } },
         ],
         notes: [
           `Layout: ${file === REFERENCE_LAYOUT ? path.relative(REPO, file) : 'three small Node services with /health, each depending on the previous (tiny run)'}; ${runs} run(s) each, median. t0 is just before spawning \`node bin/corepod.js run\` / \`supervisord -n\` (both include their interpreter start-up).`,
