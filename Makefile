@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export GOTOOLCHAIN := local
+export PATH := /usr/local/go/bin:$(PATH)
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=1
 
 # Debian packages the project needs; fragments add theirs with +=.
@@ -26,7 +27,7 @@ crds: build ## Regenerate crds/corepod.yaml from the zod schema
 	node dist/crds/generate-crd.js > crds/corepod.yaml
 
 test-unit: build ## Unit and integration tests (real processes, no cluster)
-	$(NODE_TEST) $$(find dist/crds dist/sidecar dist/operator dist/examples -name '*.test.js' -not -name '*.cluster.test.js' 2>/dev/null | sort)
+	$(NODE_TEST) $$(find dist -name '*.test.js' -not -name '*.cluster.test.js' -not -name '*.docker.test.js' -not -path 'dist/bench/*' | sort)
 
 test-e2e: build cluster-up ## Tests on the local cluster
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)
