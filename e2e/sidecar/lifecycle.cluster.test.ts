@@ -70,12 +70,13 @@ test('deleting the pod stops the programs in reverse priority and the container 
 });
 
 test('a program over its memory limit: MemoryPressure with the figures, then the configured restart', async () => {
-  // busybox sh holds ~64 MB in a variable: over the 16Mi limit of its process tree.
+  // busybox sh holds ~64 MB in a variable (a loop, not a last command that sh would exec over it):
+  // over the 16Mi limit of its process tree.
   await stage.apply('hungry', {
     image: IMAGES.muslBusybox, imagePullPolicy: 'Never',
     programs: [{
       name: 'hog', startSeconds: 1, restartBudget: { maxRestarts: 100, windowSeconds: 60 }, memory: { limit: '16Mi', action: 'restart' },
-      command: ['/bin/sh', '-c', 'sleep 2; a=$(head -c 67108864 /dev/zero | tr "\\0" x); sleep 100000'],
+      command: ['/bin/sh', '-c', 'sleep 2; a=$(head -c 67108864 /dev/zero | tr "\\0" x); while true; do sleep 1; done'],
     }],
   });
   const pressure = await waitFor('MemoryPressure', async () => (await stage.events('hungry')).find((e) => e.reason === 'MemoryPressure'), 120_000);
@@ -91,7 +92,7 @@ test('container memory past the warning threshold: MemoryPressure for the contai
     image: IMAGES.muslBusybox, imagePullPolicy: 'Never',
     resources: { limits: { memory: '256Mi' } },
     memory: { warningPercent: 20, criticalPercent: 95, action: 'alert' },
-    programs: [{ name: 'filler', command: ['/bin/sh', '-c', 'a=$(head -c 83886080 /dev/zero | tr "\\0" x); sleep 100000'] }],
+    programs: [{ name: 'filler', command: ['/bin/sh', '-c', 'a=$(head -c 83886080 /dev/zero | tr "\\0" x); while true; do sleep 1; done'] }],
   });
   const pressure = await waitFor('container MemoryPressure', async () => (await stage.events('tight')).find((e) => e.reason === 'MemoryPressure'), 120_000);
   assert.equal(pressure.type, 'Warning');

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import type { CorePodObject } from '../../operator/desired/corepod-object.js';
 import { ApiError, type KubeObject } from '../../operator/kube/kube-api.js';
 import { RESOURCES } from '../../operator/kube/resources.js';
-import { createNamespace, installCrd } from '../../operator/test-support/cluster-env.js';
-import { createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
+import { createNamespace, installCrd, kubectl, waitFor } from '../../operator/test-support/cluster-env.js';
+import { applyObjects, createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
 import { InClusterKubeApi } from './in-cluster-kube-api.js';
 import { fieldManagerFor } from './pod-identity.js';
 
@@ -103,5 +103,36 @@ test('a server certificate not signed by the given CA is refused', async () => {
     await assert.rejects(untrusting.get(RESOURCES.corePod, namespace, 'mine'), /certificate/);
   } finally {
     untrusting.close();
+  }
+});
+
+test('list and watch (the rest of the KubeApi port) for an identity allowed to: events arrive, stop ends the watch', async () => {
+  await applyObjects([
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'watcher', namespace } },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'watcher', namespace }, rules: [{ apiGroups: ['dreamscape.io'], resources: ['corepods'], verbs: ['list', 'watch', 'patch'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'watcher', namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'watcher' }, subjects: [{ kind: 'ServiceAccount', name: 'watcher', namespace }] },
+  ]);
+  const tokenFile = `${creds.dir}/watcher-token`;
+  fs.writeFileSync(tokenFile, (await kubectl(['create', 'token', '-n', namespace, 'watcher'])).stdout.trim());
+  const watcher = new InClusterKubeApi({ server: creds.server, tokenFile, caFile: creds.caFile });
+  try {
+    const listed = await waitFor('the Role to take effect', async () => {
+      try {
+        return await watcher.list<CorePodObject & KubeObject>(RESOURCES.corePod, { namespace });
+      } catch {
+        return undefined;
+      }
+    }, 30_000);
+    assert.deepEqual(listed.items.map((c) => c.metadata.name).sort(), ['mine', 'other']);
+    const seen: string[] = [];
+    const handle = watcher.watch<CorePodObject & KubeObject>(RESOURCES.corePod, { namespace, resourceVersion: listed.resourceVersion, timeoutSeconds: 60 }, (event) => {
+      if (event.type !== 'ERROR' && event.type !== 'BOOKMARK') seen.push(`${event.type} ${event.object.metadata.name} ${event.object.metadata.labels?.touched ?? ''}`);
+    });
+    await watcher.patch(RESOURCES.corePod, namespace, 'other', 'merge', { metadata: { labels: { touched: 'yes' } } });
+    await waitFor('the MODIFIED event', () => seen.includes('MODIFIED other yes'), 30_000);
+    handle.stop();
+    assert.deepEqual(await handle.ended, { kind: 'stopped' });
+  } finally {
+    watcher.close();
   }
 });
