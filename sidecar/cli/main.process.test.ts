@@ -135,6 +135,8 @@ spec:
   const oneshot = await runCli(['start', 'oneshot'], env);
   assert.equal(oneshot.code, 1);
   assert.match(oneshot.stderr, /oneshot: ERROR \(abnormal termination\)/);
+  // It keeps retrying (backoff 1 s, 2 s, 3 s) until FATAL; stop all below must find it FATAL.
+  await waitFor('oneshot FATAL', async () => (await status())?.programs.find((p) => p.name === 'oneshot')?.state === 'FATAL', 30_000, 200);
 
   // Bad usage: exit 2.
   for (const args of [['start', 'nope'], ['frobnicate'], ['status', '--bogus'], ['signal', 'NOPE', 'worker'], ['stop'], ['tail', 'nope'], ['status', 'nope']]) {
