@@ -165,9 +165,11 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   });
   // Kubernetes status and Events when running in a CorePod pod (sidecar/kube/, loaded only there).
   const cluster = process.env.COREPOD_POD_NAME ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger) : undefined;
+  // GitHub issues for alerts when spec.alerts.github is set, also standalone (sidecar/alerts/, loaded only then).
+  const github = spec.alerts?.github ? await (await import('./alerts/attach-github-alerts.js')).attachGithubAlerts(supervisor, spec.alerts.github, options.config.name, logger) : undefined;
   supervisor.start();
   const code = await stopped;
-  await cluster?.finish(2000);
+  await Promise.all([cluster?.finish(2000), github?.finish(2000)]);
   await Promise.all([control.close(), health.close()]);
   pipes.close();
   logger.info('supervisor exiting', { exitCode: code });
