@@ -54,7 +54,14 @@ for (const bench of BENCHES) {
       assert.deepEqual(lost.values, { corepod: 0, supervisord: 0, pm2: 0, baseline: 0 });
       assert.ok((row(result, '100-byte lines: mirror lines delivered').values.corepod ?? 0) > 0);
     }
-    if (bench.name === 'orphan-storm') assert.ok(result.notes.some((note) => note.includes('corepod exited 0')), result.notes.join('\n'));
+    if (bench.name === 'orphan-storm') {
+      const runs = result.details.runs as Record<string, { exitCode: number | undefined; watch: { scans: number } }>;
+      assert.equal(runs.corepod?.exitCode, 0, result.notes.join('\n'));
+      assert.equal(runs.supervisord?.exitCode, 0, result.notes.join('\n'));
+      // tini passes on the storm program's death by SIGTERM: 128 + 15.
+      assert.equal(runs.baseline?.exitCode, 143, result.notes.join('\n'));
+      for (const run of Object.values(runs)) assert.ok(run.watch.scans > 0);
+    }
     if (bench.name === 'sigterm') assert.ok(result.notes.includes('Every supervisor exited 0.'), result.notes.join('\n'));
     const made = new Set([...benchDirs()].filter((dir) => !before.has(dir)));
     assert.deepEqual([...made], [], 'temp dirs left behind');

@@ -1,6 +1,7 @@
 // 6. PID 1 under an orphan storm: `unshare --pid --fork --mount-proc node bin/corepod.js run` with
 // a program that keeps making orphans (a subshell starts `sleep 0.02 &` and exits at once, so the
-// sleep is reparented to the namespace's reaper and becomes a zombie when it ends). The namespace's
+// sleep is reparented to the namespace's reaper and becomes a zombie when it ends); the same
+// program under supervisord as PID 1, and under tini alone (the baseline). The namespace's
 // processes are sampled from the host by walking /proc/<pid>/task/<tid>/children from its PID 1;
 // a zombie's age is bounded below by (now − first seen) and above by (now − the scan before).
 import { execFileSync } from 'node:child_process';
@@ -11,8 +12,9 @@ import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { readProc } from './lib/procfs.js';
 import { bashSleep, shellQuote } from './lib/program.js';
 import type { BenchResult } from './lib/report.js';
-import { nowMs, sleep, waitFor, withScope } from './lib/scope.js';
+import { exitOf, nowMs, sleep, waitFor, withScope } from './lib/scope.js';
 import { max, median } from './lib/stats.js';
+import { allStates, nsInitOf, startSupervisord } from './lib/supervisord-runner.js';
 
 const SIZES = { tiny: { orphans: 40, pauseSeconds: 0.005 }, full: { orphans: 2000, pauseSeconds: 0.005 } };
 
@@ -107,70 +109,115 @@ export class ZombieSampler {
   }
 }
 
+type Who = 'corepod' | 'supervisord' | 'baseline';
+
+interface StormRun {
+  watch: ZombieWatch;
+  stormSeconds: number;
+  exitCode: number | undefined;
+}
+
+async function storm(who: Who, sizes: { orphans: number; pauseSeconds: number }): Promise<StormRun> {
+  return withScope(async (scope) => {
+    const dir = scope.tempDir(`orphans-${who}`);
+    const fifo = path.join(dir, 'sleep.fifo');
+    const started = path.join(dir, 'storm-started');
+    const done = path.join(dir, 'storm-done');
+    execFileSync('mkfifo', [fifo]);
+    const script = [
+      // A second's pause first, for the sampler to find the namespace's processes.
+      bashSleep(fifo, 1),
+      `echo "$EPOCHREALTIME" > ${shellQuote(started)}`,
+      `n=0; while [ $n -lt ${sizes.orphans} ]; do ( sleep 0.02 & ); n=$((n+1)); ${bashSleep(fifo, sizes.pauseSeconds)}; done`,
+      `echo "$EPOCHREALTIME" > ${shellQuote(done)}`,
+      `while :; do ${bashSleep(fifo, 3600)}; done`,
+    ].join('; ');
+    const program = { name: 'orphan-maker', command: ['bash', '-c', script], startSeconds: 0, autorestart: false, stopWaitSeconds: 2 };
+    let chain: number[];
+    let stop: () => Promise<number | undefined>;
+    if (who === 'corepod') {
+      const corepod = startCorepod(scope, { pid1: true, programs: [program] });
+      await corepod.waitStates(allIn('RUNNING', 'EXITED'), 'the orphan maker started', 60_000);
+      chain = await waitFor(
+        'the init chain (shim, tini, supervisor)',
+        () => {
+          const supervisor = corepod.supervisorPid();
+          return supervisor === undefined ? undefined : [...corepod.frontPids(), supervisor];
+        },
+        10_000,
+      );
+      stop = () => corepod.stop(30_000);
+    } else if (who === 'supervisord') {
+      const supervisord = startSupervisord(scope, [program], { pid1: true });
+      await supervisord.waitStates(allStates('RUNNING', 'EXITED'), 'the orphan maker started', 60_000);
+      chain = [supervisord.pid];
+      stop = () => supervisord.stop(30_000);
+    } else {
+      // tini alone as PID 1, running the storm directly: the floor for any tini-based reaping.
+      const child = scope.spawn('unshare', ['--pid', '--fork', '--mount-proc', 'tini', '--', ...program.command]);
+      const tini = await waitFor('tini in the namespace', () => nsInitOf(child.pid!), 10_000, 10);
+      chain = [tini];
+      stop = async () => {
+        process.kill(tini, 'SIGTERM');
+        return exitOf(child, 30_000);
+      };
+    }
+    const sampler = new ZombieSampler(() => chain[0], () => chain);
+    let sampling = true;
+    const loop = (async () => {
+      while (sampling) {
+        sampler.scan();
+        // ~1 ms apart: fine enough for a 50 ms bound, without taking a whole core of two.
+        await sleep(1);
+      }
+    })();
+    try {
+      await waitFor('the storm to end', () => fs.existsSync(done), sizes.orphans * 200 + 60_000, 50);
+      await sleep(500);
+    } finally {
+      sampling = false;
+      await loop;
+    }
+    const stormSeconds = Number(fs.readFileSync(done, 'utf8')) - Number(fs.readFileSync(started, 'utf8'));
+    const exitCode = await stop();
+    return { watch: sampler.watch, stormSeconds, exitCode };
+  });
+}
+
 export const orphanStorm: Bench = {
   name: 'orphan-storm',
-  title: '6. CorePod as PID 1 (unshare --pid --fork --mount-proc) under an orphan storm',
+  title: '6. PID 1 (unshare --pid --fork --mount-proc) under an orphan storm: CorePod, supervisord, bare tini',
   async run(context: BenchContext): Promise<BenchResult> {
     const sizes = SIZES[context.size];
-    return withScope(async (scope) => {
-      const dir = scope.tempDir('orphans');
-      const fifo = path.join(dir, 'sleep.fifo');
-      const started = path.join(dir, 'storm-started');
-      const done = path.join(dir, 'storm-done');
-      execFileSync('mkfifo', [fifo]);
-      const storm = [
-        // A second's pause first, for the sampler to find the namespace's processes.
-        bashSleep(fifo, 1),
-        `echo "$EPOCHREALTIME" > ${shellQuote(started)}`,
-        `n=0; while [ $n -lt ${sizes.orphans} ]; do ( sleep 0.02 & ); n=$((n+1)); ${bashSleep(fifo, sizes.pauseSeconds)}; done`,
-        `echo "$EPOCHREALTIME" > ${shellQuote(done)}`,
-        `while :; do ${bashSleep(fifo, 3600)}; done`,
-      ].join('; ');
-      const corepod = startCorepod(scope, { pid1: true, programs: [{ name: 'orphan-maker', command: ['bash', '-c', storm], startSeconds: 0, autorestart: false, stopWaitSeconds: 2 }] });
-      await corepod.waitStates(allIn('RUNNING', 'EXITED'), 'the orphan maker started', 60_000);
-      const chain = await waitFor('the init chain (shim, tini, supervisor)', () => {
-        const supervisor = corepod.supervisorPid();
-        return supervisor === undefined ? undefined : [...corepod.frontPids(), supervisor];
-      }, 10_000);
-      const sampler = new ZombieSampler(() => chain[0], () => chain);
-      let sampling = true;
-      const loop = (async () => {
-        while (sampling) {
-          sampler.scan();
-          // ~1 ms apart: fine enough for a 50 ms bound, without taking a whole core of two.
-          await sleep(1);
-        }
-      })();
-      try {
-        await waitFor('the storm to end', () => fs.existsSync(done), sizes.orphans * 200 + 60_000, 50);
-        await sleep(500);
-      } finally {
-        sampling = false;
-        await loop;
-      }
-      const stormSeconds = Number(fs.readFileSync(done, 'utf8')) - Number(fs.readFileSync(started, 'utf8'));
-      const code = await corepod.stop(30_000);
-      const w = sampler.watch;
-      return {
-        name: 'orphan-storm',
-        title: this.title,
-        rows: [
-          { metric: 'zombies of the init chain at once (max over scans)', unit: 'zombies', decimals: 0, values: { corepod: w.maxZombies }, checks: [{ kind: 'absolute', op: '<=', limit: 1 }] },
-          { metric: 'scans with more than one init-chain zombie', unit: 'scans', decimals: 0, values: { corepod: w.scansAboveOne } },
-          { metric: 'zombies of any parent at once (max over scans)', unit: 'zombies', decimals: 0, values: { corepod: w.maxZombiesAnyParent } },
-          { metric: 'oldest init-chain zombie, lower bound (now − first seen)', unit: 'ms', decimals: 1, values: { corepod: w.maxAgeMinMs }, checks: [{ kind: 'absolute', op: '<=', limit: 50 }] },
-          { metric: 'oldest init-chain zombie, upper bound (now − scan before first seen)', unit: 'ms', decimals: 1, values: { corepod: w.maxAgeMaxMs } },
-          { metric: 'zombies seen (distinct)', unit: 'zombies', decimals: 0, values: { corepod: w.zombiesSeen } },
-          { metric: 'scan interval, median / max', unit: 'ms', decimals: 2, values: { corepod: median(w.scanGapsMs), baseline: max(w.scanGapsMs) } },
-        ],
-        notes: [
-          `${sizes.orphans} orphans in ${stormSeconds.toFixed(1)} s (≈ ${Math.round(sizes.orphans / stormSeconds)}/s), ${w.scans} scans of the namespace's process tree (up to ${w.maxProcesses} processes); corepod exited ${code}.`,
-          'The "baseline" cell of the scan-interval row is the longest gap between two scans: a zombie younger than that can be missed, an older one cannot.',
-          `Zombies by parent: ${Object.entries(w.byParent).map(([comm, n]) => `${comm} ${n}`).join(', ') || 'none seen'} (bash: the program's own subshells, waiting for the program to reap them; tini: orphans; node: the supervisor's own children). The init chain is the namespace's PID 1 (node shim), tini and the supervisor.`,
-          'The reaper is tini (PID-1 node shim → tini -s → supervisor): orphans are reparented to tini, the nearest subreaper.',
-        ],
-        details: { sizes, watch: { ...w, scanGapsMs: undefined } },
-      };
-    });
+    const who: Who[] = ['corepod', ...(context.peers.has('supervisord') ? (['supervisord'] as const) : []), 'baseline'];
+    const runs: Partial<Record<Who, StormRun>> = {};
+    for (const w of who) {
+      context.log(`orphan-storm: ${w}`);
+      runs[w] = await storm(w, sizes);
+    }
+    const values = (f: (w: ZombieWatch) => number) => Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, f(r!.watch)]));
+    const c = runs.corepod!;
+    return {
+      name: 'orphan-storm',
+      title: this.title,
+      baseline: 'tini alone as PID 1',
+      rows: [
+        { metric: 'zombies of the init chain at once (max over scans)', unit: 'zombies', decimals: 0, values: values((w) => w.maxZombies), checks: [{ kind: 'absolute', op: '<=', limit: 1 }] },
+        { metric: 'scans with more than one init-chain zombie', unit: 'scans', decimals: 0, values: values((w) => w.scansAboveOne) },
+        { metric: 'zombies of any parent at once (max over scans)', unit: 'zombies', decimals: 0, values: values((w) => w.maxZombiesAnyParent) },
+        { metric: 'oldest init-chain zombie, lower bound (now − first seen)', unit: 'ms', decimals: 1, values: values((w) => w.maxAgeMinMs), checks: [{ kind: 'absolute', op: '<=', limit: 50 }] },
+        { metric: 'oldest init-chain zombie, upper bound (now − scan before first seen)', unit: 'ms', decimals: 1, values: values((w) => w.maxAgeMaxMs) },
+        { metric: 'zombies seen (distinct)', unit: 'zombies', decimals: 0, values: values((w) => w.zombiesSeen) },
+        { metric: 'scan interval, median', unit: 'ms', decimals: 2, values: values((w) => median(w.scanGapsMs)) },
+        { metric: 'scan interval, max', unit: 'ms', decimals: 2, values: values((w) => max(w.scanGapsMs)) },
+      ],
+      notes: [
+        `${sizes.orphans} orphans per run: CorePod's took ${c.stormSeconds.toFixed(1)} s (≈ ${Math.round(sizes.orphans / c.stormSeconds)}/s), ${c.watch.scans} scans of the namespace's process tree (up to ${c.watch.maxProcesses} processes); exit codes: ${Object.entries(runs).map(([k, r]) => `${k} ${r!.exitCode}`).join(', ')}.`,
+        'A zombie younger than the longest gap between two scans can be missed; an older one cannot.',
+        `Zombies by parent (CorePod run): ${Object.entries(c.watch.byParent).map(([comm, n]) => `${comm} ${n}`).join(', ') || 'none seen'} (bash: the program's own subshells, waiting for the program to reap them; tini: orphans; node: the supervisor's own children).`,
+        'Init chain: CorePod: the namespace\'s PID 1 (a node shim on Node 20), tini -s and the supervisor (orphans go to tini, the nearest subreaper); supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly.',
+      ],
+      details: { sizes, runs: Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, { ...r, watch: { ...r!.watch, scanGapsMs: undefined } }])) },
+    };
   },
 };

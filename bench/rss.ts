@@ -149,7 +149,7 @@ export const rss: Bench = {
         `Median of samples every ${sizes.intervalMs} ms over ${sizes.windowMs / 1000} s, after all programs were RUNNING and ${sizes.settleMs / 1000} s more. Programs: \`sleep 86400\`, each supervisor's default output capture.`,
         'CorePod: the `corepod run` node process; supervisord: its python process; pm2: its God daemon. Baseline: `node -e "setInterval(() => {}, 1e6)"` (in the last experiment row, with the same flags).',
         'Experiment rows: `corepod run` started as `node FLAGS bin/corepod.js run` (the flags reach its re-executions too); what the RSS would be if the pod command passed them.',
-        'PSS splits shared pages (the node binary, libraries) between the processes that map them; anonymous is private memory (V8 heap, malloc).',
+        'PSS splits shared pages (the node binary, libraries) between the processes that map them, so it moves with how many other node/python processes run on the machine at the time; anonymous is private memory (V8 heap, malloc) and does not.',
       ],
       details,
     };
