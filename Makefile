@@ -27,7 +27,7 @@ crds: build ## Regenerate crds/corepod.yaml from the zod schema
 	node dist/crds/generate-crd.js > crds/corepod.yaml
 
 test-unit: build ## Unit and integration tests (real processes, no cluster)
-	$(NODE_TEST) $$(find dist -name '*.test.js' -not -name '*.cluster.test.js' -not -name '*.docker.test.js' -not -path 'dist/bench/*' | sort)
+	$(NODE_TEST) $$(find dist -name '*.test.js' -not -name '*.cluster.test.js' -not -name '*.docker.test.js' | sort)
 
 test-e2e: build cluster-up ## Tests on the local cluster
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)

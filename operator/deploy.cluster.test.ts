@@ -26,7 +26,8 @@ after(async () => {
 });
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string } };
-const holder = async () => (await api.get<Lease>(RESOURCES.lease, SYSTEM, 'corepod-operator'))?.spec?.holderIdentity;
+// A replica stopped by the rollout releases the Lease (holderIdentity ""), so read "" as no holder.
+const holder = async () => (await api.get<Lease>(RESOURCES.lease, SYSTEM, 'corepod-operator'))?.spec?.holderIdentity || undefined;
 
 async function reconciled(name: string): Promise<void> {
   await kubectl(['apply', '-f', '-'], {
@@ -45,13 +46,17 @@ test('two replicas run, one holds the lease, and the ClusterRole is enough to re
     const ready = list.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return ready.length === 2 ? ready : undefined;
   }, 180_000);
-  const leader = await waitFor('a leader', holder);
-  assert.ok(pods.some((p) => p.metadata!.name === leader), `the leader ${leader} is one of the pods`);
+  const names = pods.map((p) => p.metadata!.name);
+  const leader = await waitFor('a leader', holder, 120_000);
+  await waitFor(`the leader (${leader} at first) to be one of ${names.join(', ')}`, async () => {
+    const now = await holder();
+    return now !== undefined && names.includes(now);
+  }, 120_000);
   await reconciled('in-cluster');
 });
 
 test("deleting the leader's pod hands over to the other replica", async () => {
-  const leader = (await holder())!;
+  const leader = await waitFor('a leader', holder, 120_000);
   await kubectl(['delete', 'pod', leader, '-n', SYSTEM, '--wait=false']);
   await waitFor('a new leader', async () => {
     const now = await holder();
