@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateCorePod, validateSpec, type ValidationError } from './corepod-schema.js';
+import { USER_NEEDS_ROOT, validateCorePod, validateSpec, type ValidationError } from './corepod-schema.js';
 
 type Doc = {
   apiVersion: unknown;
@@ -69,6 +69,22 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     [{ path: 'status.phase', message: 'Invalid option: expected one of "Pending"|"Starting"|"Running"|"Degraded"|"Failed"' }]],
   ['condition reason with spaces', (d) => { d.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'all good', lastTransitionTime: 't' }] }; },
     [{ path: 'status.conditions[0].reason', message: 'Invalid string: must match pattern /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/' }]],
+  ['a program switching user in a non-root pod', (d) => { d.spec.securityContext = { runAsUser: 65532 }; d.spec.programs[1]!.user = 'nobody'; },
+    [{ path: 'spec.programs[1].user', message: USER_NEEDS_ROOT }]],
+  ['runAsUser 0 (root)', (d) => { d.spec.securityContext = { runAsUser: 0 }; },
+    [{ path: 'spec.securityContext.runAsUser', message: 'expected a non-root uid (1 or more); leave securityContext out to run as root' }]],
+  ['securityContext without runAsUser', (d) => { d.spec.securityContext = { fsGroup: 65532 }; },
+    [{ path: 'spec.securityContext.runAsUser', message: 'Invalid input: expected number, received undefined' }]],
+  ['a securityContext field the operator does not set', (d) => { d.spec.securityContext = { runAsUser: 1000, privileged: true }; },
+    [{ path: 'spec.securityContext.privileged', message: 'unknown field' }]],
+  ['negative fsGroup', (d) => { d.spec.securityContext = { runAsUser: 1000, fsGroup: -1 }; },
+    [{ path: 'spec.securityContext.fsGroup', message: 'Too small: expected number to be >=0' }]],
+  ['user and non-root pod reported alongside field errors', (d) => { d.spec.securityContext = { runAsUser: 1 }; d.spec.programs[0]!.user = 'www'; d.spec.programs[1]!.user = '33'; d.spec.replicas = -1; },
+    [
+      { path: 'spec.replicas', message: 'Too small: expected number to be >=0' },
+      { path: 'spec.programs[0].user', message: USER_NEEDS_ROOT },
+      { path: 'spec.programs[1].user', message: USER_NEEDS_ROOT },
+    ]],
   ['cross-field errors reported alongside field errors', (d) => { delete d.spec.image; d.spec.programs[1]!.dependsOn = ['nope']; },
     [{ path: 'spec.image', message: 'Invalid input: expected string, received undefined' }, { path: 'spec.programs[1].dependsOn[0]', message: 'no program named "nope"' }]],
 ];
@@ -125,4 +141,14 @@ test('autorestart accepts true, false and "unexpected"', () => {
     assert.ok(result.ok);
     assert.equal(result.value.programs[0]!.autorestart, value);
   }
+});
+
+test('a non-root pod: runAsUser alone, runAsGroup and fsGroup only where given; user switching stays valid for root pods', () => {
+  const result = validateSpec({ image: 'i', securityContext: { runAsUser: 65532 }, programs: [{ name: 'a', command: ['x'] }] });
+  assert.ok(result.ok);
+  assert.deepEqual(result.value.securityContext, { runAsUser: 65532 });
+  const full = validateSpec({ image: 'i', securityContext: { runAsUser: 1000, runAsGroup: 0, fsGroup: 2000 }, programs: [{ name: 'a', command: ['x'] }] });
+  assert.ok(full.ok);
+  assert.deepEqual(full.value.securityContext, { runAsUser: 1000, runAsGroup: 0, fsGroup: 2000 });
+  assert.ok(validateSpec({ image: 'i', programs: [{ name: 'a', command: ['x'], user: 'nobody' }] }).ok);
 });

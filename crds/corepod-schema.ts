@@ -144,7 +144,7 @@ export const Program = z
       .describe('Name of the program, unique within the CorePod.'),
     command: z.array(z.string()).min(1).max(256).describe('The program and its arguments (no shell).'),
     workingDir: z.string().startsWith('/').optional().describe('Working directory of the program.'),
-    user: z.string().min(1).max(64).optional().describe('User (name or uid) to run the program as; needs the supervisor to run as root.'),
+    user: z.string().min(1).max(64).optional().describe('User (name or uid) to run the program as; needs the sidecar-init to run as root (no spec.securityContext) with CAP_SETUID and CAP_SETGID.'),
     env: z.array(EnvVar).max(256).default([]).describe('Environment variables added to the supervisor environment.'),
     autostart: z.boolean().default(true).describe('Start the program when the supervisor starts.'),
     autorestart: z
@@ -240,6 +240,30 @@ export const Alerts = z
   })
   .describe('Where alerts go besides Kubernetes Events.');
 
+/** Why a program's `user` and spec.securityContext exclude each other. */
+export const USER_NEEDS_ROOT =
+  'a program cannot switch user in a non-root pod (spec.securityContext): switching needs root with CAP_SETUID and CAP_SETGID';
+
+const UID = z.int().min(0).max(2_147_483_647);
+
+export const PodSecurity = z
+  .strictObject({
+    runAsUser: z
+      .int()
+      .min(1, { error: 'expected a non-root uid (1 or more); leave securityContext out to run as root' })
+      .max(2_147_483_647)
+      .describe(
+      'Non-root uid of the sidecar-init and every program. Setting it makes the pod meet Pod Security "restricted": runAsNonRoot, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped.',
+    ),
+    runAsGroup: UID.optional().describe('Primary gid of every process; defaults to runAsUser.'),
+    fsGroup: UID.optional().describe(
+      'Supplementary gid that owns the pod volumes. Not needed for the ServiceAccount token (kubelet gives it to runAsUser, mode 0600); with fsGroup the token becomes group-readable (0640).',
+    ),
+  })
+  .describe(
+    'Run the whole pod as a non-root user (a subset of the Pod securityContext). Leave it out to run the sidecar-init as root, which per-program user switching needs.',
+  );
+
 function dependencyProblems(programs: { name: string; dependsOn: string[] }[]): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const index = new Map<string, number>();
@@ -299,6 +323,7 @@ export const CorePodSpec = z
     resources: Resources.optional(),
     memory: ContainerMemory.prefault({}),
     alerts: Alerts.optional(),
+    securityContext: PodSecurity.optional(),
     programs: z
       .array(Program)
       .min(1)
@@ -321,6 +346,20 @@ export const CorePodSpec = z
     },
     { when: unlessIssuesIn('programs') },
   )
+  .superRefine(
+    (spec, ctx) => {
+      if (!spec.securityContext) return;
+      spec.programs.forEach((program, i) => {
+        if (program.user !== undefined) ctx.addIssue({ code: 'custom', path: ['programs', i, 'user'], message: USER_NEEDS_ROOT });
+      });
+    },
+    { when: unlessIssuesIn('programs', 'securityContext') },
+  )
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' },
+    ],
+  })
   .describe('Desired state of a CorePod.');
 
 export const ProcessStatus = z

@@ -50,6 +50,10 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
   assert.equal(autorestart['x-kubernetes-preserve-unknown-fields'], true);
   assert.equal(autorestart.default, true);
   assert.deepEqual(autorestart.enum, [true, false, 'unexpected']);
+  const specRules = spec['x-kubernetes-validations'] as { rule: string; fieldPath: string }[];
+  assert.deepEqual(specRules.map((r) => [r.rule, r.fieldPath]), [['!has(self.securityContext) || self.programs.all(p, !has(p.user))', '.securityContext']]);
+  assert.deepEqual(spec.properties!.securityContext!.required, ['runAsUser']);
+  assert.equal(spec.properties!.securityContext!.properties!.runAsUser!.minimum, 1);
   const conditions = root.properties!.status!.properties!.conditions!;
   assert.deepEqual(conditions['x-kubernetes-list-map-keys'], ['type']);
 });
