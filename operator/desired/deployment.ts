@@ -5,6 +5,7 @@ import type { CorePodSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from './corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
 import { CONFIG_HASH_ANNOTATION, names, objectLabels, ownerReference, selectorLabels } from './names.js';
+import { podSecurity } from './pod-security.js';
 import {
   CONFIG_FILE_KEY, CONFIG_MOUNT_PATH, CONFIG_PATH, ENV, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH, TOKEN_MOUNT_PATH,
   type SidecarContract,
@@ -85,6 +86,9 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
 export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[], configHash: string): V1Deployment {
   const name = corePod.metadata.name;
   const { spec } = corePod;
+  const security = podSecurity(spec);
+  const app = appContainer(corePod, sidecar, ports);
+  if (security.appContainer) app.securityContext = security.appContainer;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -100,16 +104,18 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
           enableServiceLinks: false,
+          securityContext: security.pod,
           initContainers: [
             {
               name: INIT_CONTAINER,
               image: sidecar.image,
               imagePullPolicy: 'IfNotPresent',
               command: sidecar.installCommand,
+              securityContext: security.initContainer,
               volumeMounts: [{ name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH }],
             },
           ],
-          containers: [appContainer(corePod, sidecar, ports)],
+          containers: [app],
           volumes: [
             { name: VOLUME.runtime, emptyDir: {} },
             { name: VOLUME.config, configMap: { name: names.configMap(name), items: [{ key: CONFIG_FILE_KEY, path: CONFIG_FILE_KEY }] } },
@@ -117,6 +123,7 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
               name: VOLUME.token,
               projected: {
                 // Readable by the sidecar-init's user only: programs run under another uid can't read it.
+                // (In a non-root pod the kubelet owns it to runAsUser and makes it 0600, 0640 with fsGroup.)
                 defaultMode: 0o400,
                 sources: [
                   { serviceAccountToken: { path: 'token', expirationSeconds: TOKEN_SECONDS } },

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
+import type { CorePodSpecInput } from '../../crds/corepod-schema.js';
+import { desiredState } from './desired-state.js';
+import { listenedPorts, podSecurity, unprivilegedPortStart, UNPRIVILEGED_PORT_SYSCTL } from './pod-security.js';
+import { DEFAULT_SIDECAR } from './sidecar-contract.js';
+import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures.js';
+
+const podSpecOf = (spec: CorePodSpecInput): V1PodSpec => {
+  const deployment = desiredState(corePodFrom(spec), DEFAULT_SIDECAR).objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+  return deployment.spec!.template.spec!;
+};
+
+const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range']);
+
+/**
+ * The Pod Security "restricted" checks (v1.32) that a pod template built by the operator could
+ * break; the cluster test asks the real admission plugin.
+ */
+function restrictedViolations(pod: V1PodSpec): string[] {
+  const out: string[] = [];
+  const containers = [...(pod.initContainers ?? []), ...pod.containers];
+  const podContext = pod.securityContext ?? {};
+  if (podContext.seccompProfile?.type !== 'RuntimeDefault') out.push('seccompProfile');
+  for (const c of containers) {
+    const s = c.securityContext ?? {};
+    if (s.allowPrivilegeEscalation !== false) out.push(`${c.name}: allowPrivilegeEscalation`);
+    const drop = s.capabilities?.drop ?? [];
+    if (!drop.includes('ALL')) out.push(`${c.name}: capabilities.drop`);
+    if ((s.capabilities?.add ?? []).some((cap) => cap !== 'NET_BIND_SERVICE')) out.push(`${c.name}: capabilities.add`);
+    if (s.runAsNonRoot !== true && podContext.runAsNonRoot !== true) out.push(`${c.name}: runAsNonRoot`);
+    if ((s.runAsUser ?? podContext.runAsUser) === 0) out.push(`${c.name}: runAsUser 0`);
+    if (s.privileged) out.push(`${c.name}: privileged`);
+  }
+  for (const sysctl of podContext.sysctls ?? []) if (!SAFE_SYSCTLS.has(sysctl.name)) out.push(`sysctl ${sysctl.name}`);
+  if (pod.volumes?.some((v) => v.hostPath)) out.push('hostPath');
+  return out;
+}
+
+const nonRoot = (spec: CorePodSpecInput, securityContext: CorePodSpecInput['securityContext'] = { runAsUser: 65532 }): CorePodSpecInput => ({ ...spec, securityContext });
+
+test('DreamScape as root: RuntimeDefault seccomp, a locked-down init container, the app container keeps its capabilities', () => {
+  const pod = podSpecOf(dreamscapeSpec());
+  assert.deepEqual(pod.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+  assert.deepEqual(pod.initContainers![0]!.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+  assert.equal(pod.containers[0]!.securityContext, undefined);
+  // Root by design: the supervisor switches programs to their `user`, so restricted is out of reach.
+  assert.deepEqual(restrictedViolations(pod), ['corepod-init: runAsNonRoot', 'app: allowPrivilegeEscalation', 'app: capabilities.drop', 'app: runAsNonRoot']);
+});
+
+test('DreamScape non-root: the restricted securityContext, the token left to runAsUser (no fsGroup), port 80 made unprivileged', () => {
+  const pod = podSpecOf(nonRoot(dreamscapeSpec()));
+  assert.deepEqual(pod.securityContext, {
+    runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' },
+    sysctls: [{ name: UNPRIVILEGED_PORT_SYSCTL, value: '80' }],
+  });
+  for (const container of [pod.initContainers![0]!, pod.containers[0]!]) {
+    assert.deepEqual(container.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true }, container.name);
+  }
+  assert.deepEqual(restrictedViolations(pod), []);
+});
+
+test('runAsGroup and fsGroup are passed on when given', () => {
+  const pod = podSpecOf(nonRoot(dreamscapeSpec(), { runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000 }));
+  assert.equal(pod.securityContext!.runAsUser, 1000);
+  assert.equal(pod.securityContext!.runAsGroup, 3000);
+  assert.equal(pod.securityContext!.fsGroup, 2000);
+});
+
+test('ports below 1024: the lowest one the pod listens on, from declared ports, loopback health checks and the health port', () => {
+  const spec = (programs: CorePodSpecInput['programs'], healthPort?: number) => corePodFrom({ image: 'i', programs, ...(healthPort ? { healthPort } : {}) }).spec;
+  assert.equal(unprivilegedPortStart(spec([{ name: 'a', command: ['x'], ports: [{ containerPort: 8080 }] }])), undefined);
+  assert.equal(unprivilegedPortStart(spec([{ name: 'a', command: ['x'], ports: [{ containerPort: 1024 }] }])), undefined);
+  assert.equal(unprivilegedPortStart(spec([{ name: 'a', command: ['x'], ports: [{ containerPort: 443 }, { containerPort: 53, protocol: 'UDP' }] }])), 53);
+  assert.equal(unprivilegedPortStart(spec([{ name: 'a', command: ['x'], healthCheck: { tcpSocket: { port: 25 } } }])), 25);
+  assert.equal(unprivilegedPortStart(spec([{ name: 'a', command: ['x'], healthCheck: { httpGet: { port: 80, host: 'db.example' } } }])), undefined);
+  assert.equal(unprivilegedPortStart(spec([{ name: 'a', command: ['x'] }], 900)), 900);
+  assert.deepEqual(listenedPorts(spec([{ name: 'a', command: ['x'], ports: [{ containerPort: 3000 }], healthCheck: { httpGet: { port: 3000 } } }])), [3000, 8686]);
+});
+
+test('a non-root pod above 1024 sets no sysctl', () => {
+  const pod = podSpecOf(nonRoot({ image: 'i', programs: [{ name: 'a', command: ['x'], ports: [{ containerPort: 8080 }] }] }));
+  assert.equal(pod.securityContext!.sysctls, undefined);
+  assert.deepEqual(restrictedViolations(pod), []);
+});
+
+test('property: every non-root pod meets restricted; every root pod keeps a locked-down init container and RuntimeDefault seccomp', () => {
+  const next = random(5);
+  for (let i = 0; i < 200; i++) {
+    const base = randomSpec(next);
+    const uid = 1 + Math.floor(next() * 100_000);
+    const pod = podSpecOf(nonRoot(base, { runAsUser: uid }));
+    assert.deepEqual(restrictedViolations(pod), [], JSON.stringify(base));
+    assert.equal(pod.securityContext!.runAsUser, uid);
+    const lowest = Math.min(...base.programs.flatMap((p) => (p.ports ?? []).map((x) => x.containerPort)), 8686);
+    assert.deepEqual(pod.securityContext!.sysctls, lowest < 1024 ? [{ name: UNPRIVILEGED_PORT_SYSCTL, value: String(lowest) }] : undefined);
+    const root = podSecurity(corePodFrom(base).spec);
+    assert.deepEqual(root.pod, { seccompProfile: { type: 'RuntimeDefault' } });
+    assert.equal(root.appContainer, undefined);
+  }
+});
