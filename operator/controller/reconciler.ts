@@ -52,6 +52,12 @@ interface AppliedRecord {
   at: number;
 }
 
+/** Kinds an owned object is applied after, within one reconcile. */
+const APPLY_AFTER: Record<string, string[]> = {
+  Deployment: ['ConfigMap', 'ServiceAccount'],
+  RoleBinding: ['Role'],
+};
+
 const SECRET_RECHECK_MS = 30_000;
 const PERMANENT_RECHECK_MS = 5 * 60_000;
 
@@ -201,10 +207,21 @@ export class Reconciler {
       record.objects.set(id, { hash, uid, marker: now });
     };
 
-    // Config and identity first, so the pods the Deployment creates find them.
-    const workload = new Set(['Deployment', 'Service']);
-    await Promise.all(objects.filter((o) => !workload.has(o.kind!)).map(applyOne));
-    await Promise.all(objects.filter((o) => workload.has(o.kind!)).map(applyOne));
+    // One batch, each object waiting only for what it needs (a skipped write is done at once):
+    // the Deployment for its ConfigMap and ServiceAccount, so that its pods find them; the
+    // RoleBinding for its Role, because unless the operator may escalate (system:masters), the
+    // apiserver looks the Role up to check that we hold what it grants, and a RoleBinding racing
+    // its Role fails ("rolebindings … not found").
+    const pending = new Map<string, Promise<void>>();
+    const settled = (kinds: string[]) => Promise.all(kinds.map((kind) => pending.get(kind)));
+    for (const object of objects) {
+      const after = APPLY_AFTER[object.kind!] ?? [];
+      pending.set(object.kind!, after.length === 0 ? applyOne(object) : settled(after).then(() => applyOne(object)));
+    }
+    // allSettled first, so no write is still running when a failure is reported.
+    const outcomes = await Promise.allSettled(pending.values());
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
 
     for (const gone of absent) {
       const cached = caches.owned(gone.kind, namespace, gone.name);
