@@ -24,12 +24,14 @@ const { values } = parseArgs({
     'latency-count': { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '16' },
     'direct-concurrency': { type: 'string', default: '200' },
+    'namespace-prefix': { type: 'string', default: 'bench' },
   },
 });
 const COUNT = Number(values.count);
 const LATENCY_COUNT = Number(values['latency-count']);
 const CONCURRENCY = Number(values.concurrency);
 const DIRECT_CONCURRENCY = Number(values['direct-concurrency']);
+const PREFIX = values['namespace-prefix'];
 const IMAGE = 'localhost/corepod/pause:3.10';
 
 type CorePodDoc = KubeObject & { spec: unknown; status?: { observedGeneration?: number } };
@@ -51,6 +53,26 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
+/** Prometheus text → sample name{labels} → value. */
+function scrape(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+
+/** Where the operator's time went: queue wait and work per reconcile, reconciles, and requests by verb. */
+function breakdown(samples: Map<string, number>): string {
+  const sum = (prefix: string) => [...samples].filter(([k]) => k.startsWith(prefix)).reduce((total, [, v]) => total + v, 0);
+  const mean = (metric: string) => sum(`${metric}_sum`) / Math.max(1, sum(`${metric}_count`));
+  const requests = [...samples].filter(([k]) => k.startsWith('rest_client_requests_total')).map(([k, v]) => `${/method="(\w+)"/.exec(k)?.[1]} ${/code="(\w+)"/.exec(k)?.[1]}: ${v}`);
+  return `reconciles ${sum('controller_runtime_reconcile_total')} (errors ${sum('controller_runtime_reconcile_errors_total')}), `
+    + `mean queue wait ${mean('workqueue_queue_duration_seconds').toFixed(2)} s, mean work ${mean('workqueue_work_duration_seconds').toFixed(3)} s; requests ${requests.join(', ')}`;
+}
+
 async function namespace(api: HttpKubeApi, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await api.create(RESOURCES.namespace, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -59,7 +81,21 @@ async function namespace(api: HttpKubeApi, prefix: string): Promise<string> {
 
 function startOperator(kubeconfig: string, ns: string) {
   const child = spawn(process.execPath, [`${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--namespace', ns,
-    '--concurrency', String(CONCURRENCY), '--sidecar-image', IMAGE, '--metrics-port', '0', '--health-port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--concurrency', String(CONCURRENCY), '--sidecar-image', IMAGE, '--metrics-port', '0', '--health-port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The info lines tell the metrics port; warnings and errors are passed on.
+  let metricsPort: number | undefined;
+  let pending = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const entry = JSON.parse(line) as { level: number; metricsPort?: number };
+      if (entry.metricsPort !== undefined) metricsPort = entry.metricsPort;
+      if (entry.level >= 40) process.stderr.write(`${line}\n`);
+    }
+  });
+  const metrics = async () => (metricsPort ? scrape(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()) : new Map<string, number>());
   const peakRssMb = () => {
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
     return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
@@ -68,7 +104,7 @@ function startOperator(kubeconfig: string, ns: string) {
     const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   };
-  return { child, peakRssMb, cpuSeconds, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  return { child, peakRssMb, cpuSeconds, metrics, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
 }
 
 /** Applies the CorePods at once and records when each Deployment appears and each CorePod is observed. */
@@ -123,25 +159,27 @@ async function main(): Promise<void> {
   await installCrd();
   const namespaces: string[] = [];
   try {
-    const directNs = await namespace(api, 'bench-direct');
+    const directNs = await namespace(api, `${PREFIX}-direct`);
     namespaces.push(directNs);
     const names = Array.from({ length: COUNT }, (_, i) => `cp-${i}`);
     const directSeconds = await directRun(api, directNs, names);
 
-    const bulkNs = await namespace(api, 'bench-op');
+    const bulkNs = await namespace(api, `${PREFIX}-op`);
     namespaces.push(bulkNs);
     const bulkOperator = startOperator(kubeconfig, bulkNs);
     await new Promise((r) => setTimeout(r, 2000));
     const bulk = await operatorRun(api, bulkNs, names);
     const rss = bulkOperator.peakRssMb();
     const cpu = bulkOperator.cpuSeconds();
+    const bulkBreakdown = breakdown(await bulkOperator.metrics());
     await bulkOperator.stop();
 
-    const latencyNs = await namespace(api, 'bench-lat');
+    const latencyNs = await namespace(api, `${PREFIX}-lat`);
     namespaces.push(latencyNs);
     const latencyOperator = startOperator(kubeconfig, latencyNs);
     await new Promise((r) => setTimeout(r, 2000));
     const small = await operatorRun(api, latencyNs, names.slice(0, LATENCY_COUNT));
+    const smallBreakdown = breakdown(await latencyOperator.metrics());
     await latencyOperator.stop();
 
     const directRate = COUNT / directSeconds;
@@ -158,6 +196,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nOperator benchmark (operator --concurrency ${CONCURRENCY}; CorePods applied ${DIRECT_CONCURRENCY} in flight)\n\n`);
     process.stdout.write('| what | time | rate / latency | vs target |\n|---|---|---|---|\n');
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+    process.stdout.write(`\noperator at ${COUNT}: ${bulkBreakdown}\noperator at ${LATENCY_COUNT}: ${smallBreakdown}\nload average: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
   } finally {
     for (const ns of namespaces) await api.delete(RESOURCES.namespace, undefined, ns).catch(() => undefined);
     api.close();
