@@ -16,6 +16,7 @@ export const APP_CONTAINER = 'app';
 export const INIT_CONTAINER = 'corepod-init';
 export const HEALTH_PORT_NAME = 'corepod-health';
 const TOKEN_SECONDS = 3607;
+const PUBLIC_FILE = 0o444;
 
 function fieldEnv(name: string, fieldPath: string): V1EnvVar {
   return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } };
@@ -122,13 +123,15 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
             {
               name: VOLUME.token,
               projected: {
-                // Readable by the sidecar-init's user only: programs run under another uid can't read it.
-                // (In a non-root pod the kubelet owns it to runAsUser and makes it 0600, 0640 with fsGroup.)
+                // The token is readable by the sidecar-init's user only: programs run under another uid
+                // can't read it. In a non-root pod the kubelet gives it to runAsUser (mode 0600, 0640
+                // with fsGroup) but leaves the other files to root, so the CA and the namespace, which
+                // are no secrets, are readable by all.
                 defaultMode: 0o400,
                 sources: [
                   { serviceAccountToken: { path: 'token', expirationSeconds: TOKEN_SECONDS } },
-                  { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-                  { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+                  { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt', mode: PUBLIC_FILE }] } },
+                  { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' }, mode: PUBLIC_FILE }] } },
                 ],
               },
             },

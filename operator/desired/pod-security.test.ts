@@ -100,3 +100,13 @@ test('property: every non-root pod meets restricted; every root pod keeps a lock
     assert.equal(root.appContainer, undefined);
   }
 });
+
+test('the projected token stays 0400 (0600 to runAsUser in a non-root pod); the CA and namespace files, no secrets, are readable by any uid', () => {
+  for (const pod of [podSpecOf(dreamscapeSpec()), podSpecOf(nonRoot(dreamscapeSpec()))]) {
+    const projected = pod.volumes!.find((v) => v.name === 'corepod-token')!.projected!;
+    assert.equal(projected.defaultMode, 0o400);
+    assert.equal(projected.sources![0]!.serviceAccountToken!.path, 'token');
+    assert.deepEqual(projected.sources![1]!.configMap!.items, [{ key: 'ca.crt', path: 'ca.crt', mode: 0o444 }]);
+    assert.equal(projected.sources![2]!.downwardAPI!.items![0]!.mode, 0o444);
+  }
+});

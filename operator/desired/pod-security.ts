@@ -61,7 +61,8 @@ export function podSecurity(spec: CorePodSpec): PodSecurity {
     seccompProfile,
   };
   // Without fsGroup the kubelet gives the projected token to runAsUser with mode 0600; with it the
-  // token is also readable by that group (0640), so it is set only when asked for.
+  // token is also readable by that group (0640), so it is set only when asked for (the CA and
+  // namespace files are mode 0444, see deployment.ts).
   if (nonRoot.fsGroup !== undefined) pod.fsGroup = nonRoot.fsGroup;
   const portStart = unprivilegedPortStart(spec);
   if (portStart !== undefined) pod.sysctls = [{ name: UNPRIVILEGED_PORT_SYSCTL, value: String(portStart) }];
