@@ -21,6 +21,8 @@ Runs the CorePod operator (dreamscape.io/v1alpha1 CorePods).
   --sidecar-install-command JSON init container command (default: ${JSON.stringify(DEFAULT_SIDECAR.installCommand)})
   --sidecar-entrypoint JSON      app container command (default: ${JSON.stringify(DEFAULT_SIDECAR.entrypoint)})
   --concurrency N                concurrent reconciles (default: 4)
+  --max-writes-in-flight N       writes to the apiserver at once across all reconciles; the rest
+                                 wait, those that let pods start first (default: 32)
   --leader-elect                 elect a leader on a Lease before reconciling
   --leader-election-namespace NS namespace of the Lease (default: $POD_NAMESPACE, else --namespace, else default)
   --leader-election-id NAME      name of the Lease (default: corepod-operator)
@@ -42,6 +44,7 @@ export interface OperatorFlags {
   namespace?: string;
   sidecar: SidecarContract;
   concurrency: number;
+  maxWritesInFlight: number;
   leaderElect: boolean;
   leaseNamespace: string;
   leaseName: string;
@@ -86,7 +89,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       options: {
         kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'sidecar-image': { type: 'string' },
         'sidecar-install-command': { type: 'string' }, 'sidecar-entrypoint': { type: 'string' }, concurrency: { type: 'string' },
-        'leader-elect': { type: 'boolean' }, 'leader-election-namespace': { type: 'string' }, 'leader-election-id': { type: 'string' },
+        'max-writes-in-flight': { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-election-namespace': { type: 'string' }, 'leader-election-id': { type: 'string' },
         'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
         identity: { type: 'string' }, 'metrics-port': { type: 'string' }, 'health-port': { type: 'string' },
         'resync-seconds': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -113,6 +116,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       entrypoint: command('sidecar-entrypoint', values['sidecar-entrypoint'], DEFAULT_SIDECAR.entrypoint),
     },
     concurrency: integer('concurrency', values.concurrency, 4, 1, 1000),
+    maxWritesInFlight: integer('max-writes-in-flight', values['max-writes-in-flight'], 32, 1, 1000),
     leaderElect: values['leader-elect'] ?? false,
     leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? values.namespace ?? 'default',
     leaseName: values['leader-election-id'] ?? 'corepod-operator',
@@ -148,7 +152,8 @@ export async function main(argv: string[]): Promise<number> {
     const connection = await connect(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
     const host = connection.server.host;
     api = new HttpKubeApi(connection, {
-      maxSockets: flags.concurrency * 4 + 16,
+      // Writes are bounded by the scheduler; reads (the Secret check) and Events come on top.
+      maxSockets: flags.maxWritesInFlight + flags.concurrency + 16,
       userAgent: 'corepod-operator',
       observe: (method, code) => metrics.restRequests.inc({ method, code: String(code), host }),
     });
@@ -157,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const controller = new CorePodController({
-    api, log, metrics, sidecar: flags.sidecar, concurrency: flags.concurrency, identity: flags.identity, resyncMs: flags.resyncMs,
+    api, log, metrics, sidecar: flags.sidecar, concurrency: flags.concurrency, maxWritesInFlight: flags.maxWritesInFlight, identity: flags.identity, resyncMs: flags.resyncMs,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.leaderElect
       ? { leaderElection: { namespace: flags.leaseNamespace, name: flags.leaseName, leaseDurationMs: flags.leaseDurationMs, renewDeadlineMs: flags.renewDeadlineMs, retryPeriodMs: flags.retryPeriodMs } }

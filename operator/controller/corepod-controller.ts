@@ -14,6 +14,7 @@ import type { OperatorMetrics } from '../runtime/metrics.js';
 import { Reconciler, TerminalError, type Caches, type RawCorePod } from './reconciler.js';
 import { defaultControllerRateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
+import { WriteScheduler } from './write-scheduler.js';
 
 export const CONTROLLER_NAME = 'corepod';
 
@@ -25,6 +26,8 @@ export interface ControllerOptions {
   /** Watch one namespace only; all namespaces when undefined. */
   namespace?: string;
   concurrency: number;
+  /** Writes to the apiserver in flight at once, across all reconciles (the rest wait, by priority). */
+  maxWritesInFlight?: number;
   identity: string;
   leaderElection?: { namespace: string; name: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   resyncMs?: number;
@@ -91,7 +94,10 @@ export class CorePodController {
     this.pods = new Informer<KubeObject>(api, RESOURCES.pod, { ...common, labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`, transform: (o) => slim(o) });
     this.queue = new WorkQueue(defaultControllerRateLimiter(), undefined, metrics.queueObserver(CONTROLLER_NAME));
     const events = new EventRecorder(api, options.identity, (error) => options.log.warn({ err: error }, 'could not record an event'));
-    this.reconciler = new Reconciler({ api, caches: this.caches(), sidecar: options.sidecar, events, log: options.log });
+    this.reconciler = new Reconciler({
+      api, caches: this.caches(), sidecar: options.sidecar, events, log: options.log,
+      ...(options.maxWritesInFlight ? { writes: new WriteScheduler(options.maxWritesInFlight) } : {}),
+    });
 
     const enqueue = (key: string | undefined) => key && !this.stopping && this.queue.add(key);
     this.corePods.addHandlers({

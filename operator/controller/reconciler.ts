@@ -13,7 +13,8 @@ import { isPermanent, type KubeApi, type KubeObject } from '../kube/kube-api.js'
 import { RESOURCES, resourceFor } from '../kube/resources.js';
 import type { EventRecorder, Regarding } from '../runtime/event-recorder.js';
 import { conditionTime } from './conditions.js';
-import { problemText, rollup, statusDiffers, type DeploymentView } from './status-rollup.js';
+import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
+import { WritePriority, WriteScheduler } from './write-scheduler.js';
 
 export interface RawCorePod extends KubeObject {
   spec?: unknown;
@@ -41,6 +42,8 @@ export interface ReconcilerOptions {
   sidecar: SidecarContract;
   events: EventRecorder;
   log: Logger;
+  /** Bounds and orders the writes in flight (all reconciles share it); unbounded when absent. */
+  writes?: WriteScheduler;
   /** Re-apply everything at least this often even when the caches say nothing changed. */
   fullApplyEveryMs?: number;
   now?: () => Date;
@@ -57,6 +60,9 @@ const APPLY_AFTER: Record<string, string[]> = {
   Deployment: ['ConfigMap', 'ServiceAccount'],
   RoleBinding: ['Role'],
 };
+
+/** The kinds the pods need before they can start; their writes go first. */
+const WORKLOAD_KINDS = new Set(['ConfigMap', 'ServiceAccount', 'Deployment']);
 
 const SECRET_RECHECK_MS = 30_000;
 const PERMANENT_RECHECK_MS = 5 * 60_000;
@@ -75,17 +81,32 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** A resourceVersion as a number, to tell a cache that has not seen our write yet; undefined if not numeric. */
+function revision(resourceVersion: string | undefined): bigint | undefined {
+  return resourceVersion && /^\d+$/.test(resourceVersion) ? BigInt(resourceVersion) : undefined;
+}
+
 export class Reconciler {
   private readonly applied = new Map<string, AppliedRecord>();
+  /** The status we last wrote per key, and the resourceVersion the write returned. */
+  private readonly written = new Map<string, { revision: bigint; status: OwnedStatus }>();
   private readonly now: () => Date;
+
+  private readonly writes: WriteScheduler;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
+    this.writes = options.writes ?? new WriteScheduler(Number.MAX_SAFE_INTEGER);
+  }
+
+  private write<T>(priority: WritePriority, write: () => Promise<T>): Promise<T> {
+    return this.writes.run(priority, write);
   }
 
   /** Forget what we know about a key (the CorePod is gone). */
   forget(key: string): void {
     this.applied.delete(key);
+    this.written.delete(key);
   }
 
   async reconcile(key: string, log: Logger): Promise<ReconcileResult> {
@@ -197,7 +218,8 @@ export class Reconciler {
       const last = record.objects.get(id);
       const unchanged = last !== undefined && last.hash === hash;
       if (!full && unchanged && cached && marker(cached) === last.marker) return;
-      const result = await api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true });
+      const priority = WORKLOAD_KINDS.has(object.kind!) ? WritePriority.Workload : WritePriority.Follow;
+      const result = await this.write(priority, () => api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true }));
       const uid = result.metadata?.uid ?? '';
       const now = marker(result);
       // Same intent as last time, yet our apply recreated the object (it had been deleted) or
@@ -228,7 +250,7 @@ export class Reconciler {
       const ownedByUs = cached?.metadata?.ownerReferences?.some((r) => r.uid === corePod.metadata.uid && r.controller);
       if (cached && ownedByUs) {
         log.info({ object: `${gone.kind}/${gone.name}` }, 'deleting an owned object the spec no longer asks for');
-        await api.delete(resourceFor(gone.apiVersion, gone.kind), namespace, gone.name, { uid: cached.metadata?.uid });
+        await this.write(WritePriority.Follow, () => api.delete(resourceFor(gone.apiVersion, gone.kind), namespace, gone.name, { uid: cached.metadata?.uid }));
       }
       record.objects.delete(`${gone.kind}/${gone.name}`);
     }
@@ -248,13 +270,23 @@ export class Reconciler {
       ? { generation: deployment.metadata?.generation, ...deployment.status, replicas: deployment.status?.replicas ?? 0 }
       : undefined;
     const livePods = caches.podsOf(namespace, name);
+    // A reconcile that follows our status write before the watch brings it back (owned objects'
+    // events requeue the key meanwhile) starts from what we wrote, not from the stale cache: else it
+    // would write the same status again with new transition times.
+    const key = `${namespace}/${name}`;
+    const mine = this.written.get(key);
+    const cached = revision(corePod.metadata.resourceVersion);
+    const current = mine && cached !== undefined && cached < mine.revision ? { ...corePod.status, ...mine.status } : corePod.status;
     const result = rollup({
-      corePod, ...found, deployment: view, ...(livePods ? { livePods } : {}), now: conditionTime(this.now()),
+      corePod: { ...corePod, status: current }, ...found, deployment: view, ...(livePods ? { livePods } : {}), now: conditionTime(this.now()),
     });
-    if (statusDiffers(corePod.status, result.status)) {
-      await api.apply(RESOURCES.corePod, { apiVersion: corePod.apiVersion, kind: corePod.kind, metadata: { name, namespace }, status: result.status }, {
+    if (statusDiffers(current, result.status)) {
+      const answer = await this.write(WritePriority.Follow, () => api.apply<KubeObject, KubeObject & { status: OwnedStatus }>(RESOURCES.corePod, { apiVersion: corePod.apiVersion, kind: corePod.kind, metadata: { name, namespace }, status: result.status }, {
         fieldManager: FIELD_MANAGER, force: true, subresource: 'status',
-      });
+      }));
+      const written = revision(answer?.metadata?.resourceVersion);
+      if (written !== undefined) this.written.set(key, { revision: written, status: result.status });
+      else this.written.delete(key);
       log.debug({ phase: result.status.phase, ready: result.status.readyProcesses }, 'status written');
     }
     if (result.prune.length > 0) {
@@ -267,7 +299,7 @@ export class Reconciler {
           { op: 'test', path: `/status/pods/${index}/name`, value: pod.name },
           { op: 'remove', path: `/status/pods/${index}` },
         ]);
-      await api.patch(RESOURCES.corePod, namespace, name, 'json', ops, { subresource: 'status' });
+      await this.write(WritePriority.Follow, () => api.patch(RESOURCES.corePod, namespace, name, 'json', ops, { subresource: 'status' }));
       log.info({ pods: result.prune }, 'pruned status of pods that no longer exist');
     }
   }
