@@ -6,7 +6,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { constants } from 'node:os';
-import type { Readable } from 'node:stream';
+import { streamSource, type OutputSource } from './logs/output-source.js';
 import type { SignalName } from './process-state-machine.js';
 
 export interface SpawnRequest {
@@ -22,8 +22,8 @@ export interface SpawnRequest {
 
 export interface SpawnedChild {
   pid: number;
-  stdout: Readable;
-  stderr: Readable;
+  stdout: OutputSource;
+  stderr: OutputSource;
 }
 
 export type SpawnResult = { ok: true; child: SpawnedChild } | { ok: false; error: string };
@@ -43,7 +43,7 @@ export function signalNumber(signal: string): number | undefined {
 
 /** Where real pipes for program output come from (sidecar/logs/output-pipe.ts). */
 export interface PipeSource {
-  take(): { writeFd: number; readable: Readable; closeWriteEnd(): void } | undefined;
+  take(): { writeFd: number; source: OutputSource; closeWriteEnd(): void } | undefined;
 }
 
 /**
@@ -75,14 +75,14 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
         });
       } catch (error) {
         closeWriteEnds();
-        real?.out.readable.destroy();
-        real?.err.readable.destroy();
-        if (out && !err) out.readable.destroy();
+        real?.out.source.destroy();
+        real?.err.source.destroy();
+        if (out && !err) out.source.destroy();
         return { ok: false, error: (error as Error).message };
       }
       // The child has its copies; ours must go so that EOF comes when the child's are closed.
       closeWriteEnds();
-      if (out && !err) out.readable.destroy();
+      if (out && !err) out.source.destroy();
       if (child.pid === undefined) {
         // The error event follows on the next tick; the failure is reported here, synchronously.
         let message = `cannot start ${argv[0]}`;
@@ -91,14 +91,14 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
         });
         child.stdout?.destroy();
         child.stderr?.destroy();
-        real?.out.readable.destroy();
-        real?.err.readable.destroy();
+        real?.out.source.destroy();
+        real?.err.source.destroy();
         return { ok: false, error: describeSpawnError(argv[0]!, request.workingDir) || message };
       }
       child.on('error', () => {});
       child.once('exit', (code, signal) => onExit(code, signal));
-      const stdout = real ? real.out.readable : child.stdout!;
-      const stderr = real ? real.err.readable : child.stderr!;
+      const stdout = real ? real.out.source : streamSource(child.stdout!);
+      const stderr = real ? real.err.source : streamSource(child.stderr!);
       return { ok: true, child: { pid: child.pid, stdout, stderr } };
     },
     signal: signalProcess,

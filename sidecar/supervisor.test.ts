@@ -9,6 +9,7 @@ import type { Probe, ProbeResult } from './health-probe.js';
 import type { ContainerMemory, MemoryReader } from './memory-reader.js';
 import type { SignalName } from './process-state-machine.js';
 import type { ExitListener, ProcessRunner, SpawnRequest } from './process-runner.js';
+import { streamSource } from './logs/output-source.js';
 import { Supervisor, startupProbeDelay } from './supervisor.js';
 import { Recorder, specOf } from './test-helpers.js';
 
@@ -19,7 +20,7 @@ class TableRunner implements ProcessRunner {
   spawn(request: SpawnRequest, onExit: ExitListener) {
     const pid = this.nextPid++;
     this.live.set(pid, { command: request.command, onExit });
-    return { ok: true as const, child: { pid, stdout: new PassThrough(), stderr: new PassThrough() } };
+    return { ok: true as const, child: { pid, stdout: streamSource(new PassThrough()), stderr: streamSource(new PassThrough()) } };
   }
   signal(pid: number, signal: SignalName, group: boolean): boolean {
     this.signals.push({ pid, signal, group });

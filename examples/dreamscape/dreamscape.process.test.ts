@@ -67,8 +67,8 @@ function start(t: TestContext, pipes: OutputPipePool, program: ProgramSpec, env:
   out.closeWriteEnd();
   err.closeWriteEnd();
   const log = new ProgramLog({ program: program.name, maxBytes: 0, backups: 0 });
-  log.attach('stdout', out.readable);
-  log.attach('stderr', err.readable);
+  log.attach('stdout', out.source);
+  log.attach('stderr', err.source);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');

@@ -44,7 +44,10 @@ export class LineAssembler {
     return this.partialBytes;
   }
 
-  /** Feeds a chunk; returns the number of lines dropped because the mirror was not accepting. */
+  /**
+   * Feeds a chunk; returns the number of lines dropped because the mirror was not accepting. The
+   * chunk is not kept (a partial line is copied), so its buffer may be reused after the call.
+   */
   feed(chunk: Buffer, sink: LineBlockSink, accepting: () => boolean): number {
     const first = chunk.indexOf(NEWLINE);
     if (first === -1) return this.hold(chunk, sink, accepting);
@@ -123,7 +126,7 @@ export class LineAssembler {
   }
 
   private hold(rest: Buffer, sink: LineBlockSink, accepting: () => boolean): number {
-    this.partial.push(rest);
+    this.partial.push(Buffer.from(rest));
     this.partialBytes += rest.length;
     if (this.partialBytes < this.maxLineBytes) return 0;
     // A line longer than the limit: emit full pieces now, keep the remainder.

@@ -5,7 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { OutputPipePool } from './output-pipe.js';
+import type { OutputSource } from './output-source.js';
 import { ProgramLog } from './program-log.js';
+
+/** The source, and a promise for its end (EOF once every write end is closed). */
+function observed(source: OutputSource): { source: OutputSource; ended: Promise<void> } {
+  let ended!: () => void;
+  const promise = new Promise<void>((resolve) => (ended = resolve));
+  return {
+    source: { ...source, start: (onChunk, onEnd) => source.start(onChunk, () => (onEnd(), ended())) },
+    ended: promise,
+  };
+}
 
 function pool(t: TestContext, options: ConstructorParameters<typeof OutputPipePool>[0] = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-pipe-test-'));
@@ -25,8 +36,10 @@ test('a child gets real pipes: /dev/stdout can be reopened (nginx access_log sty
   assert.ok(out && err, 'pipes are ready');
   const log = new ProgramLog({ program: 'piped', maxBytes: 0, backups: 0 });
   t.after(() => log.close());
-  log.attach('stdout', out.readable);
-  log.attach('stderr', err.readable);
+  const stdout = observed(out.source);
+  const stderr = observed(err.source);
+  log.attach('stdout', stdout.source);
+  log.attach('stderr', stderr.source);
   // The socketpair that stdio 'pipe' gives fails here with ENXIO; a pipe does not.
   const child = spawn('sh', ['-c', '[ -p /dev/stdout ] && echo "stdout is a pipe" > /dev/stdout; echo "to stderr" > /dev/stderr; echo direct'], {
     stdio: ['ignore', out.writeFd, err.writeFd],
@@ -35,8 +48,7 @@ test('a child gets real pipes: /dev/stdout can be reopened (nginx access_log sty
   err.closeWriteEnd();
   const code = await new Promise((resolve) => child.once('close', resolve));
   assert.equal(code, 0);
-  const ended = (stream: typeof out.readable) => new Promise<void>((resolve) => (stream.readableEnded ? resolve() : stream.once('end', () => resolve())));
-  await Promise.all([ended(out.readable), ended(err.readable)]);
+  await Promise.all([stdout.ended, stderr.ended]);
   assert.equal(log.tail('stdout').toString(), 'stdout is a pipe\ndirect\n');
   assert.equal(log.tail('stderr').toString(), 'to stderr\n');
 });
@@ -53,7 +65,7 @@ test('the pool refills in the background and leaves no FIFO behind', async (t) =
   }
   for (const pipe of taken) {
     pipe.closeWriteEnd();
-    pipe.readable.destroy();
+    pipe.source.destroy();
   }
   const [privateDir] = fs.readdirSync(dir);
   await pipes.ready();

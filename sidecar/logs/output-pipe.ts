@@ -7,15 +7,15 @@
 // in a private directory, opened at both ends and unlinked.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fdSource, type OutputSource } from './output-source.js';
 
 export interface OutputPipe {
   /** The write end, for the child's stdio array. */
   writeFd: number;
   /** The read end, for ProgramLog.attach. */
-  readable: net.Socket;
+  source: OutputSource;
   /** Closes the parent's copy of the write end (after spawn), so that EOF comes when the child exits. */
   closeWriteEnd(): void;
 }
@@ -114,7 +114,7 @@ function openFifo(fifo: string): OutputPipe | undefined {
     let open = true;
     return {
       writeFd,
-      readable: new net.Socket({ fd: readFd, readable: true, writable: false }),
+      source: fdSource(readFd),
       closeWriteEnd() {
         if (open) fs.closeSync(writeFd);
         open = false;

@@ -280,3 +280,53 @@ test('after close, a child that keeps writing is drained, never blocked', async 
   assert.equal(await writer.done, 0);
   assert.ok(log.stats().bytes.stdout < 20_000_000);
 });
+
+test('a source that reuses one buffer (as FIFO reads do): files, tail and mirror get every chunk as it was, also while the mirror saturates', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'reused.log');
+  const seen: string[] = [];
+  let dropped = 0;
+  let accepting = true;
+  const mirror = {
+    line: (_program: string, _stream: string, msg: string) => seen.push(msg),
+    dropped: () => dropped,
+    accepting: () => accepting,
+    drop: (lines: number) => (dropped += lines),
+  };
+  const log = new ProgramLog({ program: 'reused', mirror, stdoutFile: file, maxBytes: 4096, backups: 100 });
+  t.after(() => log.close());
+  let deliver!: (chunk: Buffer) => void;
+  let end!: () => void;
+  log.attach('stdout', { start: (onChunk, onEnd) => ((deliver = onChunk), (end = onEnd)), pause() {}, resume() {}, destroy() {} });
+  const buffer = Buffer.alloc(64 << 10);
+  let written = '';
+  const lines: string[] = [];
+  const send = (text: string) => {
+    const length = buffer.write(text);
+    deliver(buffer.subarray(0, length));
+    buffer.fill('#');
+    written += text;
+  };
+  // Small reads (batched for the mirror), a big one (split at once), partial lines across reads.
+  for (let i = 0; i < 50; i++) {
+    lines.push(`small ${i}`);
+    send(`small ${i}\n`);
+  }
+  const big = Array.from({ length: 1000 }, (_, i) => `big ${i} ${'b'.repeat(30)}`);
+  lines.push(...big);
+  send(`${big.join('\n')}\n`);
+  send('a partial ');
+  send('line\n');
+  // Still waiting in the batch when the mirror saturates: split then, so counted as well.
+  accepting = false;
+  send('counted 1\ncounted 2\nhalf of ');
+  accepting = true;
+  send('a line\n');
+  send('unterminated');
+  end();
+  await log.flush();
+  assert.equal(retained(file, 100).content.toString(), written);
+  assert.equal(log.tail('stdout', 20).toString(), written.slice(-20));
+  assert.equal(dropped, 3, 'the lines split while saturated are counted');
+  assert.deepEqual(seen, [...lines, 'half of a line', 'unterminated']);
+});

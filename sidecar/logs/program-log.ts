@@ -5,6 +5,7 @@
 // reading pause, which slows the program to disk speed (as `cat > file` would).
 import { ByteRing } from './byte-ring.js';
 import { LineAssembler, type LineBlockSink } from './line-assembler.js';
+import { isOutputSource, streamSource, type OutputSource } from './output-source.js';
 import { acquireRotatingFile, releaseRotatingFile, type RotatingFile } from './rotating-file.js';
 import { createStdoutMirror, type LogMirror, type LogStream } from './stdout-mirror.js';
 
@@ -51,11 +52,10 @@ export const DEFAULT_MAX_LINE_BYTES = 16 << 10;
 type Listener = (chunk: Buffer) => void;
 
 interface Attachment {
-  source: NodeJS.ReadableStream;
-  onData: (chunk: Buffer | string) => void;
-  onEnd: () => void;
+  source: OutputSource;
   /** Reasons the source is paused (its log files are behind); it reads again when none is left. */
   holds: number;
+  detached: boolean;
 }
 
 /**
@@ -133,30 +133,24 @@ export class ProgramLog {
     }
   }
 
-  /** Reads `source` (a child's stdout or stderr pipe) as fast as it produces; may be called again for each new run. */
-  attach(stream: LogStream, source: NodeJS.ReadableStream): void {
+  /** Reads `input` (a child's stdout or stderr pipe) as fast as it produces; may be called again for each new run. */
+  attach(stream: LogStream, input: OutputSource | NodeJS.ReadableStream): void {
+    const source = isOutputSource(input) ? input : streamSource(input);
     if (this.closed) {
-      source.resume();
+      source.start(() => {}, () => {});
       return;
     }
-    const attachment: Attachment = {
-      source,
-      holds: 0,
-      // Read as it comes: pausing to gather small writes was measured to block line writers
-      // (a late timer lets the pipe fill), while immediate reads batch by themselves under load.
-      onData: (chunk) => this.capture(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, attachment),
-      onEnd: () => {
+    const attachment: Attachment = { source, holds: 0, detached: false };
+    this.attachments.add(attachment);
+    // Read as it comes: pausing to gather small writes was measured to block line writers
+    // (a late timer lets the pipe fill), while immediate reads batch by themselves under load.
+    source.start(
+      (chunk) => this.capture(stream, chunk, attachment),
+      () => {
         this.detach(attachment);
         this.endLine(stream);
       },
-    };
-    this.attachments.add(attachment);
-    source.on('data', attachment.onData);
-    source.once('end', attachment.onEnd);
-    source.once('close', attachment.onEnd);
-    // A read error ends the capture of this run; it must not crash the supervisor.
-    source.on('error', attachment.onEnd);
-    source.resume();
+    );
   }
 
   /** The last bytes of a stream, from memory. */
@@ -214,35 +208,40 @@ export class ProgramLog {
   }
 
   private detach(attachment: Attachment): void {
-    if (!this.attachments.delete(attachment)) return;
-    const source = attachment.source;
-    source.removeListener('data', attachment.onData);
-    source.removeListener('end', attachment.onEnd);
-    source.removeListener('close', attachment.onEnd);
-    source.removeListener('error', attachment.onEnd);
-    // Swallow late errors of a detached source.
-    source.on('error', () => {});
+    attachment.detached = true;
+    this.attachments.delete(attachment);
   }
 
+  /** `chunk` is only valid during the call (the source reuses its buffer): whatever keeps it copies it. */
   private capture(stream: LogStream, chunk: Buffer, attachment: Attachment): void {
-    if (this.closed) return;
+    if (this.closed || attachment.detached) return;
     const capture = this.captures[stream];
     capture.bytes += chunk.length;
     capture.ring.push(chunk);
     const file = this.files[stream];
-    if (file && !file.write(chunk)) this.pauseUntilDrained(file, attachment);
-    for (const listener of capture.listeners) {
-      try {
-        listener(chunk);
-      } catch {
-        capture.listeners.delete(listener);
+    if (file && !file.writeNow(chunk)) this.pauseUntilDrained(file, attachment);
+    if (capture.listeners.size > 0) {
+      const copy = Buffer.from(chunk);
+      for (const listener of capture.listeners) {
+        try {
+          listener(copy);
+        } catch {
+          capture.listeners.delete(listener);
+        }
       }
     }
     if (capture.lines) {
-      capture.mirrorQueue.push(chunk);
-      capture.mirrorQueued += chunk.length;
-      if (capture.mirrorQueued >= MIRROR_BATCH_BYTES) this.mirrorPending(stream);
-      else this.mirrorTimer ??= setTimeout(this.mirrorBound, MIRROR_BATCH_MS);
+      // A big read, or one whose lines are only counted (the mirror is saturated), gains nothing
+      // from batching: it is split at once, without a copy.
+      if (chunk.length >= MIRROR_BATCH_BYTES / 2 || !this.accepting()) {
+        this.mirrorPending(stream);
+        this.splitForMirror(stream, chunk);
+      } else {
+        capture.mirrorQueue.push(Buffer.from(chunk));
+        capture.mirrorQueued += chunk.length;
+        if (capture.mirrorQueued >= MIRROR_BATCH_BYTES) this.mirrorPending(stream);
+        else this.mirrorTimer ??= setTimeout(this.mirrorBound, MIRROR_BATCH_MS);
+      }
     }
   }
 
@@ -254,8 +253,12 @@ export class ProgramLog {
     const batch = queue.length === 1 ? queue[0]! : Buffer.concat(queue, capture.mirrorQueued);
     capture.mirrorQueue = [];
     capture.mirrorQueued = 0;
+    this.splitForMirror(stream, batch);
+  }
+
+  private splitForMirror(stream: LogStream, bytes: Buffer): void {
     const started = performance.now();
-    this.countDrops(capture.lines.feed(batch, this.emitters[stream], this.accepting));
+    this.countDrops(this.captures[stream].lines!.feed(bytes, this.emitters[stream], this.accepting));
     this.mirror?.charge?.(performance.now() - started);
   }
 

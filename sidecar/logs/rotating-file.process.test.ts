@@ -122,3 +122,31 @@ test('shared by path: stdout and stderr naming one file get one writer, closed w
   assert.notEqual(c, a, 'a new writer after the last release');
   await releaseRotatingFile(c);
 });
+
+test('writeNow: the caller reuses its buffer at once; inline or queued (after a slow write), the files hold every chunk as written', async (t) => {
+  const dir = tempDir(t);
+  for (const inlineSlowMs of [1000, -1]) {
+    const file = path.join(dir, `reused-${inlineSlowMs}.log`);
+    const log = new RotatingFile({ path: file, maxBytes: 1000, backups: 10, inlineSlowMs });
+    await log.open();
+    const buffer = Buffer.alloc(64);
+    let expected = '';
+    let queuedAfterWrite = 0;
+    for (let i = 0; i < 100; i++) {
+      const record = `record ${String(i).padStart(4, '0')} ${'x'.repeat(i % 40)}\n`;
+      const length = buffer.write(record);
+      log.writeNow(buffer.subarray(0, length));
+      if (log.pendingBytes() > 0) queuedAfterWrite++;
+      buffer.fill('#');
+      expected += record;
+    }
+    await log.close();
+    const files = [...backupNames(file, 10).reverse(), file].filter((f) => fs.existsSync(f));
+    assert.equal(files.map(read).join(''), expected, `inlineSlowMs ${inlineSlowMs}`);
+    for (const f of files) assert.ok(fs.statSync(f).size <= 1000);
+    assert.ok(log.stats().rotations >= 3);
+    // A write slower than inlineSlowMs (every write, at -1) sends the following ones through the thread pool.
+    if (inlineSlowMs === -1) assert.ok(queuedAfterWrite > 0, 'writes were queued after a slow inline write');
+    else assert.equal(queuedAfterWrite, 0, 'a file that keeps up is written inline');
+  }
+});

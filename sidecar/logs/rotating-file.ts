@@ -18,6 +18,11 @@ export interface RotatingFileOptions {
    */
   maxPendingBytes?: number;
   /**
+   * An inline write (writeNow) slower than this (ms, default 10: a page-cache write takes microseconds, and a preempted one on a busy machine a few ms; writeback throttling takes tens) hands the file to the thread pool
+   * for a second: the disk is behind, and the event loop must not keep waiting for it.
+   */
+  inlineSlowMs?: number;
+  /**
    * Called for an I/O error (open, write, rotate); the data concerned is dropped and counted, and
    * the file is reopened on the first write a second later.
    */
@@ -40,6 +45,8 @@ const MAX_IOV = 1024;
 const MAX_BATCH_BYTES = 1 << 20;
 const DEFAULT_MAX_PENDING = 1 << 20;
 const RETRY_MS = 1000;
+const DEFAULT_INLINE_SLOW_MS = 10;
+const INLINE_BACKOFF_MS = 1000;
 /** Below this many waiting bytes an idle pump waits GATHER_MS for more before writing. */
 const GATHER_BYTES = 64 << 10;
 const GATHER_MS = 2;
@@ -56,13 +63,12 @@ function closeAsync(fd: number): Promise<void> {
 function writevAsync(fd: number, buffers: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => fs.writev(fd, buffers, (error, written) => (error ? reject(error) : resolve(written))));
 }
-function ftruncateAsync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.ftruncate(fd, 0, (error) => (error ? reject(error) : resolve())));
-}
-function renameIfExists(from: string, to: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    fs.rename(from, to, (error) => (error && error.code !== 'ENOENT' ? reject(error) : resolve())),
-  );
+function renameIfExists(from: string, to: string): void {
+  try {
+    fs.renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
 }
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -73,8 +79,11 @@ export function backupNames(file: string, backups: number): string[] {
 
 /**
  * An append-only log file with supervisord's size rotation (file → file.1 → … → file.N, the
- * oldest deleted). Chunks are queued as they come and written, coalesced with writev, by one
- * asynchronous pump in libuv's thread pool: the event loop never waits for the disk. A file never
+ * oldest deleted). A regular file that keeps up is written at once, on this thread (writeNow: a
+ * write into the page cache costs microseconds, less than a hand-off to another thread); other
+ * chunks are queued and written, coalesced with writev, by one asynchronous pump in libuv's thread
+ * pool, which also takes over for a while when an inline write was slow, so the event loop never
+ * keeps waiting for a disk that is behind. Rotation (a few renames) is done inline. A file never
  * grows past maxBytes: a chunk that straddles the limit is split, so the retained window is
  * exactly the last bytes of the stream, up to (backups + 1) × maxBytes. A target that is not a
  * regular file (a pipe such as /dev/stdout, a tty, /dev/null) is written without rotation.
@@ -84,6 +93,7 @@ export class RotatingFile {
   private readonly maxBytes: number;
   private readonly backups: number;
   private readonly maxPending: number;
+  private readonly inlineSlowMs: number;
   private readonly onError: (error: Error) => void;
   private fd: number | undefined;
   private opening: Promise<void> | undefined;
@@ -102,6 +112,8 @@ export class RotatingFile {
   private gatherTimer: NodeJS.Timeout | undefined;
   private readonly startPumpBound = () => this.startPump();
   private drainWaiters: (() => void)[] = [];
+  /** Until this time (Date.now() ms) writes are queued rather than inline: an inline write was slow. */
+  private inlineAfter = 0;
   private readonly counters = { written: 0, dropped: 0, rotations: 0 };
 
   constructor(options: RotatingFileOptions) {
@@ -111,6 +123,7 @@ export class RotatingFile {
     this.maxBytes = options.maxBytes;
     this.backups = options.backups;
     this.maxPending = options.maxPendingBytes ?? DEFAULT_MAX_PENDING;
+    this.inlineSlowMs = options.inlineSlowMs ?? DEFAULT_INLINE_SLOW_MS;
     this.onError = options.onError ?? (() => {});
   }
 
@@ -154,6 +167,37 @@ export class RotatingFile {
     if (this.queued <= this.maxPending) return true;
     if (this.fd === undefined || this.regular) return false;
     this.shed();
+    return true;
+  }
+
+  /**
+   * Writes a chunk whose buffer the caller is about to reuse: at once when the file is a regular
+   * file with nothing waiting and recent writes were quick, else queued as a copy. Returns what
+   * `write` returns.
+   */
+  writeNow(chunk: Buffer): boolean {
+    if (
+      this.fd === undefined || !this.regular || this.pumping || this.queue.length > 0 || this.closed || this.failed ||
+      (this.inlineAfter !== 0 && Date.now() < this.inlineAfter)
+    ) {
+      return this.write(Buffer.from(chunk));
+    }
+    const started = performance.now();
+    let rest = chunk;
+    try {
+      while (rest.length > 0) {
+        if (this.maxBytes > 0 && this.size >= this.maxBytes) this.rotate();
+        const room = this.maxBytes > 0 ? this.maxBytes - this.size : rest.length;
+        const written = fs.writeSync(this.fd!, rest, 0, Math.min(room, rest.length));
+        this.counters.written += written;
+        this.size += written;
+        rest = rest.subarray(written);
+      }
+    } catch (error) {
+      this.counters.dropped += rest.length;
+      this.fail(error);
+    }
+    this.inlineAfter = performance.now() - started > this.inlineSlowMs ? Date.now() + INLINE_BACKOFF_MS : 0;
     return true;
   }
 
@@ -223,8 +267,14 @@ export class RotatingFile {
       if (this.fd === undefined && !this.failed) this.discardQueue();
       while (this.queue.length > 0 && !this.failed) {
         const rotating = this.regular && this.maxBytes > 0;
-        if (rotating && this.size >= this.maxBytes) await this.rotate();
-        if (this.failed) break;
+        if (rotating && this.size >= this.maxBytes) {
+          try {
+            this.rotate();
+          } catch (error) {
+            this.fail(error);
+            break;
+          }
+        }
         const room = rotating ? this.maxBytes - this.size : Number.POSITIVE_INFINITY;
         const batch = this.take(Math.min(room, MAX_BATCH_BYTES));
         this.notifyDrained();
@@ -283,24 +333,22 @@ export class RotatingFile {
     }
   }
 
-  private async rotate(): Promise<void> {
-    try {
-      if (this.backups === 0) {
-        await ftruncateAsync(this.fd!);
-      } else {
-        const fd = this.fd!;
-        this.fd = undefined;
-        await closeAsync(fd);
-        const names = backupNames(this.path, this.backups);
-        for (let i = names.length - 1; i > 0; i--) await renameIfExists(names[i - 1]!, names[i]!);
-        await renameIfExists(this.path, names[0]!);
-        this.fd = await openAsync(this.path, 'a');
-      }
-      this.size = 0;
-      this.counters.rotations++;
-    } catch (error) {
-      this.fail(error);
+  /** Inline: a few renames cost microseconds, and the writes around them wait for them anyway. */
+  private rotate(): void {
+    if (this.fd === undefined) return;
+    if (this.backups === 0) {
+      fs.ftruncateSync(this.fd, 0);
+    } else {
+      const fd = this.fd;
+      this.fd = undefined;
+      fs.closeSync(fd);
+      const names = backupNames(this.path, this.backups);
+      for (let i = names.length - 1; i > 0; i--) renameIfExists(names[i - 1]!, names[i]!);
+      renameIfExists(this.path, names[0]!);
+      this.fd = fs.openSync(this.path, 'a', 0o644);
     }
+    this.size = 0;
+    this.counters.rotations++;
   }
 
   private fail(error: unknown): void {

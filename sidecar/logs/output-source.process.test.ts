@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test, type TestContext } from 'node:test';
+import { OutputPipePool, type OutputPipe } from './output-pipe.js';
+import { streamSource } from './output-source.js';
+
+async function pipe(t: TestContext): Promise<OutputPipe> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-source-test-'));
+  const pool = new OutputPipePool({ dir, size: 2 });
+  t.after(() => {
+    pool.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await pool.ready();
+  const taken = pool.take();
+  assert.ok(taken, 'a FIFO is ready');
+  return taken;
+}
+
+function writer(t: TestContext, target: OutputPipe, script: string) {
+  const child = spawn('sh', ['-c', script], { stdio: ['ignore', target.writeFd, 'ignore'] });
+  target.closeWriteEnd();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.after(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return { child, exited };
+}
+
+test('a FIFO source hands over every byte in order, through one reused buffer, and ends once at EOF', async (t) => {
+  const out = await pipe(t);
+  const chunks: Buffer[] = [];
+  const seen = new Set<ArrayBufferLike>();
+  let ends = 0;
+  const ended = new Promise<void>((resolve) =>
+    out.source.start(
+      (chunk) => {
+        seen.add(chunk.buffer);
+        chunks.push(Buffer.from(chunk));
+      },
+      () => {
+        ends++;
+        resolve();
+      },
+    ),
+  );
+  const { exited } = writer(t, out, 'i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; head -c 300000 /dev/zero | tr "\\0" z');
+  assert.equal(await exited, 0);
+  await ended;
+  out.source.destroy();
+  const text = Buffer.concat(chunks).toString();
+  const expected = Array.from({ length: 3000 }, (_, i) => `line ${i}\n`).join('') + 'z'.repeat(300000);
+  assert.equal(text, expected);
+  assert.equal(ends, 1, 'onEnd once, also after destroy');
+  assert.equal(seen.size, 1, 'every read lands in the same buffer');
+});
+
+test('a paused FIFO source stops reading (the writer blocks on the full pipe) and resume lets it finish', async (t) => {
+  const out = await pipe(t);
+  let bytes = 0;
+  const ended = new Promise<void>((resolve) => out.source.start((chunk) => (bytes += chunk.length), resolve));
+  out.source.pause();
+  const { child, exited } = writer(t, out, 'head -c 1000000 /dev/zero');
+  // A pipe holds 64 KiB: a million bytes cannot all be written while nobody reads.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(child.exitCode, null, 'the writer is blocked');
+  assert.ok(bytes < 1_000_000);
+  out.source.resume();
+  assert.equal(await exited, 0);
+  await ended;
+  assert.equal(bytes, 1_000_000);
+});
+
+test('destroying a source that never started closes its read end: the writer gets EPIPE instead of blocking', async (t) => {
+  const out = await pipe(t);
+  out.source.destroy();
+  const { exited } = writer(t, out, 'head -c 1000000 /dev/zero; echo "status $?" >&2');
+  assert.notEqual(await exited, null);
+});
+
+test('a stream source adapts a readable stream, string chunks included', async () => {
+  const stream = new PassThrough();
+  const chunks: string[] = [];
+  const ended = new Promise<void>((resolve) => streamSource(stream).start((chunk) => chunks.push(chunk.toString()), resolve));
+  stream.write('a');
+  stream.write(Buffer.from('b'));
+  stream.end('c');
+  await ended;
+  assert.equal(chunks.join(''), 'abc');
+});

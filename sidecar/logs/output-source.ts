@@ -1,0 +1,105 @@
+// Where a program's output is read from. A FIFO's read end is read into one reusable buffer
+// (net.Socket's `onread`): no allocation per read, and what goes straight to a log file is never
+// copied in between. Any other stream (Node's stdio pipes, a test's PassThrough) is adapted.
+import fs from 'node:fs';
+import net from 'node:net';
+
+/** A chunk handler. The buffer is only valid during the call (it is reused): copy what you keep. */
+export type ChunkHandler = (chunk: Buffer) => void;
+
+export interface OutputSource {
+  /** Starts reading; `onEnd` is called once, at EOF, on a read error or after destroy. */
+  start(onChunk: ChunkHandler, onEnd: () => void): void;
+  pause(): void;
+  resume(): void;
+  /** Stops reading and closes the read end. */
+  destroy(): void;
+}
+
+/** One pipe read takes at most this much (a pipe holds 64 KiB by default). */
+const READ_BUFFER_BYTES = 64 << 10;
+let sharedReadBuffer: Buffer | undefined;
+
+/**
+ * Reads a non-blocking pipe fd. All sources share one read buffer: each read is handed to its
+ * handler synchronously, so the next read (of any pipe) cannot overwrite it before the handler returns.
+ */
+export function fdSource(fd: number): OutputSource {
+  let socket: net.Socket | undefined;
+  let ended = false;
+  let paused = false;
+  let end: () => void = () => {};
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+  return {
+    start(onChunk, onEnd) {
+      if (socket || ended) throw new Error('output source already started');
+      end = onEnd;
+      const buffer = (sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES));
+      socket = new net.Socket({
+        fd,
+        readable: true,
+        writable: false,
+        onread: {
+          buffer,
+          callback: (bytes: number) => {
+            onChunk(buffer.subarray(0, bytes));
+            return !paused;
+          },
+        },
+      } as net.SocketConstructorOpts);
+      socket.once('end', finish);
+      socket.once('close', finish);
+      // A read error ends the capture of this run; it must not crash the supervisor.
+      socket.on('error', finish);
+      if (!paused) socket.resume();
+    },
+    pause() {
+      paused = true;
+      socket?.pause();
+    },
+    resume() {
+      paused = false;
+      socket?.resume();
+    },
+    destroy() {
+      if (socket) socket.destroy();
+      else if (!ended) fs.close(fd, () => {});
+      finish();
+    },
+  };
+}
+
+/** Adapts a readable stream (its chunks are not reused, which is also fine for a ChunkHandler). */
+export function streamSource(stream: NodeJS.ReadableStream): OutputSource {
+  let ended = false;
+  let end: () => void = () => {};
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+  return {
+    start(onChunk, onEnd) {
+      end = onEnd;
+      stream.on('data', (chunk: Buffer | string) => onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+      stream.once('end', finish);
+      stream.once('close', finish);
+      stream.on('error', finish);
+      stream.resume();
+    },
+    pause: () => stream.pause(),
+    resume: () => stream.resume(),
+    destroy() {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      finish();
+    },
+  };
+}
+
+export function isOutputSource(value: OutputSource | NodeJS.ReadableStream): value is OutputSource {
+  return typeof (value as OutputSource).start === 'function';
+}
