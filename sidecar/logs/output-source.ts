@@ -20,41 +20,44 @@ export interface OutputSource {
 const READ_BUFFER_BYTES = 64 << 10;
 let sharedReadBuffer: Buffer | undefined;
 
+/** Calls the end handler once, whichever of end, close, error (a read error must not crash the supervisor) or destroy comes first. */
+class Ending {
+  ended = false;
+  handler: () => void = () => {};
+  readonly fire = () => {
+    if (this.ended) return;
+    this.ended = true;
+    this.handler();
+  };
+  watch(stream: NodeJS.EventEmitter): void {
+    stream.once('end', this.fire);
+    stream.once('close', this.fire);
+    stream.on('error', this.fire);
+  }
+}
+
 /**
  * Reads a non-blocking pipe fd. All sources share one read buffer: each read is handed to its
  * handler synchronously, so the next read (of any pipe) cannot overwrite it before the handler returns.
  */
 export function fdSource(fd: number): OutputSource {
   let socket: net.Socket | undefined;
-  let ended = false;
   let paused = false;
-  let end: () => void = () => {};
-  const finish = () => {
-    if (ended) return;
-    ended = true;
-    end();
-  };
+  const ending = new Ending();
   return {
     start(onChunk, onEnd) {
-      if (socket || ended) throw new Error('output source already started');
-      end = onEnd;
+      if (socket || ending.ended) throw new Error('output source already started');
+      ending.handler = onEnd;
       const buffer = (sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES));
-      socket = new net.Socket({
-        fd,
-        readable: true,
-        writable: false,
-        onread: {
-          buffer,
-          callback: (bytes: number) => {
-            onChunk(buffer.subarray(0, bytes));
-            return !paused;
-          },
+      const onread = {
+        buffer,
+        callback: (bytes: number) => {
+          onChunk(buffer.subarray(0, bytes));
+          return !paused;
         },
-      } as net.SocketConstructorOpts);
-      socket.once('end', finish);
-      socket.once('close', finish);
-      // A read error ends the capture of this run; it must not crash the supervisor.
-      socket.on('error', finish);
+      };
+      socket = new net.Socket({ fd, readable: true, writable: false, onread } as net.SocketConstructorOpts);
+      ending.watch(socket);
       if (!paused) socket.resume();
     },
     pause() {
@@ -67,35 +70,27 @@ export function fdSource(fd: number): OutputSource {
     },
     destroy() {
       if (socket) socket.destroy();
-      else if (!ended) fs.close(fd, () => {});
-      finish();
+      else if (!ending.ended) fs.close(fd, () => {});
+      ending.fire();
     },
   };
 }
 
 /** Adapts a readable stream (its chunks are not reused, which is also fine for a ChunkHandler). */
 export function streamSource(stream: NodeJS.ReadableStream): OutputSource {
-  let ended = false;
-  let end: () => void = () => {};
-  const finish = () => {
-    if (ended) return;
-    ended = true;
-    end();
-  };
+  const ending = new Ending();
   return {
     start(onChunk, onEnd) {
-      end = onEnd;
+      ending.handler = onEnd;
       stream.on('data', (chunk: Buffer | string) => onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
-      stream.once('end', finish);
-      stream.once('close', finish);
-      stream.on('error', finish);
+      ending.watch(stream);
       stream.resume();
     },
     pause: () => stream.pause(),
     resume: () => stream.resume(),
     destroy() {
       (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
-      finish();
+      ending.fire();
     },
   };
 }
