@@ -20,7 +20,8 @@ Runs the CorePod operator (dreamscape.io/v1alpha1 CorePods).
   --sidecar-image IMAGE          image holding the sidecar-init runtime (default: ${DEFAULT_SIDECAR.image})
   --sidecar-install-command JSON init container command (default: ${JSON.stringify(DEFAULT_SIDECAR.installCommand)})
   --sidecar-entrypoint JSON      app container command (default: ${JSON.stringify(DEFAULT_SIDECAR.entrypoint)})
-  --concurrency N                concurrent reconciles (default: 4)
+  --concurrency N                concurrent reconciles (default: 128; they wait on the apiserver,
+                                 whose load --max-writes-in-flight bounds)
   --max-writes-in-flight N       writes to the apiserver at once across all reconciles; the rest
                                  wait, those that let pods start first (default: 32)
   --leader-elect                 elect a leader on a Lease before reconciling
@@ -115,7 +116,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       installCommand: command('sidecar-install-command', values['sidecar-install-command'], DEFAULT_SIDECAR.installCommand),
       entrypoint: command('sidecar-entrypoint', values['sidecar-entrypoint'], DEFAULT_SIDECAR.entrypoint),
     },
-    concurrency: integer('concurrency', values.concurrency, 4, 1, 1000),
+    concurrency: integer('concurrency', values.concurrency, 128, 1, 1000),
     maxWritesInFlight: integer('max-writes-in-flight', values['max-writes-in-flight'], 32, 1, 1000),
     leaderElect: values['leader-elect'] ?? false,
     leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? values.namespace ?? 'default',
