@@ -172,6 +172,20 @@ async function operatorRun(api: HttpKubeApi, ns: string, names: string[]) {
   };
 }
 
+/**
+ * Waits until the deployment controller has caught up with a namespace (every Deployment observed),
+ * so that its deferred work (a ReplicaSet and a status update per Deployment) does not land in the
+ * next measurement. Returns the seconds waited.
+ */
+async function settle(api: HttpKubeApi, ns: string): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    const list = await api.list<KubeObject & { status?: { observedGeneration?: number } }>(RESOURCES.deployment, { namespace: ns });
+    if (list.items.every((d) => d.status?.observedGeneration === d.metadata?.generation)) return (performance.now() - start) / 1000;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function directRun(api: HttpKubeApi, ns: string, names: string[]): Promise<number> {
   // The same Deployment objects the operator builds, created with plain POSTs.
   const bodies = names.map((name) => {
@@ -199,6 +213,7 @@ async function main(): Promise<void> {
     const directCpu = clusterCpu();
     const directSeconds = await directRun(api, directNs, names);
     const directCluster = cpuSince(directCpu);
+    const settled: string[] = [`after direct ${(await settle(api, directNs)).toFixed(1)} s`];
 
     const bulkNs = await namespace(api, `${PREFIX}-op`);
     namespaces.push(bulkNs);
@@ -210,6 +225,7 @@ async function main(): Promise<void> {
     const rss = bulkOperator.peakRssMb();
     const cpu = bulkOperator.cpuSeconds();
     const bulkBreakdown = breakdown(await bulkOperator.metrics());
+    settled.push(`after the operator at ${COUNT} ${(await settle(api, bulkNs)).toFixed(1)} s`);
     await bulkOperator.stop();
 
     const latencyNs = await namespace(api, `${PREFIX}-lat`);
@@ -236,6 +252,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nOperator benchmark (operator ${OPERATOR_FLAGS.join(' ') || 'with its default flags'}; CorePods applied ${DIRECT_CONCURRENCY} in flight)\n\n`);
     process.stdout.write('| what | time | rate / latency | vs target |\n|---|---|---|---|\n');
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+    process.stdout.write(`\nwaited for the deployment controller to catch up before the next phase: ${settled.join(', ')}`);
     process.stdout.write(`\ncluster CPU, direct run: ${directCluster}\ncluster CPU, operator run at ${COUNT}: ${bulkCluster}`);
     process.stdout.write(`\noperator at ${COUNT}: ${bulkBreakdown}\noperator at ${LATENCY_COUNT}: ${smallBreakdown}\nload average: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
   } finally {
