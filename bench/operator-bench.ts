@@ -177,11 +177,14 @@ async function operatorRun(api: HttpKubeApi, ns: string, names: string[]) {
  * so that its deferred work (a ReplicaSet and a status update per Deployment) does not land in the
  * next measurement. Returns the seconds waited.
  */
-async function settle(api: HttpKubeApi, ns: string): Promise<number> {
+async function settle(api: HttpKubeApi, ns: string, limitSeconds = 300): Promise<string> {
   const start = performance.now();
   for (;;) {
     const list = await api.list<KubeObject & { status?: { observedGeneration?: number } }>(RESOURCES.deployment, { namespace: ns });
-    if (list.items.every((d) => d.status?.observedGeneration === d.metadata?.generation)) return (performance.now() - start) / 1000;
+    const seconds = (performance.now() - start) / 1000;
+    const behind = list.items.filter((d) => d.status?.observedGeneration !== d.metadata?.generation).length;
+    if (behind === 0) return `${seconds.toFixed(1)} s`;
+    if (seconds > limitSeconds) return `${seconds.toFixed(1)} s (gave up, ${behind} Deployments not yet observed)`;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
     const directCpu = clusterCpu();
     const directSeconds = await directRun(api, directNs, names);
     const directCluster = cpuSince(directCpu);
-    const settled: string[] = [`after direct ${(await settle(api, directNs)).toFixed(1)} s`];
+    const settled: string[] = [`after direct ${await settle(api, directNs)}`];
 
     const bulkNs = await namespace(api, `${PREFIX}-op`);
     namespaces.push(bulkNs);
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
     const rss = bulkOperator.peakRssMb();
     const cpu = bulkOperator.cpuSeconds();
     const bulkBreakdown = breakdown(await bulkOperator.metrics());
-    settled.push(`after the operator at ${COUNT} ${(await settle(api, bulkNs)).toFixed(1)} s`);
+    settled.push(`after the operator at ${COUNT} ${await settle(api, bulkNs)}`);
     await bulkOperator.stop();
 
     const latencyNs = await namespace(api, `${PREFIX}-lat`);
