@@ -4,20 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { REPO, runCli, startCli, tempDir, waitFor } from './test-helpers.js';
+import { REPO, freePort, runCli, startCli, tempDir, waitFor } from './test-helpers.js';
 
 const EXAMPLE = path.join(REPO, 'examples', 'dreamscape');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Program {
   name: string;

@@ -3,7 +3,6 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import type { ProgramSpec } from '../crds/corepod-schema.js';
 import { startHealthServer } from './health-server.js';
@@ -11,7 +10,7 @@ import { createProcMemoryReader } from './memory-reader.js';
 import { nodeProcessRunner } from './process-runner.js';
 import { planUsers } from './run-supervisor.js';
 import { Supervisor } from './supervisor.js';
-import { Recorder, alive, descendants, specOf, tempDir, waitFor } from './test-helpers.js';
+import { Recorder, alive, descendants, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
 
 type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory'>> & { name: string; command: string[]; healthCheck?: object; memory?: object };
@@ -32,14 +31,6 @@ function supervise(t: TestContext, programs: ProgramInput[], extra: { terminatio
 }
 
 const state = (s: Supervisor, name: string) => s.snapshot().find((p) => p.name === name)!;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('FATAL after startRetries, with supervisord\'s BACKOFF between the attempts', async (t) => {
   const { supervisor, recorder } = supervise(t, [{ name: 'flaky', command: ['sh', '-c', 'exit 1'], startSeconds: 1, startRetries: 2 }]);

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -14,32 +13,10 @@ import { parse } from 'yaml';
 import { validateCorePod, type ProgramSpec } from '../../crds/corepod-schema.js';
 import { OutputPipePool } from '../../sidecar/logs/output-pipe.js';
 import { ProgramLog } from '../../sidecar/logs/program-log.js';
+import { freePort, waitFor } from '../../sidecar/test-helpers.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const EXAMPLE = path.join(REPO, 'examples', 'dreamscape');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function get(port: number, urlPath: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`http://127.0.0.1:${port}${urlPath}`, { ...init, signal: AbortSignal.timeout(5000) });

@@ -4,18 +4,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import type { StatusDocument } from '../control-server.js';
-import { CLI, runCli, startCli, tempDir, waitFor } from '../test-helpers.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { CLI, freePort, runCli, startCli, tempDir, waitFor } from '../test-helpers.js';
 
 function httpGet(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
