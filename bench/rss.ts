@@ -1,17 +1,23 @@
 // 3. Supervisor RSS with 3 and 50 sleeping programs, after settling: the median of samples over a
 // window (V8's heap grows and shrinks with its GC cycles, so one sample would be luck). CorePod is
-// measured standalone and as PID 1 of a pid namespace (where it puts tini in front of itself: on
-// Node 20, without process.execve, the PID-1 node stays as a signal-forwarding shim). Also the
-// proportional (PSS) and anonymous parts, and in full runs trimming experiments with V8 flags.
+// measured standalone and as PID 1 of a pid namespace two ways: started by the pod's command
+// (corepod-init, which execs tini with the supervisor under it) and as `node corepod.js run` made
+// PID 1 directly (where it puts tini in front of itself: on Node 20, without process.execve, the
+// PID-1 node stays as a signal-forwarding shim). Also the proportional (PSS), anonymous and
+// file-backed parts, and in full runs trimming experiments with V8 flags.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
-import { allIn, startCorepod } from './lib/corepod-runner.js';
+import { allIn, corepodSpec, getJson, startCorepod, type StatusDocument } from './lib/corepod-runner.js';
+import { COREPOD_CLI, REPO } from './lib/paths.js';
 import { allStatus, startPm2 } from './lib/pm2-runner.js';
-import { memoryBreakdown, rssBytes } from './lib/procfs.js';
+import { memoryBreakdown, processTable, rssBytes } from './lib/procfs.js';
 import type { ProgramDef } from './lib/program.js';
 import type { BenchResult, Column, Row } from './lib/report.js';
-import { sleep, withScope } from './lib/scope.js';
+import { exitOf, sleep, waitFor, withScope, type Scope } from './lib/scope.js';
 import { median } from './lib/stats.js';
-import { allStates, startSupervisord } from './lib/supervisord-runner.js';
+import { allStates, nsInitOf, startSupervisord } from './lib/supervisord-runner.js';
 
 interface Sizes {
   counts: number[];
@@ -21,13 +27,15 @@ interface Sizes {
   experiments: string[][];
 }
 const SIZES: Record<'tiny' | 'full', Sizes> = {
-  tiny: { counts: [3, 5], settleMs: 300, windowMs: 400, intervalMs: 200, experiments: [['--max-semi-space-size=1']] },
+  tiny: { counts: [3, 5], settleMs: 300, windowMs: 400, intervalMs: 200, experiments: [['--max-opt=2']] },
   full: {
     counts: [3, 50],
     settleMs: 10_000,
     windowMs: 20_000,
     intervalMs: 1000,
-    experiments: [['--max-semi-space-size=1'], ['--v8-pool-size=1'], ['--optimize-for-size'], ['--lite-mode'], ['--max-semi-space-size=1', '--v8-pool-size=1'], ['--max-semi-space-size=1', '--v8-pool-size=1', '--lite-mode']],
+    // No TurboFan; interpreter only (no Sparkplug either); jitless. (--max-semi-space-size=1,
+    // --v8-pool-size=1 and --optimize-for-size gained nothing in earlier runs.)
+    experiments: [['--max-opt=2'], ['--max-opt=0'], ['--lite-mode']],
   },
 };
 const MiB = 1024 * 1024;
@@ -36,32 +44,88 @@ interface Figures {
   rss: number;
   pss: number;
   anonymous: number;
+  /** Resident pages of files (the node binary's code and data, libraries): RSS − anonymous. */
+  file: number;
 }
 
 /** Median RSS/PSS/anonymous (MiB) of each pid over the window after settling. */
 async function sample(pids: () => (number | undefined)[], sizes: Sizes): Promise<Figures[]> {
   await sleep(sizes.settleMs);
-  const series: { rss: number[]; pss: number[]; anonymous: number[] }[] = [];
+  const series: { rss: number[]; pss: number[]; anonymous: number[]; file: number[] }[] = [];
   const end = Date.now() + sizes.windowMs;
   do {
     pids().forEach((pid, i) => {
-      const s = (series[i] ??= { rss: [], pss: [], anonymous: [] });
+      const s = (series[i] ??= { rss: [], pss: [], anonymous: [], file: [] });
       const breakdown = pid === undefined ? undefined : memoryBreakdown(pid);
       const rss = pid === undefined ? undefined : rssBytes(pid);
       if (rss !== undefined) s.rss.push(rss / MiB);
       if (breakdown) {
         s.pss.push(breakdown.pss / MiB);
         s.anonymous.push(breakdown.anonymous / MiB);
+        s.file.push(breakdown.file / MiB);
       }
     });
     await sleep(sizes.intervalMs);
   } while (Date.now() < end);
-  return series.map((s) => ({ rss: median(s.rss), pss: median(s.pss), anonymous: median(s.anonymous) }));
+  return series.map((s) => ({ rss: median(s.rss), pss: median(s.pss), anonymous: median(s.anonymous), file: median(s.file) }));
 }
 
 const sleepers = (count: number): ProgramDef[] => Array.from({ length: count }, (_, i) => ({ name: `sleeper-${i}`, command: ['sleep', '86400'], startSeconds: 1, autorestart: true, stopWaitSeconds: 2 }));
 
-type Who = 'corepod' | 'corepod-pid1' | 'supervisord' | 'pm2' | 'node-idle';
+type Who = 'corepod' | 'corepod-pid1' | 'corepod-init' | 'supervisord' | 'pm2' | 'node-idle';
+
+const TINI_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/tini'];
+
+/**
+ * The pod's own start: the runtime layout corepod-init expects (bin/corepod-init, node, tini-static,
+ * app/bin/corepod.js beside each other), built from sidecar/runtime/corepod-init.c with the host's
+ * cc, this node and the CLI under test, run as PID 1 of a new pid namespace. Undefined without cc or tini.
+ */
+function podInitLayout(scope: Scope): string | undefined {
+  const tini = TINI_CANDIDATES.find((file) => fs.existsSync(file));
+  if (!tini) return undefined;
+  const root = scope.tempDir('pod-init');
+  fs.mkdirSync(path.join(root, 'bin'));
+  try {
+    execFileSync('cc', ['-O2', '-o', path.join(root, 'bin', 'corepod-init'), path.join(REPO, 'sidecar', 'runtime', 'corepod-init.c')], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  fs.symlinkSync(process.execPath, path.join(root, 'node'));
+  fs.symlinkSync(tini, path.join(root, 'tini-static'));
+  fs.symlinkSync(path.dirname(path.dirname(COREPOD_CLI)), path.join(root, 'app'));
+  return root;
+}
+
+/** [supervisor, tini] as the pod runs them, or undefined when corepod-init cannot be built here. */
+async function measurePodInit(scope: Scope, programs: ProgramDef[], sizes: Sizes): Promise<Figures[] | undefined> {
+  const root = podInitLayout(scope);
+  if (!root) return undefined;
+  const dir = scope.tempDir('corepod');
+  const file = path.join(dir, 'corepod.json');
+  fs.writeFileSync(file, JSON.stringify(corepodSpec(programs), null, 2));
+  const socket = path.join(dir, 'run', 'corepod.sock');
+  const child = scope.spawn('unshare', ['--pid', '--fork', '--mount-proc', path.join(root, 'bin', 'corepod-init'), '-f', file, '--health-port', '0'], {
+    env: { ...process.env, COREPOD_RUN_DIR: path.join(dir, 'run') },
+    cwd: REPO,
+  });
+  const tini = await waitFor('corepod-init as PID 1', () => nsInitOf(child.pid!), 10_000, 10);
+  await waitFor(
+    `${programs.length} programs RUNNING (under corepod-init)`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`corepod-init exited with ${child.exitCode}`);
+      const doc = await getJson<StatusDocument>(socket, '/v1/status').catch(() => undefined);
+      return doc && allIn('RUNNING')(doc) ? doc : undefined;
+    },
+    120_000,
+    100,
+  );
+  const supervisor = () => [...processTable().values()].find((info) => info.ppid === tini && info.comm.startsWith('node'))?.pid;
+  const figures = await sample(() => [supervisor(), tini], sizes);
+  process.kill(tini, 'SIGTERM');
+  await exitOf(child, 30_000);
+  return figures;
+}
 
 async function measure(who: Who, count: number, sizes: Sizes, nodeFlags: string[] = []): Promise<Figures[]> {
   return withScope(async (scope) => {
@@ -87,6 +151,7 @@ async function measure(who: Who, count: number, sizes: Sizes, nodeFlags: string[
       await pm2.stop();
       return figures;
     }
+    if (who === 'corepod-init') return (await measurePodInit(scope, programs, sizes)) ?? [];
     const idle = scope.spawn(process.execPath, [...nodeFlags, '-e', 'setInterval(() => {}, 1e6)']);
     return sample(() => [idle.pid], sizes);
   });
@@ -111,19 +176,33 @@ export const rss: Bench = {
         context.log(`rss: ${peer}, ${count} programs`);
         values[peer] = (await measure(peer, count, sizes))[0];
       }
-      context.log(`rss: corepod as PID 1, ${count} programs`);
+      context.log(`rss: corepod as PID 1 by the pod's command (corepod-init), ${count} programs`);
+      const [podSupervisor, podTini] = await measure('corepod-init', count, sizes);
+      context.log(`rss: corepod as PID 1, node started directly, ${count} programs`);
       const [supervisor, shim, tini] = await measure('corepod-pid1', count, sizes);
-      details[`n${count}`] = { ...values, pid1: { supervisor, shim, tini } };
+      details[`n${count}`] = { ...values, podInit: { supervisor: podSupervisor, tini: podTini }, pid1: { supervisor, shim, tini } };
       const pick = (f: (x: Figures) => number) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, f(v!)])) as Partial<Record<Column, number>>;
       const last = count === sizes.counts[sizes.counts.length - 1];
       rows.push(
         { metric: `RSS, ${count} programs`, unit: 'MiB', values: pick((x) => x.rss), ...(last ? { checks: [{ kind: 'ratio' as const, against: 'supervisord' as const, op: '<=' as const, limit: 1.25 }] } : {}) },
         { metric: `PSS, ${count} programs`, unit: 'MiB', values: pick((x) => x.pss) },
         { metric: `anonymous (heap etc.), ${count} programs`, unit: 'MiB', values: pick((x) => x.anonymous) },
-        { metric: `as PID 1, ${count} programs: supervisor`, unit: 'MiB', values: { corepod: supervisor?.rss ?? Number.NaN } },
-        { metric: `as PID 1, ${count} programs: tini`, unit: 'MiB', values: { corepod: tini?.rss ?? Number.NaN } },
-        { metric: `as PID 1, ${count} programs: PID-1 node shim`, unit: 'MiB', values: { corepod: shim?.rss ?? Number.NaN } },
-        { metric: `as PID 1, ${count} programs: total of the three`, unit: 'MiB', values: { corepod: (supervisor?.rss ?? Number.NaN) + (tini?.rss ?? Number.NaN) + (shim?.rss ?? Number.NaN), ...(values.supervisord ? { supervisord: values.supervisord.rss } : {}) }, ...(last ? { checks: [{ kind: 'ratio' as const, against: 'supervisord' as const, op: '<=' as const, limit: 1.25 }] } : {}) },
+        { metric: `file-backed (code pages of the binary, libraries), ${count} programs`, unit: 'MiB', values: pick((x) => x.file) },
+      );
+      const ratioCheck = last ? { checks: [{ kind: 'ratio' as const, against: 'supervisord' as const, op: '<=' as const, limit: 1.25 }] } : {};
+      const supervisordRss = values.supervisord ? { supervisord: values.supervisord.rss } : {};
+      if (podSupervisor && podTini) {
+        rows.push(
+          { metric: `as PID 1 by the pod's command (corepod-init → tini → supervisor), ${count} programs: supervisor`, unit: 'MiB', values: { corepod: podSupervisor.rss } },
+          { metric: `as PID 1 by the pod's command, ${count} programs: tini`, unit: 'MiB', values: { corepod: podTini.rss } },
+          { metric: `as PID 1 by the pod's command, ${count} programs: total`, unit: 'MiB', values: { corepod: podSupervisor.rss + podTini.rss, ...supervisordRss }, ...ratioCheck },
+        );
+      }
+      rows.push(
+        { metric: `as PID 1, node corepod.js run directly, ${count} programs: supervisor`, unit: 'MiB', values: { corepod: supervisor?.rss ?? Number.NaN } },
+        { metric: `as PID 1, node corepod.js run directly, ${count} programs: tini`, unit: 'MiB', values: { corepod: tini?.rss ?? Number.NaN } },
+        { metric: `as PID 1, node corepod.js run directly, ${count} programs: PID-1 node shim`, unit: 'MiB', values: { corepod: shim?.rss ?? Number.NaN } },
+        { metric: `as PID 1, node corepod.js run directly, ${count} programs: total of the three`, unit: 'MiB', values: { corepod: (supervisor?.rss ?? Number.NaN) + (tini?.rss ?? Number.NaN) + (shim?.rss ?? Number.NaN), ...supervisordRss } },
       );
     }
     const count = sizes.counts[sizes.counts.length - 1]!;
@@ -148,7 +227,9 @@ export const rss: Bench = {
       notes: [
         `Median of samples every ${sizes.intervalMs} ms over ${sizes.windowMs / 1000} s, after all programs were RUNNING and ${sizes.settleMs / 1000} s more. Programs: \`sleep 86400\`, each supervisor's default output capture.`,
         'CorePod: the `corepod run` node process; supervisord: its python process; pm2: its God daemon. Baseline: `node -e "setInterval(() => {}, 1e6)"` (in the last experiment row, with the same flags).',
-        'Experiment rows: `corepod run` started as `node FLAGS bin/corepod.js run` (the flags reach its re-executions too); what the RSS would be if the pod command passed them.',
+        "As PID 1 by the pod's command: `unshare --pid --fork --mount-proc corepod-init -f FILE` with corepod-init built from sidecar/runtime/corepod-init.c (host cc) in a runtime layout of this node, tini-static and the CLI under test; it execs tini, which runs the supervisor, so no second node. As PID 1 directly: `node bin/corepod.js run` made PID 1 itself, which on Node 20 (no process.execve) stays as a node shim in front of tini.",
+        'File-backed: resident pages of the node binary and libraries (RSS − anonymous); they grow with the code paths run, e.g. by ~3.5 MiB once V8 compiles anything with TurboFan (--max-opt=2 row).',
+        'Experiment rows: `corepod run` started as `node FLAGS bin/corepod.js run` (the flags reach its re-executions too); what the RSS would be if the pod command passed them. They trade speed of the capture path (measure with `COREPOD_BENCH_CLI` and log-capture), not shown here.',
         'PSS splits shared pages (the node binary, libraries) between the processes that map them, so it moves with how many other node/python processes run on the machine at the time; anonymous is private memory (V8 heap, malloc) and does not.',
       ],
       details,
