@@ -1,5 +1,6 @@
-// 6. PID 1 under an orphan storm: `unshare --pid --fork --mount-proc node bin/corepod.js run` with
-// a program that keeps making orphans (a subshell starts `sleep 0.02 &` and exits at once, so the
+// 6. PID 1 under an orphan storm: CorePod started as the pod starts it (corepod-init as PID 1 of
+// `unshare --pid --fork --mount-proc`, see lib/pod-init.ts; `node bin/corepod.js run` as PID 1
+// where corepod-init cannot be built) with a program that keeps making orphans (a subshell starts `sleep 0.02 &` and exits at once, so the
 // sleep is reparented to the namespace's reaper and becomes a zombie when it ends); the same
 // program under supervisord as PID 1, and under tini alone (the baseline). The namespace's
 // processes are sampled from the host by walking /proc/<pid>/task/<tid>/children from its PID 1;
@@ -13,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
 import { allIn, startCorepod } from './lib/corepod-runner.js';
+import { startPodInit } from './lib/pod-init.js';
 import { readProc } from './lib/procfs.js';
 import { bashSleep, shellQuote } from './lib/program.js';
 import type { BenchResult } from './lib/report.js';
@@ -152,6 +154,8 @@ interface StormRun {
   watch: ZombieWatch;
   stormSeconds: number;
   exitCode: number | undefined;
+  /** CorePod started by the pod's command (corepod-init → tini → supervisor). */
+  podInit?: boolean;
 }
 
 async function storm(who: Who, sizes: { orphans: number; pauseSeconds: number }): Promise<StormRun> {
@@ -172,7 +176,21 @@ async function storm(who: Who, sizes: { orphans: number; pauseSeconds: number })
     const program = { name: 'orphan-maker', command: ['bash', '-c', script], startSeconds: 0, autorestart: false, stopWaitSeconds: 2 };
     let chain: number[];
     let stop: () => Promise<number | undefined>;
-    if (who === 'corepod') {
+    const pod = who === 'corepod' ? await startPodInit(scope, [program]) : undefined;
+    if (pod) {
+      // As the pod starts it: corepod-init execs tini as PID 1, the supervisor runs under it.
+      await pod.waitStates(['RUNNING', 'EXITED'], 'the orphan maker started', 60_000);
+      chain = await waitFor(
+        'the init chain (tini, supervisor)',
+        () => {
+          const supervisor = pod.supervisorPid();
+          return supervisor === undefined ? undefined : [pod.tini, supervisor];
+        },
+        10_000,
+      );
+      stop = () => pod.stop(30_000);
+    } else if (who === 'corepod') {
+      // No cc or tini here: `node corepod.js run` as PID 1 (a node shim, tini -s, the supervisor).
       const corepod = startCorepod(scope, { pid1: true, programs: [program] });
       await corepod.waitStates(allIn('RUNNING', 'EXITED'), 'the orphan maker started', 60_000);
       chain = await waitFor(
@@ -217,7 +235,7 @@ async function storm(who: Who, sizes: { orphans: number; pauseSeconds: number })
     }
     const stormSeconds = Number(fs.readFileSync(done, 'utf8')) - Number(fs.readFileSync(started, 'utf8'));
     const exitCode = await stop();
-    return { watch: sampler.watch, stormSeconds, exitCode };
+    return { watch: sampler.watch, stormSeconds, exitCode, podInit: pod !== undefined };
   });
 }
 
@@ -258,7 +276,9 @@ export const orphanStorm: Bench = {
         'A zombie younger than the longest gap between two scans can be missed; an older one cannot.',
         'A scan reads the tree and each process\'s state one file at a time, so the zombies one scan sees may not have existed together (one reaped before the next was read). "At once" counts only the init-chain zombies still zombies when read a second time right after the scan: every first read precedes every second read, and a zombie stays one until reaped, so those coexisted at the moment between the last first read and the first second read.',
         `Zombies by parent (CorePod run): ${Object.entries(c.watch.byParent).map(([comm, n]) => `${comm} ${n}`).join(', ') || 'none seen'} (bash: the program's own subshells, waiting for the program to reap them; tini: orphans; node: the supervisor's own children).`,
-        'Init chain: CorePod: the namespace\'s PID 1 (a node shim on Node 20), tini -s and the supervisor (orphans go to tini, the nearest subreaper); supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly.',
+        c.podInit
+          ? "Init chain: CorePod: started by the pod's command (corepod-init, built from sidecar/runtime/corepod-init.c with the host's cc, execs tini as PID 1) — tini and the supervisor; supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly."
+          : "Init chain: CorePod: `node corepod.js run` as PID 1 (no cc to build corepod-init here): the namespace's PID 1 (a node shim on Node 20), tini -s and the supervisor (orphans go to tini, the nearest subreaper); supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly.",
       ],
       details: { sizes, runs: Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, { ...r, watch: { ...r!.watch, scanGapsMs: undefined, scanDurationsMs: undefined } }])) },
     };

@@ -5,19 +5,16 @@
 // PID 1 directly (where it puts tini in front of itself: on Node 20, without process.execve, the
 // PID-1 node stays as a signal-forwarding shim). Also the proportional (PSS), anonymous and
 // file-backed parts, and in full runs trimming experiments with V8 flags.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
-import { allIn, corepodSpec, getJson, startCorepod, type StatusDocument } from './lib/corepod-runner.js';
-import { COREPOD_CLI, REPO } from './lib/paths.js';
+import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { allStatus, startPm2 } from './lib/pm2-runner.js';
-import { memoryBreakdown, processTable, rssBytes } from './lib/procfs.js';
+import { startPodInit } from './lib/pod-init.js';
+import { memoryBreakdown, rssBytes } from './lib/procfs.js';
 import type { ProgramDef } from './lib/program.js';
 import type { BenchResult, Column, Row } from './lib/report.js';
-import { exitOf, sleep, waitFor, withScope, type Scope } from './lib/scope.js';
+import { sleep, withScope, type Scope } from './lib/scope.js';
 import { median } from './lib/stats.js';
-import { allStates, nsInitOf, startSupervisord } from './lib/supervisord-runner.js';
+import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 
 interface Sizes {
   counts: number[];
@@ -74,56 +71,13 @@ const sleepers = (count: number): ProgramDef[] => Array.from({ length: count }, 
 
 type Who = 'corepod' | 'corepod-pid1' | 'corepod-init' | 'supervisord' | 'pm2' | 'node-idle';
 
-const TINI_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/tini'];
-
-/**
- * The pod's own start: the runtime layout corepod-init expects (bin/corepod-init, node, tini-static,
- * app/bin/corepod.js beside each other), built from sidecar/runtime/corepod-init.c with the host's
- * cc, this node and the CLI under test, run as PID 1 of a new pid namespace. Undefined without cc or tini.
- */
-function podInitLayout(scope: Scope): string | undefined {
-  const tini = TINI_CANDIDATES.find((file) => fs.existsSync(file));
-  if (!tini) return undefined;
-  const root = scope.tempDir('pod-init');
-  fs.mkdirSync(path.join(root, 'bin'));
-  try {
-    execFileSync('cc', ['-O2', '-o', path.join(root, 'bin', 'corepod-init'), path.join(REPO, 'sidecar', 'runtime', 'corepod-init.c')], { stdio: 'ignore' });
-  } catch {
-    return undefined;
-  }
-  fs.symlinkSync(process.execPath, path.join(root, 'node'));
-  fs.symlinkSync(tini, path.join(root, 'tini-static'));
-  fs.symlinkSync(path.dirname(path.dirname(COREPOD_CLI)), path.join(root, 'app'));
-  return root;
-}
-
 /** [supervisor, tini] as the pod runs them, or undefined when corepod-init cannot be built here. */
 async function measurePodInit(scope: Scope, programs: ProgramDef[], sizes: Sizes): Promise<Figures[] | undefined> {
-  const root = podInitLayout(scope);
-  if (!root) return undefined;
-  const dir = scope.tempDir('corepod');
-  const file = path.join(dir, 'corepod.json');
-  fs.writeFileSync(file, JSON.stringify(corepodSpec(programs), null, 2));
-  const socket = path.join(dir, 'run', 'corepod.sock');
-  const child = scope.spawn('unshare', ['--pid', '--fork', '--mount-proc', path.join(root, 'bin', 'corepod-init'), '-f', file, '--health-port', '0'], {
-    env: { ...process.env, COREPOD_RUN_DIR: path.join(dir, 'run') },
-    cwd: REPO,
-  });
-  const tini = await waitFor('corepod-init as PID 1', () => nsInitOf(child.pid!), 10_000, 10);
-  await waitFor(
-    `${programs.length} programs RUNNING (under corepod-init)`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`corepod-init exited with ${child.exitCode}`);
-      const doc = await getJson<StatusDocument>(socket, '/v1/status').catch(() => undefined);
-      return doc && allIn('RUNNING')(doc) ? doc : undefined;
-    },
-    120_000,
-    100,
-  );
-  const supervisor = () => [...processTable().values()].find((info) => info.ppid === tini && info.comm.startsWith('node'))?.pid;
-  const figures = await sample(() => [supervisor(), tini], sizes);
-  process.kill(tini, 'SIGTERM');
-  await exitOf(child, 30_000);
+  const pod = await startPodInit(scope, programs);
+  if (!pod) return undefined;
+  await pod.waitStates(['RUNNING'], `${programs.length} programs RUNNING`, 120_000);
+  const figures = await sample(() => [pod.supervisorPid(), pod.tini], sizes);
+  await pod.stop();
   return figures;
 }
 
