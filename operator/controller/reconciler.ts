@@ -234,14 +234,20 @@ export class Reconciler {
     // RoleBinding for its Role, because unless the operator may escalate (system:masters), the
     // apiserver looks the Role up to check that we hold what it grants, and a RoleBinding racing
     // its Role fails ("rolebindings … not found").
-    const pending = new Map<string, Promise<void>>();
-    const settled = (kinds: string[]) => Promise.all(kinds.map((kind) => pending.get(kind)));
-    for (const object of objects) {
-      const after = APPLY_AFTER[object.kind!] ?? [];
-      pending.set(object.kind!, after.length === 0 ? applyOne(object) : settled(after).then(() => applyOne(object)));
-    }
+    const byKind = new Map(objects.map((o) => [o.kind!, o]));
+    const started = new Map<string, Promise<void>>();
+    const start = (kind: string): Promise<void> => {
+      let applied = started.get(kind);
+      if (!applied) {
+        const after = (APPLY_AFTER[kind] ?? []).filter((k) => byKind.has(k));
+        applied = after.length === 0 ? applyOne(byKind.get(kind)!) : Promise.all(after.map(start)).then(() => applyOne(byKind.get(kind)!));
+        started.set(kind, applied);
+      }
+      return applied;
+    };
+    for (const kind of byKind.keys()) void start(kind);
     // allSettled first, so no write is still running when a failure is reported.
-    const outcomes = await Promise.allSettled(pending.values());
+    const outcomes = await Promise.allSettled(started.values());
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
 
