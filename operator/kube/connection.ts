@@ -7,6 +7,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { inClusterConnection, tokenFileHeaders } from './token-connection.js';
+
+export { inClusterConnection };
 
 export interface TlsOptions {
   ca?: string | Buffer;
@@ -19,8 +22,8 @@ export interface TlsOptions {
 export interface Connection {
   server: URL;
   tls: TlsOptions;
-  /** Headers for each request (Authorization), current as tokens rotate. */
-  headers(): Promise<Record<string, string>>;
+  /** Headers for each request (Authorization), current as tokens rotate; `fresh` after a 401 re-reads a token file at once. */
+  headers(fresh?: boolean): Promise<Record<string, string>>;
   /** Which loader produced it: 'in-cluster', 'kubeconfig' or 'client-node'. */
   via: 'in-cluster' | 'kubeconfig' | 'client-node';
 }
@@ -28,29 +31,6 @@ export interface Connection {
 export interface ConnectionSource {
   kubeconfig?: string;
   env?: NodeJS.ProcessEnv;
-}
-
-const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
-const TOKEN_REREAD_MS = 60_000;
-
-/** A token file read again once a minute (client-go does the same for projected tokens). */
-function tokenFile(file: string): () => Promise<Record<string, string>> {
-  let token = '';
-  let readAt = -Infinity;
-  return async () => {
-    if (performance.now() - readAt > TOKEN_REREAD_MS) {
-      token = readFileSync(file, 'utf8').trim();
-      readAt = performance.now();
-    }
-    return { Authorization: `Bearer ${token}` };
-  };
-}
-
-export function inClusterConnection(env: NodeJS.ProcessEnv, dir = SA_DIR): Connection {
-  const host = env.KUBERNETES_SERVICE_HOST!;
-  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  return { via: 'in-cluster', server: new URL(`https://${hostPart}:${port}`), tls: { ca: readFileSync(path.join(dir, 'ca.crt')) }, headers: tokenFile(path.join(dir, 'token')) };
 }
 
 interface KubeconfigFile {
@@ -87,7 +67,7 @@ export function parseKubeconfig(text: string, baseDir: string): Connection | 'cl
   if (typeof user.token === 'string') {
     const token = user.token;
     headers = async () => ({ Authorization: `Bearer ${token}` });
-  } else if (typeof user.tokenFile === 'string') headers = tokenFile(path.resolve(baseDir, user.tokenFile));
+  } else if (typeof user.tokenFile === 'string') headers = tokenFileHeaders(path.resolve(baseDir, user.tokenFile));
   return { via: 'kubeconfig', server: new URL(cluster.server), tls, headers };
 }
 

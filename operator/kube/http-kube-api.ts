@@ -3,7 +3,6 @@
 // @kubernetes/client-node for the authenticators it does not implement itself).
 import http from 'node:http';
 import https from 'node:https';
-import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 import {
   ApiError, resourcePath, type ApiStatus, type KubeApi, type KubeObject, type ListOptions, type ListResult, type PatchType,
   type ResourceType, type WatchEnd, type WatchEvent, type WatchHandle, type WatchOptions,
@@ -11,9 +10,9 @@ import {
 import type { Connection } from './connection.js';
 
 const CONTENT_TYPE: Record<PatchType, string> = {
-  json: PatchStrategy.JsonPatch,
-  merge: PatchStrategy.MergePatch,
-  apply: PatchStrategy.ServerSideApply,
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  apply: 'application/apply-patch+yaml',
 };
 
 export interface RequestObserver {
@@ -24,13 +23,22 @@ type Query = Record<string, string | number | boolean | undefined>;
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+export interface HttpKubeApiOptions {
+  /** Connections kept per agent for requests (watches have their own). Default 64. */
+  maxSockets?: number;
+  observe?: RequestObserver;
+  userAgent?: string;
+  /** A request without an answer for this long fails (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
 export class HttpKubeApi implements KubeApi {
   private readonly server: URL;
   private readonly agents: { request: http.Agent; watch: http.Agent };
 
   constructor(
     private readonly connection: Connection,
-    private readonly options: { maxSockets?: number; observe?: RequestObserver; userAgent?: string } = {},
+    private readonly options: HttpKubeApiOptions = {},
   ) {
     this.server = connection.server;
     const Agent = this.server.protocol === 'https:' ? https.Agent : http.Agent;
@@ -40,9 +48,9 @@ export class HttpKubeApi implements KubeApi {
     };
   }
 
-  private async prepare(method: string, path: string, query: Query, headers: Record<string, string>): Promise<http.RequestOptions> {
+  private async prepare(method: string, path: string, query: Query, headers: Record<string, string>, freshCredentials = false): Promise<http.RequestOptions> {
     const opts: { headers: Record<string, string> } = {
-      headers: { Accept: 'application/json', ...headers, ...(await this.connection.headers()) },
+      headers: { Accept: 'application/json', ...headers, ...(await this.connection.headers(freshCredentials)) },
     };
     if (this.options.userAgent) opts.headers['User-Agent'] = this.options.userAgent;
     const search = new URLSearchParams();
@@ -50,7 +58,7 @@ export class HttpKubeApi implements KubeApi {
     const qs = search.toString();
     return {
       protocol: this.server.protocol,
-      hostname: this.server.hostname,
+      hostname: this.server.hostname.replace(/^\[|\]$/g, ''),
       port: this.server.port,
       path: `${this.server.pathname.replace(/\/$/, '')}${path}${qs ? `?${qs}` : ''}`,
       method,
@@ -63,9 +71,20 @@ export class HttpKubeApi implements KubeApi {
   }
 
   private async request<T>(method: string, path: string, query: Query = {}, body?: unknown, contentType = 'application/json'): Promise<T> {
+    try {
+      return await this.once<T>(method, path, query, body, contentType, false);
+    } catch (error) {
+      // A projected token rotates: after a 401 the credentials are read again, once.
+      if (error instanceof ApiError && error.code === 401) return this.once<T>(method, path, query, body, contentType, true);
+      throw error;
+    }
+  }
+
+  private async once<T>(method: string, path: string, query: Query, body: unknown, contentType: string, freshCredentials: boolean): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = payload ? { 'Content-Type': contentType, 'Content-Length': String(payload.length) } : {};
-    const opts = await this.prepare(method, path, query, headers);
+    const opts = await this.prepare(method, path, query, headers, freshCredentials);
+    const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
     opts.agent = this.agents.request;
     return await new Promise<T>((resolve, reject) => {
       const req = this.transport().request(opts, (res) => {
@@ -86,7 +105,7 @@ export class HttpKubeApi implements KubeApi {
           else reject(toApiError(code, parsed, text));
         });
       });
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${path}: no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
       req.on('error', (error) => {
         this.options.observe?.(method, 'error');
         reject(error);

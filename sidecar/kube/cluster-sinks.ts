@@ -5,9 +5,20 @@ import fs from 'node:fs';
 import type { Sink, SubscribeOptions, Subscription } from '../event-hub.js';
 import type { Logger } from '../logger.js';
 import { EventRecorder } from './event-recorder.js';
-import { InClusterKubeApi, inClusterOptions } from './in-cluster-kube-api.js';
+import { HttpKubeApi } from '../../operator/kube/http-kube-api.js';
+import { inClusterSettings, tokenConnection, type TokenConnectionOptions } from '../../operator/kube/token-connection.js';
 import { podIdentityFrom } from './pod-identity.js';
 import { StatusReporter, type StatusSource } from './status-reporter.js';
+
+/**
+ * The sidecar-init's API client, authenticated by the pod's ServiceAccount token. A few sockets
+ * suffice for one status patch and a few Events at a time; an unanswered request is given up after 15 s.
+ */
+export function sidecarKubeApi(settings: TokenConnectionOptions, options: { podName?: string; requestTimeoutMs?: number } = {}): HttpKubeApi {
+  return new HttpKubeApi(tokenConnection(settings), {
+    maxSockets: 4, requestTimeoutMs: options.requestTimeoutMs ?? 15_000, userAgent: `corepod-sidecar/${options.podName ?? 'unknown'}`,
+  });
+}
 
 export interface SupervisorLike extends StatusSource {
   subscribe(sink: Sink, options?: SubscribeOptions): Subscription;
@@ -29,17 +40,17 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     logger.warn('not reporting to Kubernetes: pod identity incomplete', { missing: who.missing });
     return undefined;
   }
-  const options = inClusterOptions(env, env.COREPOD_SERVICEACCOUNT_DIR);
+  const options = inClusterSettings(env, env.COREPOD_SERVICEACCOUNT_DIR);
   if ('error' in options) {
     logger.warn('not reporting to Kubernetes', { error: options.error });
     return undefined;
   }
   const { identity } = who;
-  let api: InClusterKubeApi;
+  let api: HttpKubeApi;
   try {
     // Supervision never depends on this: an unreadable token or CA only turns reporting off.
     for (const file of [options.tokenFile, options.caFile]) if (file) fs.accessSync(file, fs.constants.R_OK);
-    api = new InClusterKubeApi({ ...options, userAgent: `corepod-sidecar/${identity.podName}` });
+    api = sidecarKubeApi(options, { podName: identity.podName });
   } catch (error) {
     logger.warn('not reporting to Kubernetes: cannot read the ServiceAccount credentials', {
       error: error instanceof Error ? error.message : String(error),

@@ -10,14 +10,14 @@ import { RESOURCES } from '../../operator/kube/resources.js';
 import { createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
 import type { SupervisorEvent } from '../event-hub.js';
 import { EventRecorder, REPORTING_CONTROLLER } from './event-recorder.js';
-import { InClusterKubeApi } from './in-cluster-kube-api.js';
+import { sidecarKubeApi } from './cluster-sinks.js';
 
 let namespace: string;
 let removeNamespace: () => Promise<void>;
 let corePod: CorePodObject;
 let creds: PodCredentials;
 let admin: HttpKubeApi;
-let api: InClusterKubeApi;
+let api: HttpKubeApi;
 const recorders: EventRecorder[] = [];
 
 before(async () => {
@@ -26,7 +26,7 @@ before(async () => {
   corePod = await createCorePod(namespace, 'shop', { image: 'localhost/none:1', replicas: 0, programs: [{ name: 'auth-service', command: ['/a'] }] });
   creds = await podCredentials(corePod);
   admin = await clusterApi();
-  api = new InClusterKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile });
+  api = sidecarKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile });
 });
 
 after(async () => {

@@ -11,7 +11,7 @@ import { RESOURCES } from '../../operator/kube/resources.js';
 import { createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
 import { startForwarder } from '../../e2e/sidecar/tcp-forwarder.js';
 import type { SupervisorEvent } from '../event-hub.js';
-import { InClusterKubeApi } from './in-cluster-kube-api.js';
+import { sidecarKubeApi } from './cluster-sinks.js';
 import { StatusReporter } from './status-reporter.js';
 
 let namespace: string;
@@ -53,7 +53,7 @@ class Programs {
 }
 
 function reporter(podName: string, programs: Programs, server = creds.server, refreshMs = 10_000) {
-  const api = new InClusterKubeApi({ server, tokenFile: creds.tokenFile, caFile: creds.caFile, requestTimeoutMs: 3000 });
+  const api = sidecarKubeApi({ server, tokenFile: creds.tokenFile, caFile: creds.caFile }, { requestTimeoutMs: 3000 });
   const r = new StatusReporter({
     api, source: programs, identity: { podName, namespace, corePodName: 'shop' },
     schedule: { coalesceMs: 500, refreshMs, retry: { initialMs: 200, maxMs: 1000 } },

@@ -1,4 +1,4 @@
-// The sidecar's light client against the real kube-apiserver, authenticated as the CorePod's
+// The sidecar-init's client (HttpKubeApi with the pod's token, cluster-sinks.ts) against the real kube-apiserver, authenticated as the CorePod's
 // ServiceAccount with a real token: what its Role allows and refuses, and token rotation.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +8,8 @@ import { ApiError, type KubeObject } from '../../operator/kube/kube-api.js';
 import { RESOURCES } from '../../operator/kube/resources.js';
 import { createNamespace, installCrd, kubectl, waitFor } from '../../operator/test-support/cluster-env.js';
 import { applyObjects, createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
-import { InClusterKubeApi } from './in-cluster-kube-api.js';
+import type { HttpKubeApi } from '../../operator/kube/http-kube-api.js';
+import { sidecarKubeApi } from './cluster-sinks.js';
 import { fieldManagerFor } from './pod-identity.js';
 
 let namespace: string;
@@ -16,7 +17,7 @@ let removeNamespace: () => Promise<void>;
 let mine: CorePodObject;
 let other: CorePodObject;
 let creds: PodCredentials;
-let api: InClusterKubeApi;
+let api: HttpKubeApi;
 
 const spec = { image: 'localhost/none:1', replicas: 0, programs: [{ name: 'web', command: ['/web'] }] };
 
@@ -26,7 +27,7 @@ before(async () => {
   mine = await createCorePod(namespace, 'mine', spec);
   other = await createCorePod(namespace, 'other', spec);
   creds = await podCredentials(mine);
-  api = new InClusterKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile });
+  api = sidecarKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile });
 });
 
 after(async () => {
@@ -53,7 +54,7 @@ async function code(promise: Promise<unknown>): Promise<number> {
 test('the pod identity reads its own CorePod and applies its own status', async () => {
   const got = await api.get<CorePodObject & KubeObject>(RESOURCES.corePod, namespace, 'mine');
   assert.equal(got?.metadata.uid, mine.metadata.uid);
-  const applied = await api.apply<CorePodObject & KubeObject>(RESOURCES.corePod, statusBody('mine'), { fieldManager: fieldManagerFor('pod-a'), force: true, subresource: 'status' });
+  const applied = await api.apply<CorePodObject & KubeObject, KubeObject>(RESOURCES.corePod, statusBody('mine'), { fieldManager: fieldManagerFor('pod-a'), force: true, subresource: 'status' });
   assert.equal(applied.status?.pods?.[0]?.name, 'pod-a');
 });
 
@@ -79,7 +80,7 @@ test('it may create Events in its namespace, and only there', async () => {
 });
 
 test('a rotated token is picked up: after a 401 the file is read again', async () => {
-  const rotating = new InClusterKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile, tokenMaxAgeMs: 3_600_000 });
+  const rotating = sidecarKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: creds.caFile, tokenMaxAgeMs: 3_600_000 });
   try {
     fs.writeFileSync(creds.tokenFile, 'not-a-token');
     assert.equal(await code(rotating.get(RESOURCES.corePod, namespace, 'mine')), 401);
@@ -98,7 +99,7 @@ test('a server certificate not signed by the given CA is refused', async () => {
   const systemRoots = ['/etc/ssl/certs/ca-certificates.crt'].find((f) => fs.existsSync(f));
   assert.ok(systemRoots, 'ca-certificates is installed (Makefile APT_PACKAGES)');
   fs.copyFileSync(systemRoots, wrongCa);
-  const untrusting = new InClusterKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: wrongCa });
+  const untrusting = sidecarKubeApi({ server: creds.server, tokenFile: creds.tokenFile, caFile: wrongCa });
   try {
     await assert.rejects(untrusting.get(RESOURCES.corePod, namespace, 'mine'), /certificate/);
   } finally {
@@ -114,7 +115,7 @@ test('list and watch (the rest of the KubeApi port) for an identity allowed to: 
   ]);
   const tokenFile = `${creds.dir}/watcher-token`;
   fs.writeFileSync(tokenFile, (await kubectl(['create', 'token', '-n', namespace, 'watcher'])).stdout.trim());
-  const watcher = new InClusterKubeApi({ server: creds.server, tokenFile, caFile: creds.caFile });
+  const watcher = sidecarKubeApi({ server: creds.server, tokenFile, caFile: creds.caFile });
   try {
     const listed = await waitFor('the Role to take effect', async () => {
       try {
