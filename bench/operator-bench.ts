@@ -218,6 +218,16 @@ async function main(): Promise<void> {
     const directCluster = cpuSince(directCpu);
     const settled: string[] = [`after direct ${await settle(api, directNs)}`];
 
+    // The floor: the same CorePods created where no operator watches. Whatever an operator does,
+    // it cannot finish before the CorePods themselves exist.
+    const floorNs = await namespace(api, `${PREFIX}-floor`);
+    namespaces.push(floorNs);
+    const floorCpu = clusterCpu();
+    const floorStart = performance.now();
+    await pool(names, DIRECT_CONCURRENCY, async (name) => void (await api.create(RESOURCES.corePod, corePod(floorNs, name))));
+    const floorSeconds = (performance.now() - floorStart) / 1000;
+    const floorCluster = cpuSince(floorCpu);
+
     const bulkNs = await namespace(api, `${PREFIX}-op`);
     namespaces.push(bulkNs);
     const bulkOperator = startOperator(kubeconfig, bulkNs);
@@ -245,6 +255,7 @@ async function main(): Promise<void> {
     const operatorRate = COUNT / operatorSeconds;
     const rows = [
       ['direct: create ' + COUNT + ' Deployments (' + DIRECT_CONCURRENCY + ' in flight)', `${directSeconds.toFixed(1)} s`, `${directRate.toFixed(0)} /s`, ''],
+      [`floor: create ${COUNT} CorePods where no operator runs (${DIRECT_CONCURRENCY} in flight)`, `${floorSeconds.toFixed(1)} s`, `${(COUNT / floorSeconds).toFixed(0)} /s`, `${(directSeconds / floorSeconds).toFixed(2)}× direct: the best any operator can reach here`],
       [`operator: ${COUNT} CorePods → every Deployment exists`, `${bulk.allDeploymentsSeconds.toFixed(1)} s`, `${(COUNT / bulk.allDeploymentsSeconds).toFixed(0)} /s`, ''],
       [`operator: ${COUNT} CorePods → and every observedGeneration set`, `${operatorSeconds.toFixed(1)} s`, `${operatorRate.toFixed(0)} /s`, `${(operatorRate / directRate).toFixed(2)}× direct (target ≥ 0.7×)`],
       [`operator peak RSS at ${COUNT} CorePods`, `${rss.toFixed(0)} MB`, '', 'target ≤ 150 MB'],
@@ -256,7 +267,7 @@ async function main(): Promise<void> {
     process.stdout.write('| what | time | rate / latency | vs target |\n|---|---|---|---|\n');
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
     process.stdout.write(`\nwaited for the deployment controller to catch up before the next phase: ${settled.join(', ')}`);
-    process.stdout.write(`\ncluster CPU, direct run: ${directCluster}\ncluster CPU, operator run at ${COUNT}: ${bulkCluster}`);
+    process.stdout.write(`\ncluster CPU, direct run: ${directCluster}\ncluster CPU, CorePods alone: ${floorCluster}\ncluster CPU, operator run at ${COUNT}: ${bulkCluster}`);
     process.stdout.write(`\noperator at ${COUNT}: ${bulkBreakdown}\noperator at ${LATENCY_COUNT}: ${smallBreakdown}\nload average: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
   } finally {
     for (const ns of namespaces) await api.delete(RESOURCES.namespace, undefined, ns).catch(() => undefined);
