@@ -6,6 +6,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { constants } from 'node:os';
+import type { OutputPipe } from './logs/output-pipe.js';
 import { streamSource, type OutputSource } from './logs/output-source.js';
 import type { SignalName } from './process-state-machine.js';
 
@@ -43,7 +44,7 @@ export function signalNumber(signal: string): number | undefined {
 
 /** Where real pipes for program output come from (sidecar/logs/output-pipe.ts). */
 export interface PipeSource {
-  take(): { writeFd: number; source: OutputSource; closeWriteEnd(): void } | undefined;
+  take(): OutputPipe | undefined;
 }
 
 /**

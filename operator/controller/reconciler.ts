@@ -99,10 +99,6 @@ export class Reconciler {
     this.writes = options.writes ?? new WriteScheduler(Number.MAX_SAFE_INTEGER);
   }
 
-  private write<T>(priority: WritePriority, write: () => Promise<T>): Promise<T> {
-    return this.writes.run(priority, write);
-  }
-
   /** Forget what we know about a key (the CorePod is gone). */
   forget(key: string): void {
     this.applied.delete(key);
@@ -219,7 +215,7 @@ export class Reconciler {
       const unchanged = last !== undefined && last.hash === hash;
       if (!full && unchanged && cached && marker(cached) === last.marker) return;
       const priority = WORKLOAD_KINDS.has(object.kind!) ? WritePriority.Workload : WritePriority.Follow;
-      const result = await this.write(priority, () => api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true }));
+      const result = await this.writes.run(priority, () => api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true }));
       const uid = result.metadata?.uid ?? '';
       const now = marker(result);
       // Same intent as last time, yet our apply recreated the object (it had been deleted) or
@@ -256,7 +252,7 @@ export class Reconciler {
       const ownedByUs = cached?.metadata?.ownerReferences?.some((r) => r.uid === corePod.metadata.uid && r.controller);
       if (cached && ownedByUs) {
         log.info({ object: `${gone.kind}/${gone.name}` }, 'deleting an owned object the spec no longer asks for');
-        await this.write(WritePriority.Follow, () => api.delete(resourceFor(gone.apiVersion, gone.kind), namespace, gone.name, { uid: cached.metadata?.uid }));
+        await this.writes.run(WritePriority.Follow, () => api.delete(resourceFor(gone.apiVersion, gone.kind), namespace, gone.name, { uid: cached.metadata?.uid }));
       }
       record.objects.delete(`${gone.kind}/${gone.name}`);
     }
@@ -287,7 +283,7 @@ export class Reconciler {
       corePod: { ...corePod, status: current }, ...found, deployment: view, ...(livePods ? { livePods } : {}), now: conditionTime(this.now()),
     });
     if (statusDiffers(current, result.status)) {
-      const answer = await this.write(WritePriority.Follow, () => api.apply<KubeObject, KubeObject & { status: OwnedStatus }>(RESOURCES.corePod, { apiVersion: corePod.apiVersion, kind: corePod.kind, metadata: { name, namespace }, status: result.status }, {
+      const answer = await this.writes.run(WritePriority.Follow, () => api.apply<KubeObject, KubeObject & { status: OwnedStatus }>(RESOURCES.corePod, { apiVersion: corePod.apiVersion, kind: corePod.kind, metadata: { name, namespace }, status: result.status }, {
         fieldManager: FIELD_MANAGER, force: true, subresource: 'status',
       }));
       const written = revision(answer?.metadata?.resourceVersion);
@@ -305,7 +301,7 @@ export class Reconciler {
           { op: 'test', path: `/status/pods/${index}/name`, value: pod.name },
           { op: 'remove', path: `/status/pods/${index}` },
         ]);
-      await this.write(WritePriority.Follow, () => api.patch(RESOURCES.corePod, namespace, name, 'json', ops, { subresource: 'status' }));
+      await this.writes.run(WritePriority.Follow, () => api.patch(RESOURCES.corePod, namespace, name, 'json', ops, { subresource: 'status' }));
       log.info({ pods: result.prune }, 'pruned status of pods that no longer exist');
     }
   }
