@@ -63,11 +63,14 @@ function closeAsync(fd: number): Promise<void> {
 function writevAsync(fd: number, buffers: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => fs.writev(fd, buffers, (error, written) => (error ? reject(error) : resolve(written))));
 }
-function renameIfExists(from: string, to: string): void {
+/** Whether `from` existed (and was renamed). */
+function renameIfExists(from: string, to: string): boolean {
   try {
     fs.renameSync(from, to);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return false;
   }
 }
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -115,6 +118,8 @@ export class RotatingFile {
   /** Until this time (Date.now() ms) writes are queued rather than inline: an inline write was slow. */
   private inlineAfter = 0;
   private readonly counters = { written: 0, dropped: 0, rotations: 0 };
+  /** Rotated-out files being deleted in the thread pool. */
+  private readonly deletions = new Set<Promise<void>>();
 
   constructor(options: RotatingFileOptions) {
     if (!Number.isInteger(options.maxBytes) || options.maxBytes < 0) throw new RangeError(`maxBytes must be a non-negative integer, got ${options.maxBytes}`);
@@ -223,6 +228,7 @@ export class RotatingFile {
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) await closeAsync(fd);
+    await Promise.all(this.deletions);
     this.notifyDrained();
   }
 
@@ -333,7 +339,11 @@ export class RotatingFile {
     }
   }
 
-  /** Inline: a few renames cost microseconds, and the writes around them wait for them anyway. */
+  /**
+   * Inline: a few renames cost microseconds, and the writes around them wait for them anyway. The
+   * oldest backup is not renamed over (that would free its pages inline: ~15 ms for 16 MiB) but
+   * moved aside and deleted in the thread pool.
+   */
   private rotate(): void {
     if (this.fd === undefined) return;
     if (this.backups === 0) {
@@ -343,6 +353,12 @@ export class RotatingFile {
       this.fd = undefined;
       fs.closeSync(fd);
       const names = backupNames(this.path, this.backups);
+      const doomed = `${names[names.length - 1]!}.deleting.${process.pid}.${this.counters.rotations}`;
+      if (renameIfExists(names[names.length - 1]!, doomed)) {
+        const deletion = new Promise<void>((resolve) => fs.unlink(doomed, () => resolve()));
+        this.deletions.add(deletion);
+        void deletion.then(() => this.deletions.delete(deletion));
+      }
       for (let i = names.length - 1; i > 0; i--) renameIfExists(names[i - 1]!, names[i]!);
       renameIfExists(this.path, names[0]!);
       this.fd = fs.openSync(this.path, 'a', 0o644);
