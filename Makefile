@@ -6,7 +6,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=1
 
 # Debian packages the project needs; fragments add theirs with +=.
-APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor
+APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor gcc libc6-dev
 
 -include e2e/cluster/cluster.mk
 -include operator/operator.mk

@@ -3,6 +3,7 @@
 // cannot do here (not PID 1, not root, no memory limit, no setpriv).
 import fs from 'node:fs';
 import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { CorePodSpec } from '../crds/corepod-schema.js';
 import type { LoadedConfig } from './config-loader.js';
 import { startControlServer, type ControlServer, type SupervisorFacts } from './control-server.js';
@@ -13,6 +14,7 @@ import { createProcMemoryReader } from './memory-reader.js';
 import { REAPER_ENV, reaperOf } from './pid1.js';
 import { createNodeProcessRunner } from './process-runner.js';
 import { OutputPipePool } from './logs/output-pipe.js';
+import { createPipeSizer } from './logs/pipe-sizer.js';
 import { runDir, socketPath } from './run-dir.js';
 import { Supervisor } from './supervisor.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
@@ -115,7 +117,11 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
   // mkfifo: $COREPOD_MKFIFO, the bundled runtime's static one, then PATH.
   const mkfifo = findExecutable(['mkfifo'], { envVar: 'COREPOD_MKFIFO', extraDirs: [runtimeBin] });
-  const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}) });
+  // pipe-size: $COREPOD_PIPE_SIZE, the bundled runtime's, then the one `npm run build` compiled.
+  const pipeSize = findExecutable(['pipe-size'], { envVar: 'COREPOD_PIPE_SIZE', extraDirs: [runtimeBin, fileURLToPath(new URL('./runtime', import.meta.url))] });
+  const sizer = pipeSize ? createPipeSizer({ helper: pipeSize, onError: (message) => logger.info('a busy output pipe keeps its default size', { reason: message }) }) : undefined;
+  if (!sizer) logger.info('pipe-size helper not found: busy output pipes keep the default size (64 KiB)');
+  const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}), ...(sizer ? { sizer } : {}) });
   await pipes.ready();
   if (!pipes.usable()) logger.warn('mkfifo unavailable: program output goes through socketpairs (programs cannot reopen /dev/stdout)');
   const supervisor = new Supervisor({

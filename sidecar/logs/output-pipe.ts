@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fdSource, type OutputSource } from './output-source.js';
+import type { PipeSizer } from './pipe-sizer.js';
 
 export interface OutputPipe {
   /** The write end, for the child's stdio array. */
@@ -27,6 +28,8 @@ export interface OutputPipePoolOptions {
   size?: number;
   /** The mkfifo program. Default "mkfifo" on PATH. */
   mkfifo?: string;
+  /** Grows the pipes that turn out busy (none without). */
+  sizer?: PipeSizer;
 }
 
 /**
@@ -38,6 +41,7 @@ export class OutputPipePool {
   private readonly size: number;
   private readonly mkfifo: string;
   private readonly base: string;
+  private readonly sizer: PipeSizer | undefined;
   private dir: string | undefined;
   private readyPaths: string[] = [];
   private filling: Promise<void> | undefined;
@@ -49,6 +53,7 @@ export class OutputPipePool {
     this.size = options.size ?? 8;
     this.mkfifo = options.mkfifo ?? 'mkfifo';
     this.base = options.dir ?? os.tmpdir();
+    this.sizer = options.sizer;
   }
 
   /** Resolves once the pool has been filled (or found that it cannot be). */
@@ -66,7 +71,7 @@ export class OutputPipePool {
     let pipe: OutputPipe | undefined;
     while (!pipe && this.readyPaths.length > 0) {
       const fifo = this.readyPaths.pop()!;
-      pipe = openFifo(fifo);
+      pipe = openFifo(fifo, this.sizer);
     }
     this.refill();
     return pipe;
@@ -103,7 +108,7 @@ export class OutputPipePool {
   }
 }
 
-function openFifo(fifo: string): OutputPipe | undefined {
+function openFifo(fifo: string, sizer: PipeSizer | undefined): OutputPipe | undefined {
   let readFd: number | undefined;
   try {
     // The read end first, non-blocking, so that opening the write end does not wait.
@@ -114,7 +119,7 @@ function openFifo(fifo: string): OutputPipe | undefined {
     let open = true;
     return {
       writeFd,
-      source: fdSource(readFd),
+      source: fdSource(readFd, sizer ? { sizer } : {}),
       closeWriteEnd() {
         if (open) fs.closeSync(writeFd);
         open = false;

@@ -7,10 +7,12 @@ import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { OutputPipePool, type OutputPipe } from './output-pipe.js';
 import { streamSource } from './output-source.js';
+import { PIPE_SIZE_HELPER, tempDir } from '../test-helpers.js';
+import { createPipeSizer, GROWN_PIPE_BYTES, type PipeSizer } from './pipe-sizer.js';
 
-async function pipe(t: TestContext): Promise<OutputPipe> {
+async function pipe(t: TestContext, sizer?: PipeSizer): Promise<OutputPipe> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-source-test-'));
-  const pool = new OutputPipePool({ dir, size: 2 });
+  const pool = new OutputPipePool({ dir, size: 2, ...(sizer ? { sizer } : {}) });
   t.after(() => {
     pool.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -74,6 +76,33 @@ test('a paused FIFO source stops reading (the writer blocks on the full pipe) an
   assert.equal(await exited, 0);
   await ended;
   assert.equal(bytes, 1_000_000);
+});
+
+test('a busy FIFO is grown (a writer then fills 900 KB while nobody reads), loses nothing, and gives its capacity back at EOF', async (t) => {
+  const dir = tempDir(t, 'corepod-source-gate-');
+  const real = createPipeSizer({ helper: PIPE_SIZE_HELPER });
+  let granted: (capacity: number | undefined) => void = () => {};
+  const grown = new Promise<number | undefined>((resolve) => (granted = resolve));
+  const sizer: PipeSizer = {
+    ...real,
+    grow: (fd, done) => real.grow(fd, (capacity) => (done(capacity), granted(capacity))),
+  };
+  const out = await pipe(t, sizer);
+  const chunks: Buffer[] = [];
+  const ended = new Promise<void>((resolve) => out.source.start((chunk) => chunks.push(Buffer.from(chunk)), resolve));
+  const gate = path.join(dir, 'go');
+  // 200 KB at once (a full pipe: busy), then, once the gate exists, 900 KB more.
+  const { child, exited } = writer(t, out, `head -c 200000 /dev/zero | tr "\\0" a; while [ ! -e ${gate} ]; do sleep 0.01; done; head -c 900000 /dev/zero | tr "\\0" b`);
+  assert.equal(await grown, GROWN_PIPE_BYTES);
+  assert.equal(real.inUse(), GROWN_PIPE_BYTES);
+  out.source.pause();
+  fs.writeFileSync(gate, '');
+  const exitedWhilePaused = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]);
+  assert.ok(exitedWhilePaused, `the writer finished without a read (exit ${child.exitCode})`);
+  out.source.resume();
+  await ended;
+  assert.equal(Buffer.concat(chunks).toString(), 'a'.repeat(200000) + 'b'.repeat(900000));
+  assert.equal(real.inUse(), 0, 'capacity given back');
 });
 
 test('destroying a source that never started closes its read end: the writer gets EPIPE instead of blocking', async (t) => {

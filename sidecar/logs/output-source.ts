@@ -1,8 +1,11 @@
 // Where a program's output is read from. A FIFO's read end is read into one reusable buffer
 // (net.Socket's `onread`): no allocation per read, and what goes straight to a log file is never
-// copied in between. Any other stream (Node's stdio pipes, a test's PassThrough) is adapted.
+// copied in between. A busy FIFO is grown and then read at a pace (read-pacer.ts). Any other
+// stream (Node's stdio pipes, a test's PassThrough) is adapted.
 import fs from 'node:fs';
 import net from 'node:net';
+import type { PipeSizer } from './pipe-sizer.js';
+import { ReadPacer } from './read-pacer.js';
 
 /** A chunk handler. The buffer is only valid during the call (it is reused): copy what you keep. */
 export type ChunkHandler = (chunk: Buffer) => void;
@@ -16,8 +19,8 @@ export interface OutputSource {
   destroy(): void;
 }
 
-/** One pipe read takes at most this much (a pipe holds 64 KiB by default). */
-const READ_BUFFER_BYTES = 64 << 10;
+/** One read takes at most this much: a quarter of a grown pipe, so a busy one is emptied in a few reads. */
+const READ_BUFFER_BYTES = 256 << 10;
 let sharedReadBuffer: Buffer | undefined;
 
 /** Calls the end handler once, whichever of end, close, error (a read error must not crash the supervisor) or destroy comes first. */
@@ -40,20 +43,49 @@ class Ending {
  * Reads a non-blocking pipe fd. All sources share one read buffer: each read is handed to its
  * handler synchronously, so the next read (of any pipe) cannot overwrite it before the handler returns.
  */
-export function fdSource(fd: number): OutputSource {
+export function fdSource(fd: number, options: { sizer?: PipeSizer } = {}): OutputSource {
+  const { sizer } = options;
   let socket: net.Socket | undefined;
   let paused = false;
+  const pacer = new ReadPacer();
+  let pacing: NodeJS.Timeout | undefined;
+  let grownBy = 0;
   const ending = new Ending();
+  const readOn = () => {
+    pacing = undefined;
+    if (!paused && !ending.ended) socket?.resume();
+  };
+  const grow = () => {
+    const asked = sizer!.grow(fd, (capacity) => {
+      if (ending.ended) {
+        if (capacity !== undefined) sizer!.release(capacity);
+        return;
+      }
+      grownBy = capacity ?? 0;
+      pacer.grown(capacity);
+    });
+    if (!asked) pacer.grown(undefined);
+  };
   return {
     start(onChunk, onEnd) {
       if (socket || ending.ended) throw new Error('output source already started');
-      ending.handler = onEnd;
+      ending.handler = () => {
+        if (pacing) clearTimeout(pacing);
+        if (grownBy > 0) sizer!.release(grownBy);
+        grownBy = 0;
+        onEnd();
+      };
       const buffer = (sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES));
       const onread = {
         buffer,
         callback: (bytes: number) => {
           onChunk(buffer.subarray(0, bytes));
-          return !paused;
+          if (sizer && pacer.busy(bytes, performance.now())) grow();
+          if (paused) return false;
+          const wait = pacer.pauseAfter(bytes);
+          if (wait === 0) return true;
+          pacing = setTimeout(readOn, wait);
+          return false;
         },
       };
       socket = new net.Socket({ fd, readable: true, writable: false, onread } as net.SocketConstructorOpts);
@@ -66,7 +98,7 @@ export function fdSource(fd: number): OutputSource {
     },
     resume() {
       paused = false;
-      socket?.resume();
+      if (!pacing) socket?.resume();
     },
     destroy() {
       if (socket) socket.destroy();

@@ -123,6 +123,10 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
     throw new Error(`${error.message}\nstdout: ${JSON.stringify(c.lines.slice(-5))}\nstderr: ${c.stderr()}`);
   });
   assert.equal(started.reaper, 'tini (PID 1)');
+  // The static pipe-size helper works without a libc, and the supervisor found it.
+  const { stdout: grown } = await exec('chroot', [c.root, '/bin/sh', '-c', 'echo | /corepod/bin/pipe-size 1048576']);
+  assert.equal(grown.trim(), '1048576');
+  assert.equal(c.lines.find((l) => String(l.msg).startsWith('pipe-size helper not found')), undefined);
   await waitFor('hello on stdout', () => c.lines.find((l) => l.program === 'hello' && l.msg === 'hello from busybox'));
   const init = c.initPid();
   assert.equal(fs.readFileSync(`/proc/${init}/comm`, 'utf8').trim(), 'tini-static');
