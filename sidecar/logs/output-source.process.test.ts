@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { OutputPipePool, type OutputPipe } from './output-pipe.js';
-import { streamSource } from './output-source.js';
+import { pageAlignedBuffer, streamSource } from './output-source.js';
 import { PIPE_SIZE_HELPER, tempDir } from '../test-helpers.js';
 import { createPipeSizer, GROWN_PIPE_BYTES, type PipeSizer } from './pipe-sizer.js';
 
@@ -110,6 +110,20 @@ test('destroying a source that never started closes its read end: the writer get
   out.source.destroy();
   const { exited } = writer(t, out, 'head -c 1000000 /dev/zero; echo "status $?" >&2');
   assert.notEqual(await exited, null);
+});
+
+test('the read buffer is WebAssembly memory of its own (page-aligned), and an ordinary buffer where WebAssembly is off', async () => {
+  const buffer = pageAlignedBuffer(256 << 10);
+  assert.equal(buffer.length, 256 << 10);
+  assert.equal(buffer.byteOffset, 0);
+  assert.equal(buffer.buffer.byteLength, 256 << 10, 'exactly four 64 KiB WebAssembly pages');
+  buffer.fill(7);
+  const jitless = spawn(process.execPath, ['--jitless', '--input-type=module', '-e', `import { pageAlignedBuffer } from ${JSON.stringify(new URL('./output-source.js', import.meta.url).href)}; process.stdout.write(String(pageAlignedBuffer(100).length));`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let out = '';
+  jitless.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => jitless.once('close', resolve));
+  assert.equal(code, 0);
+  assert.equal(out, '100');
 });
 
 test('a stream source adapts a readable stream, string chunks included', async () => {
