@@ -5,14 +5,16 @@
 // PID 1 directly (where it puts tini in front of itself: on Node 20, without process.execve, the
 // PID-1 node stays as a signal-forwarding shim). Also the proportional (PSS), anonymous and
 // file-backed parts, and in full runs trimming experiments with V8 flags.
+import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
 import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { allStatus, startPm2 } from './lib/pm2-runner.js';
 import { startPodInit } from './lib/pod-init.js';
-import { memoryBreakdown, rssBytes } from './lib/procfs.js';
+import { descendants, memoryBreakdown, rssBytes } from './lib/procfs.js';
+import { CHILDREN } from './lib/paths.js';
 import type { ProgramDef } from './lib/program.js';
 import type { BenchResult, Column, Row } from './lib/report.js';
-import { sleep, withScope, type Scope } from './lib/scope.js';
+import { sleep, waitFor, withScope, type Scope } from './lib/scope.js';
 import { median } from './lib/stats.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 
@@ -69,7 +71,7 @@ async function sample(pids: () => (number | undefined)[], sizes: Sizes): Promise
 
 const sleepers = (count: number): ProgramDef[] => Array.from({ length: count }, (_, i) => ({ name: `sleeper-${i}`, command: ['sleep', '86400'], startSeconds: 1, autorestart: true, stopWaitSeconds: 2 }));
 
-type Who = 'corepod' | 'corepod-pid1' | 'corepod-init' | 'supervisord' | 'pm2' | 'node-idle';
+type Who = 'corepod' | 'corepod-pid1' | 'corepod-init' | 'supervisord' | 'pm2' | 'node-idle' | 'node-bare';
 
 /** [supervisor, tini] as the pod runs them, or undefined when corepod-init cannot be built here. */
 async function measurePodInit(scope: Scope, programs: ProgramDef[], sizes: Sizes): Promise<Figures[] | undefined> {
@@ -106,6 +108,11 @@ async function measure(who: Who, count: number, sizes: Sizes, nodeFlags: string[
       return figures;
     }
     if (who === 'corepod-init') return (await measurePodInit(scope, programs, sizes)) ?? [];
+    if (who === 'node-bare') {
+      const bare = scope.spawn(process.execPath, [path.join(CHILDREN, 'bare-supervisor.js'), String(count), path.join(scope.tempDir('bare'), 'control.sock')]);
+      await waitFor(`${count} sleeps under the bare supervisor`, () => (descendants(bare.pid!).length >= count ? true : undefined), 60_000, 100);
+      return sample(() => [bare.pid], sizes);
+    }
     const idle = scope.spawn(process.execPath, [...nodeFlags, '-e', 'setInterval(() => {}, 1e6)']);
     return sample(() => [idle.pid], sizes);
   });
@@ -161,6 +168,17 @@ export const rss: Bench = {
     }
     const count = sizes.counts[sizes.counts.length - 1]!;
     const supervisordRss = (details[`n${count}`] as Partial<Record<Column, Figures>>).supervisord?.rss;
+    context.log(`rss: bare Node supervisor, ${count} programs`);
+    const bare = (await measure('node-bare', count, sizes))[0]!;
+    details.bare = bare;
+    rows.push({
+      metric: `floor: a bare Node supervisor (bench/children/bare-supervisor.ts: spawn + pipes + unix socket + HTTP, nothing else), ${count} programs`,
+      unit: 'MiB',
+      values: { baseline: bare.rss, ...(supervisordRss !== undefined ? { supervisord: supervisordRss } : {}) },
+    });
+    const floorNote = supervisordRss !== undefined
+      ? [`Floor: a bare Node supervisor of ${count} sleeping programs uses ${bare.rss.toFixed(1)} MiB = ${(bare.rss / supervisordRss).toFixed(2)}× supervisord's ${supervisordRss.toFixed(1)} MiB; an idle node ${idle.rss.toFixed(1)} MiB = ${(idle.rss / supervisordRss).toFixed(2)}×.`]
+      : [];
     for (const [i, flags] of sizes.experiments.entries()) {
       context.log(`rss: experiment ${flags.join(' ')}`);
       const corepod = (await measure('corepod', count, sizes, flags))[0]!;
@@ -179,6 +197,7 @@ export const rss: Bench = {
       baseline: 'idle node',
       rows,
       notes: [
+        ...floorNote,
         `Median of samples every ${sizes.intervalMs} ms over ${sizes.windowMs / 1000} s, after all programs were RUNNING and ${sizes.settleMs / 1000} s more. Programs: \`sleep 86400\`, each supervisor's default output capture.`,
         'CorePod: the `corepod run` node process; supervisord: its python process; pm2: its God daemon. Baseline: `node -e "setInterval(() => {}, 1e6)"` (in the last experiment row, with the same flags).',
         "As PID 1 by the pod's command: `unshare --pid --fork --mount-proc corepod-init -f FILE` with corepod-init built from sidecar/runtime/corepod-init.c (host cc) in a runtime layout of this node, tini-static and the CLI under test; it execs tini, which runs the supervisor, so no second node. As PID 1 directly: `node bin/corepod.js run` made PID 1 itself, which on Node 20 (no process.execve) stays as a node shim in front of tini.",
