@@ -117,7 +117,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
   // mkfifo: $COREPOD_MKFIFO, the bundled runtime's static one, then PATH.
   const mkfifo = findExecutable(['mkfifo'], { envVar: 'COREPOD_MKFIFO', extraDirs: [runtimeBin] });
-  // pipe-size: $COREPOD_PIPE_SIZE, the bundled runtime's, then the one `npm run build` compiled.
+  // pipe-size: $COREPOD_PIPE_SIZE, the bundled runtime's, the one `npm run build` compiled, then PATH.
   const pipeSize = findExecutable(['pipe-size'], { envVar: 'COREPOD_PIPE_SIZE', extraDirs: [runtimeBin, fileURLToPath(new URL('./runtime', import.meta.url))] });
   const sizer = pipeSize ? createPipeSizer({ helper: pipeSize, onError: (message) => logger.info('a busy output pipe keeps its default size', { reason: message }) }) : undefined;
   if (!sizer) logger.info('pipe-size helper not found: busy output pipes keep the default size (64 KiB)');

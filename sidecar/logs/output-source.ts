@@ -72,10 +72,10 @@ export function fdSource(fd: number, options: { sizer?: PipeSizer } = {}): Outpu
     pacing = undefined;
     if (!paused && !ending.ended) socket?.resume();
   };
-  const grow = () => {
-    const asked = sizer!.grow(fd, (capacity) => {
+  const grow = (sizer: PipeSizer) => {
+    const asked = sizer.grow(fd, (capacity) => {
       if (ending.ended) {
-        if (capacity !== undefined) sizer!.release(capacity);
+        if (capacity !== undefined) sizer.release(capacity);
         return;
       }
       grownBy = capacity ?? 0;
@@ -88,7 +88,7 @@ export function fdSource(fd: number, options: { sizer?: PipeSizer } = {}): Outpu
       if (socket || ending.ended) throw new Error('output source already started');
       ending.handler = () => {
         if (pacing) clearTimeout(pacing);
-        if (grownBy > 0) sizer!.release(grownBy);
+        if (grownBy > 0) sizer?.release(grownBy);
         grownBy = 0;
         onEnd();
       };
@@ -97,7 +97,7 @@ export function fdSource(fd: number, options: { sizer?: PipeSizer } = {}): Outpu
         buffer,
         callback: (bytes: number) => {
           onChunk(buffer.subarray(0, bytes));
-          if (sizer && pacer.busy(bytes, performance.now())) grow();
+          if (sizer && pacer.busy(bytes, performance.now())) grow(sizer);
           if (paused) return false;
           const wait = pacer.pauseAfter(bytes);
           if (wait === 0) return true;

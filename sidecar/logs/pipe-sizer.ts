@@ -39,27 +39,24 @@ export function createPipeSizer(options: PipeSizerOptions): PipeSizer {
     grow(fd, done) {
       if (used + pipeBytes > budget) return false;
       used += pipeBytes;
-      const settle = (capacity: number | undefined, error?: string) => {
-        // The reservation becomes what the pipe got (released later by the owner), or is returned.
+      let finished = false;
+      const finish = (capacity: number | undefined, error?: string) => {
+        if (finished) return;
+        finished = true;
+        // The reservation becomes what the pipe got (released later by its owner), or is returned.
         used += (capacity ?? 0) - pipeBytes;
         if (error) options.onError?.(error);
         done(capacity);
       };
       let output = '';
-      let settled = false;
       const child = spawn(options.helper, [String(pipeBytes)], { stdio: [fd, 'pipe', 'pipe'] });
       child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.once('error', (error) => {
-        if (!settled) settle(undefined, `${options.helper}: ${error.message}`);
-        settled = true;
-      });
+      child.once('error', (error) => finish(undefined, `${options.helper}: ${error.message}`));
       child.once('close', (code) => {
-        if (settled) return;
-        settled = true;
         const capacity = Number(output.trim());
-        if (code === 0 && Number.isInteger(capacity) && capacity > 0) settle(capacity);
-        else settle(undefined, output.trim() || `${options.helper} exited with ${code}`);
+        if (code === 0 && Number.isInteger(capacity) && capacity > 0) finish(capacity);
+        else finish(undefined, output.trim() || `${options.helper} exited with ${code}`);
       });
       return true;
     },
