@@ -3,7 +3,7 @@
 // cannot do here (not PID 1, not root, no memory limit, no setpriv).
 import fs from 'node:fs';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import type { CorePodSpec } from '../crds/corepod-schema.js';
 import type { LoadedConfig } from './config-loader.js';
 import { startControlServer, type ControlServer, type SupervisorFacts } from './control-server.js';
@@ -14,7 +14,7 @@ import { createProcMemoryReader } from './memory-reader.js';
 import { REAPER_ENV, reaperOf } from './pid1.js';
 import { createNodeProcessRunner } from './process-runner.js';
 import { OutputPipePool } from './logs/output-pipe.js';
-import { createPipeSizer } from './logs/pipe-sizer.js';
+import { createPipeSizer, HOST_BUILT_PIPE_SIZE } from './logs/pipe-sizer.js';
 import { runDir, socketPath } from './run-dir.js';
 import { Supervisor } from './supervisor.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
@@ -118,7 +118,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   // mkfifo: $COREPOD_MKFIFO, the bundled runtime's static one, then PATH.
   const mkfifo = findExecutable(['mkfifo'], { envVar: 'COREPOD_MKFIFO', extraDirs: [runtimeBin] });
   // pipe-size: $COREPOD_PIPE_SIZE, the bundled runtime's, the one `npm run build` compiled, then PATH.
-  const pipeSize = findExecutable(['pipe-size'], { envVar: 'COREPOD_PIPE_SIZE', extraDirs: [runtimeBin, fileURLToPath(new URL('./runtime', import.meta.url))] });
+  const pipeSize = findExecutable(['pipe-size'], { envVar: 'COREPOD_PIPE_SIZE', extraDirs: [runtimeBin, path.dirname(HOST_BUILT_PIPE_SIZE)] });
   const sizer = pipeSize ? createPipeSizer({ helper: pipeSize, onError: (message) => logger.info('a busy output pipe keeps its default size', { reason: message }) }) : undefined;
   if (!sizer) logger.info('pipe-size helper not found: busy output pipes keep the default size (64 KiB)');
   const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}), ...(sizer ? { sizer } : {}) });

@@ -15,8 +15,6 @@ import type { Supervisor } from './supervisor.js';
 /** The repository root (tests run from dist/sidecar). */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = path.join(REPO, 'bin', 'corepod.js');
-/** The pipe-size helper `npm run build` compiles (sidecar/runtime/build-host-helpers). */
-export const PIPE_SIZE_HELPER = fileURLToPath(new URL('./runtime/pipe-size', import.meta.url));
 
 export function tempDir(t: TestContext, prefix = 'corepod-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

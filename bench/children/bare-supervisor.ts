@@ -10,21 +10,23 @@ import net from 'node:net';
 const count = Number(process.argv[2]);
 const socket = process.argv[3]!;
 
+let stopping = false;
+const children = new Set<ReturnType<typeof spawn>>();
+
 function run(): void {
   const child = spawn('sleep', ['86400'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.resume();
   child.stderr.resume();
+  children.add(child);
   child.once('exit', () => {
+    children.delete(child);
     if (!stopping) run();
   });
-  children.push(child);
 }
 
-let stopping = false;
-const children: ReturnType<typeof spawn>[] = [];
 for (let i = 0; i < count; i++) run();
 fs.rmSync(socket, { force: true });
-const control = net.createServer((connection) => connection.end(`${children.length}\n`)).listen(socket);
+const control = net.createServer((connection) => connection.end(`${children.size}\n`)).listen(socket);
 const health = http.createServer((_req, res) => res.end('ok\n')).listen(0, '127.0.0.1');
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

@@ -7,8 +7,8 @@ import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { OutputPipePool, type OutputPipe } from './output-pipe.js';
 import { pageAlignedBuffer, streamSource } from './output-source.js';
-import { PIPE_SIZE_HELPER, tempDir } from '../test-helpers.js';
-import { createPipeSizer, GROWN_PIPE_BYTES, type PipeSizer } from './pipe-sizer.js';
+import { tempDir } from '../test-helpers.js';
+import { createPipeSizer, GROWN_PIPE_BYTES, HOST_BUILT_PIPE_SIZE, type PipeSizer } from './pipe-sizer.js';
 
 async function pipe(t: TestContext, sizer?: PipeSizer): Promise<OutputPipe> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-source-test-'));
@@ -80,7 +80,7 @@ test('a paused FIFO source stops reading (the writer blocks on the full pipe) an
 
 test('a busy FIFO is grown (a writer then fills 900 KB while nobody reads), loses nothing, and gives its capacity back at EOF', async (t) => {
   const dir = tempDir(t, 'corepod-source-gate-');
-  const real = createPipeSizer({ helper: PIPE_SIZE_HELPER });
+  const real = createPipeSizer({ helper: HOST_BUILT_PIPE_SIZE });
   let granted: (capacity: number | undefined) => void = () => {};
   const grown = new Promise<number | undefined>((resolve) => (granted = resolve));
   const sizer: PipeSizer = {

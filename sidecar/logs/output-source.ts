@@ -20,7 +20,8 @@ export interface OutputSource {
 }
 
 /** One read takes at most this much: a quarter of a grown pipe, so a busy one is emptied in a few reads. */
-export const READ_BUFFER_BYTES = 256 << 10;
+const READ_BUFFER_BYTES = 256 << 10;
+const WASM_PAGE_BYTES = 64 << 10;
 let sharedReadBuffer: Buffer | undefined;
 
 /**
@@ -38,7 +39,6 @@ export function pageAlignedBuffer(bytes: number): Buffer {
     return Buffer.allocUnsafeSlow(bytes);
   }
 }
-const WASM_PAGE_BYTES = 64 << 10;
 
 /** Calls the end handler once, whichever of end, close, error (a read error must not crash the supervisor) or destroy comes first. */
 class Ending {

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { PIPE_SIZE_HELPER, tempDir } from '../test-helpers.js';
-import { createPipeSizer, GROWN_PIPE_BYTES, type PipeSizer } from './pipe-sizer.js';
+import { tempDir } from '../test-helpers.js';
+import { createPipeSizer, GROWN_PIPE_BYTES, HOST_BUILT_PIPE_SIZE, type PipeSizer } from './pipe-sizer.js';
 
 /** A FIFO opened at both ends, non-blocking; closed after the test. */
 function fifo(t: TestContext): { readFd: number; writeFd: number } {
@@ -37,12 +37,12 @@ const grow = (sizer: PipeSizer, fd: number) =>
   new Promise<number | undefined>((resolve) => assert.equal(sizer.grow(fd, resolve), true, 'within the budget'));
 
 test('grows a real pipe to the capacity asked: the writer can then put that much in without waiting', async (t) => {
-  assert.ok(fs.existsSync(PIPE_SIZE_HELPER), `${PIPE_SIZE_HELPER} is built by npm run build (needs a C compiler)`);
+  assert.ok(fs.existsSync(HOST_BUILT_PIPE_SIZE), `${HOST_BUILT_PIPE_SIZE} is built by npm run build (needs a C compiler)`);
   const before = fifo(t);
   assert.equal(fill(before.writeFd), 64 << 10, 'the kernel default');
 
   const { readFd, writeFd } = fifo(t);
-  const sizer = createPipeSizer({ helper: PIPE_SIZE_HELPER });
+  const sizer = createPipeSizer({ helper: HOST_BUILT_PIPE_SIZE });
   assert.equal(await grow(sizer, readFd), GROWN_PIPE_BYTES);
   assert.equal(sizer.inUse(), GROWN_PIPE_BYTES);
   assert.equal(fill(writeFd), GROWN_PIPE_BYTES);
@@ -52,7 +52,7 @@ test('grows a real pipe to the capacity asked: the writer can then put that much
 
 test('never grants more than the budget; released capacity can be granted again', async (t) => {
   const pipes = [fifo(t), fifo(t), fifo(t)];
-  const sizer = createPipeSizer({ helper: PIPE_SIZE_HELPER, pipeBytes: 256 << 10, budgetBytes: 512 << 10 });
+  const sizer = createPipeSizer({ helper: HOST_BUILT_PIPE_SIZE, pipeBytes: 256 << 10, budgetBytes: 512 << 10 });
   assert.equal(await grow(sizer, pipes[0]!.readFd), 256 << 10);
   assert.equal(await grow(sizer, pipes[1]!.readFd), 256 << 10);
   assert.equal(sizer.grow(pipes[2]!.readFd, () => assert.fail('not called when refused')), false);
@@ -67,7 +67,7 @@ test('a helper failure or a missing helper: undefined, the reason reported, the 
   const notAPipe = fs.openSync(path.join(dir, 'file'), 'w');
   t.after(() => fs.closeSync(notAPipe));
   const errors: string[] = [];
-  const sizer = createPipeSizer({ helper: PIPE_SIZE_HELPER, onError: (message) => errors.push(message) });
+  const sizer = createPipeSizer({ helper: HOST_BUILT_PIPE_SIZE, onError: (message) => errors.push(message) });
   assert.equal(await grow(sizer, notAPipe), undefined);
   assert.match(errors[0]!, /pipe-size: Bad file descriptor/);
   assert.equal(sizer.inUse(), 0);

@@ -4,6 +4,7 @@
 // every pipe of 50 programs could starve other containers that run as the same uid. Only busy pipes
 // are grown, and never more than `budgetBytes` of capacity at a time.
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export interface PipeSizer {
   /**
@@ -28,6 +29,8 @@ export interface PipeSizerOptions {
   onError?: (message: string) => void;
 }
 
+/** The helper `npm run build` compiles with the host's cc (sidecar/runtime/build-host-helpers). */
+export const HOST_BUILT_PIPE_SIZE = fileURLToPath(new URL('../runtime/pipe-size', import.meta.url));
 export const GROWN_PIPE_BYTES = 1 << 20;
 export const PIPE_BUDGET_BYTES = 8 << 20;
 
