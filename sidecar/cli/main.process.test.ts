@@ -50,11 +50,14 @@ spec:
     const result = await runCli(['status', '--json'], env);
     return result.code === 3 ? undefined : (JSON.parse(result.stdout) as StatusDocument);
   };
+  let seen: StatusDocument | undefined;
   const up = await waitFor('web and worker RUNNING', async () => {
-    const document = await status();
+    const document = (seen = await status());
     const running = document?.programs.filter((p) => p.state === 'RUNNING') ?? [];
     return running.length === 2 && running[0]!.healthy === true ? document : undefined;
-  }, 30_000);
+  }, 30_000, 200).catch((error: Error) => {
+    throw new Error(`${error.message}\nlast status: ${JSON.stringify(seen?.programs ?? 'no supervisor')}\ncorepod run printed:\n${run.output().slice(-6000)}`);
+  });
 
   // status --json: the contract other parts rely on.
   const web = up.programs.find((p) => p.name === 'web')!;
@@ -108,7 +111,7 @@ spec:
   await waitFor('worker restarted', async () => {
     const worker = (await status())!.programs.find((p) => p.name === 'worker')!;
     return worker.state === 'RUNNING' && worker.pid !== workerPid && worker.lastSignal === 'SIGHUP';
-  });
+  }, 20_000, 200);
 
   // tail, tail --stderr, tail -f.
   const tail = await runCli(['tail', 'worker'], env);
@@ -230,7 +233,7 @@ test('a second supervisor on the same socket or health port refuses to start, ex
   fs.writeFileSync(path.join(dir, 'first.yaml'), `# a bare spec is accepted too\nimage: t\nprograms: [{ name: a, command: [sleep, "1000"], startSeconds: 0 }]\n`);
   fs.writeFileSync(path.join(dir, 'second.yaml'), `image: t\nprograms: [{ name: b, command: [touch, ${marker}] }]\n`);
   const first = startCli(t, ['run', '-f', path.join(dir, 'first.yaml'), '--health-port', String(port)], env);
-  await waitFor('first up', async () => (await runCli(['status', 'a'], env)).code === 0);
+  await waitFor('first up', async () => (await runCli(['status', 'a'], env)).code === 0, 20_000, 200);
   const sameSocket = await runCli(['run', '-f', path.join(dir, 'second.yaml'), '--health-port', '0'], env);
   assert.equal(sameSocket.code, 1);
   assert.match(sameSocket.stdout, /another corepod supervisor is listening on .*corepod\.sock/);
