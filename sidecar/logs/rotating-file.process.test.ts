@@ -27,6 +27,26 @@ test('supervisord naming: file → file.1 → … → file.N, newest first, olde
   assert.deepEqual(backupNames('/x/y.log', 3), ['/x/y.log.1', '/x/y.log.2', '/x/y.log.3']);
 });
 
+test('opening deletes what a killed supervisor left mid-rotation, and nothing else', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'app.log');
+  const left = ['app.log.3.deleting.4242.7', 'app.log.10.deleting.1.0'];
+  const kept = ['app.log', 'app.log.1', 'app.log.deleting.1.2', 'app.log.1.deleting', 'other.log.1.deleting.1.2', 'app.log.x.deleting.1.2'];
+  for (const name of [...left, ...kept]) fs.writeFileSync(path.join(dir, name), name);
+  const log = new RotatingFile({ path: file, maxBytes: 100, backups: 3 });
+  log.write(Buffer.from('more\n'));
+  await log.close();
+  assert.deepEqual(fs.readdirSync(dir).sort(), [...kept].sort());
+  assert.equal(read(file), 'app.logmore\n');
+
+  // Not rotating (backups 0): nothing is looked for.
+  fs.writeFileSync(path.join(dir, left[0]!), 'x');
+  const truncating = new RotatingFile({ path: file, maxBytes: 100, backups: 0 });
+  await truncating.open();
+  await truncating.close();
+  assert.ok(fs.existsSync(path.join(dir, left[0]!)));
+});
+
 test('a chunk straddling maxBytes is split: no file ever exceeds maxBytes', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'split.log');

@@ -73,6 +73,17 @@ function renameIfExists(from: string, to: string): boolean {
     return false;
   }
 }
+/**
+ * Deletes what a supervisor killed between rotate's rename and its unlink left behind:
+ * file.N.deleting.<pid>.<n>. Never fails (someone else may be deleting them too).
+ */
+async function removeLeftBehind(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.`;
+  const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  const doomed = names.filter((name) => name.startsWith(prefix) && /^\d+\.deleting\.\d+\.\d+$/.test(name.slice(prefix.length)));
+  await Promise.all(doomed.map((name) => fs.promises.unlink(path.join(dir, name)).catch(() => {})));
+}
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Names of the rotated files, newest first: file.1 … file.N (supervisord's scheme). */
@@ -143,6 +154,7 @@ export class RotatingFile {
         const stats = await fstatAsync(this.fd);
         this.regular = stats.isFile();
         this.size = this.regular ? stats.size : 0;
+        if (this.regular && this.maxBytes > 0 && this.backups > 0) this.track(removeLeftBehind(this.path));
       } catch (error) {
         this.fail(error);
       }
@@ -354,17 +366,19 @@ export class RotatingFile {
       fs.closeSync(fd);
       const names = backupNames(this.path, this.backups);
       const doomed = `${names[names.length - 1]!}.deleting.${process.pid}.${this.counters.rotations}`;
-      if (renameIfExists(names[names.length - 1]!, doomed)) {
-        const deletion = new Promise<void>((resolve) => fs.unlink(doomed, () => resolve()));
-        this.deletions.add(deletion);
-        void deletion.then(() => this.deletions.delete(deletion));
-      }
+      if (renameIfExists(names[names.length - 1]!, doomed)) this.track(fs.promises.unlink(doomed).catch(() => {}));
       for (let i = names.length - 1; i > 0; i--) renameIfExists(names[i - 1]!, names[i]!);
       renameIfExists(this.path, names[0]!);
       this.fd = fs.openSync(this.path, 'a', 0o644);
     }
     this.size = 0;
     this.counters.rotations++;
+  }
+
+  /** A deletion in the thread pool, which close() waits for. */
+  private track(deletion: Promise<void>): void {
+    this.deletions.add(deletion);
+    void deletion.then(() => this.deletions.delete(deletion));
   }
 
   private fail(error: unknown): void {
