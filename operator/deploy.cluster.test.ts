@@ -2,7 +2,6 @@
 // the cluster with the ClusterRole from operator/deploy/operator.yaml, reconciling CorePods, and
 // failing over when the leader's pod is deleted. `make undeploy` removes it again.
 import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import type { HttpKubeApi } from './kube/http-kube-api.js';
 import type { KubeObject } from './kube/kube-api.js';

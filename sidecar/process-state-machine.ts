@@ -338,7 +338,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
     start: alreadyStarted,
     timer: (s, e, now) => (e.timer === 'backoff' && !s.shuttingDown ? spawn({ state: s, effects: [] }, now, `retry ${s.backoff}`, false) : unchanged(s)),
     stop: (s, _e, now) => enter({ state: s, effects: [{ type: 'cancelTimer', timer: 'backoff' }] }, 'STOPPED', now, { reason: 'stop requested' }),
-    restart: (s, e, now, c) => {
+    restart: (s, e, now) => {
       if (e.reason !== 'admin') return unchanged(s);
       if (s.shuttingDown) return unchanged(s, 'SHUTTING_DOWN');
       return spawn({ state: s, effects: [{ type: 'cancelTimer', timer: 'backoff' }] }, now, 'restart requested', true);

@@ -28,7 +28,6 @@ interface LeaseObject {
 
 export class LeaderElector {
   private observation?: Observation;
-  private leaseResourceVersion?: string;
   private leading = false;
   private stopped = false;
   private wake?: () => void;
@@ -123,7 +122,6 @@ export class LeaderElector {
   }
 
   private remember(lease: LeaseObject): void {
-    this.leaseResourceVersion = lease.metadata.resourceVersion;
     const record = lease.spec ?? {};
     this.observation = { record, observedAt: performance.now() };
     this.noticeLeader(record.holderIdentity ?? '');

@@ -3,10 +3,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { validateCorePod } from '../../crds/corepod-schema.js';
+import { tempDir } from '../test-helpers.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = path.join(REPO, 'bin', 'corepod.js');
@@ -15,12 +16,6 @@ const SEED = path.join(REPO, 'examples', 'supervisord', 'supervisord.conf');
 function corepod(args: string[], options: { cwd?: string; input?: string } = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? os.tmpdir(), input: options.input ?? '', encoding: 'utf8', timeout: 30_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-convert-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 test("corepod convert: the seed's supervisord.conf converts completely into a valid CorePod", () => {

@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sequenceBytes } from './fixtures/sequence.js';
 import { ProgramLog, StdoutMirror, createStdoutMirror } from './program-log.js';
+import { tempDir } from '../test-helpers.js';
 
 const WRITER = fileURLToPath(new URL('./fixtures/sequence-writer.js', import.meta.url));
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-logs-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Spawns a child with piped stdout/stderr, killed at the end of the test if still running. */
 function child(t: TestContext, command: string, args: string[]): ChildProcess & { done: Promise<number | null> } {

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { RotatingFile, acquireRotatingFile, backupNames, releaseRotatingFile } from './rotating-file.js';
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-rotate-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../test-helpers.js';
 
 const read = (file: string) => fs.readFileSync(file, 'utf8');
 
