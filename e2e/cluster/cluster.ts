@@ -155,9 +155,10 @@ export function imageBuildArgs(spec: ImageSpec): string[] {
   return args;
 }
 
-/** Builds the image (cached by content) and returns the docker-archive path. */
-export async function buildImage(spec: ImageSpec): Promise<string> {
-  const { stdout } = await run(imageScript, imageBuildArgs(spec), { timeoutMs: 20 * 60_000 });
+/** Builds the image (cached by content, in `cache` if given) and returns the docker-archive path. */
+export async function buildImage(spec: ImageSpec, cache?: string): Promise<string> {
+  const env = cache === undefined ? process.env : { ...process.env, COREPOD_CACHE: cache };
+  const { stdout } = await run(imageScript, imageBuildArgs(spec), { env, timeoutMs: 20 * 60_000 });
   return stdout.trim().split('\n').pop()!;
 }
 
