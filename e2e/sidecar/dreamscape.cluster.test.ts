@@ -44,6 +44,11 @@ test('apply → Pod Running → auth-service, user-service, nginx RUNNING and he
   assert.ok(supervisor, ps);
   t.diagnostic(`sidecar-init (supervisor) RSS in the pod: ${(Number(supervisor.trim().split(/\s+/)[1]) / 1024).toFixed(1)} MiB`);
   assert.match(ps, /^\s*1\s+\d+\s+\/corepod\/tini-static -- /m, 'tini is PID 1');
+  // Without -c, kubectl exec and logs take the app container, not the init container, and say nothing about it.
+  const status = await stage.kubectl(['exec', pod, '--', '/corepod/bin/corepod', 'status']);
+  assert.match(status.stdout, /^auth-service\s+RUNNING/m);
+  assert.doesNotMatch(status.stderr, /Defaulted container/);
+  assert.match((await stage.kubectl(['logs', pod, '--tail', '50'])).stdout, /"msg":/);
 });
 
 test('curl through nginx reaches both services', async () => {

@@ -4,7 +4,7 @@ import type { V1Container, V1Deployment, V1EnvVar, V1ResourceRequirements } from
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from './corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
-import { CONFIG_HASH_ANNOTATION, names, objectLabels, ownerReference, selectorLabels } from './names.js';
+import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, names, objectLabels, ownerReference, selectorLabels } from './names.js';
 import { podSecurity } from './pod-security.js';
 import {
   CONFIG_FILE_KEY, CONFIG_MOUNT_PATH, CONFIG_PATH, ENV, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH, TOKEN_MOUNT_PATH,
@@ -99,7 +99,7 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
       selector: { matchLabels: selectorLabels(name) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
       template: {
-        metadata: { labels: objectLabels(name, 'workload'), annotations: { [CONFIG_HASH_ANNOTATION]: configHash } },
+        metadata: { labels: objectLabels(name, 'workload'), annotations: { [CONFIG_HASH_ANNOTATION]: configHash, [DEFAULT_CONTAINER_ANNOTATION]: APP_CONTAINER } },
         spec: {
           serviceAccountName: names.serviceAccount(name),
           automountServiceAccountToken: false,

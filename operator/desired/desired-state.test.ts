@@ -4,7 +4,7 @@ import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Role, V1RoleBinding
 import { desiredState } from './desired-state.js';
 import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures.js';
 import { DEFAULT_SIDECAR, CONFIG_PATH, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH } from './sidecar-contract.js';
-import { CONFIG_HASH_ANNOTATION, LABEL } from './names.js';
+import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, LABEL } from './names.js';
 import { validateCorePod } from '../../crds/corepod-schema.js';
 
 const sidecar = { ...DEFAULT_SIDECAR, image: 'corepod/sidecar:test' };
@@ -28,6 +28,7 @@ test('DreamScape: the Deployment runs one app container started by the injected 
   assert.deepEqual(deployment.spec!.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } });
   assert.deepEqual(deployment.spec!.selector.matchLabels, { [LABEL.name]: 'corepod', [LABEL.instance]: 'core-pod' });
   assert.equal(deployment.spec!.template.metadata!.annotations![CONFIG_HASH_ANNOTATION], state.configHash);
+  assert.equal(deployment.spec!.template.metadata!.annotations![DEFAULT_CONTAINER_ANNOTATION], 'app', 'kubectl exec/logs without -c');
   assert.equal(pod.terminationGracePeriodSeconds, 45);
   assert.equal(pod.serviceAccountName, 'core-pod-corepod');
   assert.equal(pod.initContainers!.length, 1);

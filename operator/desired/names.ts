@@ -4,6 +4,8 @@ import type { CorePodObject } from './corepod-object.js';
 
 export const FIELD_MANAGER = 'corepod-operator';
 export const CONFIG_HASH_ANNOTATION = 'dreamscape.io/config-hash';
+/** kubectl exec, logs, attach and cp use this container when none is named (the app, not the init container). */
+export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
 
 export const LABEL = {
   name: 'app.kubernetes.io/name',
