@@ -30,6 +30,8 @@ test-unit: build ## Unit and integration tests (real processes, no cluster)
 	$(NODE_TEST) $$(find dist -name '*.test.js' -not -name '*.cluster.test.js' -not -name '*.docker.test.js' | sort)
 
 test-e2e: build cluster-up ## Tests on the local cluster
+	@# An operator left by `make demo` or `make deploy` would reconcile the tests' namespaces beside their own.
+	@$(MAKE) -s undeploy >/dev/null
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)
 
 test: test-unit test-e2e ## Everything CI runs
