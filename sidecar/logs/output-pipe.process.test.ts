@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { OutputPipePool } from './output-pipe.js';
 import type { OutputSource } from './output-source.js';
 import { ProgramLog } from './program-log.js';
+import { tempDir } from '../test-helpers.js';
 
 /** The source, and a promise for its end (EOF once every write end is closed). */
 function observed(source: OutputSource): { source: OutputSource; ended: Promise<void> } {
@@ -19,12 +19,9 @@ function observed(source: OutputSource): { source: OutputSource; ended: Promise<
 }
 
 function pool(t: TestContext, options: ConstructorParameters<typeof OutputPipePool>[0] = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-pipe-test-'));
+  const dir = tempDir(t);
   const pipes = new OutputPipePool({ dir, size: 4, ...options });
-  t.after(() => {
-    pipes.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  t.after(() => pipes.close());
   return { pipes, dir };
 }
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test, type TestContext } from 'node:test';
@@ -11,12 +10,8 @@ import { tempDir } from '../test-helpers.js';
 import { createPipeSizer, GROWN_PIPE_BYTES, HOST_BUILT_PIPE_SIZE, type PipeSizer } from './pipe-sizer.js';
 
 async function pipe(t: TestContext, sizer?: PipeSizer): Promise<OutputPipe> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-source-test-'));
-  const pool = new OutputPipePool({ dir, size: 2, ...(sizer ? { sizer } : {}) });
-  t.after(() => {
-    pool.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const pool = new OutputPipePool({ dir: tempDir(t), size: 2, ...(sizer ? { sizer } : {}) });
+  t.after(() => pool.close());
   await pool.ready();
   const taken = pool.take();
   assert.ok(taken, 'a FIFO is ready');

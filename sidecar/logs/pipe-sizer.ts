@@ -32,7 +32,7 @@ export interface PipeSizerOptions {
 /** The helper `npm run build` compiles with the host's cc (sidecar/runtime/build-host-helpers). */
 export const HOST_BUILT_PIPE_SIZE = fileURLToPath(new URL('../runtime/pipe-size', import.meta.url));
 export const GROWN_PIPE_BYTES = 1 << 20;
-export const PIPE_BUDGET_BYTES = 8 << 20;
+const PIPE_BUDGET_BYTES = 8 << 20;
 
 export function createPipeSizer(options: PipeSizerOptions): PipeSizer {
   const pipeBytes = options.pipeBytes ?? GROWN_PIPE_BYTES;
