@@ -9,15 +9,15 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import type { KubeObject } from '../operator/kube/kube-api.js';
-import { Informer } from '../operator/kube/informer.js';
-import { connect } from '../operator/kube/connection.js';
-import { HttpKubeApi } from '../operator/kube/http-kube-api.js';
-import { RESOURCES } from '../operator/kube/resources.js';
+import type { KubeObject } from '../kube/kube-api.js';
+import { Informer } from '../kube/informer.js';
+import { connect } from '../kube/kubeconfig.js';
+import { HttpKubeApi } from '../kube/http-kube-api.js';
+import { RESOURCES } from '../kube/resources.js';
 import { desiredState } from '../operator/desired/desired-state.js';
-import { DEFAULT_SIDECAR } from '../operator/desired/sidecar-contract.js';
+import { DEFAULT_SIDECAR } from '../contract/sidecar-contract.js';
 import { validateCorePod } from '../crds/corepod-schema.js';
-import { kubeconfigPath, installCrd, repoRoot } from '../operator/test-support/cluster-env.js';
+import { kubeconfigPath, installCrd, repoRoot } from '../e2e/support/cluster-env.js';
 
 const { values } = parseArgs({
   options: {

@@ -3,13 +3,9 @@
 // sidecar-init's config parsing.
 import { z } from 'zod';
 
-export const GROUP = 'dreamscape.io';
-export const VERSION = 'v1alpha1';
-export const API_VERSION = `${GROUP}/${VERSION}`;
-export const KIND = 'CorePod';
-export const PLURAL = 'corepods';
-export const SINGULAR = 'corepod';
-export const SHORT_NAMES = ['cpod'];
+import { API_VERSION, KIND } from './corepod-names.js';
+
+export { API_VERSION, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './corepod-names.js';
 
 export const MAX_PROGRAMS = 100;
 export const MAX_DEPENDENCIES = 16;

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
-import { createNamespace, installCrd, kubectl } from './test-support/cluster-env.js';
+import { createNamespace, installCrd, kubectl } from '../e2e/support/cluster-env.js';
 
 let namespace: string;
 let removeNamespace: () => Promise<void>;

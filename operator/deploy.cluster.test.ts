@@ -3,10 +3,10 @@
 // failing over when the leader's pod is deleted. `make undeploy` removes it again.
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
-import type { HttpKubeApi } from './kube/http-kube-api.js';
-import type { KubeObject } from './kube/kube-api.js';
-import { RESOURCES } from './kube/resources.js';
-import { clusterApi, createNamespace, kubectl, repoRoot, run, waitFor } from './test-support/cluster-env.js';
+import type { HttpKubeApi } from '../kube/http-kube-api.js';
+import type { KubeObject } from '../kube/kube-api.js';
+import { RESOURCES } from '../kube/resources.js';
+import { clusterApi, createNamespace, kubectl, repoRoot, run, waitFor } from '../e2e/support/cluster-env.js';
 
 const SYSTEM = 'corepod-system';
 let namespace: string;

@@ -3,10 +3,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
-import type { HttpKubeApi } from './kube/http-kube-api.js';
-import type { KubeObject } from './kube/kube-api.js';
-import { RESOURCES } from './kube/resources.js';
-import { clusterApi, createNamespace, httpGet, installCrd, kubectl, startOperator, waitFor, type OperatorProcess } from './test-support/cluster-env.js';
+import type { HttpKubeApi } from '../kube/http-kube-api.js';
+import type { KubeObject } from '../kube/kube-api.js';
+import { RESOURCES } from '../kube/resources.js';
+import { clusterApi, createNamespace, httpGet, installCrd, kubectl, startOperator, waitFor, type OperatorProcess } from '../e2e/support/cluster-env.js';
 
 let namespace: string;
 let removeNamespace: () => Promise<void>;

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
-import type { HttpKubeApi } from './kube/http-kube-api.js';
-import type { KubeObject } from './kube/kube-api.js';
-import { RESOURCES } from './kube/resources.js';
+import type { HttpKubeApi } from '../kube/http-kube-api.js';
+import type { KubeObject } from '../kube/kube-api.js';
+import { RESOURCES } from '../kube/resources.js';
 import {
   clusterApi, createNamespace, installCrd, kubectl, readRepoFile, startOperator, waitFor, type OperatorProcess,
-} from './test-support/cluster-env.js';
+} from '../e2e/support/cluster-env.js';
 
 type Json = Record<string, any>;
 

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CorePodController } from './controller/corepod-controller.js';
-import { DEFAULT_SIDECAR, type SidecarContract } from './desired/sidecar-contract.js';
-import { connect } from './kube/connection.js';
-import { HttpKubeApi } from './kube/http-kube-api.js';
+import { DEFAULT_SIDECAR, type SidecarContract } from '../contract/sidecar-contract.js';
+import { connect } from '../kube/kubeconfig.js';
+import { HttpKubeApi } from '../kube/http-kube-api.js';
 import { startServers } from './runtime/http-servers.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 

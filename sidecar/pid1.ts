@@ -10,16 +10,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signalNumber } from './process-runner.js';
 import { findExecutable } from './user-switch.js';
+import { SIDECAR_ENV } from '../contract/sidecar-contract.js';
 
 /** Set for the supervisor started by the PID-1 shim or exec'd tini: who reaps orphans. */
-export const REAPER_ENV = 'COREPOD_REAPER';
+export const REAPER_ENV = SIDECAR_ENV.reaper;
 
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 
 /** tini-static or tini: $COREPOD_TINI, next to the node binary (a bundled runtime), then PATH. */
 export function findTini(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const beside = path.dirname(process.execPath);
-  return findExecutable(['tini-static', 'tini'], { envVar: 'COREPOD_TINI', extraDirs: [beside, path.join(beside, '..', 'libexec')], env });
+  return findExecutable(['tini-static', 'tini'], { envVar: SIDECAR_ENV.tini, extraDirs: [beside, path.join(beside, '..', 'libexec')], env });
 }
 
 /** Who reaps our orphans, as far as we can tell. */

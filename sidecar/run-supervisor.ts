@@ -18,6 +18,7 @@ import { createPipeSizer, HOST_BUILT_PIPE_SIZE } from './logs/pipe-sizer.js';
 import { runDir, socketPath } from './run-dir.js';
 import { Supervisor } from './supervisor.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
+import { ENV, SIDECAR_ENV } from '../contract/sidecar-contract.js';
 
 export interface RunSupervisorOptions {
   config: LoadedConfig;
@@ -100,7 +101,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   // Tools of the bundled runtime (/corepod/bin, beside node) come before the image's: busybox's
   // setpriv lacks the options used, a static image has none.
   const runtimeBin = `${process.execPath.replace(/\/[^/]*$/, '')}/bin`;
-  const setpriv = findExecutable(['setpriv'], { envVar: 'COREPOD_SETPRIV', extraDirs: [runtimeBin] });
+  const setpriv = findExecutable(['setpriv'], { envVar: SIDECAR_ENV.setpriv, extraDirs: [runtimeBin] });
   const users = planUsers(spec, euid, setpriv);
   if (users.errors.length > 0) {
     process.stderr.write(`${users.errors.join('\n')}\ncorepod: ${options.file}: nothing started\n`);
@@ -116,9 +117,9 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   // Real pipes for program output, made ahead (two per program at start, as they all start at once).
   fs.mkdirSync(runDir(), { recursive: true, mode: 0o700 });
   // mkfifo: $COREPOD_MKFIFO, the bundled runtime's static one, then PATH.
-  const mkfifo = findExecutable(['mkfifo'], { envVar: 'COREPOD_MKFIFO', extraDirs: [runtimeBin] });
+  const mkfifo = findExecutable(['mkfifo'], { envVar: SIDECAR_ENV.mkfifo, extraDirs: [runtimeBin] });
   // pipe-size: $COREPOD_PIPE_SIZE, the bundled runtime's, the one `npm run build` compiled, then PATH.
-  const pipeSize = findExecutable(['pipe-size'], { envVar: 'COREPOD_PIPE_SIZE', extraDirs: [runtimeBin, path.dirname(HOST_BUILT_PIPE_SIZE)] });
+  const pipeSize = findExecutable(['pipe-size'], { envVar: SIDECAR_ENV.pipeSize, extraDirs: [runtimeBin, path.dirname(HOST_BUILT_PIPE_SIZE)] });
   const sizer = pipeSize ? createPipeSizer({ helper: pipeSize, onError: (message) => logger.info('a busy output pipe keeps its default size', { reason: message }) }) : undefined;
   if (!sizer) logger.info('pipe-size helper not found: busy output pipes keep the default size (64 KiB)');
   const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}), ...(sizer ? { sizer } : {}) });
@@ -170,7 +171,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     });
   });
   // Kubernetes status and Events when running in a CorePod pod (sidecar/kube/, loaded only there).
-  const cluster = process.env.COREPOD_POD_NAME ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger) : undefined;
+  const cluster = process.env[ENV.podName] ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger) : undefined;
   // GitHub issues for alerts when spec.alerts.github is set, also standalone (sidecar/alerts/, loaded only then).
   const github = spec.alerts?.github ? await (await import('./alerts/attach-github-alerts.js')).attachGithubAlerts(supervisor, spec.alerts.github, options.config.name, logger) : undefined;
   supervisor.start();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { ProcessStatus } from '../crds/corepod-schema.js';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '../lib/fake-clock.js';
 import type { Probe, ProbeResult } from './health-probe.js';
 import type { ContainerMemory, MemoryReader } from './memory-reader.js';
 import type { SignalName } from './process-state-machine.js';

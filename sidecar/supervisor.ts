@@ -2,8 +2,9 @@
 // gates starts on dependencies, probes health, samples memory, stops in order under one deadline,
 // and publishes every change to its subscribers. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
+import { processReadiness } from '../contract/readiness.js';
 import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
-import { systemClock, wallTime, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { startable, stopWaves } from './dependency-order.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { networkProbe, type ExecContext, type Probe } from './health-probe.js';
@@ -26,6 +27,7 @@ import {
 } from './process-state-machine.js';
 import type { ProcessRunner, SpawnRequest } from './process-runner.js';
 import type { SwitchPlan } from './user-switch.js';
+import { SIDECAR_ENV } from '../contract/sidecar-contract.js';
 
 export type Action = 'start' | 'stop' | 'restart';
 
@@ -171,7 +173,7 @@ export class Supervisor {
     const baseEnv = Object.fromEntries(Object.entries(options.baseEnv ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
     this.slots = options.spec.programs.map((program, index) => {
       const plan = options.userPlans?.get(program.name) ?? { kind: 'none' };
-      const env: Record<string, string> = { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), COREPOD_PROGRAM: program.name };
+      const env: Record<string, string> = { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name };
       for (const variable of program.env) env[variable.name] = variable.value;
       const request: Omit<SpawnRequest, 'command'> = {
         env,
@@ -243,21 +245,10 @@ export class Supervisor {
   health(): HealthReport {
     const programs = this.slots.map((slot) => {
       const s = slot.state;
-      const check = slot.spec.healthCheck;
-      const required = check?.required ?? false;
-      let ready: boolean;
-      let reason: string | undefined;
-      if (s.state === 'RUNNING') {
-        ready = !check || !required || s.healthy === true;
-        if (!ready) reason = slot.probeMessage ?? 'health check not passed yet';
-      } else if (s.state === 'EXITED' && s.lastExit && slot.spec.autorestart !== true && slot.machine.exitCodes.includes(s.lastExit.code ?? -1) && s.lastExit.signal === null) {
-        ready = true; // a program that finished as expected
-      } else if (s.state === 'STOPPED' && !slot.spec.autostart && !slot.waiting) {
-        ready = true; // never meant to run
-      } else {
-        ready = false;
-        reason = s.reason ?? s.state;
-      }
+      const required = slot.spec.healthCheck?.required ?? false;
+      const verdict = processReadiness(this.statusOf(slot), slot.spec, slot.waiting);
+      const ready = verdict.ready;
+      const reason = verdict.ready ? undefined : verdict.cause === 'health' ? (slot.probeMessage ?? 'health check not passed yet') : (s.reason ?? s.state);
       return {
         name: slot.name,
         state: s.state,

@@ -6,13 +6,13 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helm, kubectl } from './cluster.js';
-import { createNamespace } from './test-support.js';
+import { createNamespace } from '../support/cluster-env.js';
 
 let namespace: { name: string; remove: () => Promise<void> };
 let chart: string;
 
 before(async () => {
-  namespace = await createNamespace('smoke-helm');
+  namespace = await createNamespace('smoke-helm', { wait: true });
   chart = mkdtempSync(join(tmpdir(), 'corepod-chart-'));
   mkdirSync(join(chart, 'templates'));
   writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: smoke\nversion: 0.1.0\n');

@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl, netnsRun } from './cluster.js';
-import { createNamespace, loadBusyboxImage, waitFor } from './test-support.js';
+import { createNamespace, waitFor } from '../support/cluster-env.js';
+import { loadBusyboxImage } from './test-support.js';
 
 let namespace: { name: string; remove: () => Promise<void> };
 let webIP: string;
@@ -11,7 +12,7 @@ let serviceIP: string;
 
 before(async () => {
   const image = await loadBusyboxImage();
-  namespace = await createNamespace('smoke-net');
+  namespace = await createNamespace('smoke-net', { wait: true });
   const ns = namespace.name;
   const pod = (name: string, labels: Record<string, string>, command: string) => ({
     apiVersion: 'v1',

@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { kubeconfigPath } from './cluster.js';
-import { loadBusyboxImage, uniqueName, waitFor } from './test-support.js';
+import { uniqueName, waitFor } from '../support/cluster-env.js';
+import { loadBusyboxImage } from './test-support.js';
 
 let api: CoreV1Api;
 let namespace: string;

@@ -3,14 +3,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl } from './cluster.js';
-import { createNamespace, loadBusyboxImage, waitFor } from './test-support.js';
+import { createNamespace, waitFor } from '../support/cluster-env.js';
+import { loadBusyboxImage } from './test-support.js';
 
 let namespace: { name: string; remove: () => Promise<void> };
 let image: string;
 
 before(async () => {
   image = await loadBusyboxImage();
-  namespace = await createNamespace('smoke-kubectl');
+  namespace = await createNamespace('smoke-kubectl', { wait: true });
 });
 after(async () => namespace?.remove());
 

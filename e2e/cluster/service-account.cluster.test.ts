@@ -3,14 +3,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl } from './cluster.js';
-import { createNamespace, loadCurlImage, waitFor } from './test-support.js';
+import { createNamespace, waitFor } from '../support/cluster-env.js';
+import { loadCurlImage } from './test-support.js';
 
 let namespace: { name: string; remove: () => Promise<void> };
 let image: string;
 
 before(async () => {
   image = await loadCurlImage();
-  namespace = await createNamespace('smoke-sa');
+  namespace = await createNamespace('smoke-sa', { wait: true });
 });
 after(async () => namespace?.remove());
 

@@ -3,7 +3,7 @@
 // the real node; status, health, the in-pod CLI, and no zombie after an orphan storm.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildImages, IMAGES, processNamed, Stage, waitFor } from './support.js';
+import { buildImages, IMAGES, processNamed, Stage, waitFor } from '../support/corepod-stage.js';
 
 let stage: Stage;
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dockerDown, dockerHost, dockerUp, netnsRun, testcontainersEnv } from '../cluster/cluster.js';
-import { buildImages } from './support.js';
+import { buildImages } from '../support/corepod-stage.js';
 
 let host: string;
 let startedHere = false;

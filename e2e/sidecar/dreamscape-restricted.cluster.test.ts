@@ -4,14 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { netnsRun } from '../cluster/cluster.js';
-import { buildImages, kubectl, REPO, Stage } from './support.js';
+import { buildImages, kubectl, Stage } from '../support/corepod-stage.js';
+import { repoRoot } from '../support/cluster-env.js';
 
 test('DreamScape under enforce=restricted: admitted, READY 3/3, everything as uid 65532, nginx on 80 reaches both services', async (t) => {
   await buildImages(['sidecar', 'dreamscape']);
   const stage = await Stage.open('psa-dreamscape');
   t.after(() => stage.close());
   await kubectl(['label', 'namespace', stage.namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=v1.32']);
-  await stage.applyFile(`${REPO}examples/dreamscape/corepod.yaml`);
+  await stage.applyFile(`${repoRoot}examples/dreamscape/corepod.yaml`);
   const cp = await stage.waitForCorePod('dreamscape', 'READY 3/3 Running', (c) => (c.status?.readyProcesses === '3/3' && c.status.phase === 'Running' ? c : undefined), 300_000);
   for (const p of cp.status!.pods![0]!.processes) assert.equal(p.healthy, true, p.name);
   const running = await stage.readyPod('dreamscape');

@@ -6,7 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { netnsRun } from '../cluster/cluster.js';
-import { buildImages, processNamed, REPO, Stage, waitFor } from './support.js';
+import { buildImages, processNamed, Stage, waitFor } from '../support/corepod-stage.js';
+import { repoRoot } from '../support/cluster-env.js';
 
 let stage: Stage;
 let pod: string;
@@ -22,7 +23,7 @@ const curl = async (args: string[]) => (await netnsRun('curl', ['-sS', '--max-ti
 
 test('apply → Pod Running → auth-service, user-service, nginx RUNNING and healthy, READY 3/3', async (t) => {
   const applied = Date.now();
-  await stage.applyFile(`${REPO}examples/dreamscape/corepod.yaml`);
+  await stage.applyFile(`${repoRoot}examples/dreamscape/corepod.yaml`);
   const cp = await stage.waitForCorePod('dreamscape', 'READY 3/3 Running', (c) => (c.status?.readyProcesses === '3/3' && c.status.phase === 'Running' ? c : undefined), 300_000);
   t.diagnostic(`apply → READY 3/3: ${((Date.now() - applied) / 1000).toFixed(1)} s`);
   const processes = cp.status!.pods![0]!.processes;

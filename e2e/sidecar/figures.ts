@@ -4,9 +4,10 @@
 //   status patches per minute in steady state, Events during a 60 s crash loop, sidecar RSS.
 // Usage: node dist/e2e/sidecar/figures.js   (after make build cluster-up)
 import type { ProcessStatus } from '../../crds/corepod-schema.js';
-import { clusterApi } from '../../operator/test-support/cluster-env.js';
-import { RESOURCES } from '../../operator/kube/resources.js';
-import { buildImages, IMAGES, processNamed, REPO, Stage, waitFor } from './support.js';
+import { clusterApi } from '../support/cluster-env.js';
+import { RESOURCES } from '../../kube/resources.js';
+import { buildImages, IMAGES, processNamed, Stage, waitFor } from '../support/corepod-stage.js';
+import { repoRoot } from '../support/cluster-env.js';
 
 type Json = Record<string, any>;
 const rows: [string, string][] = [];
@@ -42,7 +43,7 @@ async function countPatches(name: string, ms: number): Promise<number> {
 try {
   // 1. apply → READY 3/3
   const applied = Date.now();
-  await stage.applyFile(`${REPO}examples/dreamscape/corepod.yaml`);
+  await stage.applyFile(`${repoRoot}examples/dreamscape/corepod.yaml`);
   await waitFor('READY 3/3', async () => (await get('dreamscape'))?.status?.readyProcesses === '3/3', 300_000, 50);
   row('DreamScape apply → READY 3/3', `${((Date.now() - applied) / 1000).toFixed(1)} s`);
   const pod = (await stage.readyPod('dreamscape')).metadata.name as string;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { USER_NEEDS_ROOT } from '../../crds/corepod-schema.js';
-import { buildImages, IMAGES, kubectl, processNamed, Stage, waitFor } from './support.js';
+import { buildImages, IMAGES, kubectl, processNamed, Stage, waitFor } from '../support/corepod-stage.js';
 
 const TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const TOKEN_DATA = `${TOKEN.replace(/\/token$/, '')}/..data/`;

@@ -5,7 +5,7 @@
 // exit code 0.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildImages, IMAGES, processNamed, Stage, waitFor } from './support.js';
+import { buildImages, IMAGES, processNamed, Stage, waitFor } from '../support/corepod-stage.js';
 
 let stage: Stage;
 

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { IMAGES } from './support.js';
+import { IMAGES } from '../support/corepod-stage.js';
 
 const exec = promisify(execFile);
 let runtimeDir: string;

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { CorePodObject } from '../../operator/desired/corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 import { buildRole, buildRoleBinding, buildServiceAccount } from '../../operator/desired/rbac.js';
 import { names } from '../../operator/desired/names.js';
-import { kubeconfigPath, kubectl } from '../../operator/test-support/cluster-env.js';
+import { kubeconfigPath, kubectl } from '../support/cluster-env.js';
 
 export interface PodCredentials {
   dir: string;

@@ -3,13 +3,13 @@
 // on the leader; losing the lease ends the process so that it restarts as a follower.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { SidecarContract } from '../desired/sidecar-contract.js';
+import type { SidecarContract } from '../../contract/sidecar-contract.js';
 import { LABEL, MANAGED_BY, MANAGED_SELECTOR } from '../desired/names.js';
-import type { KubeApi, KubeObject, ObjectMetaLike } from '../kube/kube-api.js';
-import { Informer, objectKey } from '../kube/informer.js';
-import { RESOURCES } from '../kube/resources.js';
+import type { KubeApi, KubeObject, ObjectMetaLike } from '../../kube/kube-api.js';
+import { Informer, objectKey } from '../../kube/informer.js';
+import { RESOURCES } from '../../kube/resources.js';
 import { LeaderElector } from '../leader/leader-elector.js';
-import { EventRecorder } from '../runtime/event-recorder.js';
+import { EventRecorder } from '../../kube/events/event-recorder.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { Reconciler, TerminalError, type Caches, type RawCorePod } from './reconciler.js';
 import { defaultControllerRateLimiter } from './rate-limiter.js';
@@ -17,6 +17,8 @@ import { WorkQueue } from './work-queue.js';
 import { WriteScheduler } from './write-scheduler.js';
 
 export const CONTROLLER_NAME = 'corepod';
+/** reportingController of the operator's Events. */
+export const REPORTING_CONTROLLER = 'dreamscape.io/corepod-operator';
 
 export interface ControllerOptions {
   api: KubeApi;
@@ -93,7 +95,11 @@ export class CorePodController {
     );
     this.pods = new Informer<KubeObject>(api, RESOURCES.pod, { ...common, labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`, transform: (o) => slim(o) });
     this.queue = new WorkQueue(defaultControllerRateLimiter(), undefined, metrics.queueObserver(CONTROLLER_NAME));
-    const events = new EventRecorder(api, options.identity, (error) => options.log.warn({ err: error }, 'could not record an event'));
+    const events = new EventRecorder({
+      api,
+      reporter: { reportingController: REPORTING_CONTROLLER, reportingInstance: options.identity },
+      onDrop: (intent, error) => options.log.warn({ err: error, reason: intent.reason }, 'could not record an event'),
+    });
     this.reconciler = new Reconciler({
       api, caches: this.caches(), sidecar: options.sidecar, events, log: options.log,
       ...(options.maxWritesInFlight ? { writes: new WriteScheduler(options.maxWritesInFlight) } : {}),

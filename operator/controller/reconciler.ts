@@ -4,14 +4,15 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { validateSpec, type CorePodStatus } from '../../crds/corepod-schema.js';
-import type { CorePodObject } from '../desired/corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 import { desiredState } from '../desired/desired-state.js';
 import { FIELD_MANAGER } from '../desired/names.js';
 import type { SpecProblem } from '../desired/port-plan.js';
-import type { SidecarContract } from '../desired/sidecar-contract.js';
-import { isPermanent, type KubeApi, type KubeObject } from '../kube/kube-api.js';
-import { RESOURCES, resourceFor } from '../kube/resources.js';
-import type { EventRecorder, Regarding } from '../runtime/event-recorder.js';
+import type { SidecarContract } from '../../contract/sidecar-contract.js';
+import { isPermanent, type KubeApi, type KubeObject } from '../../kube/kube-api.js';
+import { RESOURCES, resourceFor } from '../../kube/resources.js';
+import type { ObjectRef } from '../../kube/events/event-object.js';
+import type { EventRecorder } from '../../kube/events/event-recorder.js';
 import { conditionTime } from './conditions.js';
 import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
 import { WritePriority, WriteScheduler } from './write-scheduler.js';
@@ -113,7 +114,7 @@ export class Reconciler {
       return {};
     }
     if (raw.metadata.deletionTimestamp) return {};
-    const regarding: Regarding = {
+    const regarding: Required<ObjectRef> = {
       apiVersion: raw.apiVersion ?? 'dreamscape.io/v1alpha1', kind: raw.kind ?? 'CorePod',
       name: raw.metadata.name, namespace: raw.metadata.namespace, uid: raw.metadata.uid,
     };
@@ -145,7 +146,7 @@ export class Reconciler {
 
     const waiting = await this.checkSecret(corePod);
     for (const problem of waiting) {
-      this.options.events.record(regarding, { type: 'Warning', reason: problem.reason, action: 'Reconcile', note: `${problem.path}: ${problem.message}` });
+      this.warn(regarding, problem.reason, 'Reconcile', `${problem.path}: ${problem.message}`);
     }
 
     let applyError: string | undefined;
@@ -156,7 +157,7 @@ export class Reconciler {
     } catch (error) {
       applyError = errorText(error);
       permanent = isPermanent(error);
-      this.options.events.record(regarding, { type: 'Warning', reason: 'ApplyFailed', action: 'Apply', note: applyError });
+      this.warn(regarding, 'ApplyFailed', 'Apply', applyError);
       if (!permanent) {
         await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired: [] }, log).catch(() => undefined);
         throw error;
@@ -164,7 +165,7 @@ export class Reconciler {
     }
     for (const what of repaired) {
       log.warn({ object: what }, 'owned object was changed or deleted by hand; restored');
-      this.options.events.record(regarding, { type: 'Warning', reason: 'DriftRepaired', action: 'Apply', note: `${what} was changed or deleted by hand and has been restored` });
+      this.warn(regarding, 'DriftRepaired', 'Apply', `${what} was changed or deleted by hand and has been restored`);
     }
 
     await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired }, log);
@@ -172,9 +173,13 @@ export class Reconciler {
     return waiting.length > 0 ? { requeueAfterMs: SECRET_RECHECK_MS } : {};
   }
 
-  private async reportProblems(raw: RawCorePod, regarding: Regarding, problems: SpecProblem[], log: Logger): Promise<void> {
+  private warn(regarding: ObjectRef, reason: string, action: string, note: string): void {
+    this.options.events.record({ key: `Warning|${reason}|${note}`, type: 'Warning', reason, action, note, regarding });
+  }
+
+  private async reportProblems(raw: RawCorePod, regarding: Required<ObjectRef>, problems: SpecProblem[], log: Logger): Promise<void> {
     log.warn({ problems }, 'the spec cannot be realised');
-    this.options.events.record(regarding, { type: 'Warning', reason: problems[0]!.reason, action: 'Validate', note: problemText(problems) });
+    this.warn(regarding, problems[0]!.reason, 'Validate', problemText(problems));
     const corePod = {
       apiVersion: regarding.apiVersion, kind: regarding.kind,
       metadata: { name: regarding.name, namespace: regarding.namespace, uid: regarding.uid, generation: raw.metadata?.generation },

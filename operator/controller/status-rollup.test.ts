@@ -17,7 +17,7 @@ function input(pods: PodStatus[], extra: Partial<RollupInput> = {}): RollupInput
 }
 
 test('all processes running and healthy: READY 3/3, Running, Ready=True', () => {
-  const { status, prune } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 1, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING', 2)])]));
+  const { status, prune } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 1, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING', 2, true)])]));
   assert.equal(status.readyProcesses, '3/3');
   assert.equal(status.phase, 'Running');
   assert.equal(status.restarts, 3);
@@ -29,10 +29,26 @@ test('all processes running and healthy: READY 3/3, Running, Ready=True', () => 
 });
 
 test('an unhealthy or starting process is not ready: Starting', () => {
-  const { status } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 0, false), proc('user-service', 'STARTING'), proc('nginx', 'RUNNING')])]));
+  const { status } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 0, false), proc('user-service', 'STARTING'), proc('nginx', 'RUNNING', 0, true)])]));
   assert.equal(status.readyProcesses, '1/3');
   assert.equal(status.phase, 'Starting');
   assert.equal(status.conditions[0]!.reason, 'ProcessesNotReady');
+});
+
+test('a RUNNING process whose required health check has not passed yet is not ready, as the pod\'s /readyz says', () => {
+  const { status } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING')])]));
+  assert.equal(status.readyProcesses, '2/3');
+  assert.equal(status.phase, 'Starting');
+  assert.equal(status.conditions[0]!.status, 'False');
+});
+
+test('a failing check that is not required does not make a process unready', () => {
+  const corePod = corePodFrom({ ...dreamscapeSpec() });
+  corePod.spec.programs[2]!.healthCheck!.required = false;
+  corePod.status = { pods: [pod('p1', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING', 0, false)])] };
+  const { status } = rollup({ corePod, problems: [], waiting: [], repaired: [], deployment: doneDeployment, livePods: new Set(['p1']), now: 'T' });
+  assert.equal(status.readyProcesses, '3/3');
+  assert.equal(status.phase, 'Running');
 });
 
 test('a FATAL process: Degraded phase and condition naming the program and pod', () => {
@@ -45,7 +61,7 @@ test('a FATAL process: Degraded phase and condition naming the program and pod',
 
 test('entries of pods that no longer exist are pruned and not counted', () => {
   const gone = pod('old', [proc('auth-service', 'RUNNING', 7), proc('user-service', 'RUNNING'), proc('nginx', 'RUNNING')]);
-  const now = pod('new', [proc('auth-service', 'RUNNING'), proc('user-service', 'RUNNING')]);
+  const now = pod('new', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true)]);
   const { status, prune } = rollup(input([gone, now], { livePods: new Set(['new']) }));
   assert.deepEqual(prune, ['old']);
   assert.equal(status.readyProcesses, '2/3');
@@ -75,7 +91,7 @@ test('a rollout in progress and a repaired drift show in Progressing', () => {
 
 test('replicas scale the expected count; extra pods during a rollout never exceed it', () => {
   const corePod = corePodFrom({ ...dreamscapeSpec(), replicas: 2 });
-  const all = ['auth-service', 'user-service', 'nginx'].map((n) => proc(n, 'RUNNING'));
+  const all = ['auth-service', 'user-service', 'nginx'].map((n) => proc(n, 'RUNNING', 0, true));
   corePod.status = { pods: [pod('a', all), pod('b', all), pod('c', all)] };
   const { status } = rollup({ corePod, problems: [], waiting: [], repaired: [], livePods: new Set(['a', 'b', 'c']), now: 'T' });
   assert.equal(status.readyProcesses, '6/6');

@@ -1,8 +1,9 @@
 // The CorePod status the operator writes: READY x/y, PHASE, RESTARTS and the conditions, rolled up
 // from what each pod's sidecar-init reported in status.pods[], the Deployment, and the problems
 // the reconcile found. Pure: everything it needs is passed in.
-import type { Condition, CorePodStatus, PodStatus } from '../../crds/corepod-schema.js';
-import type { CorePodObject } from '../desired/corepod-object.js';
+import { processReadiness } from '../../contract/readiness.js';
+import type { Condition, CorePodStatus } from '../../crds/corepod-schema.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { SpecProblem } from '../desired/port-plan.js';
 import { CONDITION, setCondition, type ConditionInput } from './conditions.js';
 
@@ -40,12 +41,6 @@ export interface Rollup {
   prune: string[];
 }
 
-function isReady(process: PodStatus['processes'][number], autorestart: boolean | 'unexpected', exitCodes: number[]): boolean {
-  if (process.state === 'RUNNING') return process.healthy !== false;
-  // A one-shot program that finished as expected counts as ready.
-  return process.state === 'EXITED' && autorestart === false && process.lastExitCode !== undefined && exitCodes.includes(process.lastExitCode);
-}
-
 export function rollup(input: RollupInput): Rollup {
   const { corePod, now } = input;
   const spec = corePod.spec;
@@ -64,7 +59,7 @@ export function rollup(input: RollupInput): Rollup {
       restarts += process.restarts;
       const program = programs.get(process.name);
       if (!program) continue;
-      if (program.autostart && isReady(process, program.autorestart, program.exitCodes)) ready++;
+      if (program.autostart && processReadiness(process, program).ready) ready++;
       if (process.state === 'FATAL') fatal.push(`${process.name} in pod ${pod.name}`);
     }
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue } from './work-queue.js';
 import { BucketRateLimiter, ItemExponentialFailureRateLimiter, defaultControllerRateLimiter } from './rate-limiter.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../../lib/fake-clock.js';
 
 const queue = (clock = new FakeClock()) => ({ clock, q: new WorkQueue(defaultControllerRateLimiter(() => clock.now()), clock) });
 

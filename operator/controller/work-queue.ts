@@ -1,20 +1,8 @@
 // A work queue with client-go semantics: a key is queued at most once (dirty set), never processed
 // by two workers at once (processing set; re-added after done() if it changed meanwhile), delayed
 // adds, rate-limited adds, and the instrumentation controller-runtime exports.
+import { systemClock, type Clock } from '../../lib/clock.js';
 import type { RateLimiter } from './rate-limiter.js';
-
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): { cancel(): void };
-}
-
-export const realClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    return { cancel: () => clearTimeout(t) };
-  },
-};
 
 export interface QueueObserver {
   depth(depth: number): void;
@@ -37,7 +25,7 @@ export class WorkQueue {
 
   constructor(
     private readonly limiter: RateLimiter,
-    private readonly clock: Clock = realClock,
+    private readonly clock: Clock = systemClock,
     private readonly observer?: QueueObserver,
   ) {
     observer?.depth(0);

@@ -1,8 +1,8 @@
 // The supervisor config: the CorePod spec (defaults applied) that the sidecar-init reads from a file.
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { CorePodObject } from './corepod-object.js';
-import { CONFIG_FILE_KEY } from './sidecar-contract.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
+import { CONFIG_FILE_KEY } from '../../contract/sidecar-contract.js';
 import { names, objectLabels, ownerReference } from './names.js';
 
 /**

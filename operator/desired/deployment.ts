@@ -2,14 +2,14 @@
 // sidecar-init, copied into an emptyDir by an init container from the sidecar image.
 import type { V1Container, V1Deployment, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
-import type { CorePodObject } from './corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
 import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, names, objectLabels, ownerReference, selectorLabels } from './names.js';
 import { podSecurity } from './pod-security.js';
 import {
   CONFIG_FILE_KEY, CONFIG_MOUNT_PATH, CONFIG_PATH, ENV, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH, TOKEN_MOUNT_PATH,
   type SidecarContract,
-} from './sidecar-contract.js';
+} from '../../contract/sidecar-contract.js';
 
 const VOLUME = { runtime: 'corepod-runtime', config: 'corepod-config', token: 'corepod-token' } as const;
 export const APP_CONTAINER = 'app';

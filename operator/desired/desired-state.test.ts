@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Role, V1RoleBinding, V1Service } from '@kubernetes/client-node';
 import { desiredState } from './desired-state.js';
 import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures.js';
-import { DEFAULT_SIDECAR, CONFIG_PATH, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH } from './sidecar-contract.js';
+import { DEFAULT_SIDECAR, CONFIG_PATH, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH } from '../../contract/sidecar-contract.js';
 import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, LABEL } from './names.js';
 import { validateCorePod } from '../../crds/corepod-schema.js';
 

@@ -1,13 +1,13 @@
 // Everything a CorePod should own, computed purely from the CorePod: the desired state the
 // controller applies, plus the problems only visible across fields (port clashes).
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { CorePodObject } from './corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 import { buildConfigMap, configHash, supervisorConfig } from './config-map.js';
 import { buildDeployment } from './deployment.js';
 import { planPorts, type SpecProblem } from './port-plan.js';
 import { buildRole, buildRoleBinding, buildServiceAccount } from './rbac.js';
 import { buildService } from './service.js';
-import type { SidecarContract } from './sidecar-contract.js';
+import type { SidecarContract } from '../../contract/sidecar-contract.js';
 
 export interface DesiredState {
   /** In apply order: config and identity before the workload that uses them. */

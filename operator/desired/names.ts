@@ -1,6 +1,6 @@
 // Names, labels and owner references shared by every object the operator owns.
 import type { V1OwnerReference } from '@kubernetes/client-node';
-import type { CorePodObject } from './corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 
 export const FIELD_MANAGER = 'corepod-operator';
 export const CONFIG_HASH_ANNOTATION = 'dreamscape.io/config-hash';

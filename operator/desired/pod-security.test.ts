@@ -4,7 +4,7 @@ import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import type { CorePodSpecInput } from '../../crds/corepod-schema.js';
 import { desiredState } from './desired-state.js';
 import { listenedPorts, podSecurity, unprivilegedPortStart, UNPRIVILEGED_PORT_SYSCTL } from './pod-security.js';
-import { DEFAULT_SIDECAR } from './sidecar-contract.js';
+import { DEFAULT_SIDECAR } from '../../contract/sidecar-contract.js';
 import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures.js';
 
 const podSpecOf = (spec: CorePodSpecInput): V1PodSpec => {

@@ -2,7 +2,7 @@
 // only that CorePod's status, and create/patch Events (series) in its namespace.
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import { GROUP, PLURAL } from '../../crds/corepod-schema.js';
-import type { CorePodObject } from './corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 import { names, objectLabels, ownerReference } from './names.js';
 
 function meta(corePod: CorePodObject, name: string) {

@@ -1,6 +1,6 @@
 // A ClusterIP Service for the ports the programs declare (none when no program declares one).
 import type { V1Service } from '@kubernetes/client-node';
-import type { CorePodObject } from './corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
 import { names, objectLabels, ownerReference, selectorLabels } from './names.js';
 

@@ -1,6 +1,6 @@
 // CorePods for tests: the DreamScape reference layout and seeded random valid specs.
 import { validateCorePod, type CorePodSpecInput } from '../../crds/corepod-schema.js';
-import type { CorePodObject } from './corepod-object.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
 
 export function corePodFrom(spec: CorePodSpecInput, name = 'core-pod', namespace = 'shop'): CorePodObject {
   const result = validateCorePod({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace }, spec });

@@ -1,8 +1,8 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: try to acquire every
 // retryPeriod; once leading, renew every retryPeriod and give up leadership if no renewal has
 // succeeded within renewDeadline; on stop, release the lease so a follower takes over at once.
-import { isConflict, isNotFound, type KubeApi } from '../kube/kube-api.js';
-import { RESOURCES } from '../kube/resources.js';
+import { isConflict, isNotFound, type KubeApi } from '../../kube/kube-api.js';
+import { RESOURCES } from '../../kube/resources.js';
 import { nextRecord, observe, releasedRecord, verdict, type LeaseRecord, type Observation } from './lease-record.js';
 
 export interface LeaderElectorOptions {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessStatus } from '../../crds/corepod-schema.js';
-import { FakeClock } from '../clock.js';
+import { FakeClock } from '../../lib/fake-clock.js';
 import type { ProcessStateEvent, SupervisorEvent } from '../event-hub.js';
 import { AlertBook, alertOf, commentBody, issueBody, issueTitle, markerOf, type Alert } from './alert-policy.js';
 

@@ -1,7 +1,7 @@
 // Which supervisor events are worth a GitHub issue, what the issue says, and when a repeat may
 // become a comment: one issue per (CorePod, program, kind), repeats aggregated into at most one
 // comment per interval. Pure; time comes from a Clock.
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 import type { SupervisorEvent } from '../event-hub.js';
 import { formatBytes } from '../kube/event-intents.js';
 

@@ -1,15 +1,15 @@
 // Wiring for `corepod run` when spec.alerts.github is set: the token comes from the environment
-// (operator/desired/sidecar-contract.ts, set by the operator from tokenSecretRef; by hand when
+// (contract/sidecar-contract.ts, set by the operator from tokenSecretRef; by hand when
 // standalone), the CorePod identity from the pod environment or, standalone, the config.
-import { ENV } from '../../operator/desired/sidecar-contract.js';
+import { ENV, SIDECAR_ENV } from '../../contract/sidecar-contract.js';
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
-import { systemClock } from '../clock.js';
+import { systemClock } from '../../lib/clock.js';
 import type { Sink, SubscribeOptions, Subscription } from '../event-hub.js';
 import type { Logger } from '../logger.js';
 import { GithubAlertSink } from './github-alert-sink.js';
 
 /** Overrides the least time between two messages about one alert (default 15 minutes). */
-export const COMMENT_INTERVAL_ENV = 'COREPOD_ALERT_COMMENT_INTERVAL_SECONDS';
+export const COMMENT_INTERVAL_ENV = SIDECAR_ENV.alertCommentIntervalSeconds;
 const DEFAULT_COMMENT_INTERVAL_MS = 15 * 60_000;
 
 export interface GithubAlerts {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
-import { ENV } from '../../operator/desired/sidecar-contract.js';
+import { ENV } from '../../contract/sidecar-contract.js';
 import { startCli, tempDir, waitFor } from '../test-helpers.js';
 import { markerOf } from './alert-policy.js';
 import { COMMENT_INTERVAL_ENV } from './attach-github-alerts.js';

@@ -2,10 +2,10 @@
 // (CorePod, program, kind), found again by the marker in its body, repeats as rate-limited
 // comments (alert-policy.ts decides). Sends go one at a time through a bounded queue, retried with
 // backoff; the event hub already keeps this sink from slowing supervision.
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
 import type { Sink, SupervisorEvent } from '../event-hub.js';
 import type { Logger } from '../logger.js';
-import { Backoff, type BackoffOptions } from '../kube/backoff.js';
+import { Backoff, type BackoffOptions } from '../../lib/backoff.js';
 import { AlertBook, alertOf, commentBody, issueBody, issueTitle, markerOf, type AlertTarget, type Send } from './alert-policy.js';
 import type { IssueApi } from './issue-api.js';
 

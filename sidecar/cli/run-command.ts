@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../config-loader.js';
 import { EXIT, UsageError, command, parse } from './args.js';
+import { ENV, SIDECAR_ENV } from '../../contract/sidecar-contract.js';
 
 export const usage = `Usage: corepod run [-f FILE] [--health-port PORT] [--health-host HOST]
 
@@ -34,9 +35,9 @@ function options(argv: string[]): RunOptions | 'help' {
   });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const file = values.file ?? process.env.COREPOD_CONFIG;
+  const file = values.file ?? process.env[ENV.configPath];
   if (!file) throw new UsageError('no config: give -f FILE or set COREPOD_CONFIG');
-  const portText = values['health-port'] ?? process.env.COREPOD_HEALTH_PORT;
+  const portText = values['health-port'] ?? process.env[ENV.healthPort];
   let healthPort: number | undefined;
   if (portText !== undefined && portText !== '') {
     healthPort = Number(portText);
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${usage}\n`);
       return EXIT.ok;
     }
-    if (process.pid === 1 && !process.env.COREPOD_REAPER) {
+    if (process.pid === 1 && !process.env[SIDECAR_ENV.reaper]) {
       const { runUnderTini } = await import('../pid1.js');
       const underTini = runUnderTini(argv);
       if (underTini) return underTini;

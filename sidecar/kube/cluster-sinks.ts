@@ -1,14 +1,15 @@
 // Wiring for `corepod run` inside a CorePod pod: when the operator's pod template has set the pod
-// identity (operator/desired/sidecar-contract.ts), the status reporter and the Event recorder
+// identity (contract/sidecar-contract.ts), the status reporter and the Event recorder
 // subscribe to the supervisor, talking to the API server with the pod's ServiceAccount token.
 import fs from 'node:fs';
 import type { Sink, SubscribeOptions, Subscription } from '../event-hub.js';
 import type { Logger } from '../logger.js';
-import { EventRecorder } from './event-recorder.js';
-import { HttpKubeApi } from '../../operator/kube/http-kube-api.js';
-import { inClusterSettings, tokenConnection, type TokenConnectionOptions } from '../../operator/kube/token-connection.js';
+import { ProcessEventSink } from './process-event-sink.js';
+import { HttpKubeApi } from '../../kube/http-kube-api.js';
+import { inClusterSettings, tokenConnection, type TokenConnectionOptions } from '../../kube/token-connection.js';
 import { podIdentityFrom } from './pod-identity.js';
 import { StatusReporter, type StatusSource } from './status-reporter.js';
+import { SIDECAR_ENV } from '../../contract/sidecar-contract.js';
 
 /**
  * The sidecar-init's API client, authenticated by the pod's ServiceAccount token. A few sockets
@@ -26,7 +27,7 @@ export interface SupervisorLike extends StatusSource {
 
 export interface ClusterSinks {
   reporter: StatusReporter;
-  recorder: EventRecorder;
+  recorder: ProcessEventSink;
   /** Sends the last status and pending Events (bounded wait), then stops. Call before exiting. */
   finish(timeoutMs: number): Promise<void>;
   close(): void;
@@ -40,7 +41,7 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     logger.warn('not reporting to Kubernetes: pod identity incomplete', { missing: who.missing });
     return undefined;
   }
-  const options = inClusterSettings(env, env.COREPOD_SERVICEACCOUNT_DIR);
+  const options = inClusterSettings(env, env[SIDECAR_ENV.serviceAccountDir]);
   if ('error' in options) {
     logger.warn('not reporting to Kubernetes', { error: options.error });
     return undefined;
@@ -60,7 +61,7 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     return undefined;
   }
   const reporter = new StatusReporter({ api, identity, source: supervisor, logger });
-  const recorder = new EventRecorder({ api, identity, logger });
+  const recorder = new ProcessEventSink({ api, identity, logger });
   const subscriptions = [supervisor.subscribe(reporter, { maxQueue: 64 }), supervisor.subscribe(recorder)];
   reporter.start();
   logger.info('reporting to Kubernetes', { corePod: `${identity.namespace}/${identity.corePodName}`, pod: identity.podName, server: options.server });

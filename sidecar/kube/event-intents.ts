@@ -2,19 +2,10 @@
 // names the program. Pure. `key` groups repeats into one Event series, so it holds everything the
 // note says (an Event's note cannot change once created); the figures of a MemoryPressure note are
 // those of the first occurrence in its series.
+import type { EventIntent, EventType } from '../../kube/events/event-object.js';
 import type { SupervisorEvent } from '../event-hub.js';
 
-export type EventType = 'Normal' | 'Warning';
-
-export interface EventIntent {
-  key: string;
-  type: EventType;
-  reason: string;
-  action: string;
-  note: string;
-  /** The program it is about (absent for the container as a whole). */
-  program?: string;
-}
+export type { EventIntent };
 
 export const REASON = {
   exited: 'ProcessExited',

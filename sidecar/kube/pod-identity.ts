@@ -1,6 +1,6 @@
 // Who this sidecar-init is in the cluster, from the environment the operator's pod template sets
-// (operator/desired/sidecar-contract.ts). Absent variables mean "not in a CorePod pod".
-import { ENV } from '../../operator/desired/sidecar-contract.js';
+// (contract/sidecar-contract.ts). Absent variables mean "not in a CorePod pod".
+import { ENV } from '../../contract/sidecar-contract.js';
 
 export interface PodIdentity {
   podName: string;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../operator/controller/fake-clock.js';
-import { Backoff } from './backoff.js';
+import { FakeClock } from '../../lib/fake-clock.js';
+import { Backoff } from '../../lib/backoff.js';
 import { SendScheduler, type AttemptOutcome } from './send-scheduler.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -3,8 +3,8 @@
 // attempt sends the latest state, so nothing queues up while the API is away), and every
 // `refreshMs` an attempt checks for slow drift (memory). Pure timing on a Clock; the attempt itself
 // (snapshot, compare, patch) is the caller's.
-import type { Clock, TimerHandle } from '../clock.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
+import { Backoff, type BackoffOptions } from '../../lib/backoff.js';
 
 /** 'done': sent or nothing to send; 'retry': failed, try again later. */
 export type AttemptOutcome = 'done' | 'retry';

@@ -3,12 +3,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import type { CorePodObject } from '../../operator/desired/corepod-object.js';
-import { ApiError, type KubeObject } from '../../operator/kube/kube-api.js';
-import { RESOURCES } from '../../operator/kube/resources.js';
-import { createNamespace, installCrd, kubectl, waitFor } from '../../operator/test-support/cluster-env.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
+import { ApiError, type KubeObject } from '../../kube/kube-api.js';
+import { RESOURCES } from '../../kube/resources.js';
+import { createNamespace, installCrd, kubectl, waitFor } from '../../e2e/support/cluster-env.js';
 import { applyObjects, createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
-import type { HttpKubeApi } from '../../operator/kube/http-kube-api.js';
+import type { HttpKubeApi } from '../../kube/http-kube-api.js';
 import { sidecarKubeApi } from './cluster-sinks.js';
 import { fieldManagerFor } from './pod-identity.js';
 

@@ -1,14 +1,14 @@
 // What the status reporter writes, and when a new snapshot is worth a patch. Pure.
 import type { ProcessStatus } from '../../crds/corepod-schema.js';
-import type { KubeObject } from '../../operator/kube/kube-api.js';
-import { COREPOD_API_VERSION, COREPOD_KIND } from './kube-resources.js';
+import type { KubeObject } from '../../kube/kube-api.js';
+import { API_VERSION, KIND } from '../../crds/corepod-names.js';
 import type { PodIdentity } from './pod-identity.js';
 
 /** The server-side apply body: this pod's entry of status.pods (a list-map keyed by pod name). */
 export function statusApplyBody(identity: PodIdentity, processes: readonly ProcessStatus[], updated: string): KubeObject & { status: unknown } {
   return {
-    apiVersion: COREPOD_API_VERSION,
-    kind: COREPOD_KIND,
+    apiVersion: API_VERSION,
+    kind: KIND,
     metadata: { name: identity.corePodName, namespace: identity.namespace },
     status: { pods: [{ name: identity.podName, updated, processes: processes.map((p) => ({ ...p })) }] },
   };

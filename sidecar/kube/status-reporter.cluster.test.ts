@@ -4,10 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProcessStatus } from '../../crds/corepod-schema.js';
-import type { CorePodObject } from '../../operator/desired/corepod-object.js';
-import { clusterApi, createNamespace, installCrd, waitFor } from '../../operator/test-support/cluster-env.js';
-import type { HttpKubeApi } from '../../operator/kube/http-kube-api.js';
-import { RESOURCES } from '../../operator/kube/resources.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
+import { clusterApi, createNamespace, installCrd, waitFor } from '../../e2e/support/cluster-env.js';
+import type { HttpKubeApi } from '../../kube/http-kube-api.js';
+import { RESOURCES } from '../../kube/resources.js';
 import { createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
 import { startForwarder } from '../../e2e/sidecar/tcp-forwarder.js';
 import type { SupervisorEvent } from '../event-hub.js';

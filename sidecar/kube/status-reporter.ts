@@ -3,11 +3,11 @@
 // conflict. Changes coalesce (send-scheduler.ts); while the API server is unreachable supervision
 // goes on and only the latest state is kept, sent once it answers again.
 import type { ProcessStatus } from '../../crds/corepod-schema.js';
-import type { KubeApi } from '../../operator/kube/kube-api.js';
-import { systemClock, type Clock } from '../clock.js';
+import type { KubeApi } from '../../kube/kube-api.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import type { Sink, SupervisorEvent } from '../event-hub.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { CORE_POD } from './kube-resources.js';
+import { RESOURCES } from '../../kube/resources.js';
 import { fieldManagerFor, type PodIdentity } from './pod-identity.js';
 import { DEFAULT_SEND_SCHEDULE, SendScheduler, type AttemptOutcome, type SendSchedulerOptions } from './send-scheduler.js';
 import { DEFAULT_DIFFERENCE, difference, statusApplyBody, type DifferenceOptions } from './status-report.js';
@@ -87,7 +87,7 @@ export class StatusReporter implements Sink {
     if (this.lastSent && difference(this.lastSent, snapshot, this.options.difference ?? DEFAULT_DIFFERENCE) === 'none') return 'done';
     const body = statusApplyBody(this.options.identity, snapshot, new Date(this.clock.now()).toISOString());
     try {
-      await this.options.api.apply(CORE_POD, body, { fieldManager: this.fieldManager, force: true, subresource: 'status' });
+      await this.options.api.apply(RESOURCES.corePod, body, { fieldManager: this.fieldManager, force: true, subresource: 'status' });
     } catch (error) {
       this.counters.failures += 1;
       this.counters.lastError = error instanceof Error ? error.message : String(error);

@@ -1,5 +1,5 @@
-// The resource types the operator touches.
-import { GROUP, KIND, PLURAL, VERSION } from '../../crds/corepod-schema.js';
+// The resource types CorePod touches (the operator and the sidecar-init alike).
+import { GROUP, KIND, PLURAL, VERSION } from '../crds/corepod-names.js';
 import type { ResourceType } from './kube-api.js';
 
 const t = (group: string, version: string, plural: string, kind: string, namespaced = true): ResourceType => ({ group, version, plural, kind, namespaced });

@@ -1,5 +1,5 @@
 // A CorePod as it comes from the apiserver, after its spec passed the schema.
-import type { CorePodSpec, CorePodStatus } from '../../crds/corepod-schema.js';
+import type { CorePodSpec, CorePodStatus } from './corepod-schema.js';
 
 export interface CorePodMetadata {
   name: string;

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { connect, inClusterConnection, parseKubeconfig } from './connection.js';
+import { connect, parseKubeconfig } from './kubeconfig.js';
+import { inClusterConnection } from './token-connection.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'corepod-conn-'));

@@ -4,31 +4,24 @@
 // object per distinct event and a bounded number of patches. Failed writes are retried with
 // backoff, carrying the latest count; the number of tracked series is bounded. Pure timing on a
 // Clock; the writes go through the EventWriter port.
-import type { Clock, TimerHandle } from '../clock.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
-import type { EventIntent } from './event-intents.js';
-
-export interface Series {
-  count: number;
-  /** ms since the epoch */
-  lastObservedTime: number;
-}
+import type { Clock, TimerHandle } from '../../lib/clock.js';
+import { Backoff, type BackoffOptions } from '../../lib/backoff.js';
+import type { ApiErrorClass } from '../kube-api.js';
+import type { EventIntent, Series } from './event-object.js';
 
 export interface EventWriter {
   /** Creates the Event; returns its name. With `series` when repeats happened before the create. */
   create(intent: EventIntent, eventTime: number, series?: Series): Promise<string>;
-  patchSeries(name: string, series: Series): Promise<void>;
+  patchSeries(name: string, series: Series, intent: EventIntent): Promise<void>;
 }
-
-/** 'gone': the Event no longer exists (create a new one); 'retry': transient; 'drop': give up on it. */
-export type WriteFailure = 'gone' | 'retry' | 'drop';
 
 export interface EventSeriesOptions {
   patchIntervalMs: number;
   seriesIdleMs: number;
   maxSeries: number;
   retry: BackoffOptions;
-  classify: (error: unknown) => WriteFailure;
+  /** 'notFound': the Event no longer exists (create a new one); 'retry': transient; 'permanent': give up on it. */
+  classify: (error: unknown) => ApiErrorClass;
   onDrop?: (intent: EventIntent, error: unknown) => void;
 }
 
@@ -157,7 +150,7 @@ export class EventSeriesBook {
 
   private async patch(entry: Entry): Promise<void> {
     const count = entry.count;
-    await this.writer.patchSeries(entry.name!, { count, lastObservedTime: entry.lastAt });
+    await this.writer.patchSeries(entry.name!, { count, lastObservedTime: entry.lastAt }, entry.intent);
     entry.sentCount = count;
     this.counters.patched += 1;
   }
@@ -171,13 +164,13 @@ export class EventSeriesBook {
       } catch (error) {
         this.counters.failures += 1;
         const failure = this.options.classify(error);
-        if (failure === 'gone') {
+        if (failure === 'notFound') {
           // Garbage-collected (Events live about an hour): the series goes on in a new object.
           entry.name = undefined;
           entry.sentCount = 0;
           entry.firstAt = entry.lastAt;
           entry.count = Math.max(1, entry.count);
-        } else if (failure === 'drop') {
+        } else if (failure === 'permanent') {
           this.drop(entry, error);
           return;
         } else retryIn = entry.backoff.next();

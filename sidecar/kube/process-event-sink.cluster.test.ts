@@ -1,15 +1,15 @@
-// The Event recorder against the real kube-apiserver with the pod's ServiceAccount token: Events
+// The process Event sink against the real kube-apiserver with the pod's ServiceAccount token: Events
 // regarding the CorePod (shown by kubectl describe), related to the Pod, and repeats aggregated
 // into a series on one object.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CorePodObject } from '../../operator/desired/corepod-object.js';
-import { clusterApi, createNamespace, installCrd, kubectl, waitFor } from '../../operator/test-support/cluster-env.js';
-import type { HttpKubeApi } from '../../operator/kube/http-kube-api.js';
-import { RESOURCES } from '../../operator/kube/resources.js';
+import type { CorePodObject } from '../../crds/corepod-object.js';
+import { clusterApi, createNamespace, installCrd, kubectl, waitFor } from '../../e2e/support/cluster-env.js';
+import type { HttpKubeApi } from '../../kube/http-kube-api.js';
+import { RESOURCES } from '../../kube/resources.js';
 import { createCorePod, podCredentials, type PodCredentials } from '../../e2e/sidecar/pod-credentials.js';
 import type { SupervisorEvent } from '../event-hub.js';
-import { EventRecorder, REPORTING_CONTROLLER } from './event-recorder.js';
+import { ProcessEventSink, REPORTING_CONTROLLER } from './process-event-sink.js';
 import { sidecarKubeApi } from './cluster-sinks.js';
 
 let namespace: string;
@@ -18,7 +18,7 @@ let corePod: CorePodObject;
 let creds: PodCredentials;
 let admin: HttpKubeApi;
 let api: HttpKubeApi;
-const recorders: EventRecorder[] = [];
+const recorders: ProcessEventSink[] = [];
 
 before(async () => {
   await installCrd();
@@ -39,8 +39,8 @@ after(async () => {
 
 type Json = Record<string, any>;
 
-function recorder(podName: string, patchIntervalMs = 10_000): EventRecorder {
-  const r = new EventRecorder({ api, identity: { podName, namespace, corePodName: 'shop', podUid: 'pod-uid-1' }, series: { patchIntervalMs } });
+function recorder(podName: string, patchIntervalMs = 10_000): ProcessEventSink {
+  const r = new ProcessEventSink({ api, identity: { podName, namespace, corePodName: 'shop', podUid: 'pod-uid-1' }, series: { patchIntervalMs } });
   recorders.push(r);
   return r;
 }

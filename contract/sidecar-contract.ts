@@ -2,7 +2,7 @@
 // runtime lands, how the app container starts it, and what it is told through the environment.
 // The sidecar image and the sidecar-init (sidecar/) implement the other side of this contract.
 
-/** The emptyDir into which the init container copies the sidecar runtime. */
+/** Where the sidecar runtime is in the app container (an emptyDir the init container fills). */
 export const RUNTIME_MOUNT_PATH = '/corepod';
 /** Where the ConfigMap with the supervisor config is mounted, and the file in it. */
 export const CONFIG_MOUNT_PATH = '/etc/corepod';
@@ -25,6 +25,23 @@ export const ENV = {
   healthPort: 'COREPOD_HEALTH_PORT',
   /** Only with spec.alerts.github: the token from spec.alerts.github.tokenSecretRef. */
   githubToken: 'COREPOD_GITHUB_TOKEN',
+} as const;
+
+/** Environment variables of the sidecar-init's own (set by whoever runs `corepod run`, or by tests), and what programs get. */
+export const SIDECAR_ENV = {
+  /** Every program's own name, in its environment. */
+  program: 'COREPOD_PROGRAM',
+  /** Control socket directory (default /run/corepod, or the user's runtime directory). */
+  runDir: 'COREPOD_RUN_DIR',
+  /** Set by the PID 1 path once tini runs in front, so the supervisor under it does not exec tini again. */
+  reaper: 'COREPOD_REAPER',
+  tini: 'COREPOD_TINI',
+  setpriv: 'COREPOD_SETPRIV',
+  mkfifo: 'COREPOD_MKFIFO',
+  pipeSize: 'COREPOD_PIPE_SIZE',
+  /** Where the ServiceAccount token, CA and namespace are (default the kubelet's mount). */
+  serviceAccountDir: 'COREPOD_SERVICEACCOUNT_DIR',
+  alertCommentIntervalSeconds: 'COREPOD_ALERT_COMMENT_INTERVAL_SECONDS',
 } as const;
 
 export interface SidecarContract {

@@ -2,16 +2,14 @@
 // with the operator running for it as a real child process, and views of CorePods, their pods,
 // Events and logs through kubectl.
 import { execFile, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { CorePodStatus, ProcessStatus } from '../../crds/corepod-schema.js';
-import { createNamespace, installCrd, kubeconfigPath, kubectl, startOperator, waitFor, type OperatorProcess } from '../../operator/test-support/cluster-env.js';
+import { createNamespace, installCrd, kubeconfigPath, kubectl, repoRoot, startOperator, waitFor, type OperatorProcess } from './cluster-env.js';
 
 export { kubectl, waitFor };
 
 const exec = promisify(execFile);
-export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 export const IMAGES = {
   sidecar: 'localhost/corepod/sidecar:dev',
@@ -23,7 +21,7 @@ export type ImageName = 'sidecar' | 'dreamscape' | 'musl-busybox' | 'static';
 
 /** Builds (cached) and loads the images; returns NAME → TAG. */
 export async function buildImages(names: ImageName[], options: { docker?: boolean } = {}): Promise<Record<string, string>> {
-  const { stdout } = await exec(`${REPO}e2e/images/build-images`, [...(options.docker ? ['--docker'] : []), ...names], {
+  const { stdout } = await exec(`${repoRoot}e2e/images/build-images`, [...(options.docker ? ['--docker'] : []), ...names], {
     maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000,
   });
   const tags: Record<string, string> = {};

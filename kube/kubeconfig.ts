@@ -1,4 +1,4 @@
-// Where the apiserver is and how to authenticate to it. The common cases — in-cluster
+// Connections from a kubeconfig (or in-cluster when there is none). The common cases — in-cluster
 // ServiceAccount token (re-read as the kubelet rotates it), kubeconfig with client certificates,
 // a token or a token file — are read here directly. Anything else in a kubeconfig (exec plugins,
 // auth providers, basic auth) goes through @kubernetes/client-node's KubeConfig, loaded only then:
@@ -7,26 +7,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import type { Connection, TlsOptions } from './connection.js';
 import { inClusterConnection, tokenFileHeaders } from './token-connection.js';
-
-export { inClusterConnection };
-
-export interface TlsOptions {
-  ca?: string | Buffer;
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  rejectUnauthorized?: boolean;
-  servername?: string;
-}
-
-export interface Connection {
-  server: URL;
-  tls: TlsOptions;
-  /** Headers for each request (Authorization), current as tokens rotate; `fresh` after a 401 re-reads a token file at once. */
-  headers(fresh?: boolean): Promise<Record<string, string>>;
-  /** Which loader produced it: 'in-cluster', 'kubeconfig' or 'client-node'. */
-  via: 'in-cluster' | 'kubeconfig' | 'client-node';
-}
 
 export interface ConnectionSource {
   kubeconfig?: string;

@@ -1,12 +1,12 @@
-// What the operator's *.cluster.test.ts share: the local cluster's kubeconfig, kubectl, a fresh
+// What every *.cluster.test.ts shares: the local cluster's kubeconfig, kubectl, a fresh
 // namespace per test file, the CRD, and the operator as a real child process.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { connect } from '../kube/connection.js';
-import { HttpKubeApi } from '../kube/http-kube-api.js';
-import { RESOURCES } from '../kube/resources.js';
+import { connect } from '../../kube/kubeconfig.js';
+import { HttpKubeApi } from '../../kube/http-kube-api.js';
+import { RESOURCES } from '../../kube/resources.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -62,7 +62,7 @@ export async function clusterApi(): Promise<HttpKubeApi> {
 }
 
 /** Polls until `check` returns a value other than undefined/false; fails with `what` after the deadline. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 90_000, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -86,10 +86,12 @@ export async function installCrd(): Promise<void> {
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/corepods.dreamscape.io']);
 }
 
-export async function createNamespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
+/** A fresh namespace; `remove` deletes it and everything in it (with `wait`, until it is gone). */
+export async function createNamespace(prefix: string, options: { wait?: boolean } = {}): Promise<{ name: string; remove: () => Promise<void> }> {
   const name = uniqueName(prefix);
   await kubectl(['create', 'namespace', name]);
-  return { name, remove: async () => void (await kubectl(['delete', 'namespace', name, '--wait=false'], { allowFailure: true })) };
+  const wait = options.wait ? ['--wait=true', '--timeout=120s'] : ['--wait=false'];
+  return { name, remove: async () => void (await kubectl(['delete', 'namespace', name, ...wait], { allowFailure: true })) };
 }
 
 export interface OperatorProcess {

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../../operator/controller/fake-clock.js';
-import type { EventIntent } from './event-intents.js';
-import { DEFAULT_SERIES, EventSeriesBook, type EventWriter, type Series, type WriteFailure } from './event-series.js';
+import { FakeClock } from '../../lib/fake-clock.js';
+import type { ApiErrorClass } from '../kube-api.js';
+import type { EventIntent, Series } from './event-object.js';
+import { DEFAULT_SERIES, EventSeriesBook, type EventWriter } from './event-series.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class Failure extends Error {
-  constructor(readonly kind: WriteFailure) {
+  constructor(readonly kind: ApiErrorClass) {
     super(kind);
   }
 }
@@ -16,7 +17,7 @@ class Failure extends Error {
 class RecordingWriter implements EventWriter {
   readonly objects = new Map<string, { intent: EventIntent; eventTime: number; series?: Series }>();
   readonly writes: { op: 'create' | 'patch'; at: number; name: string; count: number }[] = [];
-  failNext: WriteFailure[] = [];
+  failNext: ApiErrorClass[] = [];
   down = false;
   private n = 0;
 
@@ -33,7 +34,7 @@ class RecordingWriter implements EventWriter {
   async patchSeries(name: string, series: Series): Promise<void> {
     this.check();
     const object = this.objects.get(name);
-    if (!object) throw new Failure('gone');
+    if (!object) throw new Failure('notFound');
     object.series = series;
     this.writes.push({ op: 'patch', at: this.clock.now(), name, count: series.count });
   }
@@ -140,7 +141,7 @@ test('a series whose Event was garbage-collected continues in a new object', asy
 
 test('a write the server refuses for good is dropped and reported, not retried', async () => {
   const h = harness();
-  h.writer.failNext = ['drop'];
+  h.writer.failNext = ['permanent'];
   h.book.record(intent('ProcessFatal'));
   await h.advance(60_000);
   assert.deepEqual(h.dropped, ['ProcessFatal']);

@@ -107,9 +107,25 @@ export const isGone = (error: unknown): boolean => {
   const e = error as { code?: unknown; reason?: unknown } | undefined;
   return typeof e === "object" && e !== null && (e.code === 410 || e.reason === "Expired" || e.reason === "Gone");
 };
-/** 4xx other than throttling and conflicts: retrying the same request will not help. */
-export const isPermanent = (error: unknown): boolean =>
-  error instanceof ApiError && error.code >= 400 && error.code < 500 && ![408, 409, 429].includes(error.code);
+/**
+ * What a failed request means for whoever sent it: 'notFound', the object (or its namespace) does not
+ * exist; 'permanent', the same request will never succeed (invalid, forbidden, too large);
+ * 'retry', it may succeed later (timeouts, conflicts, throttling, 5xx, network errors, and a 401
+ * the client already retried with a fresh token while credentials rotate).
+ */
+export type ApiErrorClass = 'retry' | 'notFound' | 'permanent';
+
+const TRANSIENT_4XX: ReadonlySet<number> = new Set([401, 408, 409, 425, 429]);
+
+export function classifyApiError(error: unknown): ApiErrorClass {
+  if (!(error instanceof ApiError)) return 'retry';
+  if (error.code === 404) return 'notFound';
+  if (error.code >= 400 && error.code < 500 && !TRANSIENT_4XX.has(error.code)) return 'permanent';
+  return 'retry';
+}
+
+/** Retrying the same request will not help (see classifyApiError). */
+export const isPermanent = (error: unknown): boolean => classifyApiError(error) !== 'retry';
 
 export function apiVersionOf(type: ResourceType): string {
   return type.group === '' ? type.version : `${type.group}/${type.version}`;
