@@ -2,6 +2,7 @@
 // keep it fresh), re-lists on 410 Gone / Expired, backs off on errors, drops watches that go silent
 // past their timeout, and replays every object to the handlers on a resync period.
 import { isGone, type KubeApi, type KubeObject, type ResourceType, type WatchEnd, type WatchEvent } from './kube-api.js';
+import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
 export interface InformerHandlers<T> {
   onAdd?(object: T): void;
@@ -43,7 +44,7 @@ export class Informer<T extends KubeObject> {
   private synced = false;
   private current?: { stop(): void };
   private resyncTimer?: NodeJS.Timeout;
-  private wake?: () => void;
+  private readonly sleeper = new WakeableSleep();
   private loop?: Promise<void>;
   readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, watchFailures: 0 };
   private syncedWaiters: (() => void)[] = [];
@@ -95,7 +96,7 @@ export class Informer<T extends KubeObject> {
     this.stopped = true;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.current?.stop();
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
   }
 
@@ -117,21 +118,11 @@ export class Informer<T extends KubeObject> {
     for (const handlers of this.handlers) call(handlers);
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
   private async run(): Promise<void> {
     const backoff = this.options.backoffMs ?? { initial: 250, max: 30_000 };
     let delay = backoff.initial;
     const pause = async () => {
-      await this.sleep(delay * (0.5 + Math.random() / 2));
+      await this.sleeper.sleep(delay * (0.5 + Math.random() / 2));
       delay = Math.min(delay * 2, backoff.max);
     };
     while (!this.stopped) {

@@ -10,6 +10,7 @@ import { connect } from '../kube/kubeconfig.js';
 import { HttpKubeApi } from '../kube/http-kube-api.js';
 import { startServers } from './runtime/http-servers.js';
 import { OperatorMetrics } from './runtime/metrics.js';
+import { UsageError } from '../lib/usage-error.js';
 
 export const usage = `Usage: corepod operator [flags]
 
@@ -37,8 +38,6 @@ Runs the CorePod operator (dreamscape.io/v1alpha1 CorePods).
   --log-level LEVEL              trace, debug, info, warn, error (default: info)
   -h, --help
 `;
-
-export class UsageError extends Error {}
 
 export interface OperatorFlags {
   kubeconfig?: string;

@@ -3,6 +3,7 @@
 // on later turns of the event loop one event at a time (an async sink is awaited before its next
 // event), so a slow or failing sink loses its oldest events (counted) and never slows supervision.
 import type { ProcessStateName, ProcessStatus } from '../crds/corepod-schema.js';
+import { waitAtMost } from '../lib/wait-at-most.js';
 
 interface ProgramEventBase {
   /** RFC 3339 */
@@ -159,11 +160,6 @@ export class EventHub {
 
   /** Waits (at most timeoutMs) until every sink has taken its queued events, e.g. before exiting. */
   async drain(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([Promise.all([...this.subscribers].map((s) => s.whenIdle())), deadline]);
-    clearTimeout(timer);
+    await waitAtMost(Promise.all([...this.subscribers].map((s) => s.whenIdle())), timeoutMs);
   }
 }

@@ -11,10 +11,11 @@ import { RESOURCES } from '../../kube/resources.js';
 import { LeaderElector } from '../leader/leader-elector.js';
 import { EventRecorder } from '../../kube/events/event-recorder.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
-import { Reconciler, TerminalError, type Caches, type RawCorePod } from './reconciler.js';
+import { Reconciler, type Caches, type RawCorePod } from './reconciler.js';
 import { defaultControllerRateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
 import { WriteScheduler } from './write-scheduler.js';
+import { waitAtMost } from '../../lib/wait-at-most.js';
 
 export const CONTROLLER_NAME = 'corepod';
 /** reportingController of the operator's Events. */
@@ -222,21 +223,19 @@ export class CorePodController {
       try {
         const result = await this.reconciler.reconcile(key, keyLog);
         this.queue.forget(key);
+        if (result.terminal !== undefined) {
+          metrics.terminalErrors.inc({ controller: CONTROLLER_NAME });
+          keyLog.error({ error: result.terminal, recheckMs: result.requeueAfterMs }, 'reconcile failed terminally');
+        }
         if (result.requeueAfterMs !== undefined) {
           this.queue.addAfter(key, result.requeueAfterMs);
           metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'requeue_after' });
         } else metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'success' });
       } catch (error) {
-        if (error instanceof TerminalError) {
-          metrics.terminalErrors.inc({ controller: CONTROLLER_NAME });
-          this.queue.forget(key);
-          keyLog.error({ err: error }, 'reconcile failed terminally');
-        } else {
-          metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME });
-          const retries = this.queue.retries(key);
-          this.queue.addRateLimited(key);
-          keyLog.warn({ err: error, retries }, 'reconcile failed; requeued with backoff');
-        }
+        metrics.reconcileErrors.inc({ controller: CONTROLLER_NAME });
+        const retries = this.queue.retries(key);
+        this.queue.addRateLimited(key);
+        keyLog.warn({ err: error, retries }, 'reconcile failed; requeued with backoff');
         metrics.reconcileTotal.inc({ controller: CONTROLLER_NAME, result: 'error' });
       } finally {
         stopTimer();
@@ -252,9 +251,7 @@ export class CorePodController {
     this.stopping = true;
     this.queue.shutDown();
     const drained = Promise.all(this.workers);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(timer);
+    await waitAtMost(drained, graceMs);
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     await this.elector?.stop();
     if (this.options.leaderElection) this.options.metrics.leaderStatus.set({ name: this.options.leaderElection.name }, 0);

@@ -32,10 +32,9 @@ export interface Caches {
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  /** A failure retrying the same writes will not fix (controller-runtime's terminal error); rechecked after requeueAfterMs. */
+  terminal?: string;
 }
-
-/** An error retrying will not fix: counted and logged, not requeued. */
-export class TerminalError extends Error {}
 
 export interface ReconcilerOptions {
   api: KubeApi;
@@ -169,7 +168,7 @@ export class Reconciler {
     }
 
     await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired }, log);
-    if (permanent) return { requeueAfterMs: PERMANENT_RECHECK_MS };
+    if (permanent) return { requeueAfterMs: PERMANENT_RECHECK_MS, ...(applyError ? { terminal: applyError } : {}) };
     return waiting.length > 0 ? { requeueAfterMs: SECRET_RECHECK_MS } : {};
   }
 

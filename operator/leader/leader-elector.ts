@@ -4,6 +4,7 @@
 import { isConflict, isNotFound, type KubeApi } from '../../kube/kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { nextRecord, observe, releasedRecord, verdict, type LeaseRecord, type Observation } from './lease-record.js';
+import { WakeableSleep } from '../../lib/wakeable-sleep.js';
 
 export interface LeaderElectorOptions {
   namespace: string;
@@ -30,7 +31,7 @@ export class LeaderElector {
   private observation?: Observation;
   private leading = false;
   private stopped = false;
-  private wake?: () => void;
+  private readonly sleeper = new WakeableSleep();
   private loop?: Promise<void>;
   private lastLeader = '';
 
@@ -51,22 +52,12 @@ export class LeaderElector {
   /** Stops electing; a leader releases the lease. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
     if (this.leading) {
       this.leading = false;
       await this.release().catch((error: Error) => this.options.onError?.(error));
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   private async run(): Promise<void> {
@@ -76,11 +67,11 @@ export class LeaderElector {
         this.options.onStartedLeading();
         break;
       }
-      await this.sleep(this.retryMs * (1 + Math.random() * 0.2));
+      await this.sleeper.sleep(this.retryMs * (1 + Math.random() * 0.2));
     }
     let lastRenew = performance.now();
     while (!this.stopped && this.leading) {
-      await this.sleep(this.retryMs);
+      await this.sleeper.sleep(this.retryMs);
       if (this.stopped) break;
       if (await this.tryAcquireOrRenew()) lastRenew = performance.now();
       else if (performance.now() - lastRenew > this.deadlineMs) {

@@ -7,6 +7,7 @@ import { systemClock } from '../../lib/clock.js';
 import type { Sink, SubscribeOptions, Subscription } from '../event-hub.js';
 import type { Logger } from '../logger.js';
 import { GithubAlertSink } from './github-alert-sink.js';
+import { waitAtMost } from '../../lib/wait-at-most.js';
 
 /** Overrides the least time between two messages about one alert (default 15 minutes). */
 export const COMMENT_INTERVAL_ENV = SIDECAR_ENV.alertCommentIntervalSeconds;
@@ -47,9 +48,7 @@ export async function attachGithubAlerts(
   return {
     sink,
     finish: async (timeoutMs) => {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([sink.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      clearTimeout(timer);
+      await waitAtMost(sink.flush(), timeoutMs);
       subscription.unsubscribe();
       sink.stop();
     },

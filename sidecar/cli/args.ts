@@ -1,9 +1,10 @@
 // Shared CLI plumbing: exit codes, usage errors, option parsing.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../../lib/usage-error.js';
 
 export const EXIT = { ok: 0, notRunning: 1, usage: 2, cannotConnect: 3 } as const;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /** The supervisor's control socket cannot be reached (exit 3). */
 export class CannotConnect extends Error {}

@@ -10,6 +10,7 @@ import { inClusterSettings, tokenConnection, type TokenConnectionOptions } from 
 import { podIdentityFrom } from './pod-identity.js';
 import { StatusReporter, type StatusSource } from './status-reporter.js';
 import { SIDECAR_ENV } from '../../contract/sidecar-contract.js';
+import { waitAtMost } from '../../lib/wait-at-most.js';
 
 /**
  * The sidecar-init's API client, authenticated by the pod's ServiceAccount token. A few sockets
@@ -76,10 +77,7 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     recorder,
     close,
     finish: async (timeoutMs) => {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-      await Promise.race([Promise.all([reporter.flush(), recorder.flush()]), deadline]);
-      clearTimeout(timer);
+      await waitAtMost(Promise.all([reporter.flush(), recorder.flush()]), timeoutMs);
       close();
     },
   };

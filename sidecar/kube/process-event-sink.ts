@@ -11,6 +11,7 @@ import type { Sink, SupervisorEvent } from '../event-hub.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { EventTranslator, type EventIntent } from './event-intents.js';
 import type { PodIdentity } from './pod-identity.js';
+import { waitAtMost } from '../../lib/wait-at-most.js';
 
 export const REPORTING_CONTROLLER = 'dreamscape.io/corepod-sidecar';
 
@@ -66,9 +67,7 @@ export class ProcessEventSink implements Sink {
   }
 
   private async finalFlush(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.finalFlushMs ?? 1500)))]);
-    clearTimeout(timer);
+    await waitAtMost(this.flush(), this.options.finalFlushMs ?? 1500);
     this.stop();
   }
 

@@ -11,6 +11,7 @@ import { RESOURCES } from '../../kube/resources.js';
 import { fieldManagerFor, type PodIdentity } from './pod-identity.js';
 import { DEFAULT_SEND_SCHEDULE, SendScheduler, type AttemptOutcome, type SendSchedulerOptions } from './send-scheduler.js';
 import { DEFAULT_DIFFERENCE, difference, statusApplyBody, type DifferenceOptions } from './status-report.js';
+import { waitAtMost } from '../../lib/wait-at-most.js';
 
 export interface StatusSource {
   /** Every program in the shape of status.pods[].processes[]. */
@@ -75,10 +76,7 @@ export class StatusReporter implements Sink {
   }
 
   private async finalFlush(): Promise<void> {
-    const limit = this.options.finalFlushMs ?? 1500;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, limit)))]);
-    clearTimeout(timer);
+    await waitAtMost(this.flush(), this.options.finalFlushMs ?? 1500);
     this.stop();
   }
 
