@@ -6,12 +6,12 @@ export PATH := /usr/local/go/bin:$(PATH)
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=1
 
 # Debian packages the project needs; fragments add theirs with +=.
-APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor gcc libc6-dev
+APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor gcc libc6-dev shellcheck
 
 -include e2e/cluster/cluster.mk
 -include operator/operator.mk
 
-.PHONY: help deps build crds test test-unit test-e2e demo bench clean
+.PHONY: help deps build crds lint format test test-unit test-e2e demo bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -25,6 +25,13 @@ build: deps ## Compile the TypeScript
 
 crds: build ## Regenerate crds/corepod.yaml from the zod schema
 	node dist/crds/generate-crd.js > crds/corepod.yaml
+
+lint: deps ## Biome over the TypeScript and JSON, shellcheck over every shell script
+	npx biome ci .
+	shellcheck -x $$(scripts/shell-scripts)
+
+format: deps ## Apply Biome's formatting and safe fixes
+	npx biome check --write .
 
 test-unit: build ## Unit and integration tests (real processes, no cluster)
 	$(NODE_TEST) $$(find dist -name '*.test.js' -not -name '*.cluster.test.js' -not -name '*.docker.test.js' | sort)

@@ -15,9 +15,7 @@ const CONTENT_TYPE: Record<PatchType, string> = {
   apply: 'application/apply-patch+yaml',
 };
 
-export interface RequestObserver {
-  (method: string, code: number | 'error'): void;
-}
+export type RequestObserver = (method: string, code: number | 'error') => void
 
 type Query = Record<string, string | number | boolean | undefined>;
 

@@ -27,8 +27,8 @@ test('a required check that has not passed yet keeps both READY and the pod unre
     image: IMAGES.muslBusybox, imagePullPolicy: 'Never',
     programs: [
       { name: 'plain', priority: 10, command: sleeper() },
-      // Never passes until the test creates /tmp/gate-open; the high threshold keeps it RUNNING meanwhile.
-      { name: 'gate', priority: 20, startSeconds: 1, command: sleeper(), healthCheck: { exec: { command: ['test', '-f', '/tmp/gate-open'] }, periodSeconds: 1, failureThreshold: 1000 } },
+      // Never passes until the test creates /tmp/gate-open; 100 failures (one per period before a first pass) keep it RUNNING meanwhile.
+      { name: 'gate', priority: 20, startSeconds: 1, command: sleeper(), healthCheck: { exec: { command: ['test', '-f', '/tmp/gate-open'] }, periodSeconds: 1, failureThreshold: 100 } },
       // Creates its marker at start; removing it fails the check twice and restarts it (a flap),
       // unready for initialDelaySeconds after each start: longer than the kubelet's 5 s probe period.
       {

@@ -6,7 +6,7 @@
 // that arrive meanwhile (a Deployment write comes one round trip after its ConfigMap's), and as the
 // apiserver shares its CPU among the requests in flight, those get most of it.
 
-export const enum WritePriority {
+export enum WritePriority {
   /** What the pods need to start. */
   Workload = 0,
   /** Everything else: identity the sidecar uses later, the Service, status. */
