@@ -254,7 +254,7 @@ async function main(): Promise<void> {
     const operatorSeconds = Math.max(bulk.allDeploymentsSeconds, bulk.allObservedSeconds);
     const operatorRate = COUNT / operatorSeconds;
     const rows = [
-      ['direct: create ' + COUNT + ' Deployments (' + DIRECT_CONCURRENCY + ' in flight)', `${directSeconds.toFixed(1)} s`, `${directRate.toFixed(0)} /s`, ''],
+      [`direct: create ${COUNT} Deployments (${DIRECT_CONCURRENCY} in flight)`, `${directSeconds.toFixed(1)} s`, `${directRate.toFixed(0)} /s`, ''],
       [`floor: create ${COUNT} CorePods where no operator runs (${DIRECT_CONCURRENCY} in flight)`, `${floorSeconds.toFixed(1)} s`, `${(COUNT / floorSeconds).toFixed(0)} /s`, `${(directSeconds / floorSeconds).toFixed(2)}× direct: the best any operator can reach here`],
       [`operator: ${COUNT} CorePods → every Deployment exists`, `${bulk.allDeploymentsSeconds.toFixed(1)} s`, `${(COUNT / bulk.allDeploymentsSeconds).toFixed(0)} /s`, ''],
       [`operator: ${COUNT} CorePods → and every observedGeneration set`, `${operatorSeconds.toFixed(1)} s`, `${operatorRate.toFixed(0)} /s`, `${(operatorRate / directRate).toFixed(2)}× direct (target ≥ 0.7×)`],

@@ -64,7 +64,7 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
         real?.out.closeWriteEnd();
         real?.err.closeWriteEnd();
       };
-      let child;
+      let child: ReturnType<typeof spawnChild>;
       try {
         child = spawnChild(argv[0]!, argv.slice(1), {
           cwd: request.workingDir,

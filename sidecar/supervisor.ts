@@ -420,7 +420,7 @@ export class Supervisor {
 
   private isReady(name: string): boolean {
     const slot = this.byName.get(name);
-    if (!slot || slot.state.state !== 'RUNNING') return false;
+    if (slot?.state.state !== 'RUNNING') return false;
     return !slot.spec.healthCheck || slot.state.healthy === true;
   }
 

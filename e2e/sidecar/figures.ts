@@ -28,11 +28,11 @@ const events = async (name: string) =>
 async function countPatches(name: string, ms: number): Promise<number> {
   const seen = new Set<string>();
   const end = Date.now() + ms;
-  let first: string | undefined;
+  let _first: string | undefined;
   while (Date.now() < end) {
     const updated = (await get(name))?.status?.pods?.[0]?.updated as string | undefined;
     if (updated) {
-      first ??= updated;
+      _first ??= updated;
       seen.add(updated);
     }
     await sleep(200);

@@ -25,8 +25,8 @@ test('an Event regards its object, relates another and names the reporter', () =
 });
 
 test('reportingInstance keeps the unique tail within 128 characters; names stay within 253', () => {
-  assert.equal(reportingInstanceOf('p'.repeat(200) + 'xyz').length, 128);
-  assert.ok(reportingInstanceOf('p'.repeat(200) + 'xyz').endsWith('xyz'));
+  assert.equal(reportingInstanceOf(`${'p'.repeat(200)}xyz`).length, 128);
+  assert.ok(reportingInstanceOf(`${'p'.repeat(200)}xyz`).endsWith('xyz'));
   const name = eventName('n'.repeat(253), '18c2f3a4b5c001abcdef');
   assert.equal(name.length, 253);
   assert.ok(name.endsWith('.18c2f3a4b5c001abcdef'));

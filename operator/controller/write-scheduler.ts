@@ -66,7 +66,10 @@ export class WriteScheduler {
 
   private next(): void {
     for (const priority of [WritePriority.Workload, WritePriority.Follow]) {
-      if (this.waiting[priority]!.length > 0 && this.mayStart(priority)) return this.waiting[priority]!.shift()!.start();
+      if (this.waiting[priority]!.length > 0 && this.mayStart(priority)) {
+        this.waiting[priority]!.shift()!.start();
+        return;
+      }
     }
   }
 }

@@ -78,7 +78,7 @@ async function fakeGithub(t: TestContext, seed: Issue[] = []): Promise<FakeGithu
 
 function writeConfig(dir: string, name: string, apiUrl: string, program: string): string {
   const file = path.join(dir, 'corepod.yaml');
-  fs.writeFileSync(file, [
+  fs.writeFileSync(file, `${[
     'apiVersion: dreamscape.io/v1alpha1',
     'kind: CorePod',
     `metadata: { name: ${name} }`,
@@ -93,7 +93,7 @@ function writeConfig(dir: string, name: string, apiUrl: string, program: string)
     `      apiUrl: ${JSON.stringify(apiUrl)}`,
     '  programs:',
     program,
-  ].join('\n') + '\n');
+  ].join('\n')}\n`);
   return file;
 }
 

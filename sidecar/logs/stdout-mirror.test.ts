@@ -48,7 +48,7 @@ test('one JSON line per line in pino shape: time, program, stream, msg', async (
     { time: 1700000000123, program: 'nginx', stream: 'stderr', msg: 'warn "quoted" \\ back\ttab' },
   ]);
   assert.equal(Object.keys(out.records()[0]!).join(','), 'time,program,stream,msg');
-  assert.equal(out.text().split('\n')[0] + '\n', formatMirrorLine(1700000000123, 'auth-service', 'stdout', 'listening on 3001'));
+  assert.equal(`${out.text().split('\n')[0]}\n`, formatMirrorLine(1700000000123, 'auth-service', 'stdout', 'listening on 3001'));
 });
 
 test('a block of lines becomes one JSON line each, escaped or not', async () => {
