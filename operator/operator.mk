@@ -17,7 +17,7 @@ deploy: operator-image ## Install or upgrade the chart (charts/corepod): release
 	$(KUBECTL_CLUSTER) label namespace $(OPERATOR_NAMESPACE) pod-security.kubernetes.io/enforce=restricted --overwrite >/dev/null; \
 	upgrade=; "$$helm" --kubeconfig "$$kubeconfig" status $(RELEASE) -n $(OPERATOR_NAMESPACE) >/dev/null 2>&1 && upgrade=1; \
 	set -x; "$$helm" --kubeconfig "$$kubeconfig" upgrade --install $(RELEASE) charts/corepod -n $(OPERATOR_NAMESPACE) \
-		--take-ownership --wait --timeout 180s \
+		--take-ownership --force-conflicts --wait --timeout 180s \
 		--set-string image.repository=$(word 1,$(subst :, ,$(OPERATOR_IMAGE))),image.tag=$(word 2,$(subst :, ,$(OPERATOR_IMAGE))) \
 		--set-string sidecarInit.image.repository=$(word 1,$(subst :, ,$(SIDECAR_IMAGE))),sidecarInit.image.tag=$(word 2,$(subst :, ,$(SIDECAR_IMAGE))); \
 	{ set +x; } 2>/dev/null; \

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '../kube/connection.js';
 import { HttpKubeApi } from '../kube/http-kube-api.js';
 import { RESOURCES } from '../kube/resources.js';
-import type { KubeApi, KubeObject } from '../kube/kube-api.js';
+import { isConflict, isPermanent, type KubeApi, type KubeObject } from '../kube/kube-api.js';
 
 interface CorePodStatus {
   observedGeneration?: number;
@@ -41,25 +41,44 @@ export function readyFor(corePod: CorePod | undefined): boolean {
 
 export async function checkCorePodReady(api: KubeApi, namespace: string, name: string, image: string, timeoutMs: number, log: (line: string) => void): Promise<void> {
   const started = Date.now();
-  await api.delete(RESOURCES.corePod, namespace, name);
-  await waitUntil(`a previous ${name} to be gone`, async () => (await api.get(RESOURCES.corePod, namespace, name)) === undefined, started + timeoutMs);
-  await api.create(RESOURCES.corePod, smallCorePod(namespace, name, image));
+  const deadline = started + timeoutMs;
+  await waitUntil(`a previous ${name} to be gone`, async () => {
+    await api.delete(RESOURCES.corePod, namespace, name);
+    return (await api.get(RESOURCES.corePod, namespace, name)) === undefined;
+  }, deadline, log);
+  await waitUntil(`corepod ${namespace}/${name} to be created`, async () => {
+    // A create whose answer was lost to an apiserver restart is retried into AlreadyExists: ours.
+    await api.create(RESOURCES.corePod, smallCorePod(namespace, name, image)).catch((error: unknown) => {
+      if (!isConflict(error)) throw error;
+    });
+    return true;
+  }, deadline, log);
   log(`created corepod ${namespace}/${name} (image ${image})`);
   let last: CorePod | undefined;
   try {
-    await waitUntil(`corepod ${namespace}/${name} to be Ready`, async () => readyFor((last = await api.get<CorePod>(RESOURCES.corePod, namespace, name))), started + timeoutMs);
+    await waitUntil(`corepod ${namespace}/${name} to be Ready`, async () => readyFor((last = await api.get<CorePod>(RESOURCES.corePod, namespace, name))), deadline, log);
     log(`corepod ${namespace}/${name} is Ready (${last?.status?.readyProcesses ?? '?'} processes) after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     log(`last status: ${JSON.stringify(last?.status ?? null)}`);
     throw error;
   } finally {
-    await api.delete(RESOURCES.corePod, namespace, name, { propagationPolicy: 'Background' });
+    await waitUntil(`corepod ${namespace}/${name} to be deleted`, async () => {
+      await api.delete(RESOURCES.corePod, namespace, name, { propagationPolicy: 'Background' });
+      return true;
+    }, Date.now() + 60_000, log);
   }
   log(`deleted corepod ${namespace}/${name}`);
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, deadline: number): Promise<void> {
-  while (!(await check())) {
+/** Polls `check` once a second; a transient failure (apiserver restarting, 5xx, 409, 429) is retried, a permanent one ends the check. */
+async function waitUntil(what: string, check: () => Promise<boolean>, deadline: number, log: (line: string) => void): Promise<void> {
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      if (isPermanent(error)) throw error;
+      log(`retrying (${what}): ${(error as Error).message}`);
+    }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(1000);
   }
