@@ -187,6 +187,21 @@ for (const major of HELMS) {
       assert.match(blocked.stderr, /podDisruptionBudget\.minAvailable \(1\) must be below replicaCount \(1\)/);
     });
 
+    test('value combinations the schema cannot express are refused with the reason', async () => {
+      for (const [set, reason] of [
+        ['leaderElection.retryPeriodSeconds=10', /retryPeriodSeconds must be below leaderElection.renewDeadlineSeconds/],
+        ['leaderElection.renewDeadlineSeconds=20', /renewDeadlineSeconds must be below leaderElection.leaseDurationSeconds/],
+        ['monitoring.serviceMonitor.enabled=true,metrics.service.enabled=false', /serviceMonitor.enabled needs metrics.service.enabled/],
+        ['serviceAccount.create=false', /serviceAccount.name is required/],
+      ] as const) {
+        const result = await runHelm(major, ['template', 'corepod', CHART, '--set', set]);
+        assert.notEqual(result.code, 0, `${set} was accepted`);
+        assert.match(result.stderr, reason);
+      }
+      const ownAccount = only(await render(major, ['--set', 'serviceAccount.create=false,serviceAccount.name=ops']), 'Deployment');
+      assert.equal(ownAccount.spec.template.spec.serviceAccountName, 'ops');
+    });
+
     test('images: repository, tag, digest and pull policy of the operator and the sidecar-init', async () => {
       const digest = `sha256:${'a'.repeat(64)}`;
       const objects = await render(major, [
