@@ -252,3 +252,48 @@ for (const major of HELMS) {
     });
   });
 }
+
+describe('a release installed by Helm 3, then upgraded by Helm 4', { concurrency: false }, () => {
+  let release: string;
+  let system: { name: string; remove: () => Promise<void> };
+  let watched: { name: string; remove: () => Promise<void> };
+  let dir: string;
+  let values: string;
+
+  before(async () => {
+    release = uniqueName('corepod-h3to4');
+    system = await createNamespace('corepod-h3to4-sys');
+    watched = await createNamespace('corepod-h3to4-a');
+    dir = mkdtempSync(join(tmpdir(), 'corepod-chart-'));
+    values = join(dir, 'values.yaml');
+    writeFileSync(values, stringify({ image: OPERATOR_IMAGE, sidecarInit: { image: { repository: SIDECAR_IMAGE.split(':')[0], tag: SIDECAR_IMAGE.split(':')[1] } }, watchNamespaces: [watched.name], tests: { enabled: false } }));
+  });
+
+  after(async () => {
+    await helm(['uninstall', release, '-n', system.name, '--ignore-not-found', '--wait'], { timeoutMs: 180_000 }).catch(() => undefined);
+    for (const ns of [watched, system]) await ns?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('Helm 4 upgrades it client-side as it was installed, then server-side when asked; the CorePod keeps its pod', async () => {
+    const install = ['-n', system.name, '-f', values, '--wait', '--timeout', '240s'];
+    await helm(['install', release, CHART, ...install, '--take-ownership'], { major: 'v3', timeoutMs: 300_000 });
+    await kubectl(['create', '-f', '-'], { input: JSON.stringify(smallCorePod(watched.name, 'app', `${OPERATOR_IMAGE.repository}:${OPERATOR_IMAGE.tag}`)) });
+    const ready = () => waitFor('corepod app Ready', async () => readyFor((await getJson(['get', 'corepod', '-n', watched.name, 'app'])) as Parameters<typeof readyFor>[0]), 240_000, 1000);
+    await ready();
+    const pod = async () => ((await getJson(['get', 'pods', '-n', watched.name, '-l', 'app.kubernetes.io/instance=app'])).items as Json[]).map((p) => p.metadata.uid as string);
+    const podsBefore = await pod();
+
+    // --server-side=auto follows the release's method: client-side, where --force-conflicts has no meaning.
+    const refused = await helm(['upgrade', release, CHART, ...install, '--force-conflicts'], { major: 'v4', allowFailure: true, timeoutMs: 300_000 });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /forceConflicts enabled when serverSideApply disabled/);
+    await helm(['upgrade', release, CHART, ...install, '--set', 'logLevel=debug'], { major: 'v4', timeoutMs: 300_000 });
+    await helm(['upgrade', release, CHART, ...install, '--set', 'logLevel=warn', '--server-side=true', '--force-conflicts'], { major: 'v4', timeoutMs: 300_000 });
+    const deployment = await getJson(['get', 'deployment', '-n', system.name, `${release}-operator`, '--show-managed-fields']);
+    assert.ok((deployment.spec.template.spec.containers[0].args as string[]).includes('--log-level=warn'));
+    assert.ok((deployment.metadata.managedFields as Json[]).some((f) => f.manager === 'helm' && f.operation === 'Apply'), 'Helm 4 now applies server-side');
+    await ready();
+    assert.deepEqual(await pod(), podsBefore);
+  });
+});
