@@ -10,6 +10,7 @@ APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervis
 
 -include e2e/cluster/cluster.mk
 -include operator/operator.mk
+-include charts/charts.mk
 
 .PHONY: help deps build crds lint format test test-unit test-e2e demo bench clean
 
@@ -23,8 +24,9 @@ deps: ## Install Debian packages and node modules (idempotent)
 build: deps ## Compile the TypeScript
 	npm run build --silent
 
-crds: build ## Regenerate crds/corepod.yaml from the zod schema
+crds: build ## Regenerate crds/corepod.yaml from the zod schema, and the chart's CRD template from it
 	node dist/crds/generate-crd.js > crds/corepod.yaml
+	node dist/charts/generate-chart.js crd
 
 lint: deps ## Biome over the TypeScript and JSON, shellcheck over every shell script
 	npx biome ci .
@@ -33,10 +35,10 @@ lint: deps ## Biome over the TypeScript and JSON, shellcheck over every shell sc
 format: deps ## Apply Biome's formatting and safe fixes
 	npx biome check --write .
 
-test-unit: build ## Unit and integration tests (real processes, no cluster)
+test-unit: build helm-build ## Unit and integration tests (real processes, no cluster; the chart's with both Helms)
 	$(NODE_TEST) $$(find dist -name '*.test.js' -not -name '*.cluster.test.js' -not -name '*.docker.test.js' | sort)
 
-test-e2e: build cluster-up ## Tests on the local cluster
+test-e2e: build helm-build cluster-up ## Tests on the local cluster
 	@# An operator left by `make demo` or `make deploy` would reconcile the tests' namespaces beside their own.
 	@$(MAKE) -s undeploy >/dev/null
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)

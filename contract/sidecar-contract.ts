@@ -51,6 +51,8 @@ export interface SidecarContract {
   installCommand: string[];
   /** App container command: starts the sidecar-init from RUNTIME_MOUNT_PATH (no shell, no libc from the app image). */
   entrypoint: string[];
+  /** imagePullPolicy of the init container (default IfNotPresent). */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
 
 export const DEFAULT_SIDECAR_IMAGE = 'corepod/sidecar:dev';

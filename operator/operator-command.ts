@@ -18,9 +18,11 @@ Runs the CorePod operator (dreamscape.io/v1alpha1 CorePods).
 
   --kubeconfig FILE              kubeconfig to use (default: in-cluster config, else $KUBECONFIG or ~/.kube/config)
   --namespace NS                 watch only this namespace (default: all namespaces)
+  --watch-namespaces NS,NS       watch only these namespaces, one cache each, so a Role in each suffices
   --sidecar-image IMAGE          image holding the sidecar-init runtime (default: ${DEFAULT_SIDECAR.image})
   --sidecar-install-command JSON init container command (default: ${JSON.stringify(DEFAULT_SIDECAR.installCommand)})
   --sidecar-entrypoint JSON      app container command (default: ${JSON.stringify(DEFAULT_SIDECAR.entrypoint)})
+  --sidecar-image-pull-policy P  imagePullPolicy of the init container: Always, IfNotPresent, Never (default: IfNotPresent)
   --concurrency N                concurrent reconciles (default: 128; they wait on the apiserver,
                                  whose load --max-writes-in-flight bounds)
   --max-writes-in-flight N       writes to the apiserver at once across all reconciles; the rest
@@ -42,6 +44,7 @@ Runs the CorePod operator (dreamscape.io/v1alpha1 CorePods).
 export interface OperatorFlags {
   kubeconfig?: string;
   namespace?: string;
+  watchNamespaces?: string[];
   sidecar: SidecarContract;
   concurrency: number;
   maxWritesInFlight: number;
@@ -87,7 +90,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       strict: true,
       allowPositionals: false,
       options: {
-        kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'sidecar-image': { type: 'string' },
+        kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'watch-namespaces': { type: 'string' }, 'sidecar-image': { type: 'string' }, 'sidecar-image-pull-policy': { type: 'string' },
         'sidecar-install-command': { type: 'string' }, 'sidecar-entrypoint': { type: 'string' }, concurrency: { type: 'string' },
         'max-writes-in-flight': { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-election-namespace': { type: 'string' }, 'leader-election-id': { type: 'string' },
         'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
@@ -104,21 +107,33 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const leaseDurationMs = integer('lease-duration', values['lease-duration'], 15, 1, 3600) * 1000;
   const renewDeadlineMs = integer('renew-deadline', values['renew-deadline'], 10, 1, 3600) * 1000;
   const retryPeriodMs = integer('retry-period', values['retry-period'], 2, 1, 3600) * 1000;
+  const watchNamespaces = values['watch-namespaces']?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (watchNamespaces !== undefined) {
+    if (values.namespace) throw new UsageError('--namespace and --watch-namespaces: give one of them');
+    const bad = watchNamespaces.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63);
+    if (watchNamespaces.length === 0 || bad !== undefined) throw new UsageError(`--watch-namespaces: expected comma-separated namespace names, got "${values['watch-namespaces']}"`);
+  }
+  const pullPolicy = values['sidecar-image-pull-policy'];
+  if (pullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) {
+    throw new UsageError(`--sidecar-image-pull-policy: expected Always, IfNotPresent or Never, got "${pullPolicy}"`);
+  }
   if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
     throw new UsageError('--lease-duration must exceed --renew-deadline, which must exceed --retry-period');
   }
   return {
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.namespace ? { namespace: values.namespace } : {}),
+    ...(watchNamespaces ? { watchNamespaces: [...new Set(watchNamespaces)] } : {}),
     sidecar: {
       image: values['sidecar-image'] ?? DEFAULT_SIDECAR.image,
       installCommand: command('sidecar-install-command', values['sidecar-install-command'], DEFAULT_SIDECAR.installCommand),
       entrypoint: command('sidecar-entrypoint', values['sidecar-entrypoint'], DEFAULT_SIDECAR.entrypoint),
+      ...(pullPolicy ? { imagePullPolicy: pullPolicy as NonNullable<SidecarContract['imagePullPolicy']> } : {}),
     },
     concurrency: integer('concurrency', values.concurrency, 128, 1, 1000),
     maxWritesInFlight: integer('max-writes-in-flight', values['max-writes-in-flight'], 32, 1, 1000),
     leaderElect: values['leader-elect'] ?? false,
-    leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? values.namespace ?? 'default',
+    leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? values.namespace ?? watchNamespaces?.[0] ?? 'default',
     leaseName: values['leader-election-id'] ?? 'corepod-operator',
     leaseDurationMs, renewDeadlineMs, retryPeriodMs,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
@@ -164,6 +179,7 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new CorePodController({
     api, log, metrics, sidecar: flags.sidecar, concurrency: flags.concurrency, maxWritesInFlight: flags.maxWritesInFlight, identity: flags.identity, resyncMs: flags.resyncMs,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.watchNamespaces ? { namespaces: flags.watchNamespaces } : {}),
     ...(flags.leaderElect
       ? { leaderElection: { namespace: flags.leaseNamespace, name: flags.leaseName, leaseDurationMs: flags.leaseDurationMs, renewDeadlineMs: flags.renewDeadlineMs, retryPeriodMs: flags.retryPeriodMs } }
       : {}),
@@ -172,7 +188,7 @@ export async function main(argv: string[]): Promise<number> {
     { healthy: () => true, ready: () => controller.ready, registry: metrics.registry },
     { health: flags.healthPort, metrics: flags.metricsPort },
   );
-  log.info({ healthPort: servers.healthPort, metricsPort: servers.metricsPort, namespace: flags.namespace ?? '(all)', sidecarImage: flags.sidecar.image }, 'operator starting');
+  log.info({ healthPort: servers.healthPort, metricsPort: servers.metricsPort, namespaces: flags.watchNamespaces ?? [flags.namespace ?? '(all)'], sidecarImage: flags.sidecar.image }, 'operator starting');
 
   let signalled: (signal: string) => void;
   const stopSignal = new Promise<string>((resolve) => (signalled = resolve));

@@ -7,7 +7,7 @@ CLUSTER := e2e/cluster/cluster
 
 .PHONY: cluster-build cluster-up cluster-down cluster-purge cluster-status cluster-kubeconfig docker-up docker-down
 
-cluster-build: ## Build kube binaries, pause and helm from Go modules (cached outside the repo)
+cluster-build: ## Build kube binaries and pause from Go modules (cached outside the repo; helm: make helm-build)
 	@scripts/apt-install $(APT_PACKAGES)
 	@e2e/cluster/build-k8s
 

@@ -84,19 +84,21 @@ export function kubectlPath(): string {
   return `${binDir()}/kubectl`;
 }
 
-/** The directory holding the built k8s, kubectl, pause and helm binaries (it may not be built yet). */
+/** The directory holding the built k8s, kubectl and pause binaries (it may not be built yet). */
 export function binDir(): string {
   return execFileSync(`${clusterDir}build-k8s`, ['--dir'], { encoding: 'utf8' }).trim();
 }
 
-/** helm (built from helm.sh/helm/v3 with the cluster). */
-export function helmPath(): string {
-  return `${binDir()}/helm`;
+export type HelmMajor = 'v4' | 'v3';
+
+/** Helm 4 (default) or Helm 3, each built from its own Go module by build-helm (it may not be built yet). */
+export function helmPath(major: HelmMajor = 'v4'): string {
+  return execFileSync(`${clusterDir}build-helm`, [major, '--path'], { encoding: 'utf8' }).trim();
 }
 
-/** helm against the local cluster. */
-export function helm(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return run(helmPath(), ['--kubeconfig', kubeconfigPath(), ...args], options);
+/** helm against the local cluster (Helm 4 unless options.major says v3). */
+export function helm(args: readonly string[], options: RunOptions & { major?: HelmMajor } = {}): Promise<RunResult> {
+  return run(helmPath(options.major), ['--kubeconfig', kubeconfigPath(), ...args], options);
 }
 
 /** kubectl against the local cluster. */

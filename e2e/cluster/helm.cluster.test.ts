@@ -1,4 +1,4 @@
-// helm, built from helm.sh/helm/v3 with the cluster, installs, upgrades and uninstalls a chart
+// helm (Helm 4, built from helm.sh/helm/v4 by build-helm) installs, upgrades and uninstalls a chart
 // through the loopback kubeconfig.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { SidecarContract } from '../../contract/sidecar-contract.js';
 import { LABEL, MANAGED_BY, MANAGED_SELECTOR } from '../desired/names.js';
 import type { KubeApi, KubeObject, ObjectMetaLike } from '../../kube/kube-api.js';
-import { Informer, objectKey } from '../../kube/informer.js';
+import { objectKey } from '../../kube/informer.js';
+import { cacheInformer, type CacheInformer } from '../../kube/namespaces-informer.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { LeaderElector } from '../leader/leader-elector.js';
 import { EventRecorder } from '../../kube/events/event-recorder.js';
@@ -28,6 +29,8 @@ export interface ControllerOptions {
   sidecar: SidecarContract;
   /** Watch one namespace only; all namespaces when undefined. */
   namespace?: string;
+  /** Watch only these namespaces (one cache each); overrides namespace. */
+  namespaces?: string[];
   concurrency: number;
   /** Writes to the apiserver in flight at once, across all reconciles (the rest wait, by priority). */
   maxWritesInFlight?: number;
@@ -64,9 +67,9 @@ function controllerOwnerKey(object: KubeObject): string | undefined {
 }
 
 export class CorePodController {
-  readonly corePods: Informer<RawCorePod>;
-  readonly owned: Map<string, Informer<KubeObject>>;
-  readonly pods: Informer<KubeObject>;
+  readonly corePods: CacheInformer<RawCorePod>;
+  readonly owned: Map<string, CacheInformer<KubeObject>>;
+  readonly pods: CacheInformer<KubeObject>;
   readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
   private readonly elector?: LeaderElector;
@@ -81,20 +84,21 @@ export class CorePodController {
   readonly done = new Promise<number>((resolve) => (this.resolveDone = resolve));
 
   constructor(private readonly options: ControllerOptions) {
-    const { api, namespace, metrics } = options;
-    const common = { namespace, resyncMs: options.resyncMs ?? 10 * 60_000, watchTimeoutSeconds: options.watchTimeoutSeconds, onError: (error: Error, during: string) => options.log.warn({ err: error, during }, 'informer error; retrying') };
-    this.corePods = new Informer<RawCorePod>(api, RESOURCES.corePod, common);
+    const { api, metrics } = options;
+    const namespaces = options.namespaces?.length ? options.namespaces : options.namespace ? [options.namespace] : undefined;
+    const common = { resyncMs: options.resyncMs ?? 10 * 60_000, watchTimeoutSeconds: options.watchTimeoutSeconds, onError: (error: Error, during: string) => options.log.warn({ err: error, during }, 'informer error; retrying') };
+    this.corePods = cacheInformer<RawCorePod>(api, RESOURCES.corePod, namespaces, common);
     this.owned = new Map(
       OWNED.map((kind) => [
         RESOURCES[kind].kind,
-        new Informer<KubeObject>(api, RESOURCES[kind], {
+        cacheInformer<KubeObject>(api, RESOURCES[kind], namespaces, {
           ...common,
           labelSelector: MANAGED_SELECTOR,
           transform: (o) => slim(o, kind === 'deployment' ? ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas'] : []),
         }),
       ]),
     );
-    this.pods = new Informer<KubeObject>(api, RESOURCES.pod, { ...common, labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`, transform: (o) => slim(o) });
+    this.pods = cacheInformer<KubeObject>(api, RESOURCES.pod, namespaces, { ...common, labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`, transform: (o) => slim(o) });
     this.queue = new WorkQueue(defaultControllerRateLimiter(), undefined, metrics.queueObserver(CONTROLLER_NAME));
     const events = new EventRecorder({
       api,
@@ -180,8 +184,8 @@ export class CorePodController {
     return this.leading;
   }
 
-  informers(): Informer<KubeObject>[] {
-    return [this.corePods as Informer<KubeObject>, ...this.owned.values(), this.pods];
+  informers(): CacheInformer<KubeObject>[] {
+    return [this.corePods as CacheInformer<KubeObject>, ...this.owned.values(), this.pods];
   }
 
   /** Starts the caches, waits until they are synced, then leads (or campaigns). */

@@ -110,7 +110,7 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
             {
               name: INIT_CONTAINER,
               image: sidecar.image,
-              imagePullPolicy: 'IfNotPresent',
+              imagePullPolicy: sidecar.imagePullPolicy ?? 'IfNotPresent',
               command: sidecar.installCommand,
               securityContext: security.initContainer,
               volumeMounts: [{ name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH }],
