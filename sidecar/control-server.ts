@@ -7,7 +7,8 @@
 //   GET  /v1/programs/{name}/log?stream=stdout|stderr&bytes=N[&follow=1]
 //   GET  /v1/events                          one JSON line per supervisor event, as they happen
 import fs from 'node:fs';
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http } from '../lib/node-http.js';
 import net from 'node:net';
 import path from 'node:path';
 import type { SignalName } from './process-state-machine.js';
@@ -42,7 +43,7 @@ export interface ControlServer {
   readonly socketPath: string;
 }
 
-function send(res: http.ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
@@ -72,7 +73,7 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
     if (await socketAlive(socketPath)) throw new Error(`another corepod supervisor is listening on ${socketPath}`);
     fs.unlinkSync(socketPath);
   }
-  const streams = new Set<http.ServerResponse>();
+  const streams = new Set<ServerResponse>();
   const server = http.createServer((req, res) => {
     handle(supervisor, facts, req, res, streams).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: String(error) });
@@ -107,9 +108,9 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
 async function handle(
   supervisor: Supervisor,
   facts: () => SupervisorFacts,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  streams: Set<http.ServerResponse>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  streams: Set<ServerResponse>,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://corepod');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);

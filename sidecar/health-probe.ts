@@ -1,7 +1,7 @@
 // Health probes: HTTP GET (2xx/3xx), TCP connect, exec (exit 0). Every probe settles within its
 // timeout whatever the target does; an exec probe that overruns has its process group killed.
 import { spawn } from 'node:child_process';
-import http from 'node:http';
+import { http } from '../lib/node-http.js';
 import net from 'node:net';
 import type { HealthCheckSpec } from '../crds/corepod-schema.js';
 import type { SpawnRequest } from './process-runner.js';

@@ -1,7 +1,7 @@
 // The global health endpoint for kubelet probes: /livez and /readyz (aliases /live, /ready), and
 // /health with the whole report. Answers come from the supervisor's cached state, never from a
 // probe run on demand, so they are immediate even while a program's own check hangs.
-import http from 'node:http';
+import { http } from '../lib/node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { HealthReport } from './supervisor.js';
 

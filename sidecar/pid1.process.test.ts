@@ -51,8 +51,16 @@ test('PID 1 under an orphan storm: every orphan reaped, zero zombies; SIGTERM st
       return 'gone';
     }
   };
+  // Node >= 24 names its main thread, and so the process's comm, "MainThread": node is told by its executable.
+  const isNode = (pid: number) => {
+    try {
+      return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === 'node';
+    } catch {
+      return false;
+    }
+  };
   await waitFor('orphans reaped', () => {
-    const left = descendants(run.child.pid!).filter((pid) => !['node', 'tini-static', 'tini', 'gone'].includes(comm(pid)));
+    const left = descendants(run.child.pid!).filter((pid) => !isNode(pid) && !['tini-static', 'tini', 'gone'].includes(comm(pid)));
     return zombies(run.child.pid!).length === 0 && left.length === 1 && comm(left[0]!) === 'sleep';
   }, 30_000);
 

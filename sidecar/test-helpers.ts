@@ -118,10 +118,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the corepod CLI to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<CliRun> {
+/** Runs the corepod CLI to completion (on `node`, default the one running the tests). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000, node = process.execPath): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -138,8 +138,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
 }
 
 /** Starts a long-running CLI process (corepod run); killed with SIGKILL after the test if still alive. */
-export function startCli(t: TestContext, args: string[], env: NodeJS.ProcessEnv, prefix: string[] = []): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const argv = [...prefix, process.execPath, CLI, ...args];
+export function startCli(t: TestContext, args: string[], env: NodeJS.ProcessEnv, prefix: string[] = [], node = process.execPath): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const argv = [...prefix, node, CLI, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { StatusDocument } from '../../sidecar/control-server.js';
 import { COREPOD_CLI, REPO } from './paths.js';
-import { descendants, processTable } from './procfs.js';
+import { descendants, isNode, processTable } from './procfs.js';
 import { HUGE_BUDGET, type ProgramDef } from './program.js';
 import { exitOf, waitFor, type Scope } from './scope.js';
 
@@ -58,7 +58,7 @@ export interface CorepodHandle {
   runDir: string;
   /** Host pid of the long-lived supervisor process (under tini when PID 1). */
   supervisorPid(): number | undefined;
-  /** Host pids of the processes in front of it when PID 1: [namespace init (shim), tini]. */
+  /** Host pids of the processes in front of it when PID 1: [the node shim (Node without process.execve), tini]. */
   frontPids(): number[];
   status(): Promise<StatusDocument>;
   waitStates(ok: (doc: StatusDocument) => boolean, what: string, timeoutMs: number, intervalMs?: number): Promise<StatusDocument>;
@@ -101,27 +101,30 @@ export function startCorepod(scope: Scope, options: CorepodOptions): CorepodHand
     : scope.spawn(process.execPath, argv, { stdio, env, cwd: REPO });
   const socketPath = path.join(runDir, 'corepod.sock');
 
-  /** With pid1: unshare → shim node (ns PID 1) → tini → supervisor node. */
-  const chain = (): number[] => {
-    if (!child.pid) return [];
+  /**
+   * With pid1: unshare → the namespace's PID 1 → tini → supervisor node, where PID 1 is tini itself
+   * (node exec'd it: process.execve, Node >= 22.15) or a node shim running `tini -s` (older Node).
+   */
+  const chain = (): { nsInit?: number; shim?: number; tini?: number; supervisor?: number } => {
+    if (!child.pid) return {};
     const table = processTable();
     const tree = descendants(child.pid, table);
-    if (!options.pid1) return [child.pid];
     const nsInit = tree.find((pid) => table.get(pid)?.ppid === child.pid);
     const tini = tree.find((pid) => table.get(pid)?.comm.startsWith('tini'));
-    const supervisor = tree.find((pid) => tini !== undefined && table.get(pid)?.ppid === tini && table.get(pid)?.comm.startsWith('node'));
-    return [nsInit, tini, supervisor].filter((pid): pid is number => pid !== undefined);
+    const supervisor = tree.find((pid) => tini !== undefined && table.get(pid)?.ppid === tini && isNode(pid));
+    const shim = nsInit !== undefined && nsInit !== tini ? nsInit : undefined;
+    return { nsInit, shim, tini, supervisor };
   };
 
   const handle: CorepodHandle = {
     child,
     runDir,
-    supervisorPid: () => {
-      if (!options.pid1) return child.pid;
-      const pids = chain();
-      return pids.length === 3 ? pids[2] : undefined;
+    supervisorPid: () => (options.pid1 ? chain().supervisor : child.pid),
+    frontPids: () => {
+      if (!options.pid1) return [];
+      const { shim, tini } = chain();
+      return [shim, tini].filter((pid): pid is number => pid !== undefined);
     },
-    frontPids: () => (options.pid1 ? chain().slice(0, 2) : []),
     status: () => getJson<StatusDocument>(socketPath, '/v1/status'),
     waitStates: (ok, what, timeoutMs, intervalMs = 20) =>
       waitFor(
@@ -135,7 +138,7 @@ export function startCorepod(scope: Scope, options: CorepodOptions): CorepodHand
         intervalMs,
       ),
     stop: async (timeoutMs = 30_000) => {
-      const target = options.pid1 ? chain()[0] : child.pid;
+      const target = options.pid1 ? chain().nsInit : child.pid;
       if (target !== undefined) {
         try {
           process.kill(target, 'SIGTERM');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { allIn, corepodSpec, getJson, type StatusDocument } from './corepod-runner.js';
 import { COREPOD_CLI, REPO } from './paths.js';
-import { processTable } from './procfs.js';
+import { isNode, processTable } from './procfs.js';
 import type { ProgramDef } from './program.js';
 import { exitOf, waitFor, type Scope } from './scope.js';
 
@@ -60,7 +60,7 @@ export async function startPodInit(scope: Scope, programs: readonly ProgramDef[]
   return {
     child,
     tini,
-    supervisorPid: () => [...processTable().values()].find((info) => info.ppid === tini && info.comm.startsWith('node'))?.pid,
+    supervisorPid: () => [...processTable().values()].find((info) => info.ppid === tini && isNode(info.pid))?.pid,
     waitStates: (states, what, timeoutMs) =>
       waitFor(
         `corepod (corepod-init): ${what}`,

@@ -1,5 +1,6 @@
 // What the benchmarks read from /proc: process table, resident memory, process trees.
 import fs from 'node:fs';
+import path from 'node:path';
 
 export interface ProcInfo {
   pid: number;
@@ -22,6 +23,23 @@ export function readProc(pid: number): ProcInfo | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the process runs a node binary. Not its comm: Node >= 24 names its main thread, and so
+ * the process, "MainThread".
+ */
+export function isNode(pid: number): boolean {
+  try {
+    return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === 'node';
+  } catch {
+    return false;
+  }
+}
+
+/** The comm of a process, with node processes called node (see isNode); 'gone' once it exited. */
+export function processName(pid: number): string {
+  return isNode(pid) ? 'node' : (readProc(pid)?.comm ?? 'gone');
 }
 
 export function processTable(): Map<number, ProcInfo> {

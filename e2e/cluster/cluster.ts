@@ -54,6 +54,11 @@ export function run(file: string, args: readonly string[], options: RunOptions =
         }
       },
     );
+    // A program that exits without reading its input closes the pipe: EPIPE, not a failure of the
+    // run (its exit code says how it went).
+    child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin?.end(options.input ?? '');
   });
 }

@@ -1,5 +1,5 @@
 // The CLI side of the control API: HTTP over the supervisor's unix socket.
-import http from 'node:http';
+import { http } from '../../lib/node-http.js';
 import { socketPath } from '../run-dir.js';
 import { CannotConnect } from './args.js';
 

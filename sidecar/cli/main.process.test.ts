@@ -58,6 +58,8 @@ spec:
   }, 30_000, 200).catch((error: Error) => {
     throw new Error(`${error.message}\nlast status: ${JSON.stringify(seen?.programs ?? 'no supervisor')}\ncorepod run printed:\n${run.output().slice(-6000)}`);
   });
+  // Named after its executable in ps and top, not Node 24's "MainThread" (process-name.ts).
+  assert.equal(fs.readFileSync(`/proc/${run.child.pid}/comm`, 'utf8').trim(), path.basename(process.execPath));
 
   // status --json: the contract other parts rely on.
   const web = up.programs.find((p) => p.name === 'web')!;

@@ -1,5 +1,7 @@
 // The `corepod` command: a table of lazily imported command modules, so that each command (and
 // above all the long-lived `run`) loads only what it uses.
+import { nameAfterExecutable } from '../process-name.js';
+
 interface CommandModule {
   main(argv: string[]): Promise<number>;
 }
@@ -67,6 +69,7 @@ function exit(code: number): void {
   process.stderr.write('', done);
 }
 
+nameAfterExecutable();
 dispatch(process.argv.slice(2)).then(exit, (error: unknown) => {
   process.stderr.write(`corepod: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   exit(1);
