@@ -9,6 +9,7 @@ import { CHART_DIR } from './values-table.js';
 export const HELMS: readonly HelmMajor[] = ['v4', 'v3'];
 export const CHART = `${repoRoot}${CHART_DIR}`;
 
+// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are read as free-form JSON
 export type Json = Record<string, any>;
 
 export interface HelmResult {

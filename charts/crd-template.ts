@@ -23,8 +23,8 @@ export function crdTemplate(crdYaml: string): string {
     throw new Error(`${CRD_SOURCE}: metadata may hold only name and labels (got ${rest.join(' | ')})`);
   }
   // Helm would evaluate {{ in descriptions or CEL messages: print them literally.
-  const escape = (text: string) => text.replaceAll('{{', '{{ "{{" }}');
-  return [
+  const literal = (text: string) => text.replaceAll('{{', '{{ "{{" }}');
+  return `${[
     '{{- if .Values.crds.enabled }}',
     `# Generated from ${CRD_SOURCE} by \`make crds\` (charts/crd-template.ts). Do not edit.`,
     ...lines.slice(0, metadataAt),
@@ -43,8 +43,8 @@ export function crdTemplate(crdYaml: string): string {
     '    {{- toYaml . | nindent 4 }}',
     '    {{- end }}',
     '  {{- end }}',
-    ...lines.slice(specAt).map(escape),
-  ].join('\n').trimEnd() + '\n{{- end }}\n';
+    ...lines.slice(specAt).map(literal),
+  ].join('\n').trimEnd()}\n{{- end }}\n`;
 }
 
 export function currentCrdTemplate(): string {

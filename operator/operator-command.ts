@@ -83,6 +83,7 @@ function command(name: string, text: string | undefined, fallback: string[]): st
 }
 
 export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): OperatorFlags | 'help' {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: parseArgs infers the type from the options below
   let values;
   try {
     ({ values } = parseArgs({
