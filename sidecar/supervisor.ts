@@ -9,6 +9,7 @@ import { startable, stopWaves } from './dependency-order.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { networkProbe, type ExecContext, type Probe } from './health-probe.js';
 import { silentLogger, type Logger } from './logger.js';
+import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
 import { memoryLevel, type MemoryLevel, type MemoryReader } from './memory-reader.js';
 import {
@@ -155,6 +156,7 @@ export class Supervisor {
   private readonly probe: Probe;
   private readonly logger: Logger;
   private readonly waiters = new Set<Waiter>();
+  private readonly jobs = new JobQueue();
   private releasing = false;
   private releaseAgain = false;
   private memoryTimer: TimerHandle | undefined;
@@ -304,13 +306,27 @@ export class Supervisor {
   shutdown(reason: string, exitCode = 0, deadlineMs = this.options.spec.terminationGracePeriodSeconds * 1000): Promise<number> {
     this.exitCode = Math.max(this.exitCode, exitCode);
     if (this.stopping) return this.stopping;
-    this.stopping = this.runShutdown(reason, deadlineMs);
+    // Begins once the events raised so far are handled, so that it reads settled states.
+    this.stopping = new Promise((resolve) => this.jobs.run(() => resolve(this.runShutdown(reason, deadlineMs))));
     return this.stopping;
   }
 
   // ---------------- the effect runner ----------------
 
+  /** For commands from outside: runs `event` and every event its effects raise; returns its transition. */
   private dispatch(slot: Slot, event: MachineEvent): Transition {
+    if (this.jobs.isBusy()) throw new Error(`${event.type} for ${slot.name} was dispatched from inside a transition: raise it`);
+    let result: Transition | undefined;
+    this.jobs.run(() => (result = this.handle(slot, event)));
+    return result!;
+  }
+
+  /** An event from the world (an exit, a timer, a probe) or from an effect: handled once the current one is. */
+  private raise(slot: Slot, event: MachineEvent): void {
+    this.jobs.run(() => void this.handle(slot, event));
+  }
+
+  private handle(slot: Slot, event: MachineEvent): Transition {
     const before = slot.state;
     const t = transition(before, event, this.clock.now(), slot.machine);
     slot.state = t.state;
@@ -338,7 +354,7 @@ export class Supervisor {
           timer,
           this.clock.setTimeout(() => {
             slot.timers.delete(timer);
-            this.dispatch(slot, { type: 'timer', timer, generation });
+            this.raise(slot, { type: 'timer', timer, generation });
           }, effect.ms),
         );
         break;
@@ -355,17 +371,17 @@ export class Supervisor {
 
   private spawn(slot: Slot, generation: number): void {
     const result = this.options.runner.spawn({ ...slot.request, command: slot.spec.command }, (code, signal) =>
-      this.dispatch(slot, { type: 'exited', generation, code, signal }),
+      this.raise(slot, { type: 'exited', generation, code, signal }),
     );
     if (!result.ok) {
       this.logger.warn('spawn failed', { program: slot.name, error: result.error });
-      this.dispatch(slot, { type: 'spawnFailed', generation, error: result.error });
+      this.raise(slot, { type: 'spawnFailed', generation, error: result.error });
       return;
     }
     slot.log.attach('stdout', result.child.stdout);
     slot.log.attach('stderr', result.child.stderr);
     this.logger.info('spawned', { program: slot.name, pid: result.child.pid });
-    this.dispatch(slot, { type: 'spawned', generation, pid: result.child.pid });
+    this.raise(slot, { type: 'spawned', generation, pid: result.child.pid });
   }
 
   private changed(slot: Slot, before: ProgramState): void {
@@ -447,7 +463,7 @@ export class Supervisor {
         for (const { slot } of ready) {
           if (!slot.waiting) continue;
           slot.waiting = false;
-          this.dispatch(slot, { type: 'start' });
+          this.raise(slot, { type: 'start' });
         }
       } while (this.releaseAgain);
     } finally {
@@ -495,7 +511,7 @@ export class Supervisor {
           counts = true;
           slot.lastCountedFailure = now;
         }
-        if (counts) this.dispatch(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
+        if (counts) this.raise(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
         if (!alive()) return;
         const sinceSpawn = this.clock.now() - (slot.state.startedAt ?? 0);
         this.scheduleProbe(slot, generation, slot.state.healthy === true ? period : startupProbeDelay(sinceSpawn, period));
@@ -521,7 +537,7 @@ export class Supervisor {
     for (const slot of this.slots) slot.memoryBytes = slot.state.pid !== undefined ? trees.get(slot.state.pid) : undefined;
     for (const slot of live) {
       const bytes = slot.memoryBytes;
-      if (bytes !== undefined && slot.machine.memory) this.dispatch(slot, { type: 'memory', generation: slot.state.generation, bytes });
+      if (bytes !== undefined && slot.machine.memory) this.raise(slot, { type: 'memory', generation: slot.state.generation, bytes });
     }
     this.checkContainer();
   }
@@ -543,7 +559,7 @@ export class Supervisor {
         .sort((a, b) => (b.memoryBytes ?? 0) - (a.memoryBytes ?? 0))[0];
       if (biggest) {
         restarted = biggest.name;
-        this.dispatch(biggest, { type: 'restart', reason: 'memory' });
+        this.raise(biggest, { type: 'restart', reason: 'memory' });
       }
     }
     this.logger[level === 'ok' ? 'info' : 'warn'](`container memory ${level}`, { percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes, restarted });
@@ -620,7 +636,7 @@ export class Supervisor {
     this.publish({ type: 'supervisor', time: this.iso(), state: 'stopping', reason });
     for (const slot of this.slots) {
       slot.waiting = false;
-      this.dispatch(slot, { type: 'shutdown' });
+      this.raise(slot, { type: 'shutdown' });
     }
     let deadlineHit = false;
     const everyoneDown = () => this.slots.every((slot) => !UP.has(slot.state.state));
@@ -628,11 +644,11 @@ export class Supervisor {
       deadlineHit = !everyoneDown();
       if (!deadlineHit) return;
       this.logger.error('stop deadline reached: killing what is left', { programs: this.slots.filter((s) => UP.has(s.state.state)).map((s) => s.name) });
-      for (const slot of this.slots) this.dispatch(slot, { type: 'forceKill' });
+      for (const slot of this.slots) this.raise(slot, { type: 'forceKill' });
     }, deadlineMs);
     for (const wave of stopWaves(this.slots.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
       if (deadlineHit) break;
-      for (const { slot } of wave) if (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING') this.dispatch(slot, { type: 'stop' });
+      for (const { slot } of wave) if (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING') this.raise(slot, { type: 'stop' });
       await this.waitUntil(() => deadlineHit || wave.every(({ slot }) => !UP.has(slot.state.state)), deadlineMs + 5000);
     }
     // After the deadline's SIGKILL the exits follow at once; a process stuck in the kernel is not waited for long.
