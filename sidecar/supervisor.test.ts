@@ -10,7 +10,8 @@ import type { ContainerMemory, MemoryReader } from './memory-reader.js';
 import type { SignalName } from './process-state-machine.js';
 import type { ExitListener, ProcessRunner, SpawnRequest, SpawnResult } from './process-runner.js';
 import { streamSource } from './logs/output-source.js';
-import { Supervisor, startupProbeDelay } from './supervisor.js';
+import { startupProbeDelay } from './health-monitor.js';
+import { Supervisor } from './supervisor.js';
 import { Recorder, specOf } from './test-helpers.js';
 
 class TableRunner implements ProcessRunner {

@@ -7,7 +7,8 @@ import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { startable, stopWaves } from './dependency-order.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
-import { networkProbe, type ExecContext, type Probe } from './health-probe.js';
+import { HealthMonitor } from './health-monitor.js';
+import { networkProbe, type Probe } from './health-probe.js';
 import { silentLogger, type Logger } from './logger.js';
 import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
@@ -85,16 +86,6 @@ export interface SupervisorOptions {
 const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
 const DOWN: ReadonlySet<ProcessStateName> = new Set(['STOPPED', 'EXITED', 'FATAL']);
 
-/**
- * Delay before the next probe while a program has not passed its check since it was spawned:
- * readiness gates its dependents, so probe often at first (50 ms for 1 s, 100 ms up to 5 s),
- * then back off to a tenth of the time since the spawn, never beyond periodSeconds.
- */
-export function startupProbeDelay(sinceSpawnMs: number, periodMs: number): number {
-  const delay = sinceSpawnMs < 1000 ? 50 : sinceSpawnMs < 5000 ? 100 : Math.round(sinceSpawnMs / 10);
-  return Math.min(delay, periodMs);
-}
-
 /** A Kubernetes quantity the config loader has already turned into bytes. */
 export function toBytes(value: number | string): number {
   if (typeof value === 'number') return value;
@@ -122,13 +113,7 @@ class Slot {
   /** Waits to be started once its dependencies are ready. */
   waiting = false;
   memoryBytes: number | undefined;
-  probeLatencyMs: number | undefined;
-  probeMessage: string | undefined;
-  probeTimer: TimerHandle | undefined;
-  probing = false;
-  probeAbort: AbortController | undefined;
-  /** When a failing probe last counted toward failureThreshold before a first pass. */
-  lastCountedFailure: number | undefined;
+  readonly health: HealthMonitor;
 
   constructor(
     readonly index: number,
@@ -137,8 +122,10 @@ class Slot {
     readonly log: ProgramLog,
     readonly request: Omit<SpawnRequest, 'command'>,
     now: number,
+    health: (slot: Slot) => HealthMonitor,
   ) {
     this.state = initialState(now);
+    this.health = health(this);
   }
 
   get name(): string {
@@ -153,7 +140,6 @@ export class Supervisor {
   private readonly byName = new Map<string, Slot>();
   private readonly hub = new EventHub();
   private readonly clock: Clock;
-  private readonly probe: Probe;
   private readonly logger: Logger;
   private readonly waiters = new Set<Waiter>();
   private readonly jobs = new JobQueue();
@@ -169,7 +155,7 @@ export class Supervisor {
 
   constructor(private readonly options: SupervisorOptions) {
     this.clock = options.clock ?? systemClock;
-    this.probe = options.probe ?? networkProbe;
+    const probe = options.probe ?? networkProbe;
     this.logger = options.logger ?? silentLogger;
     this.startedAt = this.clock.now();
     const baseEnv = Object.fromEntries(Object.entries(options.baseEnv ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -192,7 +178,9 @@ export class Supervisor {
         backups: program.logs.backups,
         onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
       });
-      const slot = new Slot(index, program, machineConfig(program), log, request, this.startedAt);
+      const slot = new Slot(index, program, machineConfig(program), log, request, this.startedAt, (slot) =>
+        new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
+      );
       this.byName.set(program.name, slot);
       return slot;
     });
@@ -250,7 +238,7 @@ export class Supervisor {
       const required = slot.spec.healthCheck?.required ?? false;
       const verdict = processReadiness(this.statusOf(slot), slot.spec, slot.waiting);
       const ready = verdict.ready;
-      const reason = verdict.ready ? undefined : verdict.cause === 'health' ? (slot.probeMessage ?? 'health check not passed yet') : (s.reason ?? s.state);
+      const reason = verdict.ready ? undefined : verdict.cause === 'health' ? (slot.health.message ?? 'health check not passed yet') : (s.reason ?? s.state);
       return {
         name: slot.name,
         state: s.state,
@@ -258,7 +246,7 @@ export class Supervisor {
         required,
         ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
         ...(reason ? { reason } : {}),
-        ...(slot.probeLatencyMs !== undefined ? { probeLatencyMs: slot.probeLatencyMs } : {}),
+        ...(slot.health.latencyMs !== undefined ? { probeLatencyMs: slot.health.latencyMs } : {}),
       };
     });
     return {
@@ -386,7 +374,7 @@ export class Supervisor {
 
   private changed(slot: Slot, before: ProgramState): void {
     const s = slot.state;
-    if (s.generation !== before.generation) this.startProbing(slot);
+    if (s.generation !== before.generation) slot.health.restart();
     if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.critical && !this.criticalFatal) {
       this.criticalFatal = slot.name;
       this.logger.fatal('critical program is FATAL: stopping everything', { program: slot.name, reason: s.reason });
@@ -469,53 +457,6 @@ export class Supervisor {
     } finally {
       this.releasing = false;
     }
-  }
-
-  // ---------------- health ----------------
-
-  private startProbing(slot: Slot): void {
-    slot.probeTimer?.cancel();
-    slot.probeTimer = undefined;
-    const check = slot.spec.healthCheck;
-    slot.lastCountedFailure = undefined;
-    if (!check || (slot.state.state !== 'STARTING' && slot.state.state !== 'RUNNING')) return;
-    this.scheduleProbe(slot, slot.state.generation, check.initialDelaySeconds * 1000);
-  }
-
-  private scheduleProbe(slot: Slot, generation: number, ms: number): void {
-    slot.probeTimer?.cancel();
-    slot.probeTimer = this.clock.setTimeout(() => this.runProbe(slot, generation), ms);
-  }
-
-  private runProbe(slot: Slot, generation: number): void {
-    const check = slot.spec.healthCheck;
-    const alive = () => slot.state.generation === generation && (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING');
-    if (!check || !alive() || slot.probing) return;
-    slot.probing = true;
-    const exec: ExecContext = slot.request;
-    slot.probeAbort = new AbortController();
-    this.probe
-      .run(check, exec, slot.probeAbort.signal)
-      .catch((error: unknown) => ({ ok: false, latencyMs: 0, message: String(error) }))
-      .then((result) => {
-        slot.probing = false;
-        if (!alive()) return;
-        slot.probeLatencyMs = result.latencyMs;
-        slot.probeMessage = result.message;
-        const period = check.periodSeconds * 1000;
-        const now = this.clock.now();
-        // The fast probes before a first pass only detect readiness early: a failure among them
-        // counts at most once per periodSeconds, so failureThreshold means what it means in Kubernetes.
-        let counts = result.ok || slot.state.healthy === true;
-        if (!counts && now - (slot.lastCountedFailure ?? (slot.state.startedAt ?? 0) + check.initialDelaySeconds * 1000) >= period) {
-          counts = true;
-          slot.lastCountedFailure = now;
-        }
-        if (counts) this.raise(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
-        if (!alive()) return;
-        const sinceSpawn = this.clock.now() - (slot.state.startedAt ?? 0);
-        this.scheduleProbe(slot, generation, slot.state.healthy === true ? period : startupProbeDelay(sinceSpawn, period));
-      });
   }
 
   // ---------------- memory ----------------
@@ -656,8 +597,7 @@ export class Supervisor {
     deadline.cancel();
     this.memoryTimer?.cancel();
     for (const slot of this.slots) {
-      slot.probeTimer?.cancel();
-      slot.probeAbort?.abort();
+      slot.health.stop();
       for (const timer of slot.timers.values()) timer.cancel();
       slot.timers.clear();
     }
@@ -702,7 +642,7 @@ export class Supervisor {
       since: wallTime(this.clock, s.since),
       ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
       ...(slot.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: slot.memoryBytes } : {}),
-      ...(slot.probeLatencyMs !== undefined ? { probeLatencyMs: slot.probeLatencyMs } : {}),
+      ...(slot.health.latencyMs !== undefined ? { probeLatencyMs: slot.health.latencyMs } : {}),
     };
   }
 
@@ -721,7 +661,7 @@ export class Supervisor {
       ...(s.state === 'RUNNING' && s.startedAt !== undefined ? { uptimeSeconds: Math.floor((this.clock.now() - s.startedAt) / 1000) } : {}),
       hasHealthCheck: slot.spec.healthCheck !== undefined,
       ...(slot.spec.healthCheck ? { healthRequired: slot.spec.healthCheck.required } : {}),
-      ...(slot.probeMessage ? { healthMessage: slot.probeMessage } : {}),
+      ...(slot.health.message ? { healthMessage: slot.health.message } : {}),
       ...(slot.machine.memory ? { memoryLimitBytes: slot.machine.memory.limitBytes } : {}),
       logs: { stdoutBytes: stats.bytes.stdout, stderrBytes: stats.bytes.stderr, mirrorDropped: stats.mirrorDropped, rotations: stats.rotations },
     };
