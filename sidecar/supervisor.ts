@@ -12,7 +12,8 @@ import { networkProbe, type Probe } from './health-probe.js';
 import { silentLogger, type Logger } from './logger.js';
 import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
-import { memoryLevel, type MemoryLevel, type MemoryReader } from './memory-reader.js';
+import type { MemoryReader } from './memory-reader.js';
+import { MemoryWatch, type ContainerMemoryFigures } from './memory-watch.js';
 import {
   initialState,
   restartsOf,
@@ -63,7 +64,7 @@ export interface HealthReport {
   live: boolean;
   ready: boolean;
   programs: { name: string; state: ProcessStateName; ready: boolean; healthy?: boolean; required: boolean; reason?: string; probeLatencyMs?: number }[];
-  container?: { level: MemoryLevel; percent: number; workingSetBytes: number; limitBytes: number };
+  container?: ContainerMemoryFigures;
 }
 
 export interface SupervisorOptions {
@@ -145,9 +146,7 @@ export class Supervisor {
   private readonly jobs = new JobQueue();
   private releasing = false;
   private releaseAgain = false;
-  private memoryTimer: TimerHandle | undefined;
-  private containerLevel: MemoryLevel = 'ok';
-  private containerFigures: HealthReport['container'];
+  private readonly memory: MemoryWatch<Slot>;
   private stopping: Promise<number> | undefined;
   private exitCode = 0;
   private criticalFatal: string | undefined;
@@ -184,6 +183,17 @@ export class Supervisor {
       this.byName.set(program.name, slot);
       return slot;
     });
+    this.memory = new MemoryWatch({
+      reader: options.memory,
+      settings: options.spec.memory,
+      programs: this.slots,
+      clock: this.clock,
+      logger: this.logger,
+      intervalMs: options.memoryIntervalMs ?? 1000,
+      raise: (slot, event) => this.raise(slot, event),
+      publish: (event) => this.publish(event),
+      stopping: () => this.stopping !== undefined,
+    });
   }
 
   // ---------------- public API ----------------
@@ -196,7 +206,7 @@ export class Supervisor {
     for (const slot of this.slots) {
       if (slot.waiting) this.logger.info('waiting for dependencies', { program: slot.name, waitingFor: this.unready(slot) });
     }
-    this.scheduleMemory();
+    this.memory.start();
   }
 
   /** Subscribes a sink to every event; a slow sink never slows supervision (see EventHub). */
@@ -253,7 +263,7 @@ export class Supervisor {
       live: this.criticalFatal === undefined,
       ready: this.stopping === undefined && programs.every((p) => p.ready),
       programs,
-      ...(this.containerFigures ? { container: this.containerFigures } : {}),
+      ...(this.memory.container() ? { container: this.memory.container() } : {}),
     };
   }
 
@@ -459,66 +469,6 @@ export class Supervisor {
     }
   }
 
-  // ---------------- memory ----------------
-
-  private scheduleMemory(): void {
-    this.memoryTimer = this.clock.setTimeout(() => {
-      try {
-        this.sampleMemory();
-      } catch (error) {
-        this.logger.warn('memory sampling failed', { error: error as Error });
-      }
-      if (!this.stopping) this.scheduleMemory();
-    }, this.options.memoryIntervalMs ?? 1000);
-  }
-
-  private sampleMemory(): void {
-    const live = this.slots.filter((slot) => slot.state.pid !== undefined);
-    const trees = this.options.memory.processTrees(live.map((slot) => slot.state.pid!));
-    for (const slot of this.slots) slot.memoryBytes = slot.state.pid !== undefined ? trees.get(slot.state.pid) : undefined;
-    for (const slot of live) {
-      const bytes = slot.memoryBytes;
-      if (bytes !== undefined && slot.machine.memory) this.raise(slot, { type: 'memory', generation: slot.state.generation, bytes });
-    }
-    this.checkContainer();
-  }
-
-  private checkContainer(): void {
-    const figures = this.options.memory.container();
-    const { warningPercent, criticalPercent, action } = this.options.spec.memory;
-    if (!figures || figures.limitBytes === undefined) return;
-    const percent = Math.round((figures.workingSetBytes / figures.limitBytes) * 1000) / 10;
-    const level = memoryLevel(percent, warningPercent, criticalPercent);
-    this.containerFigures = { level, percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes };
-    if (level === this.containerLevel) return;
-    const previous = this.containerLevel;
-    this.containerLevel = level;
-    let restarted: string | undefined;
-    if (level === 'critical' && action === 'restart' && !this.stopping) {
-      const biggest = this.slots
-        .filter((slot) => slot.state.state === 'RUNNING' && slot.memoryBytes !== undefined)
-        .sort((a, b) => (b.memoryBytes ?? 0) - (a.memoryBytes ?? 0))[0];
-      if (biggest) {
-        restarted = biggest.name;
-        this.raise(biggest, { type: 'restart', reason: 'memory' });
-      }
-    }
-    this.logger[level === 'ok' ? 'info' : 'warn'](`container memory ${level}`, { percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes, restarted });
-    this.publish({
-      type: 'container-memory',
-      time: this.iso(),
-      level,
-      previous,
-      percent,
-      workingSetBytes: figures.workingSetBytes,
-      limitBytes: figures.limitBytes,
-      warningPercent,
-      criticalPercent,
-      action,
-      ...(restarted ? { restarted } : {}),
-    });
-  }
-
   // ---------------- commands and shutdown ----------------
 
   private targets(target: string): Slot[] {
@@ -595,7 +545,7 @@ export class Supervisor {
     // After the deadline's SIGKILL the exits follow at once; a process stuck in the kernel is not waited for long.
     await this.waitUntil(everyoneDown, deadlineHit ? 2000 : deadlineMs + 5000);
     deadline.cancel();
-    this.memoryTimer?.cancel();
+    this.memory.stop();
     for (const slot of this.slots) {
       slot.health.stop();
       for (const timer of slot.timers.values()) timer.cancel();
