@@ -1,8 +1,7 @@
-// The supervisor: runs the effects of the per-program state machines (spawn, signals, timers),
-// gates starts on dependencies, probes health, samples memory, stops in order under one deadline,
-// and publishes every change to its subscribers. All world access goes through narrow interfaces
+// The supervisor: runs the effects of the per-program state machines (spawn, signals, timers), one
+// event at a time, gates starts on dependencies, stops in order under one deadline, and publishes
+// every change to its subscribers; health-monitor.ts probes, memory-watch.ts samples memory. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
-import { processReadiness } from '../contract/readiness.js';
 import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { startable, stopWaves } from './dependency-order.js';
@@ -13,7 +12,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
 import type { MemoryReader } from './memory-reader.js';
-import { MemoryWatch, type ContainerMemoryFigures } from './memory-watch.js';
+import { MemoryWatch } from './memory-watch.js';
 import {
   initialState,
   restartsOf,
@@ -29,6 +28,7 @@ import {
   type Transition,
 } from './process-state-machine.js';
 import type { ProcessRunner, SpawnRequest } from './process-runner.js';
+import { detailOf, healthReport, statusOf, type HealthReport, type ProgramDetail } from './supervisor-views.js';
 import type { SwitchPlan } from './user-switch.js';
 import { SIDECAR_ENV } from '../contract/sidecar-contract.js';
 
@@ -40,31 +40,6 @@ export interface CommandResult {
   state: ProcessStateName;
   error?: CommandError | 'ABNORMAL_TERMINATION' | 'TIMEOUT' | 'NO_SUCH_PROGRAM';
   message?: string;
-}
-
-/** status --json: the CorePod ProcessStatus fields plus what an operator at the terminal wants. */
-export interface ProgramDetail extends ProcessStatus {
-  priority: number;
-  critical: boolean;
-  autostart: boolean;
-  dependsOn: string[];
-  /** Dependencies not ready yet, while the program waits to start. */
-  waitingFor?: string[];
-  /** Why it is FATAL, or why the last start failed. */
-  reason?: string;
-  uptimeSeconds?: number;
-  hasHealthCheck: boolean;
-  healthRequired?: boolean;
-  healthMessage?: string;
-  memoryLimitBytes?: number;
-  logs: { stdoutBytes: number; stderrBytes: number; mirrorDropped: number; rotations: number };
-}
-
-export interface HealthReport {
-  live: boolean;
-  ready: boolean;
-  programs: { name: string; state: ProcessStateName; ready: boolean; healthy?: boolean; required: boolean; reason?: string; probeLatencyMs?: number }[];
-  container?: ContainerMemoryFigures;
 }
 
 export interface SupervisorOptions {
@@ -219,11 +194,11 @@ export class Supervisor {
 
   /** Every program in the shape of CorePod status.pods[].processes[]. */
   snapshot(): ProcessStatus[] {
-    return this.slots.map((slot) => this.statusOf(slot));
+    return this.slots.map((slot) => statusOf(slot, this.clock));
   }
 
   details(): ProgramDetail[] {
-    return this.slots.map((slot) => this.detailOf(slot));
+    return this.slots.map((slot) => detailOf(slot, this.clock, slot.waiting ? this.unready(slot) : []));
   }
 
   has(name: string): boolean {
@@ -243,28 +218,7 @@ export class Supervisor {
   }
 
   health(): HealthReport {
-    const programs = this.slots.map((slot) => {
-      const s = slot.state;
-      const required = slot.spec.healthCheck?.required ?? false;
-      const verdict = processReadiness(this.statusOf(slot), slot.spec, slot.waiting);
-      const ready = verdict.ready;
-      const reason = verdict.ready ? undefined : verdict.cause === 'health' ? (slot.health.message ?? 'health check not passed yet') : (s.reason ?? s.state);
-      return {
-        name: slot.name,
-        state: s.state,
-        ready,
-        required,
-        ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
-        ...(reason ? { reason } : {}),
-        ...(slot.health.latencyMs !== undefined ? { probeLatencyMs: slot.health.latencyMs } : {}),
-      };
-    });
-    return {
-      live: this.criticalFatal === undefined,
-      ready: this.stopping === undefined && programs.every((p) => p.ready),
-      programs,
-      ...(this.memory.container() ? { container: this.memory.container() } : {}),
-    };
+    return healthReport(this.slots, this.clock, { live: this.criticalFatal === undefined, stopping: this.stopping !== undefined, container: this.memory.container() });
   }
 
   /** start|stop|restart one program or "all"; resolves when done (or failed, or timed out). */
@@ -398,7 +352,7 @@ export class Supervisor {
 
   private notice(slot: Slot, notice: Notice): void {
     const time = this.iso();
-    const status = this.statusOf(slot);
+    const status = statusOf(slot, this.clock);
     switch (notice.kind) {
       case 'state': {
         const { kind: _kind, ...facts } = notice;
@@ -574,46 +528,7 @@ export class Supervisor {
     waiter.resolve(ok);
   }
 
-  // ---------------- views ----------------
-
   private iso(): string {
     return wallTime(this.clock, this.clock.now());
-  }
-
-  private statusOf(slot: Slot): ProcessStatus {
-    const s = slot.state;
-    return {
-      name: slot.name,
-      state: s.state,
-      ...(s.pid !== undefined ? { pid: s.pid } : {}),
-      restarts: restartsOf(s),
-      ...(s.lastExit?.code !== undefined && s.lastExit.code !== null ? { lastExitCode: s.lastExit.code } : {}),
-      ...(s.lastExit?.signal ? { lastSignal: s.lastExit.signal } : {}),
-      since: wallTime(this.clock, s.since),
-      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
-      ...(slot.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: slot.memoryBytes } : {}),
-      ...(slot.health.latencyMs !== undefined ? { probeLatencyMs: slot.health.latencyMs } : {}),
-    };
-  }
-
-  private detailOf(slot: Slot): ProgramDetail {
-    const s = slot.state;
-    const stats = slot.log.stats();
-    const waitingFor = slot.waiting ? this.unready(slot) : [];
-    return {
-      ...this.statusOf(slot),
-      priority: slot.spec.priority,
-      critical: slot.spec.critical,
-      autostart: slot.spec.autostart,
-      dependsOn: slot.spec.dependsOn,
-      ...(waitingFor.length > 0 ? { waitingFor } : {}),
-      ...(s.reason ? { reason: s.reason } : {}),
-      ...(s.state === 'RUNNING' && s.startedAt !== undefined ? { uptimeSeconds: Math.floor((this.clock.now() - s.startedAt) / 1000) } : {}),
-      hasHealthCheck: slot.spec.healthCheck !== undefined,
-      ...(slot.spec.healthCheck ? { healthRequired: slot.spec.healthCheck.required } : {}),
-      ...(slot.health.message ? { healthMessage: slot.health.message } : {}),
-      ...(slot.machine.memory ? { memoryLimitBytes: slot.machine.memory.limitBytes } : {}),
-      logs: { stdoutBytes: stats.bytes.stdout, stderrBytes: stats.bytes.stderr, mirrorDropped: stats.mirrorDropped, rotations: stats.rotations },
-    };
   }
 }
