@@ -3,7 +3,7 @@
 // probe run on demand, so they are immediate even while a program's own check hangs.
 import { http } from '../lib/node-http.js';
 import type { AddressInfo } from 'node:net';
-import type { HealthReport } from './supervisor.js';
+import type { HealthReport } from './supervisor-views.js';
 
 export interface HealthServer {
   port: number;

@@ -8,19 +8,20 @@ import { FakeClock } from '../lib/fake-clock.js';
 import type { Probe, ProbeResult } from './health-probe.js';
 import type { ContainerMemory, MemoryReader } from './memory-reader.js';
 import type { SignalName } from './process-state-machine.js';
-import type { ExitListener, ProcessRunner, SpawnRequest } from './process-runner.js';
+import type { ExitListener, ProcessRunner, SpawnRequest, SpawnResult } from './process-runner.js';
 import { streamSource } from './logs/output-source.js';
-import { Supervisor, startupProbeDelay } from './supervisor.js';
+import { startupProbeDelay } from './health-monitor.js';
+import { Supervisor } from './supervisor.js';
 import { Recorder, specOf } from './test-helpers.js';
 
 class TableRunner implements ProcessRunner {
   nextPid = 100;
   readonly live = new Map<number, { command: readonly string[]; onExit: ExitListener }>();
   readonly signals: { pid: number; signal: SignalName; group: boolean }[] = [];
-  spawn(request: SpawnRequest, onExit: ExitListener) {
+  spawn(request: SpawnRequest, onExit: ExitListener): SpawnResult {
     const pid = this.nextPid++;
     this.live.set(pid, { command: request.command, onExit });
-    return { ok: true as const, child: { pid, stdout: streamSource(new PassThrough()), stderr: streamSource(new PassThrough()) } };
+    return { ok: true, child: { pid, stdout: streamSource(new PassThrough()), stderr: streamSource(new PassThrough()) } };
   }
   signal(pid: number, signal: SignalName, group: boolean): boolean {
     this.signals.push({ pid, signal, group });
@@ -165,4 +166,82 @@ test('before a first pass, failing startup probes count toward failureThreshold 
   }
   assert.equal(supervisor.snapshot()[0]!.restarts, 1);
   assert.deepEqual(recorder.of('health').map((e) => [e.healthy, e.failures]), [[false, 3]]);
+});
+
+/** Reports the exit of every program it spawns before spawn returns. */
+class ExitsDuringSpawn extends TableRunner {
+  override spawn(request: SpawnRequest, onExit: ExitListener) {
+    const result = super.spawn(request, onExit);
+    if (result.ok) this.exit(result.child.pid, 1);
+    return result;
+  }
+}
+
+/** Fails every spawn synchronously. */
+class RefusesSpawn extends TableRunner {
+  override spawn(): SpawnResult {
+    return { ok: false, error: 'no such file' };
+  }
+}
+
+test('an exit reported during the spawn is handled after the spawn transition, in the order reported', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const runner = new ExitsDuringSpawn();
+  const supervisor = new Supervisor({ spec: specOf({ programs: [program('a', { startRetries: 0 })] as never }), runner, memory: new SetMemory(), clock });
+  const recorder = new Recorder(supervisor);
+  supervisor.start();
+  await flush();
+  assert.deepEqual(recorder.states('a'), ['a:STARTING', 'a:BACKOFF', 'a:FATAL']);
+  assert.equal(recorder.of('process-state')[0]!.status.state, 'STARTING');
+  // The spawned report came after the exit: it is ignored, not taken for a live process.
+  assert.equal(supervisor.snapshot()[0]!.pid, undefined);
+});
+
+/** Records, for every timer armed, the state the first program was in at that moment. */
+class ArmingClock extends FakeClock {
+  readonly armed: [number, string][] = [];
+  observe: () => string = () => '';
+  override setTimeout(fn: () => void, ms: number) {
+    this.armed.push([ms, this.observe()]);
+    return super.setTimeout(fn, ms);
+  }
+}
+
+test('an exit reported while the stop signal is sent waits until the stop transition has armed its kill timer', async () => {
+  const clock = new ArmingClock(1_700_000_000_000);
+  const runner = new TableRunner();
+  const supervisor = new Supervisor({ spec: specOf({ programs: [program('a', { stopWaitSeconds: 7 })] as never }), runner, memory: new SetMemory(), clock });
+  clock.observe = () => supervisor.snapshot()[0]!.state;
+  const recorder = new Recorder(supervisor);
+  supervisor.start();
+  clock.advance(1000);
+  // TableRunner reports the exit from inside signal(TERM).
+  const [result] = await supervisor.command('stop', 'a');
+  assert.equal(result!.ok, true);
+  await flush();
+  assert.deepEqual(recorder.states('a'), ['a:STARTING', 'a:RUNNING', 'a:STOPPING', 'a:STOPPED']);
+  assert.deepEqual(clock.armed.filter(([ms]) => ms === 7000), [[7000, 'STOPPING']]);
+  assert.deepEqual(runner.signals.map((s) => [s.signal, s.group]), [['TERM', true], ['KILL', true]]);
+});
+
+test('a spawn failure reported synchronously is handled after the start, then retried on the backoff timer', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const supervisor = new Supervisor({ spec: specOf({ programs: [program('a', { startRetries: 1 })] as never }), runner: new RefusesSpawn(), memory: new SetMemory(), clock });
+  const recorder = new Recorder(supervisor);
+  supervisor.start();
+  clock.advance(1000);
+  await flush();
+  assert.deepEqual(recorder.states('a'), ['a:STARTING', 'a:BACKOFF', 'a:STARTING', 'a:BACKOFF', 'a:FATAL']);
+  assert.match(supervisor.details()[0]!.reason!, /too many start retries/);
+});
+
+test('a critical program that fails to spawn synchronously stops everything with exit code 1', async () => {
+  const clock = new FakeClock(1_700_000_000_000);
+  const spec = specOf({ programs: [program('a', { critical: true, startRetries: 0 })] as never });
+  const supervisor = new Supervisor({ spec, runner: new RefusesSpawn(), memory: new SetMemory(), clock });
+  const recorder = new Recorder(supervisor);
+  supervisor.start();
+  assert.equal(await supervisor.shutdown('test'), 1);
+  assert.deepEqual(recorder.states('a'), ['a:STARTING', 'a:BACKOFF', 'a:FATAL']);
+  assert.deepEqual(recorder.of('supervisor').map((e) => e.state), ['running', 'stopping', 'stopped']);
 });

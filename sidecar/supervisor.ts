@@ -1,16 +1,18 @@
-// The supervisor: runs the effects of the per-program state machines (spawn, signals, timers),
-// gates starts on dependencies, probes health, samples memory, stops in order under one deadline,
-// and publishes every change to its subscribers. All world access goes through narrow interfaces
+// The supervisor: runs the effects of the per-program state machines (spawn, signals, timers), one
+// event at a time, gates starts on dependencies, stops in order under one deadline, and publishes
+// every change to its subscribers; health-monitor.ts probes, memory-watch.ts samples memory. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
-import { processReadiness } from '../contract/readiness.js';
 import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { startable, stopWaves } from './dependency-order.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
-import { networkProbe, type ExecContext, type Probe } from './health-probe.js';
+import { HealthMonitor } from './health-monitor.js';
+import { networkProbe, type Probe } from './health-probe.js';
 import { silentLogger, type Logger } from './logger.js';
+import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
-import { memoryLevel, type MemoryLevel, type MemoryReader } from './memory-reader.js';
+import type { MemoryReader } from './memory-reader.js';
+import { MemoryWatch } from './memory-watch.js';
 import {
   initialState,
   restartsOf,
@@ -26,6 +28,7 @@ import {
   type Transition,
 } from './process-state-machine.js';
 import type { ProcessRunner, SpawnRequest } from './process-runner.js';
+import { detailOf, healthReport, statusOf, type HealthReport, type ProgramDetail } from './supervisor-views.js';
 import type { SwitchPlan } from './user-switch.js';
 import { SIDECAR_ENV } from '../contract/sidecar-contract.js';
 
@@ -37,31 +40,6 @@ export interface CommandResult {
   state: ProcessStateName;
   error?: CommandError | 'ABNORMAL_TERMINATION' | 'TIMEOUT' | 'NO_SUCH_PROGRAM';
   message?: string;
-}
-
-/** status --json: the CorePod ProcessStatus fields plus what an operator at the terminal wants. */
-export interface ProgramDetail extends ProcessStatus {
-  priority: number;
-  critical: boolean;
-  autostart: boolean;
-  dependsOn: string[];
-  /** Dependencies not ready yet, while the program waits to start. */
-  waitingFor?: string[];
-  /** Why it is FATAL, or why the last start failed. */
-  reason?: string;
-  uptimeSeconds?: number;
-  hasHealthCheck: boolean;
-  healthRequired?: boolean;
-  healthMessage?: string;
-  memoryLimitBytes?: number;
-  logs: { stdoutBytes: number; stderrBytes: number; mirrorDropped: number; rotations: number };
-}
-
-export interface HealthReport {
-  live: boolean;
-  ready: boolean;
-  programs: { name: string; state: ProcessStateName; ready: boolean; healthy?: boolean; required: boolean; reason?: string; probeLatencyMs?: number }[];
-  container?: { level: MemoryLevel; percent: number; workingSetBytes: number; limitBytes: number };
 }
 
 export interface SupervisorOptions {
@@ -83,16 +61,6 @@ export interface SupervisorOptions {
 
 const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
 const DOWN: ReadonlySet<ProcessStateName> = new Set(['STOPPED', 'EXITED', 'FATAL']);
-
-/**
- * Delay before the next probe while a program has not passed its check since it was spawned:
- * readiness gates its dependents, so probe often at first (50 ms for 1 s, 100 ms up to 5 s),
- * then back off to a tenth of the time since the spawn, never beyond periodSeconds.
- */
-export function startupProbeDelay(sinceSpawnMs: number, periodMs: number): number {
-  const delay = sinceSpawnMs < 1000 ? 50 : sinceSpawnMs < 5000 ? 100 : Math.round(sinceSpawnMs / 10);
-  return Math.min(delay, periodMs);
-}
 
 /** A Kubernetes quantity the config loader has already turned into bytes. */
 export function toBytes(value: number | string): number {
@@ -121,13 +89,7 @@ class Slot {
   /** Waits to be started once its dependencies are ready. */
   waiting = false;
   memoryBytes: number | undefined;
-  probeLatencyMs: number | undefined;
-  probeMessage: string | undefined;
-  probeTimer: TimerHandle | undefined;
-  probing = false;
-  probeAbort: AbortController | undefined;
-  /** When a failing probe last counted toward failureThreshold before a first pass. */
-  lastCountedFailure: number | undefined;
+  readonly health: HealthMonitor;
 
   constructor(
     readonly index: number,
@@ -136,8 +98,10 @@ class Slot {
     readonly log: ProgramLog,
     readonly request: Omit<SpawnRequest, 'command'>,
     now: number,
+    health: (slot: Slot) => HealthMonitor,
   ) {
     this.state = initialState(now);
+    this.health = health(this);
   }
 
   get name(): string {
@@ -152,14 +116,12 @@ export class Supervisor {
   private readonly byName = new Map<string, Slot>();
   private readonly hub = new EventHub();
   private readonly clock: Clock;
-  private readonly probe: Probe;
   private readonly logger: Logger;
   private readonly waiters = new Set<Waiter>();
+  private readonly jobs = new JobQueue();
   private releasing = false;
   private releaseAgain = false;
-  private memoryTimer: TimerHandle | undefined;
-  private containerLevel: MemoryLevel = 'ok';
-  private containerFigures: HealthReport['container'];
+  private readonly memory: MemoryWatch<Slot>;
   private stopping: Promise<number> | undefined;
   private exitCode = 0;
   private criticalFatal: string | undefined;
@@ -167,7 +129,7 @@ export class Supervisor {
 
   constructor(private readonly options: SupervisorOptions) {
     this.clock = options.clock ?? systemClock;
-    this.probe = options.probe ?? networkProbe;
+    const probe = options.probe ?? networkProbe;
     this.logger = options.logger ?? silentLogger;
     this.startedAt = this.clock.now();
     const baseEnv = Object.fromEntries(Object.entries(options.baseEnv ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -190,9 +152,22 @@ export class Supervisor {
         backups: program.logs.backups,
         onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
       });
-      const slot = new Slot(index, program, machineConfig(program), log, request, this.startedAt);
+      const slot = new Slot(index, program, machineConfig(program), log, request, this.startedAt, (slot) =>
+        new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
+      );
       this.byName.set(program.name, slot);
       return slot;
+    });
+    this.memory = new MemoryWatch({
+      reader: options.memory,
+      settings: options.spec.memory,
+      programs: this.slots,
+      clock: this.clock,
+      logger: this.logger,
+      intervalMs: options.memoryIntervalMs ?? 1000,
+      raise: (slot, event) => this.raise(slot, event),
+      publish: (event) => this.publish(event),
+      stopping: () => this.stopping !== undefined,
     });
   }
 
@@ -206,7 +181,7 @@ export class Supervisor {
     for (const slot of this.slots) {
       if (slot.waiting) this.logger.info('waiting for dependencies', { program: slot.name, waitingFor: this.unready(slot) });
     }
-    this.scheduleMemory();
+    this.memory.start();
   }
 
   /** Subscribes a sink to every event; a slow sink never slows supervision (see EventHub). */
@@ -219,11 +194,11 @@ export class Supervisor {
 
   /** Every program in the shape of CorePod status.pods[].processes[]. */
   snapshot(): ProcessStatus[] {
-    return this.slots.map((slot) => this.statusOf(slot));
+    return this.slots.map((slot) => statusOf(slot, this.clock));
   }
 
   details(): ProgramDetail[] {
-    return this.slots.map((slot) => this.detailOf(slot));
+    return this.slots.map((slot) => detailOf(slot, this.clock, slot.waiting ? this.unready(slot) : []));
   }
 
   has(name: string): boolean {
@@ -243,28 +218,7 @@ export class Supervisor {
   }
 
   health(): HealthReport {
-    const programs = this.slots.map((slot) => {
-      const s = slot.state;
-      const required = slot.spec.healthCheck?.required ?? false;
-      const verdict = processReadiness(this.statusOf(slot), slot.spec, slot.waiting);
-      const ready = verdict.ready;
-      const reason = verdict.ready ? undefined : verdict.cause === 'health' ? (slot.probeMessage ?? 'health check not passed yet') : (s.reason ?? s.state);
-      return {
-        name: slot.name,
-        state: s.state,
-        ready,
-        required,
-        ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
-        ...(reason ? { reason } : {}),
-        ...(slot.probeLatencyMs !== undefined ? { probeLatencyMs: slot.probeLatencyMs } : {}),
-      };
-    });
-    return {
-      live: this.criticalFatal === undefined,
-      ready: this.stopping === undefined && programs.every((p) => p.ready),
-      programs,
-      ...(this.containerFigures ? { container: this.containerFigures } : {}),
-    };
+    return healthReport(this.slots, this.clock, { live: this.criticalFatal === undefined, stopping: this.stopping !== undefined, container: this.memory.container() });
   }
 
   /** start|stop|restart one program or "all"; resolves when done (or failed, or timed out). */
@@ -304,13 +258,27 @@ export class Supervisor {
   shutdown(reason: string, exitCode = 0, deadlineMs = this.options.spec.terminationGracePeriodSeconds * 1000): Promise<number> {
     this.exitCode = Math.max(this.exitCode, exitCode);
     if (this.stopping) return this.stopping;
-    this.stopping = this.runShutdown(reason, deadlineMs);
+    // Begins once the events raised so far are handled, so that it reads settled states.
+    this.stopping = new Promise((resolve) => this.jobs.run(() => resolve(this.runShutdown(reason, deadlineMs))));
     return this.stopping;
   }
 
   // ---------------- the effect runner ----------------
 
+  /** For commands from outside: runs `event` and every event its effects raise; returns its transition. */
   private dispatch(slot: Slot, event: MachineEvent): Transition {
+    if (this.jobs.isBusy()) throw new Error(`${event.type} for ${slot.name} was dispatched from inside a transition: raise it`);
+    let result: Transition | undefined;
+    this.jobs.run(() => (result = this.handle(slot, event)));
+    return result!;
+  }
+
+  /** An event from the world (an exit, a timer, a probe) or from an effect: handled once the current one is. */
+  private raise(slot: Slot, event: MachineEvent): void {
+    this.jobs.run(() => void this.handle(slot, event));
+  }
+
+  private handle(slot: Slot, event: MachineEvent): Transition {
     const before = slot.state;
     const t = transition(before, event, this.clock.now(), slot.machine);
     slot.state = t.state;
@@ -338,7 +306,7 @@ export class Supervisor {
           timer,
           this.clock.setTimeout(() => {
             slot.timers.delete(timer);
-            this.dispatch(slot, { type: 'timer', timer, generation });
+            this.raise(slot, { type: 'timer', timer, generation });
           }, effect.ms),
         );
         break;
@@ -355,22 +323,22 @@ export class Supervisor {
 
   private spawn(slot: Slot, generation: number): void {
     const result = this.options.runner.spawn({ ...slot.request, command: slot.spec.command }, (code, signal) =>
-      this.dispatch(slot, { type: 'exited', generation, code, signal }),
+      this.raise(slot, { type: 'exited', generation, code, signal }),
     );
     if (!result.ok) {
       this.logger.warn('spawn failed', { program: slot.name, error: result.error });
-      this.dispatch(slot, { type: 'spawnFailed', generation, error: result.error });
+      this.raise(slot, { type: 'spawnFailed', generation, error: result.error });
       return;
     }
     slot.log.attach('stdout', result.child.stdout);
     slot.log.attach('stderr', result.child.stderr);
     this.logger.info('spawned', { program: slot.name, pid: result.child.pid });
-    this.dispatch(slot, { type: 'spawned', generation, pid: result.child.pid });
+    this.raise(slot, { type: 'spawned', generation, pid: result.child.pid });
   }
 
   private changed(slot: Slot, before: ProgramState): void {
     const s = slot.state;
-    if (s.generation !== before.generation) this.startProbing(slot);
+    if (s.generation !== before.generation) slot.health.restart();
     if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.critical && !this.criticalFatal) {
       this.criticalFatal = slot.name;
       this.logger.fatal('critical program is FATAL: stopping everything', { program: slot.name, reason: s.reason });
@@ -384,7 +352,7 @@ export class Supervisor {
 
   private notice(slot: Slot, notice: Notice): void {
     const time = this.iso();
-    const status = this.statusOf(slot);
+    const status = statusOf(slot, this.clock);
     switch (notice.kind) {
       case 'state': {
         const { kind: _kind, ...facts } = notice;
@@ -447,119 +415,12 @@ export class Supervisor {
         for (const { slot } of ready) {
           if (!slot.waiting) continue;
           slot.waiting = false;
-          this.dispatch(slot, { type: 'start' });
+          this.raise(slot, { type: 'start' });
         }
       } while (this.releaseAgain);
     } finally {
       this.releasing = false;
     }
-  }
-
-  // ---------------- health ----------------
-
-  private startProbing(slot: Slot): void {
-    slot.probeTimer?.cancel();
-    slot.probeTimer = undefined;
-    const check = slot.spec.healthCheck;
-    slot.lastCountedFailure = undefined;
-    if (!check || (slot.state.state !== 'STARTING' && slot.state.state !== 'RUNNING')) return;
-    this.scheduleProbe(slot, slot.state.generation, check.initialDelaySeconds * 1000);
-  }
-
-  private scheduleProbe(slot: Slot, generation: number, ms: number): void {
-    slot.probeTimer?.cancel();
-    slot.probeTimer = this.clock.setTimeout(() => this.runProbe(slot, generation), ms);
-  }
-
-  private runProbe(slot: Slot, generation: number): void {
-    const check = slot.spec.healthCheck;
-    const alive = () => slot.state.generation === generation && (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING');
-    if (!check || !alive() || slot.probing) return;
-    slot.probing = true;
-    const exec: ExecContext = slot.request;
-    slot.probeAbort = new AbortController();
-    this.probe
-      .run(check, exec, slot.probeAbort.signal)
-      .catch((error: unknown) => ({ ok: false, latencyMs: 0, message: String(error) }))
-      .then((result) => {
-        slot.probing = false;
-        if (!alive()) return;
-        slot.probeLatencyMs = result.latencyMs;
-        slot.probeMessage = result.message;
-        const period = check.periodSeconds * 1000;
-        const now = this.clock.now();
-        // The fast probes before a first pass only detect readiness early: a failure among them
-        // counts at most once per periodSeconds, so failureThreshold means what it means in Kubernetes.
-        let counts = result.ok || slot.state.healthy === true;
-        if (!counts && now - (slot.lastCountedFailure ?? (slot.state.startedAt ?? 0) + check.initialDelaySeconds * 1000) >= period) {
-          counts = true;
-          slot.lastCountedFailure = now;
-        }
-        if (counts) this.dispatch(slot, { type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
-        if (!alive()) return;
-        const sinceSpawn = this.clock.now() - (slot.state.startedAt ?? 0);
-        this.scheduleProbe(slot, generation, slot.state.healthy === true ? period : startupProbeDelay(sinceSpawn, period));
-      });
-  }
-
-  // ---------------- memory ----------------
-
-  private scheduleMemory(): void {
-    this.memoryTimer = this.clock.setTimeout(() => {
-      try {
-        this.sampleMemory();
-      } catch (error) {
-        this.logger.warn('memory sampling failed', { error: error as Error });
-      }
-      if (!this.stopping) this.scheduleMemory();
-    }, this.options.memoryIntervalMs ?? 1000);
-  }
-
-  private sampleMemory(): void {
-    const live = this.slots.filter((slot) => slot.state.pid !== undefined);
-    const trees = this.options.memory.processTrees(live.map((slot) => slot.state.pid!));
-    for (const slot of this.slots) slot.memoryBytes = slot.state.pid !== undefined ? trees.get(slot.state.pid) : undefined;
-    for (const slot of live) {
-      const bytes = slot.memoryBytes;
-      if (bytes !== undefined && slot.machine.memory) this.dispatch(slot, { type: 'memory', generation: slot.state.generation, bytes });
-    }
-    this.checkContainer();
-  }
-
-  private checkContainer(): void {
-    const figures = this.options.memory.container();
-    const { warningPercent, criticalPercent, action } = this.options.spec.memory;
-    if (!figures || figures.limitBytes === undefined) return;
-    const percent = Math.round((figures.workingSetBytes / figures.limitBytes) * 1000) / 10;
-    const level = memoryLevel(percent, warningPercent, criticalPercent);
-    this.containerFigures = { level, percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes };
-    if (level === this.containerLevel) return;
-    const previous = this.containerLevel;
-    this.containerLevel = level;
-    let restarted: string | undefined;
-    if (level === 'critical' && action === 'restart' && !this.stopping) {
-      const biggest = this.slots
-        .filter((slot) => slot.state.state === 'RUNNING' && slot.memoryBytes !== undefined)
-        .sort((a, b) => (b.memoryBytes ?? 0) - (a.memoryBytes ?? 0))[0];
-      if (biggest) {
-        restarted = biggest.name;
-        this.dispatch(biggest, { type: 'restart', reason: 'memory' });
-      }
-    }
-    this.logger[level === 'ok' ? 'info' : 'warn'](`container memory ${level}`, { percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes, restarted });
-    this.publish({
-      type: 'container-memory',
-      time: this.iso(),
-      level,
-      previous,
-      percent,
-      workingSetBytes: figures.workingSetBytes,
-      limitBytes: figures.limitBytes,
-      warningPercent,
-      criticalPercent,
-      action,
-      ...(restarted ? { restarted } : {}),
-    });
   }
 
   // ---------------- commands and shutdown ----------------
@@ -620,7 +481,7 @@ export class Supervisor {
     this.publish({ type: 'supervisor', time: this.iso(), state: 'stopping', reason });
     for (const slot of this.slots) {
       slot.waiting = false;
-      this.dispatch(slot, { type: 'shutdown' });
+      this.raise(slot, { type: 'shutdown' });
     }
     let deadlineHit = false;
     const everyoneDown = () => this.slots.every((slot) => !UP.has(slot.state.state));
@@ -628,20 +489,19 @@ export class Supervisor {
       deadlineHit = !everyoneDown();
       if (!deadlineHit) return;
       this.logger.error('stop deadline reached: killing what is left', { programs: this.slots.filter((s) => UP.has(s.state.state)).map((s) => s.name) });
-      for (const slot of this.slots) this.dispatch(slot, { type: 'forceKill' });
+      for (const slot of this.slots) this.raise(slot, { type: 'forceKill' });
     }, deadlineMs);
     for (const wave of stopWaves(this.slots.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
       if (deadlineHit) break;
-      for (const { slot } of wave) if (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING') this.dispatch(slot, { type: 'stop' });
+      for (const { slot } of wave) if (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING') this.raise(slot, { type: 'stop' });
       await this.waitUntil(() => deadlineHit || wave.every(({ slot }) => !UP.has(slot.state.state)), deadlineMs + 5000);
     }
     // After the deadline's SIGKILL the exits follow at once; a process stuck in the kernel is not waited for long.
     await this.waitUntil(everyoneDown, deadlineHit ? 2000 : deadlineMs + 5000);
     deadline.cancel();
-    this.memoryTimer?.cancel();
+    this.memory.stop();
     for (const slot of this.slots) {
-      slot.probeTimer?.cancel();
-      slot.probeAbort?.abort();
+      slot.health.stop();
       for (const timer of slot.timers.values()) timer.cancel();
       slot.timers.clear();
     }
@@ -668,46 +528,7 @@ export class Supervisor {
     waiter.resolve(ok);
   }
 
-  // ---------------- views ----------------
-
   private iso(): string {
     return wallTime(this.clock, this.clock.now());
-  }
-
-  private statusOf(slot: Slot): ProcessStatus {
-    const s = slot.state;
-    return {
-      name: slot.name,
-      state: s.state,
-      ...(s.pid !== undefined ? { pid: s.pid } : {}),
-      restarts: restartsOf(s),
-      ...(s.lastExit?.code !== undefined && s.lastExit.code !== null ? { lastExitCode: s.lastExit.code } : {}),
-      ...(s.lastExit?.signal ? { lastSignal: s.lastExit.signal } : {}),
-      since: wallTime(this.clock, s.since),
-      ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
-      ...(slot.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: slot.memoryBytes } : {}),
-      ...(slot.probeLatencyMs !== undefined ? { probeLatencyMs: slot.probeLatencyMs } : {}),
-    };
-  }
-
-  private detailOf(slot: Slot): ProgramDetail {
-    const s = slot.state;
-    const stats = slot.log.stats();
-    const waitingFor = slot.waiting ? this.unready(slot) : [];
-    return {
-      ...this.statusOf(slot),
-      priority: slot.spec.priority,
-      critical: slot.spec.critical,
-      autostart: slot.spec.autostart,
-      dependsOn: slot.spec.dependsOn,
-      ...(waitingFor.length > 0 ? { waitingFor } : {}),
-      ...(s.reason ? { reason: s.reason } : {}),
-      ...(s.state === 'RUNNING' && s.startedAt !== undefined ? { uptimeSeconds: Math.floor((this.clock.now() - s.startedAt) / 1000) } : {}),
-      hasHealthCheck: slot.spec.healthCheck !== undefined,
-      ...(slot.spec.healthCheck ? { healthRequired: slot.spec.healthCheck.required } : {}),
-      ...(slot.probeMessage ? { healthMessage: slot.probeMessage } : {}),
-      ...(slot.machine.memory ? { memoryLimitBytes: slot.machine.memory.limitBytes } : {}),
-      logs: { stdoutBytes: stats.bytes.stdout, stderrBytes: stats.bytes.stderr, mirrorDropped: stats.mirrorDropped, rotations: stats.rotations },
-    };
   }
 }

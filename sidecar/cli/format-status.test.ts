@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProgramDetail } from '../supervisor.js';
+import type { ProgramDetail } from '../supervisor-views.js';
 import { formatBytes, formatUptime, nameWidth, statusLine } from './format-status.js';
 
 const base: ProgramDetail = {

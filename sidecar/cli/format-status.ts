@@ -1,5 +1,5 @@
 // supervisorctl-style lines: NAME (as wide as the longest name + 3, at least 33), STATE (10), description.
-import type { ProgramDetail } from '../supervisor.js';
+import type { ProgramDetail } from '../supervisor-views.js';
 
 export function formatUptime(seconds: number): string {
   const days = Math.floor(seconds / 86_400);

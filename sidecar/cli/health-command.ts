@@ -1,5 +1,5 @@
 // corepod health
-import type { HealthReport } from '../supervisor.js';
+import type { HealthReport } from '../supervisor-views.js';
 import { EXIT, command, parse } from './args.js';
 import { call } from './control-client.js';
 import { formatBytes } from './format-status.js';
