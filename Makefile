@@ -46,7 +46,7 @@ test-e2e: build helm-build cluster-up ## Tests on the local cluster
 	@$(MAKE) -s undeploy >/dev/null
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)
 
-test: test-unit test-e2e ## Everything CI runs
+test: lint test-unit test-e2e ## Everything CI runs
 
 demo: build cluster-up ## The local cluster, the operator and the DreamScape example
 	scripts/demo

@@ -158,7 +158,9 @@ async function capture(scope: Scope, who: Who, kind: Kind, sizes: Sizes, log: (m
     'writer result',
     () => {
       cpuNow();
-      return fs.existsSync(result) && fs.statSync(result).size > 0 ? (JSON.parse(fs.readFileSync(result, 'utf8')) as { first: number; last: number; cpuSeconds: number }) : undefined;
+      return fs.existsSync(result) && fs.statSync(result).size > 0
+        ? (JSON.parse(fs.readFileSync(result, 'utf8')) as { first: number; last: number; cpuSeconds: number })
+        : undefined;
     },
     timeoutMs,
     5,
@@ -189,7 +191,8 @@ async function capture(scope: Scope, who: Who, kind: Kind, sizes: Sizes, log: (m
   if (mirror && who === 'corepod-mirror') {
     run.mirrorLines = await mirror.count();
     run.mirrorDropped = mirrorDropped ?? Number.NaN;
-    if (run.mirrorLines + run.mirrorDropped !== expectedLines) log(`log-capture: mirror lines ${run.mirrorLines} + dropped ${run.mirrorDropped} != ${expectedLines} written (drops after the status read are not counted)`);
+    if (run.mirrorLines + run.mirrorDropped !== expectedLines)
+      log(`log-capture: mirror lines ${run.mirrorLines} + dropped ${run.mirrorDropped} != ${expectedLines} written (drops after the status read are not counted)`);
   }
   return run;
 }
@@ -225,14 +228,52 @@ export const logCapture: Bench = {
     };
     const lost = (r: CaptureRun) => r.check.missing + r.check.outOfOrder;
     const rows: Row[] = [
-      { metric: '64 KiB writes → rotated files, mirror off', unit: 'MiB/s', decimals: 0, values: columns('chunks', (r) => r.captureRate), checks: [{ kind: 'ratio', against: 'supervisord', op: '>=', limit: 1.5 }] },
+      {
+        metric: '64 KiB writes → rotated files, mirror off',
+        unit: 'MiB/s',
+        decimals: 0,
+        values: columns('chunks', (r) => r.captureRate),
+        checks: [{ kind: 'ratio', against: 'supervisord', op: '>=', limit: 1.5 }],
+      },
       { metric: '64 KiB writes → rotated files, mirror on', unit: 'MiB/s', decimals: 0, values: columns('chunks', (r) => r.captureRate, 'corepod-mirror') },
-      { metric: '64 KiB writes: capturing process CPU per GiB, mirror off', unit: 's', decimals: 2, values: columns('chunks', (r) => (r.captureCpu / sizes.chunkBytes) * 1024 * MiB) },
-      { metric: '64 KiB writes: capturing process CPU per GiB, mirror on', unit: 's', decimals: 2, values: columns('chunks', (r) => (r.captureCpu / sizes.chunkBytes) * 1024 * MiB, 'corepod-mirror') },
-      { metric: '100-byte lines: writer speed, mirror off', unit: 'k lines/s', decimals: 0, values: columns('lines', (r) => r.childRate), checks: [{ kind: 'ratio', against: 'baseline', op: '>=', limit: 0.9 }] },
-      { metric: '100-byte lines: writer speed, mirror on', unit: 'k lines/s', decimals: 0, values: columns('lines', (r) => r.childRate, 'corepod-mirror'), checks: [{ kind: 'ratio', against: 'baseline', op: '>=', limit: 0.9 }] },
-      { metric: '100-byte lines: capturing process CPU per million lines, mirror off', unit: 's', decimals: 2, values: columns('lines', (r) => (r.captureCpu / sizes.lines) * 1e6) },
-      { metric: '100-byte lines: capturing process CPU per million lines, mirror on', unit: 's', decimals: 2, values: columns('lines', (r) => (r.captureCpu / sizes.lines) * 1e6, 'corepod-mirror') },
+      {
+        metric: '64 KiB writes: capturing process CPU per GiB, mirror off',
+        unit: 's',
+        decimals: 2,
+        values: columns('chunks', (r) => (r.captureCpu / sizes.chunkBytes) * 1024 * MiB),
+      },
+      {
+        metric: '64 KiB writes: capturing process CPU per GiB, mirror on',
+        unit: 's',
+        decimals: 2,
+        values: columns('chunks', (r) => (r.captureCpu / sizes.chunkBytes) * 1024 * MiB, 'corepod-mirror'),
+      },
+      {
+        metric: '100-byte lines: writer speed, mirror off',
+        unit: 'k lines/s',
+        decimals: 0,
+        values: columns('lines', (r) => r.childRate),
+        checks: [{ kind: 'ratio', against: 'baseline', op: '>=', limit: 0.9 }],
+      },
+      {
+        metric: '100-byte lines: writer speed, mirror on',
+        unit: 'k lines/s',
+        decimals: 0,
+        values: columns('lines', (r) => r.childRate, 'corepod-mirror'),
+        checks: [{ kind: 'ratio', against: 'baseline', op: '>=', limit: 0.9 }],
+      },
+      {
+        metric: '100-byte lines: capturing process CPU per million lines, mirror off',
+        unit: 's',
+        decimals: 2,
+        values: columns('lines', (r) => (r.captureCpu / sizes.lines) * 1e6),
+      },
+      {
+        metric: '100-byte lines: capturing process CPU per million lines, mirror on',
+        unit: 's',
+        decimals: 2,
+        values: columns('lines', (r) => (r.captureCpu / sizes.lines) * 1e6, 'corepod-mirror'),
+      },
       { metric: '100-byte lines: writer CPU per line, mirror off', unit: 'µs', decimals: 2, values: columns('lines', (r) => (r.childCpu / sizes.lines) * 1e6) },
       { metric: '100-byte lines: mirror lines dropped', unit: 'lines', decimals: 0, values: { corepod: value('lines', 'corepod-mirror', (r) => r.mirrorDropped) ?? Number.NaN } },
       { metric: '100-byte lines: mirror lines delivered', unit: 'lines', decimals: 0, values: { corepod: value('lines', 'corepod-mirror', (r) => r.mirrorLines) ?? Number.NaN } },
@@ -244,7 +285,9 @@ export const logCapture: Bench = {
         values: {
           corepod: Math.max(...(['corepod', 'corepod-mirror'] as Who[]).flatMap((who) => (['chunks', 'lines'] as Kind[]).map((kind) => value(kind, who, lost) ?? 0))),
           ...Object.fromEntries(
-            (['supervisord', 'pm2', 'baseline'] as const).flatMap((who) => (runs[`chunks/${who}`] ? [[who, Math.max(value('chunks', who, lost) ?? 0, value('lines', who, lost) ?? 0)]] : [])),
+            (['supervisord', 'pm2', 'baseline'] as const).flatMap((who) =>
+              runs[`chunks/${who}`] ? [[who, Math.max(value('chunks', who, lost) ?? 0, value('lines', who, lost) ?? 0)]] : [],
+            ),
           ),
         },
         checks: [{ kind: 'absolute', op: '<=', limit: 0 }],
@@ -258,8 +301,8 @@ export const logCapture: Bench = {
       notes: [
         `64 KiB writes: ${sizes.chunkBytes / MiB} MiB, files rotated at ${sizes.chunkMaxBytes / MiB} MiB with ${sizes.chunkBackups} backups (everything retained, so every byte is checked); lines: ${sizes.lines} lines of 100 bytes, rotated at ${sizes.lineMaxBytes / MiB} MiB with ${sizes.lineBackups} backups.`,
         'pm2 has no built-in rotation (pm2-logrotate checks every 30 s): its figures are for one unrotated file, which favours it.',
-        'The target for 64 KiB writes is checked with the mirror off (supervisord has no mirror); mirror on is shown for what it costs. CPU rows: user+system seconds of the capturing process (CorePod\'s supervisor, supervisord, pm2\'s God daemon, cat) from the start of the writes until the files are complete, from /proc (10 ms ticks); they do not depend on the load of the machine the way speeds do.',
-        'Mirror on: CorePod\'s stdout is a FIFO read by `grep -c` (a stand-in for the container runtime); drops are read from `corepod status` when the files are complete.',
+        "The target for 64 KiB writes is checked with the mirror off (supervisord has no mirror); mirror on is shown for what it costs. CPU rows: user+system seconds of the capturing process (CorePod's supervisor, supervisord, pm2's God daemon, cat) from the start of the writes until the files are complete, from /proc (10 ms ticks); they do not depend on the load of the machine the way speeds do.",
+        "Mirror on: CorePod's stdout is a FIFO read by `grep -c` (a stand-in for the container runtime); drops are read from `corepod status` when the files are complete.",
         `Rotations (CorePod, mirror off): ${runs['chunks/corepod']?.rotatedFiles ?? '?'} files rotated for the 64 KiB test, ${runs['lines/corepod']?.rotatedFiles ?? '?'} for the lines.`,
       ],
       details: { sizes, runs },

@@ -46,16 +46,27 @@ const IMAGE = 'localhost/corepod/pause:3.10';
 type CorePodDoc = KubeObject & { spec: unknown; status?: { observedGeneration?: number } };
 
 const corePod = (namespace: string, name: string): CorePodDoc => ({
-  apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace },
+  apiVersion: 'dreamscape.io/v1alpha1',
+  kind: 'CorePod',
+  metadata: { name, namespace },
   // replicas 0: the Deployments are what is measured, not 1,000 pods on one node.
-  spec: { image: IMAGE, replicas: 0, programs: [{ name: 'web', command: ['/web'], ports: [{ containerPort: 8080 }] }, { name: 'worker', command: ['/worker'], dependsOn: ['web'] }] },
+  spec: {
+    image: IMAGE,
+    replicas: 0,
+    programs: [
+      { name: 'web', command: ['/web'], ports: [{ containerPort: 8080 }] },
+      { name: 'worker', command: ['/worker'], dependsOn: ['web'] },
+    ],
+  },
 });
 
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -101,9 +112,13 @@ function scrape(text: string): Map<string, number> {
 function breakdown(samples: Map<string, number>): string {
   const sum = (prefix: string) => [...samples].filter(([k]) => k.startsWith(prefix)).reduce((total, [, v]) => total + v, 0);
   const mean = (metric: string) => sum(`${metric}_sum`) / Math.max(1, sum(`${metric}_count`));
-  const requests = [...samples].filter(([k]) => k.startsWith('rest_client_requests_total')).map(([k, v]) => `${/method="(\w+)"/.exec(k)?.[1]} ${/code="(\w+)"/.exec(k)?.[1]}: ${v}`);
-  return `reconciles ${sum('controller_runtime_reconcile_total')} (errors ${sum('controller_runtime_reconcile_errors_total')}), `
-    + `mean queue wait ${mean('workqueue_queue_duration_seconds').toFixed(2)} s, mean work ${mean('workqueue_work_duration_seconds').toFixed(3)} s; requests ${requests.join(', ')}`;
+  const requests = [...samples]
+    .filter(([k]) => k.startsWith('rest_client_requests_total'))
+    .map(([k, v]) => `${/method="(\w+)"/.exec(k)?.[1]} ${/code="(\w+)"/.exec(k)?.[1]}: ${v}`);
+  return (
+    `reconciles ${sum('controller_runtime_reconcile_total')} (errors ${sum('controller_runtime_reconcile_errors_total')}), ` +
+    `mean queue wait ${mean('workqueue_queue_duration_seconds').toFixed(2)} s, mean work ${mean('workqueue_work_duration_seconds').toFixed(3)} s; requests ${requests.join(', ')}`
+  );
 }
 
 async function namespace(api: HttpKubeApi, prefix: string): Promise<string> {
@@ -114,8 +129,28 @@ async function namespace(api: HttpKubeApi, prefix: string): Promise<string> {
 
 function startOperator(kubeconfig: string, ns: string) {
   const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
-  const child = spawn(process.execPath, [...profile, `${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--namespace', ns,
-    ...OPERATOR_FLAGS, '--sidecar-image', IMAGE, '--metrics-port', '0', '--health-port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...profile,
+      `${repoRoot}bin/corepod.js`,
+      'operator',
+      '--kubeconfig',
+      kubeconfig,
+      '--namespace',
+      ns,
+      ...OPERATOR_FLAGS,
+      '--sidecar-image',
+      IMAGE,
+      '--metrics-port',
+      '0',
+      '--health-port',
+      '0',
+      '--log-level',
+      'info',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   // The info lines tell the metrics port; warnings and errors are passed on.
   let metricsPort: number | undefined;
   let pending = '';
@@ -138,7 +173,17 @@ function startOperator(kubeconfig: string, ns: string) {
     const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   };
-  return { child, peakRssMb, cpuSeconds, metrics, stop: () => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  return {
+    child,
+    peakRssMb,
+    cpuSeconds,
+    metrics,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 /** Applies the CorePods at once and records when each Deployment appears and each CorePod is observed. */
@@ -168,7 +213,8 @@ async function operatorRun(api: HttpKubeApi, ns: string, names: string[]) {
     applySeconds: (applied - start) / 1000,
     allDeploymentsSeconds: (Math.max(...deployed.values()) - start) / 1000,
     allObservedSeconds: (end - start) / 1000,
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
   };
 }
 
@@ -194,7 +240,10 @@ async function directRun(api: HttpKubeApi, ns: string, names: string[]): Promise
   const bodies = names.map((name) => {
     const parsed = validateCorePod({ ...corePod(ns, name), metadata: { name, namespace: ns } });
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    const state = desiredState({ ...parsed.value, metadata: { name, namespace: ns, uid: '00000000-0000-4000-8000-000000000000', generation: 1 } }, { ...DEFAULT_SIDECAR, image: IMAGE });
+    const state = desiredState(
+      { ...parsed.value, metadata: { name, namespace: ns, uid: '00000000-0000-4000-8000-000000000000', generation: 1 } },
+      { ...DEFAULT_SIDECAR, image: IMAGE },
+    );
     const deployment = state.objects.find((o) => o.kind === 'Deployment')!;
     delete deployment.metadata!.ownerReferences;
     return deployment;
@@ -255,9 +304,19 @@ async function main(): Promise<void> {
     const operatorRate = COUNT / operatorSeconds;
     const rows = [
       [`direct: create ${COUNT} Deployments (${DIRECT_CONCURRENCY} in flight)`, `${directSeconds.toFixed(1)} s`, `${directRate.toFixed(0)} /s`, ''],
-      [`floor: create ${COUNT} CorePods where no operator runs (${DIRECT_CONCURRENCY} in flight)`, `${floorSeconds.toFixed(1)} s`, `${(COUNT / floorSeconds).toFixed(0)} /s`, `${(directSeconds / floorSeconds).toFixed(2)}× direct: the best any operator can reach here`],
+      [
+        `floor: create ${COUNT} CorePods where no operator runs (${DIRECT_CONCURRENCY} in flight)`,
+        `${floorSeconds.toFixed(1)} s`,
+        `${(COUNT / floorSeconds).toFixed(0)} /s`,
+        `${(directSeconds / floorSeconds).toFixed(2)}× direct: the best any operator can reach here`,
+      ],
       [`operator: ${COUNT} CorePods → every Deployment exists`, `${bulk.allDeploymentsSeconds.toFixed(1)} s`, `${(COUNT / bulk.allDeploymentsSeconds).toFixed(0)} /s`, ''],
-      [`operator: ${COUNT} CorePods → and every observedGeneration set`, `${operatorSeconds.toFixed(1)} s`, `${operatorRate.toFixed(0)} /s`, `${(operatorRate / directRate).toFixed(2)}× direct (target ≥ 0.7×)`],
+      [
+        `operator: ${COUNT} CorePods → and every observedGeneration set`,
+        `${operatorSeconds.toFixed(1)} s`,
+        `${operatorRate.toFixed(0)} /s`,
+        `${(operatorRate / directRate).toFixed(2)}× direct (target ≥ 0.7×)`,
+      ],
       [`operator peak RSS at ${COUNT} CorePods`, `${rss.toFixed(0)} MB`, '', 'target ≤ 150 MB'],
       [`operator CPU for ${COUNT} CorePods`, `${cpu.toFixed(1)} s`, `${((cpu / bulk.allObservedSeconds) * 100).toFixed(0)} % of one core`, ''],
       [`apply → Deployment at ${COUNT} CorePods`, `p50 ${(bulk.p50 / 1000).toFixed(2)} s`, `p99 ${(bulk.p99 / 1000).toFixed(2)} s`, ''],
@@ -268,7 +327,9 @@ async function main(): Promise<void> {
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
     process.stdout.write(`\nwaited for the deployment controller to catch up before the next phase: ${settled.join(', ')}`);
     process.stdout.write(`\ncluster CPU, direct run: ${directCluster}\ncluster CPU, CorePods alone: ${floorCluster}\ncluster CPU, operator run at ${COUNT}: ${bulkCluster}`);
-    process.stdout.write(`\noperator at ${COUNT}: ${bulkBreakdown}\noperator at ${LATENCY_COUNT}: ${smallBreakdown}\nload average: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
+    process.stdout.write(
+      `\noperator at ${COUNT}: ${bulkBreakdown}\noperator at ${LATENCY_COUNT}: ${smallBreakdown}\nload average: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`,
+    );
   } finally {
     for (const ns of namespaces) await api.delete(RESOURCES.namespace, undefined, ns).catch(() => undefined);
     api.close();

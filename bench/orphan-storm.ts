@@ -217,7 +217,10 @@ async function storm(who: Who, sizes: { orphans: number; pauseSeconds: number })
         return exitOf(child, 30_000);
       };
     }
-    const sampler = new ZombieSampler(() => chain[0], () => chain);
+    const sampler = new ZombieSampler(
+      () => chain[0],
+      () => chain,
+    );
     let sampling = true;
     const loop = (async () => {
       while (sampling) {
@@ -257,25 +260,50 @@ export const orphanStorm: Bench = {
       title: this.title,
       baseline: 'tini alone as PID 1',
       rows: [
-        { metric: 'zombies of the init chain at once (max over scans, each read twice)', unit: 'zombies', decimals: 0, values: values((w) => w.maxZombiesConfirmed), checks: [{ kind: 'absolute', op: '<=', limit: 1 }] },
+        {
+          metric: 'zombies of the init chain at once (max over scans, each read twice)',
+          unit: 'zombies',
+          decimals: 0,
+          values: values((w) => w.maxZombiesConfirmed),
+          checks: [{ kind: 'absolute', op: '<=', limit: 1 }],
+        },
         { metric: 'scans with more than one init-chain zombie at once (read twice)', unit: 'scans', decimals: 0, values: values((w) => w.scansAboveOneConfirmed) },
         { metric: 'init-chain zombies seen in one scan (max; not necessarily together)', unit: 'zombies', decimals: 0, values: values((w) => w.maxZombies) },
         { metric: 'scans that saw more than one init-chain zombie', unit: 'scans', decimals: 0, values: values((w) => w.scansAboveOne) },
         { metric: 'scan duration, median', unit: 'ms', decimals: 3, values: values((w) => median(w.scanDurationsMs)) },
         { metric: 'scan duration, max', unit: 'ms', decimals: 2, values: values((w) => max(w.scanDurationsMs)) },
-        { metric: 'scan duration of the scans that saw more than one, median', unit: 'ms', decimals: 3, values: values((w) => (w.scanDurationsAboveOneMs.length > 0 ? median(w.scanDurationsAboveOneMs) : Number.NaN)) },
+        {
+          metric: 'scan duration of the scans that saw more than one, median',
+          unit: 'ms',
+          decimals: 3,
+          values: values((w) => (w.scanDurationsAboveOneMs.length > 0 ? median(w.scanDurationsAboveOneMs) : Number.NaN)),
+        },
         { metric: 'zombies of any parent at once (max over scans)', unit: 'zombies', decimals: 0, values: values((w) => w.maxZombiesAnyParent) },
-        { metric: 'oldest init-chain zombie, lower bound (now − first seen)', unit: 'ms', decimals: 1, values: values((w) => w.maxAgeMinMs), checks: [{ kind: 'absolute', op: '<=', limit: 50 }] },
+        {
+          metric: 'oldest init-chain zombie, lower bound (now − first seen)',
+          unit: 'ms',
+          decimals: 1,
+          values: values((w) => w.maxAgeMinMs),
+          checks: [{ kind: 'absolute', op: '<=', limit: 50 }],
+        },
         { metric: 'oldest init-chain zombie, upper bound (now − scan before first seen)', unit: 'ms', decimals: 1, values: values((w) => w.maxAgeMaxMs) },
         { metric: 'zombies seen (distinct)', unit: 'zombies', decimals: 0, values: values((w) => w.zombiesSeen) },
         { metric: 'scan interval, median', unit: 'ms', decimals: 2, values: values((w) => median(w.scanGapsMs)) },
         { metric: 'scan interval, max', unit: 'ms', decimals: 2, values: values((w) => max(w.scanGapsMs)) },
       ],
       notes: [
-        `${sizes.orphans} orphans per run: CorePod's took ${c.stormSeconds.toFixed(1)} s (≈ ${Math.round(sizes.orphans / c.stormSeconds)}/s), ${c.watch.scans} scans of the namespace's process tree (up to ${c.watch.maxProcesses} processes); exit codes: ${Object.entries(runs).map(([k, r]) => `${k} ${r!.exitCode}`).join(', ')}.`,
+        `${sizes.orphans} orphans per run: CorePod's took ${c.stormSeconds.toFixed(1)} s (≈ ${Math.round(sizes.orphans / c.stormSeconds)}/s), ${c.watch.scans} scans of the namespace's process tree (up to ${c.watch.maxProcesses} processes); exit codes: ${Object.entries(
+          runs,
+        )
+          .map(([k, r]) => `${k} ${r!.exitCode}`)
+          .join(', ')}.`,
         'A zombie younger than the longest gap between two scans can be missed; an older one cannot.',
         'A scan reads the tree and each process\'s state one file at a time, so the zombies one scan sees may not have existed together (one reaped before the next was read). "At once" counts only the init-chain zombies still zombies when read a second time right after the scan: every first read precedes every second read, and a zombie stays one until reaped, so those coexisted at the moment between the last first read and the first second read.',
-        `Zombies by parent (CorePod run): ${Object.entries(c.watch.byParent).map(([comm, n]) => `${comm} ${n}`).join(', ') || 'none seen'} (bash: the program's own subshells, waiting for the program to reap them; tini: orphans; node: the supervisor's own children).`,
+        `Zombies by parent (CorePod run): ${
+          Object.entries(c.watch.byParent)
+            .map(([comm, n]) => `${comm} ${n}`)
+            .join(', ') || 'none seen'
+        } (bash: the program's own subshells, waiting for the program to reap them; tini: orphans; node: the supervisor's own children).`,
         c.podInit
           ? "Init chain: CorePod: started by the pod's command (corepod-init, built from sidecar/runtime/corepod-init.c with the host's cc, execs tini as PID 1) — tini and the supervisor; supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly."
           : "Init chain: CorePod: `node corepod.js run` as PID 1 (no cc to build corepod-init here): node execs tini as the namespace's PID 1 (process.execve; on Node < 22.15 node stays PID 1 as a shim and runs tini -s, the nearest subreaper, which orphans go to) and the supervisor; supervisord: itself as PID 1; baseline: tini as PID 1 running the storm program directly.",

@@ -42,7 +42,9 @@ function crasher(dir: string, sizes: Sizes): { program: ProgramDef; log: string 
   const log = path.join(dir, 'respawn.log');
   const fifo = path.join(dir, 'sleep.fifo');
   execFileSync('mkfifo', [fifo]);
-  const script = [`echo "start $$ $EPOCHREALTIME" >> ${shellQuote(log)}`, bashSleep(fifo, sizes.runSeconds), `echo "exit $$ $EPOCHREALTIME" >> ${shellQuote(log)}`, 'exit 3'].join('; ');
+  const script = [`echo "start $$ $EPOCHREALTIME" >> ${shellQuote(log)}`, bashSleep(fifo, sizes.runSeconds), `echo "exit $$ $EPOCHREALTIME" >> ${shellQuote(log)}`, 'exit 3'].join(
+    '; ',
+  );
   return { log, program: { name: 'crasher', command: ['bash', '-c', script], startSeconds: 0, autorestart: true, stopWaitSeconds: 2 } };
 }
 
@@ -125,7 +127,7 @@ export const respawn: Bench = {
       ],
       notes: [
         `${sizes.crashes} crashes per supervisor; the program runs ${sizes.runSeconds} s then exits 3 (startSeconds 0, autorestart true, restart budget 10000/1 s, pm2 min_uptime 0 and max_restarts 10000).`,
-        'Latency = successor\'s first $EPOCHREALTIME − predecessor\'s last, both written by the bash program itself (includes fork+exec of bash, ~1 ms).',
+        "Latency = successor's first $EPOCHREALTIME − predecessor's last, both written by the bash program itself (includes fork+exec of bash, ~1 ms).",
       ],
       details: { samples },
     };

@@ -69,7 +69,8 @@ async function sample(pids: () => (number | undefined)[], sizes: Sizes): Promise
   return series.map((s) => ({ rss: median(s.rss), pss: median(s.pss), anonymous: median(s.anonymous), file: median(s.file) }));
 }
 
-const sleepers = (count: number): ProgramDef[] => Array.from({ length: count }, (_, i) => ({ name: `sleeper-${i}`, command: ['sleep', '86400'], startSeconds: 1, autorestart: true, stopWaitSeconds: 2 }));
+const sleepers = (count: number): ProgramDef[] =>
+  Array.from({ length: count }, (_, i) => ({ name: `sleeper-${i}`, command: ['sleep', '86400'], startSeconds: 1, autorestart: true, stopWaitSeconds: 2 }));
 
 type Who = 'corepod' | 'corepod-pid1' | 'corepod-init' | 'supervisord' | 'pm2' | 'node-idle' | 'node-bare';
 
@@ -148,7 +149,12 @@ export const rss: Bench = {
       const pick = (f: (x: Figures) => number) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, f(v!)])) as Partial<Record<Column, number>>;
       const last = count === sizes.counts[sizes.counts.length - 1];
       rows.push(
-        { metric: `RSS, ${count} programs`, unit: 'MiB', values: pick((x) => x.rss), ...(last ? { checks: [{ kind: 'ratio' as const, against: 'supervisord' as const, op: '<=' as const, limit: 1.25 }] } : {}) },
+        {
+          metric: `RSS, ${count} programs`,
+          unit: 'MiB',
+          values: pick((x) => x.rss),
+          ...(last ? { checks: [{ kind: 'ratio' as const, against: 'supervisord' as const, op: '<=' as const, limit: 1.25 }] } : {}),
+        },
         { metric: `PSS, ${count} programs`, unit: 'MiB', values: pick((x) => x.pss) },
         { metric: `anonymous (heap etc.), ${count} programs`, unit: 'MiB', values: pick((x) => x.anonymous) },
         { metric: `file-backed (code pages of the binary, libraries), ${count} programs`, unit: 'MiB', values: pick((x) => x.file) },
@@ -159,7 +165,12 @@ export const rss: Bench = {
         rows.push(
           { metric: `as PID 1 by the pod's command (corepod-init → tini → supervisor), ${count} programs: supervisor`, unit: 'MiB', values: { corepod: podSupervisor.rss } },
           { metric: `as PID 1 by the pod's command, ${count} programs: tini`, unit: 'MiB', values: { corepod: podTini.rss } },
-          { metric: `as PID 1 by the pod's command, ${count} programs: total`, unit: 'MiB', values: { corepod: podSupervisor.rss + podTini.rss, ...supervisordRss }, ...ratioCheck },
+          {
+            metric: `as PID 1 by the pod's command, ${count} programs: total`,
+            unit: 'MiB',
+            values: { corepod: podSupervisor.rss + podTini.rss, ...supervisordRss },
+            ...ratioCheck,
+          },
         );
       }
       rows.push(
@@ -183,9 +194,12 @@ export const rss: Bench = {
       unit: 'MiB',
       values: { baseline: bare.rss, ...(supervisordRss !== undefined ? { supervisord: supervisordRss } : {}) },
     });
-    const floorNote = supervisordRss !== undefined
-      ? [`Floor: a bare Node supervisor of ${count} sleeping programs uses ${bare.rss.toFixed(1)} MiB = ${(bare.rss / supervisordRss).toFixed(2)}× supervisord's ${supervisordRss.toFixed(1)} MiB; an idle node ${idle.rss.toFixed(1)} MiB = ${(idle.rss / supervisordRss).toFixed(2)}×.`]
-      : [];
+    const floorNote =
+      supervisordRss !== undefined
+        ? [
+            `Floor: a bare Node supervisor of ${count} sleeping programs uses ${bare.rss.toFixed(1)} MiB = ${(bare.rss / supervisordRss).toFixed(2)}× supervisord's ${supervisordRss.toFixed(1)} MiB; an idle node ${idle.rss.toFixed(1)} MiB = ${(idle.rss / supervisordRss).toFixed(2)}×.`,
+          ]
+        : [];
     for (const [i, flags] of sizes.experiments.entries()) {
       context.log(`rss: experiment ${flags.join(' ')}`);
       const corepod = (await measure('corepod', count, sizes, flags))[0]!;

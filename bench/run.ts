@@ -78,7 +78,9 @@ async function main(): Promise<number> {
   const command = `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim();
   const machine = formatMachine(before, after);
   process.stdout.write(`\n${machine}\nCommand: \`${command}\`\n`);
-  const verdicts = results.flatMap((r) => r.rows.filter((row) => (row.checks ?? []).length > 0).map((row) => `${r.name} / ${row.metric}: ${rowOk(row) === true ? 'met' : rowOk(row) === false ? 'MISSED' : 'undecided'}`));
+  const verdicts = results.flatMap((r) =>
+    r.rows.filter((row) => (row.checks ?? []).length > 0).map((row) => `${r.name} / ${row.metric}: ${rowOk(row) === true ? 'met' : rowOk(row) === false ? 'MISSED' : 'undecided'}`),
+  );
   if (verdicts.length > 0) process.stdout.write(`\nTargets:\n${verdicts.map((v) => `  ${v}`).join('\n')}\n`);
   if (failures.length > 0) process.stdout.write(`\nFailed benchmarks:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 

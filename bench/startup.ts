@@ -183,15 +183,31 @@ export const startup: Bench = {
         name: 'startup',
         title: this.title,
         rows: [
-          { metric: 'start → all ready (CorePod: RUNNING + healthy; supervisord: RUNNING)', unit: 'ms', decimals: 0, values: pick((t) => t.ready), checks: [{ kind: 'absolute', op: '<=', limit: 1500 }] },
+          {
+            metric: 'start → all ready (CorePod: RUNNING + healthy; supervisord: RUNNING)',
+            unit: 'ms',
+            decimals: 0,
+            values: pick((t) => t.ready),
+            checks: [{ kind: 'absolute', op: '<=', limit: 1500 }],
+          },
           { metric: 'start → all /health endpoints answer', unit: 'ms', decimals: 0, values: pick((t) => t.endpoints) },
-          { metric: 'start → control socket answers (the supervisor is up)', unit: 'ms', decimals: 0, values: { corepod: median(samples.corepod!.map((t) => t.controlUp ?? Number.NaN)) } },
+          {
+            metric: 'start → control socket answers (the supervisor is up)',
+            unit: 'ms',
+            decimals: 0,
+            values: { corepod: median(samples.corepod!.map((t) => t.controlUp ?? Number.NaN)) },
+          },
         ],
         notes: [
           `Layout: ${file === REFERENCE_LAYOUT ? path.relative(REPO, file) : 'three small Node services with /health, each depending on the previous (tiny run)'}; ${runs} run(s) each, median. t0 is just before spawning \`node bin/corepod.js run\` / \`supervisord -n\` (both include their interpreter start-up).`,
           `supervisord gets the same programs with startsecs ${JSON.stringify(SEED_STARTSECS)} (the seed's), priorities as in the layout; it has no readiness gating, so RUNNING says nothing about /health.`,
-          ...Object.entries(samples).map(([who, list]) => `${who}, last run, ms after start (spawned / ready / endpoint answers): ${Object.entries(list!.at(-1)!.timeline).map(([name, t]) => `${name} ${t.spawned ?? '?'} / ${t.ready ?? '?'} / ${t.endpoint ?? '?'}`).join('; ')}`),
-          'Readiness is polled every 10 ms on CorePod\'s control socket (20 ms on supervisord\'s XML-RPC); endpoints every 10 ms.',
+          ...Object.entries(samples).map(
+            ([who, list]) =>
+              `${who}, last run, ms after start (spawned / ready / endpoint answers): ${Object.entries(list!.at(-1)!.timeline)
+                .map(([name, t]) => `${name} ${t.spawned ?? '?'} / ${t.ready ?? '?'} / ${t.endpoint ?? '?'}`)
+                .join('; ')}`,
+          ),
+          "Readiness is polled every 10 ms on CorePod's control socket (20 ms on supervisord's XML-RPC); endpoints every 10 ms.",
         ],
         details: { file, samples },
       };

@@ -35,7 +35,9 @@ export async function renderText(major: HelmMajor, args: readonly string[] = [],
 }
 
 export function objectsOf(text: string): Json[] {
-  return parseAllDocuments(text).map((d) => d.toJS() as Json).filter((o) => o && typeof o === 'object');
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Json)
+    .filter((o) => o && typeof o === 'object');
 }
 
 export async function render(major: HelmMajor, args: readonly string[] = [], release?: string, namespace?: string): Promise<Json[]> {

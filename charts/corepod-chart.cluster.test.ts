@@ -42,7 +42,12 @@ after(async () => {
   if (!crdBefore) return;
   const current = await getJson(['get', CRD]);
   const { uid, resourceVersion } = current.metadata;
-  const restored = { apiVersion: crdBefore.apiVersion, kind: crdBefore.kind, metadata: { name: crdBefore.metadata.name, uid, resourceVersion, labels: crdBefore.metadata.labels ?? {}, annotations: crdBefore.metadata.annotations ?? {} }, spec: crdBefore.spec };
+  const restored = {
+    apiVersion: crdBefore.apiVersion,
+    kind: crdBefore.kind,
+    metadata: { name: crdBefore.metadata.name, uid, resourceVersion, labels: crdBefore.metadata.labels ?? {}, annotations: crdBefore.metadata.annotations ?? {} },
+    spec: crdBefore.spec,
+  };
   await kubectl(['replace', '-f', '-'], { input: JSON.stringify(restored) });
 });
 
@@ -81,14 +86,21 @@ for (const major of HELMS) {
       waitFor(`corepod ${namespace}/${name} Ready`, async () => readyFor((await corePod(namespace, name)) as Parameters<typeof readyFor>[0]), 240_000, 1000);
     /** The running pods of the two CorePods (other suites restart cluster components: wait for both). */
     const corePodPods = () =>
-      waitFor('one running pod per CorePod', async () => {
-        const pods: string[] = [];
-        for (const ns of watched) {
-          const list = await getJson(['get', 'pods', '-n', ns.name, '-l', 'app.kubernetes.io/instance=app']);
-          pods.push(...(list.items as Json[]).filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => `${ns.name}/${p.metadata.name}/${p.metadata.uid}`));
-        }
-        return pods.length === watched.length && pods.sort();
-      }, 120_000, 1000);
+      waitFor(
+        'one running pod per CorePod',
+        async () => {
+          const pods: string[] = [];
+          for (const ns of watched) {
+            const list = await getJson(['get', 'pods', '-n', ns.name, '-l', 'app.kubernetes.io/instance=app']);
+            pods.push(
+              ...(list.items as Json[]).filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp).map((p) => `${ns.name}/${p.metadata.name}/${p.metadata.uid}`),
+            );
+          }
+          return pods.length === watched.length && pods.sort();
+        },
+        120_000,
+        1000,
+      );
     const operatorArgs = async () => (await getJson(['get', 'deployment', '-n', system.name, `${release}-operator`])).spec.template.spec.containers[0].args as string[];
 
     before(async () => {
@@ -98,14 +110,17 @@ for (const major of HELMS) {
       unwatched = await createNamespace(`corepod-${major}-off`);
       dir = mkdtempSync(join(tmpdir(), 'corepod-chart-'));
       values = join(dir, 'values.yaml');
-      writeFileSync(values, stringify({
-        image: OPERATOR_IMAGE,
-        sidecarInit: { image: { repository: SIDECAR_IMAGE.split(':')[0], tag: SIDECAR_IMAGE.split(':')[1] } },
-        watchNamespaces: watched.map((n) => n.name),
-        podDisruptionBudget: { enabled: true },
-        networkPolicy: { enabled: true },
-        tests: { timeoutSeconds: 180 },
-      }));
+      writeFileSync(
+        values,
+        stringify({
+          image: OPERATOR_IMAGE,
+          sidecarInit: { image: { repository: SIDECAR_IMAGE.split(':')[0], tag: SIDECAR_IMAGE.split(':')[1] } },
+          watchNamespaces: watched.map((n) => n.name),
+          podDisruptionBudget: { enabled: true },
+          networkPolicy: { enabled: true },
+          tests: { timeoutSeconds: 180 },
+        }),
+      );
     });
 
     after(async () => {
@@ -124,7 +139,9 @@ for (const major of HELMS) {
       // A dry run cannot create the test pod's ServiceAccount first: validate that pod with the
       // namespace's default one.
       const objects = objectsOf(rendered).map((o) => (o.kind === 'Pod' ? { ...o, spec: { ...o.spec, serviceAccountName: 'default' } } : o));
-      const { stdout } = await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager', 'chart-validation', '--dry-run=server', '--validate=strict', '-f', '-'], { input: objects.map((o) => JSON.stringify(o)).join('\n') });
+      const { stdout } = await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager', 'chart-validation', '--dry-run=server', '--validate=strict', '-f', '-'], {
+        input: objects.map((o) => JSON.stringify(o)).join('\n'),
+      });
       assert.equal(stdout.trim().split('\n').length, objects.length, stdout);
       const sample = smallCorePod(watched[0]!.name, 'sample', `${OPERATOR_IMAGE.repository}:${OPERATOR_IMAGE.tag}`);
       await kubectl(['create', '--dry-run=server', '--validate=strict', '-f', '-'], { input: JSON.stringify(sample) });
@@ -177,10 +194,17 @@ for (const major of HELMS) {
       assert.ok(crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties[PROBE_FIELD], 'the CRD has the new field');
       const probe = { ...smallCorePod(watched[1]!.name, 'probe', `${OPERATOR_IMAGE.repository}:${OPERATOR_IMAGE.tag}`) };
       (probe.spec as Json)[PROBE_FIELD] = 'kept';
-      await waitFor('the new field to be accepted', async () => {
-        const created = JSON.parse((await kubectl(['create', '--dry-run=server', '--validate=strict', '-o', 'json', '-f', '-'], { input: JSON.stringify(probe) })).stdout) as Json;
-        return created.spec[PROBE_FIELD] === 'kept';
-      }, 30_000, 500);
+      await waitFor(
+        'the new field to be accepted',
+        async () => {
+          const created = JSON.parse(
+            (await kubectl(['create', '--dry-run=server', '--validate=strict', '-o', 'json', '-f', '-'], { input: JSON.stringify(probe) })).stdout,
+          ) as Json;
+          return created.spec[PROBE_FIELD] === 'kept';
+        },
+        30_000,
+        500,
+      );
       for (const ns of watched) await waitReady(ns.name, 'app');
       assert.deepEqual(await corePodPods(), podsBefore, 'the CorePods kept their pods');
     });
@@ -203,7 +227,11 @@ for (const major of HELMS) {
       if (major === 'v4') {
         // Without it Helm 4 stops at the field kubectl scale owns (what the flag is for).
         await kubectl(['scale', '-n', system.name, deployment, '--replicas=3']);
-        const conflict = await helm(['upgrade', release, CHART, '-n', system.name, '-f', values, '--set', 'logLevel=warn', '--timeout', '120s'], { major, allowFailure: true, timeoutMs: 180_000 });
+        const conflict = await helm(['upgrade', release, CHART, '-n', system.name, '-f', values, '--set', 'logLevel=warn', '--timeout', '120s'], {
+          major,
+          allowFailure: true,
+          timeoutMs: 180_000,
+        });
         assert.notEqual(conflict.code, 0);
         assert.match(conflict.stderr, /conflict.*\.spec\.replicas/s);
         await h(['rollback', release, '-n', system.name, '--wait', '--force-conflicts', '--timeout', '240s']);
@@ -237,10 +265,17 @@ for (const major of HELMS) {
     });
 
     test('a values file with a wrong type or an unknown key is refused, naming the key', async () => {
-      for (const [bad, key] of [[{ replicaCount: 'two' }, /replicaCount/], [{ image: { tagg: 'x' } }, /tagg/], [{ operator: { replicas: 3 } }, /operator/]] as const) {
+      for (const [bad, key] of [
+        [{ replicaCount: 'two' }, /replicaCount/],
+        [{ image: { tagg: 'x' } }, /tagg/],
+        [{ operator: { replicas: 3 } }, /operator/],
+      ] as const) {
         const file = join(dir, 'bad-values.yaml');
         writeFileSync(file, stringify(bad));
-        for (const action of [['upgrade', release], ['install', `${release}-refused`]]) {
+        for (const action of [
+          ['upgrade', release],
+          ['install', `${release}-refused`],
+        ]) {
           const result = await helm([...action, CHART, '-n', system.name, '-f', values, '-f', file], { major, allowFailure: true });
           assert.notEqual(result.code, 0, `${action[0]} with ${JSON.stringify(bad)} was accepted`);
           assert.match(result.stderr, key);
@@ -266,7 +301,15 @@ describe('a release installed by Helm 3, then upgraded by Helm 4', { concurrency
     watched = await createNamespace('corepod-h3to4-a');
     dir = mkdtempSync(join(tmpdir(), 'corepod-chart-'));
     values = join(dir, 'values.yaml');
-    writeFileSync(values, stringify({ image: OPERATOR_IMAGE, sidecarInit: { image: { repository: SIDECAR_IMAGE.split(':')[0], tag: SIDECAR_IMAGE.split(':')[1] } }, watchNamespaces: [watched.name], tests: { enabled: false } }));
+    writeFileSync(
+      values,
+      stringify({
+        image: OPERATOR_IMAGE,
+        sidecarInit: { image: { repository: SIDECAR_IMAGE.split(':')[0], tag: SIDECAR_IMAGE.split(':')[1] } },
+        watchNamespaces: [watched.name],
+        tests: { enabled: false },
+      }),
+    );
   });
 
   after(async () => {
@@ -279,7 +322,8 @@ describe('a release installed by Helm 3, then upgraded by Helm 4', { concurrency
     const install = ['-n', system.name, '-f', values, '--wait', '--timeout', '240s'];
     await helm(['install', release, CHART, ...install, '--take-ownership'], { major: 'v3', timeoutMs: 300_000 });
     await kubectl(['create', '-f', '-'], { input: JSON.stringify(smallCorePod(watched.name, 'app', `${OPERATOR_IMAGE.repository}:${OPERATOR_IMAGE.tag}`)) });
-    const ready = () => waitFor('corepod app Ready', async () => readyFor((await getJson(['get', 'corepod', '-n', watched.name, 'app'])) as Parameters<typeof readyFor>[0]), 240_000, 1000);
+    const ready = () =>
+      waitFor('corepod app Ready', async () => readyFor((await getJson(['get', 'corepod', '-n', watched.name, 'app'])) as Parameters<typeof readyFor>[0]), 240_000, 1000);
     await ready();
     const pod = async () => ((await getJson(['get', 'pods', '-n', watched.name, '-l', 'app.kubernetes.io/instance=app'])).items as Json[]).map((p) => p.metadata.uid as string);
     const podsBefore = await pod();
@@ -292,7 +336,10 @@ describe('a release installed by Helm 3, then upgraded by Helm 4', { concurrency
     await helm(['upgrade', release, CHART, ...install, '--set', 'logLevel=warn', '--server-side=true', '--force-conflicts'], { major: 'v4', timeoutMs: 300_000 });
     const deployment = await getJson(['get', 'deployment', '-n', system.name, `${release}-operator`, '--show-managed-fields']);
     assert.ok((deployment.spec.template.spec.containers[0].args as string[]).includes('--log-level=warn'));
-    assert.ok((deployment.metadata.managedFields as Json[]).some((f) => f.manager === 'helm' && f.operation === 'Apply'), 'Helm 4 now applies server-side');
+    assert.ok(
+      (deployment.metadata.managedFields as Json[]).some((f) => f.manager === 'helm' && f.operation === 'Apply'),
+      'Helm 4 now applies server-side',
+    );
     await ready();
     assert.deepEqual(await pod(), podsBefore);
   });

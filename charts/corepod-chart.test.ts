@@ -33,8 +33,16 @@ describe('generated files', () => {
 describe('values.schema.json', () => {
   test('describes every value of values.yaml, and names no value values.yaml lacks', () => {
     const rows = valueRows(readSchema(), readValues());
-    assert.deepEqual(rows.filter((r) => !r.description).map((r) => r.key), [], 'values without a description');
-    assert.deepEqual(rows.filter((r) => r.defaultValue === undefined).map((r) => r.key), [], 'schema keys without a default in values.yaml');
+    assert.deepEqual(
+      rows.filter((r) => !r.description).map((r) => r.key),
+      [],
+      'values without a description',
+    );
+    assert.deepEqual(
+      rows.filter((r) => r.defaultValue === undefined).map((r) => r.key),
+      [],
+      'schema keys without a default in values.yaml',
+    );
     const leaves = (value: unknown, schema: SchemaNode | undefined, prefix: string): string[] =>
       Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
         const node = schema?.properties?.[k];
@@ -62,7 +70,15 @@ describe('values.schema.json', () => {
 for (const major of HELMS) {
   describe(`Helm ${major}`, () => {
     test('lint --strict passes with the defaults and with every option on', async () => {
-      for (const args of [[], ['--set', 'monitoring.serviceMonitor.enabled=true,monitoring.prometheusRule.enabled=true,networkPolicy.enabled=true,podDisruptionBudget.enabled=true', '--set', 'watchNamespaces={a,b}']]) {
+      for (const args of [
+        [],
+        [
+          '--set',
+          'monitoring.serviceMonitor.enabled=true,monitoring.prometheusRule.enabled=true,networkPolicy.enabled=true,podDisruptionBudget.enabled=true',
+          '--set',
+          'watchNamespaces={a,b}',
+        ],
+      ]) {
         const result = await runHelm(major, ['lint', '--strict', CHART, ...args]);
         assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
         assert.match(result.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -74,15 +90,34 @@ for (const major of HELMS) {
       const first = await renderText(major, args);
       assert.equal(await renderText(major, args), first);
       assert.equal(await renderText(major, [...args, '--kube-version', '1.30.0', '--api-versions', 'monitoring.coreos.com/v1']), first, 'what the cluster offers changes nothing');
-      for (const file of readdirSync(`${CHART}/templates`, { recursive: true }).map(String).filter((f) => /\.(yaml|tpl|txt)$/.test(f))) {
+      for (const file of readdirSync(`${CHART}/templates`, { recursive: true })
+        .map(String)
+        .filter((f) => /\.(yaml|tpl|txt)$/.test(f))) {
         const text = readFileSync(`${CHART}/templates/${file}`, 'utf8');
-        assert.doesNotMatch(text, /\{\{[^}]*\b(lookup|now|rand\w*|uuidv4|genCA|genPrivateKey|genSelfSignedCert)\b|\.Capabilities/, `${file} reads the cluster, the clock or randomness`);
+        assert.doesNotMatch(
+          text,
+          /\{\{[^}]*\b(lookup|now|rand\w*|uuidv4|genCA|genPrivateKey|genSelfSignedCert)\b|\.Capabilities/,
+          `${file} reads the cluster, the clock or randomness`,
+        );
       }
     });
 
     test('defaults: the CRD with keep, 2 leader-elected replicas, restricted pods, the ClusterRole, a metrics Service, a test pod', async () => {
       const objects = await render(major);
-      assert.deepEqual(kindsOf(objects), ['ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'Pod', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceAccount']);
+      assert.deepEqual(kindsOf(objects), [
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'CustomResourceDefinition',
+        'Deployment',
+        'Pod',
+        'Role',
+        'Role',
+        'RoleBinding',
+        'RoleBinding',
+        'Service',
+        'ServiceAccount',
+        'ServiceAccount',
+      ]);
       const deployment = only(objects, 'Deployment');
       assert.equal(deployment.metadata.name, 'corepod-operator');
       assert.equal(deployment.spec.replicas, 2);
@@ -129,10 +164,19 @@ for (const major of HELMS) {
       const objects = await render(major, ['--set', 'watchNamespaces={team-a,team-b}']);
       assert.ok(!kindsOf(objects).includes('ClusterRole') && !kindsOf(objects).includes('ClusterRoleBinding'));
       const roles = objects.filter((o) => o.kind === 'Role' && o.metadata.name === 'corepod-operator');
-      assert.deepEqual(roles.map((r) => r.metadata.namespace), ['team-a', 'team-b']);
+      assert.deepEqual(
+        roles.map((r) => r.metadata.namespace),
+        ['team-a', 'team-b'],
+      );
       for (const role of roles) assert.deepEqual(role.rules, only(clusterWide, 'ClusterRole').rules);
       const bindings = objects.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'corepod-operator');
-      assert.deepEqual(bindings.map((b) => [b.metadata.namespace, b.subjects[0].namespace, b.roleRef.kind]), [['team-a', 'corepod-system', 'Role'], ['team-b', 'corepod-system', 'Role']]);
+      assert.deepEqual(
+        bindings.map((b) => [b.metadata.namespace, b.subjects[0].namespace, b.roleRef.kind]),
+        [
+          ['team-a', 'corepod-system', 'Role'],
+          ['team-b', 'corepod-system', 'Role'],
+        ],
+      );
       assert.ok(argsOf(objects).includes('--watch-namespaces=team-a,team-b'));
       assert.equal(only(objects, 'Pod').metadata.namespace, 'team-a', 'the test CorePod goes where the operator looks');
       assert.equal(only(objects, 'Role', 'corepod-operator-leader-election').metadata.namespace, 'corepod-system');
@@ -157,7 +201,10 @@ for (const major of HELMS) {
     test('the PrometheusRule alerts on metrics the operator exports', async () => {
       const rule = only(await render(major, ['--set', 'monitoring.prometheusRule.enabled=true']), 'PrometheusRule');
       const rules = rule.spec.groups[0].rules as Json[];
-      assert.deepEqual(rules.map((r) => r.alert), ['CorePodOperatorDown', 'CorePodOperatorNoLeader', 'CorePodOperatorReconcileErrors', 'CorePodOperatorQueueBacklog']);
+      assert.deepEqual(
+        rules.map((r) => r.alert),
+        ['CorePodOperatorDown', 'CorePodOperatorNoLeader', 'CorePodOperatorReconcileErrors', 'CorePodOperatorQueueBacklog'],
+      );
       const exported = new Set((await new OperatorMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
       for (const r of rules) {
         const names = [...String(r.expr).matchAll(/\b([a-z_]+)\{/g)].map((m) => m[1]!);
@@ -172,8 +219,14 @@ for (const major of HELMS) {
       const objects = await render(major, ['--set', 'networkPolicy.enabled=true']);
       const policy = only(objects, 'NetworkPolicy');
       assert.deepEqual(policy.spec.podSelector.matchLabels, only(objects, 'Deployment').spec.selector.matchLabels);
-      assert.deepEqual(policy.spec.ingress[0].ports.map((p: Json) => p.port), ['metrics', 'health']);
-      assert.deepEqual(policy.spec.egress.flatMap((e: Json) => e.ports.map((p: Json) => `${p.port}/${p.protocol}`)), ['443/TCP', '6443/TCP', '53/UDP', '53/TCP']);
+      assert.deepEqual(
+        policy.spec.ingress[0].ports.map((p: Json) => p.port),
+        ['metrics', 'health'],
+      );
+      assert.deepEqual(
+        policy.spec.egress.flatMap((e: Json) => e.ports.map((p: Json) => `${p.port}/${p.protocol}`)),
+        ['443/TCP', '6443/TCP', '53/UDP', '53/TCP'],
+      );
       assert.ok(!kindsOf(await render(major)).includes('NetworkPolicy'));
     });
 
@@ -205,8 +258,10 @@ for (const major of HELMS) {
     test('images: repository, tag, digest and pull policy of the operator and the sidecar-init', async () => {
       const digest = `sha256:${'a'.repeat(64)}`;
       const objects = await render(major, [
-        '--set-string', `image.repository=registry.example/op,image.tag=1.2.3,image.digest=${digest},image.pullPolicy=Always`,
-        '--set-string', 'sidecarInit.image.repository=registry.example/sidecar,sidecarInit.image.tag=1.2.3,sidecarInit.image.pullPolicy=Never',
+        '--set-string',
+        `image.repository=registry.example/op,image.tag=1.2.3,image.digest=${digest},image.pullPolicy=Always`,
+        '--set-string',
+        'sidecarInit.image.repository=registry.example/sidecar,sidecarInit.image.tag=1.2.3,sidecarInit.image.pullPolicy=Never',
       ]);
       const container = only(objects, 'Deployment').spec.template.spec.containers[0];
       assert.equal(container.image, `registry.example/op:1.2.3@${digest}`);

@@ -44,7 +44,9 @@ export function crdTemplate(crdYaml: string): string {
     '    {{- end }}',
     '  {{- end }}',
     ...lines.slice(specAt).map(literal),
-  ].join('\n').trimEnd()}\n{{- end }}\n`;
+  ]
+    .join('\n')
+    .trimEnd()}\n{{- end }}\n`;
 }
 
 export function currentCrdTemplate(): string {

@@ -22,10 +22,8 @@ metadata:
 `;
 
 export function staticManifest(helm: string): string {
-  const rendered = execFileSync(
-    helm,
-    ['template', RELEASE, `${repoRoot}${CHART_DIR}`, '--namespace', RELEASE_NAMESPACE, '--set', 'crds.enabled=false', '--skip-tests'],
-    { encoding: 'utf8' },
-  );
+  const rendered = execFileSync(helm, ['template', RELEASE, `${repoRoot}${CHART_DIR}`, '--namespace', RELEASE_NAMESPACE, '--set', 'crds.enabled=false', '--skip-tests'], {
+    encoding: 'utf8',
+  });
   return `${HEADER}${rendered.startsWith('---') ? '' : '---\n'}${rendered}`;
 }

@@ -45,9 +45,7 @@ export function readValues(): unknown {
 
 export function valuesTable(schema: SchemaNode, values: unknown): string {
   const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
-  const rows = valueRows(schema, values).map(
-    (r) => `| \`${r.key}\` | ${r.type} | \`${cell(JSON.stringify(r.defaultValue ?? null))}\` | ${cell(r.description ?? '')} |`,
-  );
+  const rows = valueRows(schema, values).map((r) => `| \`${r.key}\` | ${r.type} | \`${cell(JSON.stringify(r.defaultValue ?? null))}\` | ${cell(r.description ?? '')} |`);
   return [BEGIN, '| Key | Type | Default | Description |', '|---|---|---|---|', ...rows, END].join('\n');
 }
 

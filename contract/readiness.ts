@@ -31,7 +31,8 @@ export function processReadiness(process: ReadinessFacts, spec: ReadinessSpec, w
       if (spec.healthCheck?.required && process.healthy !== true) return { ready: false, cause: 'health' };
       return { ready: true };
     case 'EXITED':
-      if (spec.autorestart !== true && process.lastSignal === undefined && process.lastExitCode !== undefined && spec.exitCodes.includes(process.lastExitCode)) return { ready: true };
+      if (spec.autorestart !== true && process.lastSignal === undefined && process.lastExitCode !== undefined && spec.exitCodes.includes(process.lastExitCode))
+        return { ready: true };
       break;
     case 'STOPPED':
       if (!spec.autostart && !waitingToStart) return { ready: true };

@@ -14,79 +14,316 @@ const valid = (): Doc => ({
   apiVersion: 'dreamscape.io/v1alpha1',
   kind: 'CorePod',
   metadata: { name: 'web' },
-  spec: { image: 'nginx:1.27', programs: [{ name: 'a', command: ['x'] }, { name: 'b', command: ['y'] }] },
+  spec: {
+    image: 'nginx:1.27',
+    programs: [
+      { name: 'a', command: ['x'] },
+      { name: 'b', command: ['y'] },
+    ],
+  },
 });
 
 const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
-  ['wrong apiVersion', (d) => { d.apiVersion = 'v1'; }, [{ path: 'apiVersion', message: 'expected dreamscape.io/v1alpha1' }]],
-  ['wrong kind', (d) => { d.kind = 'Pod'; }, [{ path: 'kind', message: 'expected CorePod' }]],
-  ['name not a DNS label', (d) => { d.metadata.name = 'Web_1'; }, [{ path: 'metadata.name', message: 'expected a DNS label' }]],
-  ['image missing', (d) => { delete d.spec.image; }, [{ path: 'spec.image', message: 'Invalid input: expected string, received undefined' }]],
-  ['negative replicas', (d) => { d.spec.replicas = -1; }, [{ path: 'spec.replicas', message: 'Too small: expected number to be >=0' }]],
-  ['fractional replicas', (d) => { d.spec.replicas = 1.5; }, [{ path: 'spec.replicas', message: 'Invalid input: expected int, received number' }]],
-  ['unknown pull policy', (d) => { d.spec.imagePullPolicy = 'Sometimes'; },
-    [{ path: 'spec.imagePullPolicy', message: 'Invalid option: expected one of "Always"|"IfNotPresent"|"Never"' }]],
-  ['health port out of range', (d) => { d.spec.healthPort = 70000; }, [{ path: 'spec.healthPort', message: 'Too big: expected number to be <=65535' }]],
-  ['no programs', (d) => { d.spec.programs = []; }, [{ path: 'spec.programs', message: 'Too small: expected array to have >=1 items' }]],
-  ['upper-case program name', (d) => { d.spec.programs[1]!.name = 'B'; },
-    [{ path: 'spec.programs[1].name', message: 'expected a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit' }]],
-  ['empty command', (d) => { d.spec.programs[0]!.command = []; }, [{ path: 'spec.programs[0].command', message: 'Too small: expected array to have >=1 items' }]],
-  ['stop signal with SIG prefix', (d) => { d.spec.programs[1]!.stopSignal = 'SIGTERM'; },
-    [{ path: 'spec.programs[1].stopSignal', message: 'expected one of TERM, INT, QUIT, HUP, KILL, USR1, USR2' }]],
-  ['autorestart neither boolean nor "unexpected"', (d) => { d.spec.programs[0]!.autorestart = 'sometimes'; },
-    [{ path: 'spec.programs[0].autorestart', message: 'expected true, false or "unexpected"' }]],
-  ['exit code above 255', (d) => { d.spec.programs[0]!.exitCodes = [0, 256]; }, [{ path: 'spec.programs[0].exitCodes[1]', message: 'Too big: expected number to be <=255' }]],
-  ['duplicate program name', (d) => { d.spec.programs[1]!.name = 'a'; }, [{ path: 'spec.programs[1].name', message: 'duplicate program name "a"' }]],
-  ['program depends on itself', (d) => { d.spec.programs[0]!.dependsOn = ['a']; },
-    [{ path: 'spec.programs[0].dependsOn[0]', message: 'a program cannot depend on itself' }]],
-  ['dependency on a missing program', (d) => { d.spec.programs[1]!.dependsOn = ['c']; }, [{ path: 'spec.programs[1].dependsOn[0]', message: 'no program named "c"' }]],
-  ['dependency cycle', (d) => { d.spec.programs[0]!.dependsOn = ['b']; d.spec.programs[1]!.dependsOn = ['a']; },
-    [{ path: 'spec.programs[0].dependsOn', message: 'dependency cycle: a -> b -> a' }]],
-  ['unknown program field', (d) => { d.spec.programs[0]!.restartPolicy = 'Always'; }, [{ path: 'spec.programs[0].restartPolicy', message: 'unknown field' }]],
-  ['unknown spec field', (d) => { d.spec.foo = 1; }, [{ path: 'spec.foo', message: 'unknown field' }]],
-  ['health check without a probe', (d) => { d.spec.programs[0]!.healthCheck = { periodSeconds: 5 }; },
-    [{ path: 'spec.programs[0].healthCheck', message: 'exactly one of httpGet, tcpSocket or exec must be set' }]],
-  ['health check with two probes', (d) => { d.spec.programs[0]!.healthCheck = { httpGet: { port: 80 }, tcpSocket: { port: 80 } }; },
-    [{ path: 'spec.programs[0].healthCheck', message: 'exactly one of httpGet, tcpSocket or exec must be set' }]],
-  ['relative health path', (d) => { d.spec.programs[0]!.healthCheck = { httpGet: { port: 80, path: 'health' } }; },
-    [{ path: 'spec.programs[0].healthCheck.httpGet.path', message: 'Invalid string: must start with "/"' }]],
-  ['memory limit in MB', (d) => { d.spec.programs[1]!.memory = { limit: '200MB' }; },
-    [{ path: 'spec.programs[1].memory.limit', message: 'expected a byte quantity such as 200Mi, 1Gi or 52428800' }]],
-  ['unknown memory action', (d) => { d.spec.programs[1]!.memory = { limit: '200Mi', action: 'kill' }; },
-    [{ path: 'spec.programs[1].memory.action', message: 'Invalid option: expected one of "alert"|"restart"' }]],
-  ['warning above critical', (d) => { d.spec.memory = { warningPercent: 95, criticalPercent: 90 }; },
-    [{ path: 'spec.memory.warningPercent', message: 'warningPercent must be below criticalPercent' }]],
-  ['env name starting with a digit', (d) => { d.spec.programs[0]!.env = [{ name: '1X', value: 'y' }]; },
-    [{ path: 'spec.programs[0].env[0].name', message: 'expected an environment variable name' }]],
-  ['port 0', (d) => { d.spec.programs[0]!.ports = [{ containerPort: 0 }]; }, [{ path: 'spec.programs[0].ports[0].containerPort', message: 'Too small: expected number to be >=1' }]],
-  ['port name too long', (d) => { d.spec.programs[0]!.ports = [{ containerPort: 80, name: 'a-very-long-port-name' }]; },
-    [{ path: 'spec.programs[0].ports[0].name', message: 'Too big: expected string to have <=15 characters' }]],
-  ['relative working dir', (d) => { d.spec.programs[0]!.workingDir = 'app'; }, [{ path: 'spec.programs[0].workingDir', message: 'Invalid string: must start with "/"' }]],
-  ['alerts without a token secret', (d) => { d.spec.alerts = { github: { owner: 'o', repo: 'r' } }; },
-    [{ path: 'spec.alerts.github.tokenSecretRef', message: 'Invalid input: expected object, received undefined' }]],
-  ['grace period 0', (d) => { d.spec.terminationGracePeriodSeconds = 0; }, [{ path: 'spec.terminationGracePeriodSeconds', message: 'Too small: expected number to be >=1' }]],
-  ['unknown phase in status', (d) => { d.status = { phase: 'Sleeping' }; },
-    [{ path: 'status.phase', message: 'Invalid option: expected one of "Pending"|"Starting"|"Running"|"Degraded"|"Failed"' }]],
-  ['condition reason with spaces', (d) => { d.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'all good', lastTransitionTime: 't' }] }; },
-    [{ path: 'status.conditions[0].reason', message: 'Invalid string: must match pattern /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/' }]],
-  ['a program switching user in a non-root pod', (d) => { d.spec.securityContext = { runAsUser: 65532 }; d.spec.programs[1]!.user = 'nobody'; },
-    [{ path: 'spec.programs[1].user', message: USER_NEEDS_ROOT }]],
-  ['runAsUser 0 (root)', (d) => { d.spec.securityContext = { runAsUser: 0 }; },
-    [{ path: 'spec.securityContext.runAsUser', message: 'expected a non-root uid (1 or more); leave securityContext out to run as root' }]],
-  ['securityContext without runAsUser', (d) => { d.spec.securityContext = { fsGroup: 65532 }; },
-    [{ path: 'spec.securityContext.runAsUser', message: 'Invalid input: expected number, received undefined' }]],
-  ['a securityContext field the operator does not set', (d) => { d.spec.securityContext = { runAsUser: 1000, privileged: true }; },
-    [{ path: 'spec.securityContext.privileged', message: 'unknown field' }]],
-  ['negative fsGroup', (d) => { d.spec.securityContext = { runAsUser: 1000, fsGroup: -1 }; },
-    [{ path: 'spec.securityContext.fsGroup', message: 'Too small: expected number to be >=0' }]],
-  ['user and non-root pod reported alongside field errors', (d) => { d.spec.securityContext = { runAsUser: 1 }; d.spec.programs[0]!.user = 'www'; d.spec.programs[1]!.user = '33'; d.spec.replicas = -1; },
+  [
+    'wrong apiVersion',
+    (d) => {
+      d.apiVersion = 'v1';
+    },
+    [{ path: 'apiVersion', message: 'expected dreamscape.io/v1alpha1' }],
+  ],
+  [
+    'wrong kind',
+    (d) => {
+      d.kind = 'Pod';
+    },
+    [{ path: 'kind', message: 'expected CorePod' }],
+  ],
+  [
+    'name not a DNS label',
+    (d) => {
+      d.metadata.name = 'Web_1';
+    },
+    [{ path: 'metadata.name', message: 'expected a DNS label' }],
+  ],
+  [
+    'image missing',
+    (d) => {
+      delete d.spec.image;
+    },
+    [{ path: 'spec.image', message: 'Invalid input: expected string, received undefined' }],
+  ],
+  [
+    'negative replicas',
+    (d) => {
+      d.spec.replicas = -1;
+    },
+    [{ path: 'spec.replicas', message: 'Too small: expected number to be >=0' }],
+  ],
+  [
+    'fractional replicas',
+    (d) => {
+      d.spec.replicas = 1.5;
+    },
+    [{ path: 'spec.replicas', message: 'Invalid input: expected int, received number' }],
+  ],
+  [
+    'unknown pull policy',
+    (d) => {
+      d.spec.imagePullPolicy = 'Sometimes';
+    },
+    [{ path: 'spec.imagePullPolicy', message: 'Invalid option: expected one of "Always"|"IfNotPresent"|"Never"' }],
+  ],
+  [
+    'health port out of range',
+    (d) => {
+      d.spec.healthPort = 70000;
+    },
+    [{ path: 'spec.healthPort', message: 'Too big: expected number to be <=65535' }],
+  ],
+  [
+    'no programs',
+    (d) => {
+      d.spec.programs = [];
+    },
+    [{ path: 'spec.programs', message: 'Too small: expected array to have >=1 items' }],
+  ],
+  [
+    'upper-case program name',
+    (d) => {
+      d.spec.programs[1]!.name = 'B';
+    },
+    [{ path: 'spec.programs[1].name', message: 'expected a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit' }],
+  ],
+  [
+    'empty command',
+    (d) => {
+      d.spec.programs[0]!.command = [];
+    },
+    [{ path: 'spec.programs[0].command', message: 'Too small: expected array to have >=1 items' }],
+  ],
+  [
+    'stop signal with SIG prefix',
+    (d) => {
+      d.spec.programs[1]!.stopSignal = 'SIGTERM';
+    },
+    [{ path: 'spec.programs[1].stopSignal', message: 'expected one of TERM, INT, QUIT, HUP, KILL, USR1, USR2' }],
+  ],
+  [
+    'autorestart neither boolean nor "unexpected"',
+    (d) => {
+      d.spec.programs[0]!.autorestart = 'sometimes';
+    },
+    [{ path: 'spec.programs[0].autorestart', message: 'expected true, false or "unexpected"' }],
+  ],
+  [
+    'exit code above 255',
+    (d) => {
+      d.spec.programs[0]!.exitCodes = [0, 256];
+    },
+    [{ path: 'spec.programs[0].exitCodes[1]', message: 'Too big: expected number to be <=255' }],
+  ],
+  [
+    'duplicate program name',
+    (d) => {
+      d.spec.programs[1]!.name = 'a';
+    },
+    [{ path: 'spec.programs[1].name', message: 'duplicate program name "a"' }],
+  ],
+  [
+    'program depends on itself',
+    (d) => {
+      d.spec.programs[0]!.dependsOn = ['a'];
+    },
+    [{ path: 'spec.programs[0].dependsOn[0]', message: 'a program cannot depend on itself' }],
+  ],
+  [
+    'dependency on a missing program',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = ['c'];
+    },
+    [{ path: 'spec.programs[1].dependsOn[0]', message: 'no program named "c"' }],
+  ],
+  [
+    'dependency cycle',
+    (d) => {
+      d.spec.programs[0]!.dependsOn = ['b'];
+      d.spec.programs[1]!.dependsOn = ['a'];
+    },
+    [{ path: 'spec.programs[0].dependsOn', message: 'dependency cycle: a -> b -> a' }],
+  ],
+  [
+    'unknown program field',
+    (d) => {
+      d.spec.programs[0]!.restartPolicy = 'Always';
+    },
+    [{ path: 'spec.programs[0].restartPolicy', message: 'unknown field' }],
+  ],
+  [
+    'unknown spec field',
+    (d) => {
+      d.spec.foo = 1;
+    },
+    [{ path: 'spec.foo', message: 'unknown field' }],
+  ],
+  [
+    'health check without a probe',
+    (d) => {
+      d.spec.programs[0]!.healthCheck = { periodSeconds: 5 };
+    },
+    [{ path: 'spec.programs[0].healthCheck', message: 'exactly one of httpGet, tcpSocket or exec must be set' }],
+  ],
+  [
+    'health check with two probes',
+    (d) => {
+      d.spec.programs[0]!.healthCheck = { httpGet: { port: 80 }, tcpSocket: { port: 80 } };
+    },
+    [{ path: 'spec.programs[0].healthCheck', message: 'exactly one of httpGet, tcpSocket or exec must be set' }],
+  ],
+  [
+    'relative health path',
+    (d) => {
+      d.spec.programs[0]!.healthCheck = { httpGet: { port: 80, path: 'health' } };
+    },
+    [{ path: 'spec.programs[0].healthCheck.httpGet.path', message: 'Invalid string: must start with "/"' }],
+  ],
+  [
+    'memory limit in MB',
+    (d) => {
+      d.spec.programs[1]!.memory = { limit: '200MB' };
+    },
+    [{ path: 'spec.programs[1].memory.limit', message: 'expected a byte quantity such as 200Mi, 1Gi or 52428800' }],
+  ],
+  [
+    'unknown memory action',
+    (d) => {
+      d.spec.programs[1]!.memory = { limit: '200Mi', action: 'kill' };
+    },
+    [{ path: 'spec.programs[1].memory.action', message: 'Invalid option: expected one of "alert"|"restart"' }],
+  ],
+  [
+    'warning above critical',
+    (d) => {
+      d.spec.memory = { warningPercent: 95, criticalPercent: 90 };
+    },
+    [{ path: 'spec.memory.warningPercent', message: 'warningPercent must be below criticalPercent' }],
+  ],
+  [
+    'env name starting with a digit',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: '1X', value: 'y' }];
+    },
+    [{ path: 'spec.programs[0].env[0].name', message: 'expected an environment variable name' }],
+  ],
+  [
+    'port 0',
+    (d) => {
+      d.spec.programs[0]!.ports = [{ containerPort: 0 }];
+    },
+    [{ path: 'spec.programs[0].ports[0].containerPort', message: 'Too small: expected number to be >=1' }],
+  ],
+  [
+    'port name too long',
+    (d) => {
+      d.spec.programs[0]!.ports = [{ containerPort: 80, name: 'a-very-long-port-name' }];
+    },
+    [{ path: 'spec.programs[0].ports[0].name', message: 'Too big: expected string to have <=15 characters' }],
+  ],
+  [
+    'relative working dir',
+    (d) => {
+      d.spec.programs[0]!.workingDir = 'app';
+    },
+    [{ path: 'spec.programs[0].workingDir', message: 'Invalid string: must start with "/"' }],
+  ],
+  [
+    'alerts without a token secret',
+    (d) => {
+      d.spec.alerts = { github: { owner: 'o', repo: 'r' } };
+    },
+    [{ path: 'spec.alerts.github.tokenSecretRef', message: 'Invalid input: expected object, received undefined' }],
+  ],
+  [
+    'grace period 0',
+    (d) => {
+      d.spec.terminationGracePeriodSeconds = 0;
+    },
+    [{ path: 'spec.terminationGracePeriodSeconds', message: 'Too small: expected number to be >=1' }],
+  ],
+  [
+    'unknown phase in status',
+    (d) => {
+      d.status = { phase: 'Sleeping' };
+    },
+    [{ path: 'status.phase', message: 'Invalid option: expected one of "Pending"|"Starting"|"Running"|"Degraded"|"Failed"' }],
+  ],
+  [
+    'condition reason with spaces',
+    (d) => {
+      d.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'all good', lastTransitionTime: 't' }] };
+    },
+    [{ path: 'status.conditions[0].reason', message: 'Invalid string: must match pattern /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/' }],
+  ],
+  [
+    'a program switching user in a non-root pod',
+    (d) => {
+      d.spec.securityContext = { runAsUser: 65532 };
+      d.spec.programs[1]!.user = 'nobody';
+    },
+    [{ path: 'spec.programs[1].user', message: USER_NEEDS_ROOT }],
+  ],
+  [
+    'runAsUser 0 (root)',
+    (d) => {
+      d.spec.securityContext = { runAsUser: 0 };
+    },
+    [{ path: 'spec.securityContext.runAsUser', message: 'expected a non-root uid (1 or more); leave securityContext out to run as root' }],
+  ],
+  [
+    'securityContext without runAsUser',
+    (d) => {
+      d.spec.securityContext = { fsGroup: 65532 };
+    },
+    [{ path: 'spec.securityContext.runAsUser', message: 'Invalid input: expected number, received undefined' }],
+  ],
+  [
+    'a securityContext field the operator does not set',
+    (d) => {
+      d.spec.securityContext = { runAsUser: 1000, privileged: true };
+    },
+    [{ path: 'spec.securityContext.privileged', message: 'unknown field' }],
+  ],
+  [
+    'negative fsGroup',
+    (d) => {
+      d.spec.securityContext = { runAsUser: 1000, fsGroup: -1 };
+    },
+    [{ path: 'spec.securityContext.fsGroup', message: 'Too small: expected number to be >=0' }],
+  ],
+  [
+    'user and non-root pod reported alongside field errors',
+    (d) => {
+      d.spec.securityContext = { runAsUser: 1 };
+      d.spec.programs[0]!.user = 'www';
+      d.spec.programs[1]!.user = '33';
+      d.spec.replicas = -1;
+    },
     [
       { path: 'spec.replicas', message: 'Too small: expected number to be >=0' },
       { path: 'spec.programs[0].user', message: USER_NEEDS_ROOT },
       { path: 'spec.programs[1].user', message: USER_NEEDS_ROOT },
-    ]],
-  ['cross-field errors reported alongside field errors', (d) => { delete d.spec.image; d.spec.programs[1]!.dependsOn = ['nope']; },
-    [{ path: 'spec.image', message: 'Invalid input: expected string, received undefined' }, { path: 'spec.programs[1].dependsOn[0]', message: 'no program named "nope"' }]],
+    ],
+  ],
+  [
+    'cross-field errors reported alongside field errors',
+    (d) => {
+      delete d.spec.image;
+      d.spec.programs[1]!.dependsOn = ['nope'];
+    },
+    [
+      { path: 'spec.image', message: 'Invalid input: expected string, received undefined' },
+      { path: 'spec.programs[1].dependsOn[0]', message: 'no program named "nope"' },
+    ],
+  ],
 ];
 
 for (const [name, mutate, expected] of invalid) {
@@ -110,14 +347,32 @@ test('defaults fill every optional field', () => {
   assert.deepEqual(
     { ...spec, programs: undefined },
     {
-      image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent', replicas: 1, terminationGracePeriodSeconds: 30, healthPort: 8686,
-      memory: { warningPercent: 85, criticalPercent: 95, action: 'alert' }, programs: undefined,
+      image: 'nginx:1.27',
+      imagePullPolicy: 'IfNotPresent',
+      replicas: 1,
+      terminationGracePeriodSeconds: 30,
+      healthPort: 8686,
+      memory: { warningPercent: 85, criticalPercent: 95, action: 'alert' },
+      programs: undefined,
     },
   );
   assert.deepEqual(spec.programs[0], {
-    name: 'a', command: ['x'], env: [], autostart: true, autorestart: true, exitCodes: [0], priority: 999, startSeconds: 1,
-    startRetries: 3, stopSignal: 'TERM', stopWaitSeconds: 10, critical: false, dependsOn: [], ports: [],
-    logs: { mirror: true, maxBytes: '50Mi', backups: 10 }, restartBudget: { maxRestarts: 5, windowSeconds: 60 },
+    name: 'a',
+    command: ['x'],
+    env: [],
+    autostart: true,
+    autorestart: true,
+    exitCodes: [0],
+    priority: 999,
+    startSeconds: 1,
+    startRetries: 3,
+    stopSignal: 'TERM',
+    stopWaitSeconds: 10,
+    critical: false,
+    dependsOn: [],
+    ports: [],
+    logs: { mirror: true, maxBytes: '50Mi', backups: 10 },
+    restartBudget: { maxRestarts: 5, windowSeconds: 60 },
   });
 });
 
@@ -131,7 +386,12 @@ test('nested defaults: health check, env value, port protocol', () => {
   assert.deepEqual(program.env, [{ name: 'A', value: '' }]);
   assert.deepEqual(program.ports, [{ containerPort: 80, protocol: 'TCP' }]);
   assert.deepEqual(program.healthCheck, {
-    httpGet: { path: '/', port: 80, host: '127.0.0.1' }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, required: true,
+    httpGet: { path: '/', port: 80, host: '127.0.0.1' },
+    initialDelaySeconds: 0,
+    periodSeconds: 10,
+    timeoutSeconds: 1,
+    failureThreshold: 3,
+    required: true,
   });
 });
 

@@ -22,8 +22,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
-const seconds = (description: string, defaultValue: number) =>
-  z.int().min(0).max(86_400).default(defaultValue).describe(description);
+const seconds = (description: string, defaultValue: number) => z.int().min(0).max(86_400).default(defaultValue).describe(description);
 
 const port = z.int().min(1).max(65_535);
 
@@ -44,7 +43,15 @@ export const quantity = z
   .meta({ 'x-kubernetes-int-or-string': true });
 
 const QUANTITY_FACTORS: Record<string, number> = {
-  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
 };
 
 /** Bytes in a quantity ("200Mi" → 209715200). */
@@ -103,7 +110,11 @@ export const HealthCheck = z
   .refine((check) => [check.httpGet, check.tcpSocket, check.exec].filter(Boolean).length === 1, {
     error: 'exactly one of httpGet, tcpSocket or exec must be set',
   })
-  .meta({ 'x-kubernetes-validations': [{ rule: '[has(self.httpGet), has(self.tcpSocket), has(self.exec)].filter(x, x).size() == 1', message: 'exactly one of httpGet, tcpSocket or exec must be set' }] })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: '[has(self.httpGet), has(self.tcpSocket), has(self.exec)].filter(x, x).size() == 1', message: 'exactly one of httpGet, tcpSocket or exec must be set' },
+    ],
+  })
   .describe('How to check that the program is healthy.');
 
 export const ProgramLogs = z
@@ -140,7 +151,12 @@ export const Program = z
       .describe('Name of the program, unique within the CorePod.'),
     command: z.array(z.string()).min(1).max(256).describe('The program and its arguments (no shell).'),
     workingDir: z.string().startsWith('/').optional().describe('Working directory of the program.'),
-    user: z.string().min(1).max(64).optional().describe('User (name or uid) to run the program as; needs the sidecar-init to run as root (no spec.securityContext) with CAP_SETUID and CAP_SETGID.'),
+    user: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('User (name or uid) to run the program as; needs the sidecar-init to run as root (no spec.securityContext) with CAP_SETUID and CAP_SETGID.'),
     env: z.array(EnvVar).max(256).default([]).describe('Environment variables added to the supervisor environment.'),
     autostart: z.boolean().default(true).describe('Start the program when the supervisor starts.'),
     autorestart: z
@@ -202,7 +218,11 @@ export const ContainerMemory = z
 
 export const ResourceList = z
   .strictObject({
-    cpu: z.union([z.int().min(0), z.string().regex(/^[0-9]+(\.[0-9]+)?m?$/)]).meta({ 'x-kubernetes-int-or-string': true }).optional().describe('CPU, e.g. 500m.'),
+    cpu: z
+      .union([z.int().min(0), z.string().regex(/^[0-9]+(\.[0-9]+)?m?$/)])
+      .meta({ 'x-kubernetes-int-or-string': true })
+      .optional()
+      .describe('CPU, e.g. 500m.'),
     memory: quantity.optional().describe('Memory, e.g. 512Mi.'),
   })
   .describe('Amounts of compute resources.');
@@ -237,8 +257,7 @@ export const Alerts = z
   .describe('Where alerts go besides Kubernetes Events.');
 
 /** Why a program's `user` and spec.securityContext exclude each other. */
-export const USER_NEEDS_ROOT =
-  'a program cannot switch user in a non-root pod (spec.securityContext): switching needs root with CAP_SETUID and CAP_SETGID';
+export const USER_NEEDS_ROOT = 'a program cannot switch user in a non-root pod (spec.securityContext): switching needs root with CAP_SETUID and CAP_SETGID';
 
 const UID = z.int().min(0).max(2_147_483_647);
 
@@ -249,16 +268,14 @@ export const PodSecurity = z
       .min(1, { error: 'expected a non-root uid (1 or more); leave securityContext out to run as root' })
       .max(2_147_483_647)
       .describe(
-      'Non-root uid of the sidecar-init and every program. Setting it makes the pod meet Pod Security "restricted": runAsNonRoot, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped.',
-    ),
+        'Non-root uid of the sidecar-init and every program. Setting it makes the pod meet Pod Security "restricted": runAsNonRoot, RuntimeDefault seccomp, no privilege escalation, all capabilities dropped.',
+      ),
     runAsGroup: UID.optional().describe('Primary gid of every process; defaults to runAsUser.'),
     fsGroup: UID.optional().describe(
       'Supplementary gid that owns the pod volumes. Not needed for the ServiceAccount token (kubelet gives it to runAsUser, mode 0600); with fsGroup the token becomes group-readable (0640).',
     ),
   })
-  .describe(
-    'Run the whole pod as a non-root user (a subset of the Pod securityContext). Leave it out to run the sidecar-init as root, which per-program user switching needs.',
-  );
+  .describe('Run the whole pod as a non-root user (a subset of the Pod securityContext). Leave it out to run the sidecar-init as root, which per-program user switching needs.');
 
 function dependencyProblems(programs: { name: string; dependsOn: string[] }[]): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
@@ -309,12 +326,7 @@ export const CorePodSpec = z
     image: z.string().min(1).max(512).describe('Container image holding the programs.'),
     imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent').describe('Pull policy of the image.'),
     replicas: z.int().min(0).max(1000).default(1).describe('Number of pods.'),
-    terminationGracePeriodSeconds: z
-      .int()
-      .min(1)
-      .max(3600)
-      .default(30)
-      .describe('Deadline for the orderly stop of all programs when the pod (or corepod run) is told to stop.'),
+    terminationGracePeriodSeconds: z.int().min(1).max(3600).default(30).describe('Deadline for the orderly stop of all programs when the pod (or corepod run) is told to stop.'),
     healthPort: port.default(8686).describe('Port of the sidecar-init health endpoint that the kubelet probes.'),
     resources: Resources.optional(),
     memory: ContainerMemory.prefault({}),
@@ -352,9 +364,7 @@ export const CorePodSpec = z
     { when: unlessIssuesIn('programs', 'securityContext') },
   )
   .meta({
-    'x-kubernetes-validations': [
-      { rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' },
-    ],
+    'x-kubernetes-validations': [{ rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' }],
   })
   .describe('Desired state of a CorePod.');
 
@@ -390,7 +400,11 @@ export const Condition = z
   .strictObject({
     type: z.string().max(316).describe('Type of the condition (Ready, Progressing, Degraded).'),
     status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
-    reason: z.string().regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/).max(1024).describe('CamelCase reason for the last transition.'),
+    reason: z
+      .string()
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+      .max(1024)
+      .describe('CamelCase reason for the last transition.'),
     message: z.string().max(32_768).default('').describe('Human-readable details.'),
     lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
     observedGeneration: z.int().min(0).optional().describe('Generation of the spec the condition was set for.'),

@@ -42,8 +42,11 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
   assert.equal(rules.length, 2);
   const maxBytes = programs.items!.properties!.logs!.properties!.maxBytes!;
   assert.deepEqual(maxBytes, {
-    default: '50Mi', description: 'Size at which a log file is rotated.', minimum: 0,
-    pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$', 'x-kubernetes-int-or-string': true,
+    default: '50Mi',
+    description: 'Size at which a log file is rotated.',
+    minimum: 0,
+    pattern: '^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$',
+    'x-kubernetes-int-or-string': true,
   });
   const autorestart = programs.items!.properties!.autorestart!;
   assert.equal(autorestart.type, undefined);
@@ -51,7 +54,10 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
   assert.equal(autorestart.default, true);
   assert.deepEqual(autorestart.enum, [true, false, 'unexpected']);
   const specRules = spec['x-kubernetes-validations'] as { rule: string; fieldPath: string }[];
-  assert.deepEqual(specRules.map((r) => [r.rule, r.fieldPath]), [['!has(self.securityContext) || self.programs.all(p, !has(p.user))', '.securityContext']]);
+  assert.deepEqual(
+    specRules.map((r) => [r.rule, r.fieldPath]),
+    [['!has(self.securityContext) || self.programs.all(p, !has(p.user))', '.securityContext']],
+  );
   assert.deepEqual(spec.properties!.securityContext!.required, ['runAsUser']);
   assert.equal(spec.properties!.securityContext!.properties!.runAsUser!.minimum, 1);
   const conditions = root.properties!.status!.properties!.conditions!;
@@ -69,7 +75,12 @@ test('names, printer columns and the status subresource', () => {
   assert.deepEqual(version.subresources, { status: {} });
   assert.deepEqual(
     version.additionalPrinterColumns.map((c) => [c.name, c.jsonPath]),
-    [['Ready', '.status.readyProcesses'], ['Phase', '.status.phase'], ['Restarts', '.status.restarts'], ['Age', '.metadata.creationTimestamp']],
+    [
+      ['Ready', '.status.readyProcesses'],
+      ['Phase', '.status.phase'],
+      ['Restarts', '.status.restarts'],
+      ['Age', '.metadata.creationTimestamp'],
+    ],
   );
 });
 

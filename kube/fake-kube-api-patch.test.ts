@@ -13,7 +13,11 @@ test('merge patch: the examples of RFC 7386 appendix A', () => {
     [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
     [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
     [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-    [['a', 'b'], ['c', 'd'], ['c', 'd']],
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['c', 'd'],
+    ],
     [{ a: 'b' }, ['c'], ['c']],
     [{ a: 'foo' }, null, null],
     [{ a: 'foo' }, 'bar', 'bar'],
@@ -34,7 +38,13 @@ test('JSON patch: each operation of RFC 6902, all or nothing', () => {
     [[{ op: 'replace', path: '/x~1y', value: 5 }], { a: { b: [1, 2, 3] }, 'x/y': 5, 'm~n': 2 }],
     [[{ op: 'move', from: '/m~0n', path: '/z' }], { a: { b: [1, 2, 3] }, 'x/y': 1, z: 2 }],
     [[{ op: 'copy', from: '/a/b/2', path: '/a/b/0' }], { a: { b: [3, 1, 2, 3] }, 'x/y': 1, 'm~n': 2 }],
-    [[{ op: 'test', path: '/a/b/1', value: 2 }, { op: 'remove', path: '/a/b/1' }], { a: { b: [1, 3] }, 'x/y': 1, 'm~n': 2 }],
+    [
+      [
+        { op: 'test', path: '/a/b/1', value: 2 },
+        { op: 'remove', path: '/a/b/1' },
+      ],
+      { a: { b: [1, 3] }, 'x/y': 1, 'm~n': 2 },
+    ],
   ];
   for (const [ops, result] of cases) assert.deepEqual(jsonPatch(doc, ops), result, JSON.stringify(ops));
   const failing: unknown[][] = [
@@ -42,7 +52,10 @@ test('JSON patch: each operation of RFC 6902, all or nothing', () => {
     [{ op: 'remove', path: '/a/b/3' }],
     [{ op: 'replace', path: '/nope', value: 1 }],
     [{ op: 'add', path: '/nope/deeper', value: 1 }],
-    [{ op: 'remove', path: '/a/b/0' }, { op: 'test', path: '/a/b/0', value: 1 }],
+    [
+      { op: 'remove', path: '/a/b/0' },
+      { op: 'test', path: '/a/b/0', value: 1 },
+    ],
     [{ op: 'frobnicate', path: '/a' }],
     [{ op: 'move', from: '/a', path: '/a/b/c' }],
   ];
@@ -60,10 +73,25 @@ test('leaf paths and their removal (what an applier gives up)', () => {
 test('label selectors: every form the apiserver parses', () => {
   const labels = { app: 'web', tier: 'front', 'app.kubernetes.io/managed-by': 'corepod-operator' };
   const cases: [string, boolean][] = [
-    ['', true], ['app=web', true], ['app==web', true], ['app=db', false], ['app!=db', true], ['app!=web', false],
-    ['missing!=x', true], ['app in (web, db)', true], ['app in (db)', false], ['app notin (db)', true], ['missing notin (db)', true],
-    ['app', true], ['missing', false], ['!missing', true], ['!app', false], ['app=web,tier=front', true], ['app=web,tier=back', false],
-    ['app in (web,db),tier', true], ['app.kubernetes.io/managed-by=corepod-operator', true],
+    ['', true],
+    ['app=web', true],
+    ['app==web', true],
+    ['app=db', false],
+    ['app!=db', true],
+    ['app!=web', false],
+    ['missing!=x', true],
+    ['app in (web, db)', true],
+    ['app in (db)', false],
+    ['app notin (db)', true],
+    ['missing notin (db)', true],
+    ['app', true],
+    ['missing', false],
+    ['!missing', true],
+    ['!app', false],
+    ['app=web,tier=front', true],
+    ['app=web,tier=back', false],
+    ['app in (web,db),tier', true],
+    ['app.kubernetes.io/managed-by=corepod-operator', true],
   ];
   for (const [selector, expected] of cases) assert.equal(labelSelector(selector)({ labels }), expected, selector);
   for (const bad of ['app=(web', 'app in web', '=web', 'app=we b']) assert.throws(() => labelSelector(bad), SelectorError, bad);

@@ -29,7 +29,10 @@ interface Operation {
 function pointer(path: string): string[] {
   if (path === '') return [];
   if (!path.startsWith('/')) throw new PatchError(`invalid JSON pointer "${path}"`);
-  return path.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return path
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** The container of the last token of `tokens`, and that token. */
@@ -95,9 +98,15 @@ export function jsonPatch(document: Json, operations: unknown): Json {
     const needsValue = ['add', 'replace', 'test'].includes(raw.op);
     if (needsValue && !('value' in raw)) throw new PatchError(`operation "${raw.op}" needs a value`);
     switch (raw.op) {
-      case 'add': doc = add(doc, raw.path, structuredClone(raw.value!), false); break;
-      case 'replace': doc = add(doc, raw.path, structuredClone(raw.value!), true); break;
-      case 'remove': remove(doc, raw.path); break;
+      case 'add':
+        doc = add(doc, raw.path, structuredClone(raw.value!), false);
+        break;
+      case 'replace':
+        doc = add(doc, raw.path, structuredClone(raw.value!), true);
+        break;
+      case 'remove':
+        remove(doc, raw.path);
+        break;
       case 'move': {
         if (typeof raw.from !== 'string') throw new PatchError('"move" needs "from"');
         if (raw.path.startsWith(`${raw.from}/`)) throw new PatchError(`cannot move "${raw.from}" into itself`);
@@ -122,7 +131,12 @@ export function jsonPatch(document: Json, operations: unknown): Json {
 
 function canonical(value: Json): Json {
   if (Array.isArray(value)) return value.map(canonical);
-  if (isObject(value)) return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k]!)]));
+  if (isObject(value))
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical(value[k]!)]),
+    );
   return value;
 }
 

@@ -9,7 +9,10 @@ import { RESOURCES } from './resources.js';
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown>; data?: Record<string, string> };
 
 const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>): Obj => ({
-  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', ...(labels ? { labels } : {}) }, data,
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'ns', ...(labels ? { labels } : {}) },
+  data,
 });
 const deployment = (name: string, replicas = 1): Obj => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'ns' }, spec: { replicas } });
 const corePod = (name: string): Obj => ({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace: 'ns' }, spec: { image: 'x' } });
@@ -29,7 +32,11 @@ async function rejects(promise: Promise<unknown>, code: number, reason: string, 
 function collect(api: FakeKubeApi, rv: string, options: { labelSelector?: string; timeoutSeconds?: number } = {}) {
   const events: WatchEvent<Obj>[] = [];
   const handle = api.watch<Obj>(RESOURCES.configMap, { namespace: 'ns', resourceVersion: rv, timeoutSeconds: options.timeoutSeconds ?? 60, ...options }, (e) => events.push(e));
-  return { events, handle, summary: () => events.map((e) => (e.type === 'ERROR' ? `ERROR ${e.status.code}` : `${e.type} ${e.object.metadata?.name ?? ''}@${e.object.metadata?.resourceVersion}`)) };
+  return {
+    events,
+    handle,
+    summary: () => events.map((e) => (e.type === 'ERROR' ? `ERROR ${e.status.code}` : `${e.type} ${e.object.metadata?.name ?? ''}@${e.object.metadata?.resourceVersion}`)),
+  };
 }
 
 const settle = async () => {
@@ -91,7 +98,10 @@ test('patch: merge (null removes), json (test + remove), a resourceVersion in th
   const api = new FakeKubeApi();
   await api.create(RESOURCES.configMap, cm('a', { x: '1', y: '2' }));
   assert.deepEqual((await api.patch<Obj>(RESOURCES.configMap, 'ns', 'a', 'merge', { data: { x: null, z: '3' } })).data, { y: '2', z: '3' });
-  const ops = [{ op: 'test', path: '/data/y', value: '2' }, { op: 'remove', path: '/data/y' }];
+  const ops = [
+    { op: 'test', path: '/data/y', value: '2' },
+    { op: 'remove', path: '/data/y' },
+  ];
   assert.deepEqual((await api.patch<Obj>(RESOURCES.configMap, 'ns', 'a', 'json', ops)).data, { z: '3' });
   await rejects(api.patch(RESOURCES.configMap, 'ns', 'a', 'json', [{ op: 'test', path: '/data/z', value: '4' }]), 422, 'Invalid', /testing value \/data\/z failed/);
   await rejects(api.patch(RESOURCES.configMap, 'ns', 'a', 'json', ops), 422, 'Invalid', /does not exist/);
@@ -108,12 +118,19 @@ test('server-side apply: create or merge per field manager; fields it stops appl
   assert.equal(again.metadata!.resourceVersion, '2', 'the same configuration again is a no-op');
   const next = await api.apply<Obj>(RESOURCES.configMap, cm('a', { mine: '2' }), { fieldManager: 'op', force: true });
   assert.deepEqual(next.data, { mine: '2', theirs: '1' });
-  assert.deepEqual(next.metadata!.managedFields!.map((e) => (e as { manager: string; operation: string }).operation), ['Update', 'Apply']);
+  assert.deepEqual(
+    next.metadata!.managedFields!.map((e) => (e as { manager: string; operation: string }).operation),
+    ['Update', 'Apply'],
+  );
   await rejects(api.apply(RESOURCES.configMap, cm('a', { theirs: '2' }), { fieldManager: 'other', force: false }), 409, 'Conflict', /\.data\.theirs/);
   assert.equal((await api.apply<Obj>(RESOURCES.configMap, cm('a', { theirs: '2' }), { fieldManager: 'other', force: true })).data!.theirs, '2');
   await rejects(api.apply(RESOURCES.corePod, { ...corePod('c'), status: { phase: 'x' } }, { fieldManager: 'op', force: true, subresource: 'status' }), 404, 'NotFound');
   await api.apply(RESOURCES.corePod, { ...corePod('c'), status: { phase: 'ignored' } }, { fieldManager: 'op', force: true });
-  const status = await api.apply<Obj>(RESOURCES.corePod, { apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name: 'c', namespace: 'ns' }, status: { phase: 'Running' } }, { fieldManager: 'op', force: true, subresource: 'status' });
+  const status = await api.apply<Obj>(
+    RESOURCES.corePod,
+    { apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name: 'c', namespace: 'ns' }, status: { phase: 'Running' } },
+    { fieldManager: 'op', force: true, subresource: 'status' },
+  );
   assert.deepEqual([status.spec, status.status, status.metadata!.generation], [{ image: 'x' }, { phase: 'Running' }, 1]);
 });
 
@@ -123,7 +140,11 @@ test('delete: uid precondition, already gone resolves, dependents whose owners a
   const other = await api.create<Obj>(RESOURCES.corePod, corePod('other'));
   const ref = (o: Obj) => ({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', name: o.metadata!.name!, uid: o.metadata!.uid!, controller: true });
   const dep = await api.create<Obj>(RESOURCES.deployment, { ...deployment('dep'), metadata: { name: 'dep', namespace: 'ns', ownerReferences: [ref(owner)] } });
-  await api.create(RESOURCES.replicaSet, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs', namespace: 'ns', ownerReferences: [{ ...ref(owner), apiVersion: 'apps/v1', kind: 'Deployment', name: 'dep', uid: dep.metadata!.uid! }] } });
+  await api.create(RESOURCES.replicaSet, {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'rs', namespace: 'ns', ownerReferences: [{ ...ref(owner), apiVersion: 'apps/v1', kind: 'Deployment', name: 'dep', uid: dep.metadata!.uid! }] },
+  });
   await api.create(RESOURCES.configMap, { ...cm('shared'), metadata: { name: 'shared', namespace: 'ns', ownerReferences: [ref(owner), ref(other)] } });
   await rejects(api.delete(RESOURCES.corePod, 'ns', 'owner', { uid: 'wrong' }), 409, 'Conflict', /Precondition failed/);
   await api.delete(RESOURCES.corePod, 'ns', 'owner');
@@ -137,7 +158,13 @@ test('delete: uid precondition, already gone resolves, dependents whose owners a
 
 test('list: selectors, namespaces, pages from one snapshot, 410 for a continuation older than a compaction', async () => {
   const api = new FakeKubeApi();
-  for (const [name, tier] of [['a', 'web'], ['b', 'db'], ['c', 'web'], ['d', 'web'], ['e', 'cache']] as const) {
+  for (const [name, tier] of [
+    ['a', 'web'],
+    ['b', 'db'],
+    ['c', 'web'],
+    ['d', 'web'],
+    ['e', 'cache'],
+  ] as const) {
     await api.create(RESOURCES.configMap, cm(name, {}, { tier }));
   }
   await api.create(RESOURCES.configMap, { ...cm('z'), metadata: { name: 'z', namespace: 'elsewhere' } });
@@ -151,12 +178,19 @@ test('list: selectors, namespaces, pages from one snapshot, 410 for a continuati
   assert.equal(items[0]!.kind, undefined, 'built-in list items carry no kind');
 
   const first = await api.list<Obj>(RESOURCES.configMap, { namespace: 'ns', labelSelector: 'tier=web', limit: 2 });
-  assert.deepEqual(first.items.map((i) => i.metadata!.name), ['a', 'c']);
+  assert.deepEqual(
+    first.items.map((i) => i.metadata!.name),
+    ['a', 'c'],
+  );
   assert.ok(first.continue);
   await api.delete(RESOURCES.configMap, 'ns', 'd');
   await api.create(RESOURCES.configMap, cm('f', {}, { tier: 'web' }));
   const second = await api.list<Obj>(RESOURCES.configMap, { namespace: 'ns', labelSelector: 'tier=web', limit: 2, continue: first.continue! });
-  assert.deepEqual(second.items.map((i) => i.metadata!.name), ['d'], 'the snapshot of the first page');
+  assert.deepEqual(
+    second.items.map((i) => i.metadata!.name),
+    ['d'],
+    'the snapshot of the first page',
+  );
   assert.equal(second.resourceVersion, first.resourceVersion);
   assert.equal(second.continue, undefined);
   api.compact();
@@ -236,5 +270,8 @@ test('failure injection: the next N calls of a verb fail; a held call takes effe
   await failing.reached;
   failing.fail(apiError(500, 'boom'));
   await rejects(get, 500, 'InternalError');
-  assert.deepEqual(api.callsOf('replace').map((c) => c.name), ['a', 'a']);
+  assert.deepEqual(
+    api.callsOf('replace').map((c) => c.name),
+    ['a', 'a'],
+  );
 });

@@ -38,8 +38,20 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import {
-  ApiError, apiVersionOf, type ApiStatus, type KubeApi, type KubeObject, type ListOptions, type ObjectMetaLike, type ListResult, type PatchType,
-  type ResourceType, type WatchEnd, type WatchEvent, type WatchHandle, type WatchOptions,
+  ApiError,
+  apiVersionOf,
+  type ApiStatus,
+  type KubeApi,
+  type KubeObject,
+  type ListOptions,
+  type ObjectMetaLike,
+  type ListResult,
+  type PatchType,
+  type ResourceType,
+  type WatchEnd,
+  type WatchEvent,
+  type WatchHandle,
+  type WatchOptions,
 } from './kube-api.js';
 import { isObject, jsonPatch, leafPaths, mergePatch, PatchError, removeAt, valueAt, type Json, type JsonObject } from './fake-kube-api-patch.js';
 import { fieldSelector, labelSelector, SelectorError, type Selector } from './fake-kube-api-selector.js';
@@ -88,9 +100,20 @@ export function defaultTraits(type: ResourceType): TypeTraits {
 }
 
 const REASONS: Record<number, string> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict',
-  410: 'Expired', 413: 'RequestEntityTooLarge', 415: 'UnsupportedMediaType', 422: 'Invalid', 429: 'TooManyRequests',
-  500: 'InternalError', 503: 'ServiceUnavailable', 504: 'Timeout',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Expired',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
 };
 
 /** An ApiError as the apiserver's Status for `code` would produce it. */
@@ -107,8 +130,7 @@ const notFound = (type: ResourceType, name: string) => apiError(404, `${resource
 const noSuchResource = () => apiError(404, 'the server could not find the requested resource', 'NotFound');
 const conflict = (type: ResourceType, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
   apiError(409, `Operation cannot be fulfilled on ${resourceName(type)} "${name}": ${why}`, 'Conflict', details(type, name));
-const invalid = (type: ResourceType, name: string, cause: string) =>
-  apiError(422, `${type.kind} "${name}" is invalid: ${cause}`, 'Invalid', details(type, name));
+const invalid = (type: ResourceType, name: string, cause: string) => apiError(422, `${type.kind} "${name}" is invalid: ${cause}`, 'Invalid', details(type, name));
 
 interface Stored {
   object: JsonObject;
@@ -310,8 +332,14 @@ export class FakeKubeApi implements KubeApi {
     let finish!: (end: WatchEnd) => void;
     const ended = new Promise<WatchEnd>((resolve) => (finish = resolve));
     const watch: OpenWatch = {
-      type, typeKey: typeKeyOf(type), matches: () => false, onEvent: onEvent as (event: WatchEvent<KubeObject>) => void,
-      queue: [], scheduled: false, done: false, finish,
+      type,
+      typeKey: typeKeyOf(type),
+      matches: () => false,
+      onEvent: onEvent as (event: WatchEvent<KubeObject>) => void,
+      queue: [],
+      scheduled: false,
+      done: false,
+      finish,
     };
     const stop = () => {
       if (watch.done) return;
@@ -381,19 +409,26 @@ export class FakeKubeApi implements KubeApi {
     if (meta.resourceVersion === undefined || meta.resourceVersion === '') {
       if (!this.traitsOf(type).unconditionalUpdate) throw invalid(type, name, 'metadata.resourceVersion: Invalid value: 0x0: must be specified for an update');
     } else if (meta.resourceVersion !== current.resourceVersion) throw conflict(type, name);
-    if (meta.uid !== undefined && meta.uid !== current.uid) throw conflict(type, name, `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(current.uid)}`);
+    if (meta.uid !== undefined && meta.uid !== current.uid)
+      throw conflict(type, name, `Precondition failed: UID in precondition: ${String(meta.uid)}, UID in object meta: ${String(current.uid)}`);
     return this.update(type, stored, body, 'main', options.fieldManager ?? 'unknown', 'Update') as T;
   }
 
   async patch<T extends KubeObject>(
-    type: ResourceType, namespace: string | undefined, name: string, patchType: PatchType, body: unknown,
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    body: unknown,
     options: { fieldManager?: string; subresource?: 'status' } = {},
   ): Promise<T> {
     if (patchType === 'apply') {
       if (!options.fieldManager) throw invalid(type, name, 'fieldManager: Required value: is required for apply patch');
       const object = toJson(body);
       return this.apply<T, KubeObject>(type, { ...object, metadata: { ...metaOf(object), name, ...(namespace ? { namespace } : {}) } } as KubeObject, {
-        fieldManager: options.fieldManager, force: false, ...(options.subresource ? { subresource: options.subresource } : {}),
+        fieldManager: options.fieldManager,
+        force: false,
+        ...(options.subresource ? { subresource: options.subresource } : {}),
       });
     }
     await this.enter({ verb: 'patch', type, namespace, name, patchType, ...subresourceOf(options), ...(options.fieldManager ? { fieldManager: options.fieldManager } : {}) });
@@ -412,7 +447,9 @@ export class FakeKubeApi implements KubeApi {
   }
 
   async apply<T extends KubeObject, B extends KubeObject = T>(
-    type: ResourceType, object: B, options: { fieldManager: string; force: boolean; subresource?: 'status' },
+    type: ResourceType,
+    object: B,
+    options: { fieldManager: string; force: boolean; subresource?: 'status' },
   ): Promise<T> {
     const config = toJson(object);
     const meta = metaOf(config);
@@ -432,7 +469,9 @@ export class FakeKubeApi implements KubeApi {
       if (part === 'status') throw notFound(type, name);
       if (meta.resourceVersion) throw conflict(type, name);
       const created = this.insert(type, structuredClone(config), name, namespace, options.fieldManager, 'Apply');
-      this.store(type).get(keyOf(type, namespace, name))!.applied.set(managerKey, intent);
+      this.store(type)
+        .get(keyOf(type, namespace, name))!
+        .applied.set(managerKey, intent);
       return created as T;
     }
     if (meta.resourceVersion !== undefined && meta.resourceVersion !== metaOf(stored.object).resourceVersion) throw conflict(type, name);
@@ -460,7 +499,9 @@ export class FakeKubeApi implements KubeApi {
   }
 
   async delete(
-    type: ResourceType, namespace: string | undefined, name: string,
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
     options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string } = {},
   ): Promise<void> {
     await this.enter({ verb: 'delete', type, namespace, name });
@@ -512,7 +553,8 @@ export class FakeKubeApi implements KubeApi {
   }
 
   private checkTypeMeta(type: ResourceType, body: JsonObject): void {
-    if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(type)) throw apiError(400, `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`);
+    if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(type))
+      throw apiError(400, `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`);
     if (body.kind !== undefined && body.kind !== type.kind) throw apiError(400, `the kind in the data (${String(body.kind)}) does not match the expected kind (${type.kind})`);
   }
 
@@ -522,7 +564,11 @@ export class FakeKubeApi implements KubeApi {
 
   private managedEntry(type: ResourceType, manager: string, operation: 'Apply' | 'Update', subresource: 'main' | 'status'): JsonObject {
     return {
-      manager, operation, apiVersion: apiVersionOf(type), time: this.now(), fieldsType: 'FieldsV1',
+      manager,
+      operation,
+      apiVersion: apiVersionOf(type),
+      time: this.now(),
+      fieldsType: 'FieldsV1',
       ...(subresource === 'status' ? { subresource: 'status' } : {}),
     };
   }

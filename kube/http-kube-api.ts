@@ -5,8 +5,19 @@ import type { Agent, ClientRequest, RequestOptions } from 'node:http';
 import { http } from '../lib/node-http.js';
 import https from 'node:https';
 import {
-  ApiError, resourcePath, type ApiStatus, type KubeApi, type KubeObject, type ListOptions, type ListResult, type PatchType,
-  type ResourceType, type WatchEnd, type WatchEvent, type WatchHandle, type WatchOptions,
+  ApiError,
+  resourcePath,
+  type ApiStatus,
+  type KubeApi,
+  type KubeObject,
+  type ListOptions,
+  type ListResult,
+  type PatchType,
+  type ResourceType,
+  type WatchEnd,
+  type WatchEvent,
+  type WatchHandle,
+  type WatchOptions,
 } from './kube-api.js';
 import type { Connection } from './connection.js';
 
@@ -16,7 +27,7 @@ const CONTENT_TYPE: Record<PatchType, string> = {
   apply: 'application/apply-patch+yaml',
 };
 
-export type RequestObserver = (method: string, code: number | 'error') => void
+export type RequestObserver = (method: string, code: number | 'error') => void;
 
 type Query = Record<string, string | number | boolean | undefined>;
 
@@ -123,11 +134,12 @@ export class HttpKubeApi implements KubeApi {
   }
 
   async list<T extends KubeObject>(type: ResourceType, options: ListOptions = {}): Promise<ListResult<T>> {
-    const body = await this.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
-      'GET',
-      resourcePath(type, options.namespace),
-      { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: options.limit, continue: options.continue },
-    );
+    const body = await this.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>('GET', resourcePath(type, options.namespace), {
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+      limit: options.limit,
+      continue: options.continue,
+    });
     const result: ListResult<T> = { items: body.items ?? [], resourceVersion: body.metadata.resourceVersion };
     if (body.metadata.continue) result.continue = body.metadata.continue;
     return result;
@@ -155,8 +167,12 @@ export class HttpKubeApi implements KubeApi {
       idle.unref();
     };
     const query: Query = {
-      watch: 1, resourceVersion: options.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: options.timeoutSeconds,
-      labelSelector: options.labelSelector, fieldSelector: options.fieldSelector,
+      watch: 1,
+      resourceVersion: options.resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: options.timeoutSeconds,
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
     };
     this.prepare('GET', resourcePath(type, options.namespace), query, {})
       .then((opts) => {
@@ -172,7 +188,11 @@ export class HttpKubeApi implements KubeApi {
             res.on('end', () => {
               const text = Buffer.concat(chunks).toString('utf8');
               let parsed: unknown;
-              try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                parsed = undefined;
+              }
               settle({ kind: 'failed', error: toApiError(code, parsed, text) });
             });
             return;
@@ -217,7 +237,11 @@ export class HttpKubeApi implements KubeApi {
     };
   }
 
-  async apply<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options: { fieldManager: string; force: boolean; subresource?: 'status' }): Promise<T> {
+  async apply<T extends KubeObject, B extends KubeObject = T>(
+    type: ResourceType,
+    object: B,
+    options: { fieldManager: string; force: boolean; subresource?: 'status' },
+  ): Promise<T> {
     const meta = object.metadata ?? {};
     return this.request<T>(
       'PATCH',
@@ -238,14 +262,20 @@ export class HttpKubeApi implements KubeApi {
   }
 
   async patch<T extends KubeObject>(
-    type: ResourceType, namespace: string | undefined, name: string, patchType: PatchType, body: unknown,
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    body: unknown,
     options: { fieldManager?: string; subresource?: 'status' } = {},
   ): Promise<T> {
     return this.request<T>('PATCH', resourcePath(type, namespace, name, options.subresource), { fieldManager: options.fieldManager }, body, CONTENT_TYPE[patchType]);
   }
 
   async delete(
-    type: ResourceType, namespace: string | undefined, name: string,
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
     options: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; uid?: string } = {},
   ): Promise<void> {
     const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions' };

@@ -228,9 +228,7 @@ export class Informer<T extends KubeObject> {
       const status = event.status;
       const error = Object.assign(new Error(status.message ?? 'watch error'), { code: status.code, reason: status.reason });
       // Only 410 warrants a re-list; anything else re-watches after a pause.
-      return status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone'
-        ? asGone(error)
-        : error;
+      return status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone' ? asGone(error) : error;
     }
     const object = event.object;
     const rv = object.metadata?.resourceVersion;

@@ -49,9 +49,7 @@ export interface WatchOptions extends ListOptions {
   timeoutSeconds: number;
 }
 
-export type WatchEvent<T> =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T }
-  | { type: 'ERROR'; status: ApiStatus };
+export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T } | { type: 'ERROR'; status: ApiStatus };
 
 /** How a watch ended: closed by the server (normal at timeoutSeconds), failed, or stopped by us. */
 export type WatchEnd = { kind: 'closed' } | { kind: 'stopped' } | { kind: 'failed'; error: Error };
@@ -82,7 +80,11 @@ export interface KubeApi {
   /** PUT with metadata.resourceVersion: optimistic concurrency (409 Conflict when stale). */
   replace<T extends KubeObject, B extends KubeObject = T>(type: ResourceType, object: B, options?: { fieldManager?: string }): Promise<T>;
   patch<T extends KubeObject>(
-    type: ResourceType, namespace: string | undefined, name: string, patchType: PatchType, body: unknown,
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    body: unknown,
     options?: { fieldManager?: string; subresource?: 'status' },
   ): Promise<T>;
   /** Resolves also when the object is already gone. */
@@ -105,7 +107,7 @@ export const isNotFound = (error: unknown): boolean => error instanceof ApiError
 export const isConflict = (error: unknown): boolean => error instanceof ApiError && error.code === 409;
 export const isGone = (error: unknown): boolean => {
   const e = error as { code?: unknown; reason?: unknown } | undefined;
-  return typeof e === "object" && e !== null && (e.code === 410 || e.reason === "Expired" || e.reason === "Gone");
+  return typeof e === 'object' && e !== null && (e.code === 410 || e.reason === 'Expired' || e.reason === 'Gone');
 };
 /**
  * What a failed request means for whoever sent it: 'notFound', the object (or its namespace) does not

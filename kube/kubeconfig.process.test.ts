@@ -13,16 +13,24 @@ function tempDir(t: { after(fn: () => void): void }): string {
   return dir;
 }
 
-const kubeconfig = (user: Record<string, unknown>, cluster: Record<string, unknown> = { server: 'https://127.0.0.1:6443', 'certificate-authority-data': Buffer.from('CA').toString('base64') }) =>
+const kubeconfig = (
+  user: Record<string, unknown>,
+  cluster: Record<string, unknown> = { server: 'https://127.0.0.1:6443', 'certificate-authority-data': Buffer.from('CA').toString('base64') },
+) =>
   stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+    apiVersion: 'v1',
+    kind: 'Config',
+    'current-context': 'c',
     contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
     clusters: [{ name: 'k', cluster }],
     users: [{ name: 'u', user }],
   });
 
 test('client certificates from data fields', () => {
-  const connection = parseKubeconfig(kubeconfig({ 'client-certificate-data': Buffer.from('CERT').toString('base64'), 'client-key-data': Buffer.from('KEY').toString('base64') }), '/');
+  const connection = parseKubeconfig(
+    kubeconfig({ 'client-certificate-data': Buffer.from('CERT').toString('base64'), 'client-key-data': Buffer.from('KEY').toString('base64') }),
+    '/',
+  );
   assert.notEqual(connection, 'client-node');
   if (connection === 'client-node') return;
   assert.equal(connection.via, 'kubeconfig');
@@ -49,7 +57,17 @@ test('an exec plugin goes through client-node, which runs it', async (t) => {
   const dir = tempDir(t);
   const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'from-exec' } };
   const file = path.join(dir, 'config');
-  writeFileSync(file, kubeconfig({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', `console.log(${JSON.stringify(JSON.stringify(credential))})`], interactiveMode: 'Never' } }));
+  writeFileSync(
+    file,
+    kubeconfig({
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command: process.execPath,
+        args: ['-e', `console.log(${JSON.stringify(JSON.stringify(credential))})`],
+        interactiveMode: 'Never',
+      },
+    }),
+  );
   const connection = await connect({ kubeconfig: file });
   assert.equal(connection.via, 'client-node');
   assert.equal((await connection.headers()).Authorization, 'Bearer from-exec');

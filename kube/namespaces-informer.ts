@@ -9,7 +9,12 @@ export type CacheInformer<T extends KubeObject> = Informer<T> | NamespacesInform
 export class NamespacesInformer<T extends KubeObject> {
   private readonly byNamespace: Map<string, Informer<T>>;
 
-  constructor(api: KubeApi, readonly type: ResourceType, namespaces: readonly string[], options: Omit<InformerOptions<T>, 'namespace'> = {}) {
+  constructor(
+    api: KubeApi,
+    readonly type: ResourceType,
+    namespaces: readonly string[],
+    options: Omit<InformerOptions<T>, 'namespace'> = {},
+  ) {
     if (namespaces.length === 0) throw new Error('NamespacesInformer needs at least one namespace');
     this.byNamespace = new Map(namespaces.map((namespace) => [namespace, new Informer<T>(api, type, { ...options, namespace })]));
   }
@@ -51,5 +56,7 @@ export class NamespacesInformer<T extends KubeObject> {
 
 /** One Informer for every namespace (or the one given), or one per namespace listed. */
 export function cacheInformer<T extends KubeObject>(api: KubeApi, type: ResourceType, namespaces: readonly string[] | undefined, options: InformerOptions<T>): CacheInformer<T> {
-  return namespaces && namespaces.length > 1 ? new NamespacesInformer<T>(api, type, namespaces, options) : new Informer<T>(api, type, { ...options, ...(namespaces?.[0] ? { namespace: namespaces[0] } : {}) });
+  return namespaces && namespaces.length > 1
+    ? new NamespacesInformer<T>(api, type, namespaces, options)
+    : new Informer<T>(api, type, { ...options, ...(namespaces?.[0] ? { namespace: namespaces[0] } : {}) });
 }

@@ -17,7 +17,8 @@ interface Import {
 }
 
 function sources(dir: string): string[] {
-  return fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+  return fs
+    .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .map((f) => path.join(dir, f));
 }
@@ -34,8 +35,9 @@ export function importsOf(file: string, text: string): Import[] {
   return found;
 }
 
-const all = [...sources('operator'), ...sources('sidecar'), ...sources('kube'), ...sources('contract'), ...sources('lib'), ...sources('crds')]
-  .flatMap((file) => importsOf(file, fs.readFileSync(path.join(root, file), 'utf8')));
+const all = [...sources('operator'), ...sources('sidecar'), ...sources('kube'), ...sources('contract'), ...sources('lib'), ...sources('crds')].flatMap((file) =>
+  importsOf(file, fs.readFileSync(path.join(root, file), 'utf8')),
+);
 
 const under = (file: string, dir: string) => file === dir || file.startsWith(dir);
 
@@ -52,15 +54,24 @@ test('the import scanner sees static, type-only, re-exported and dynamic imports
 
 test('nothing under sidecar/ imports operator/, and nothing under operator/ imports sidecar/', () => {
   const crossing = all.filter((i) => (under(i.from, 'sidecar/') && under(i.to, 'operator/')) || (under(i.from, 'operator/') && under(i.to, 'sidecar/')));
-  assert.deepEqual(crossing.map((i) => `${i.from} -> ${i.to}`), []);
+  assert.deepEqual(
+    crossing.map((i) => `${i.from} -> ${i.to}`),
+    [],
+  );
 });
 
 test('the neutral layers import neither operator/ nor sidecar/', () => {
   const upward = all.filter((i) => NEUTRAL.some((n) => under(i.from, n)) && (under(i.to, 'operator/') || under(i.to, 'sidecar/')));
-  assert.deepEqual(upward.map((i) => `${i.from} -> ${i.to}`), []);
+  assert.deepEqual(
+    upward.map((i) => `${i.from} -> ${i.to}`),
+    [],
+  );
 });
 
 test('the neutral layers load no zod at run time (type-only imports of the schema are erased)', () => {
   const heavy = all.filter((i) => NEUTRAL.some((n) => under(i.from, n)) && !i.typeOnly && !i.from.endsWith('.test.ts') && (i.to === 'zod' || i.to === 'crds/corepod-schema.ts'));
-  assert.deepEqual(heavy.map((i) => `${i.from} -> ${i.to}`), []);
+  assert.deepEqual(
+    heavy.map((i) => `${i.from} -> ${i.to}`),
+    [],
+  );
 });

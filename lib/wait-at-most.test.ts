@@ -4,7 +4,15 @@ import { waitAtMost } from './wait-at-most.js';
 
 test('returns when the work is done, without waiting for the bound', async () => {
   let done = false;
-  await waitAtMost(new Promise<void>((resolve) => setImmediate(() => { done = true; resolve(); })), 60_000);
+  await waitAtMost(
+    new Promise<void>((resolve) =>
+      setImmediate(() => {
+        done = true;
+        resolve();
+      }),
+    ),
+    60_000,
+  );
   assert.equal(done, true);
 });
 

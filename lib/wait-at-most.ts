@@ -3,7 +3,13 @@ export async function waitAtMost(work: Promise<unknown>, ms: number): Promise<vo
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   try {
-    await Promise.race([work.then(() => undefined, () => undefined), deadline]);
+    await Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      deadline,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -16,7 +16,10 @@ after(async () => removeNamespace?.());
 
 type Program = Record<string, unknown>;
 const corePod = (name: string, spec: Record<string, unknown>) => ({
-  apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace }, spec,
+  apiVersion: 'dreamscape.io/v1alpha1',
+  kind: 'CorePod',
+  metadata: { name, namespace },
+  spec,
 });
 const base = (programs: Program[] = [{ name: 'web', command: ['/bin/web'] }], extra: Record<string, unknown> = {}) => ({ image: 'registry.local/app:1', programs, ...extra });
 
@@ -25,7 +28,15 @@ async function apply(document: unknown) {
 }
 
 test('a valid CorePod is stored with every default filled in', async () => {
-  const result = await apply(corePod('defaults', base([{ name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80 } } }, { name: 'b', command: ['/b'], autorestart: 'unexpected', dependsOn: ['a'] }])));
+  const result = await apply(
+    corePod(
+      'defaults',
+      base([
+        { name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80 } } },
+        { name: 'b', command: ['/b'], autorestart: 'unexpected', dependsOn: ['a'] },
+      ]),
+    ),
+  );
   assert.equal(result.code, 0, result.stderr);
   const { stdout } = await kubectl(['get', 'corepod', '-n', namespace, 'defaults', '-o', 'json']);
   const spec = JSON.parse(stdout).spec;
@@ -63,19 +74,65 @@ const invalid: [string, Record<string, unknown>, RegExp][] = [
   ['upper-case program name', base([{ name: 'Web', command: ['/a'] }]), /spec\.programs\[0\]\.name: Invalid value: "Web": spec\.programs\[0\]\.name in body should match/],
   ['empty command', base([{ name: 'a', command: [] }]), /spec\.programs\[0\]\.command: Invalid value: 0: spec\.programs\[0\]\.command in body should have at least 1 items/],
   ['stop signal with SIG prefix', base([{ name: 'a', command: ['/a'], stopSignal: 'SIGTERM' }]), /spec\.programs\[0\]\.stopSignal: Unsupported value: "SIGTERM"/],
-  ['autorestart "sometimes"', base([{ name: 'a', command: ['/a'], autorestart: 'sometimes' }]), /spec\.programs\[0\]\.autorestart: Unsupported value: "sometimes": supported values: "true", "false", "unexpected"/],
+  [
+    'autorestart "sometimes"',
+    base([{ name: 'a', command: ['/a'], autorestart: 'sometimes' }]),
+    /spec\.programs\[0\]\.autorestart: Unsupported value: "sometimes": supported values: "true", "false", "unexpected"/,
+  ],
   ['autorestart as a number', base([{ name: 'a', command: ['/a'], autorestart: 1 }]), /spec\.programs\[0\]\.autorestart: Unsupported value: 1/],
   ['exit code 256', base([{ name: 'a', command: ['/a'], exitCodes: [0, 256] }]), /spec\.programs\[0\]\.exitCodes\[1\]: Invalid value: 256/],
-  ['duplicate program names', base([{ name: 'a', command: ['/a'] }, { name: 'a', command: ['/b'] }]), /spec\.programs\[1\]: Duplicate value: .*"name":"a"/],
-  ['dependency on a missing program', base([{ name: 'a', command: ['/a'], dependsOn: ['ghost'] }]), /spec\.programs: Invalid value: "array": dependsOn names a program that does not exist/],
-  ['program depending on itself', base([{ name: 'a', command: ['/a'] }, { name: 'b', command: ['/b'], dependsOn: ['b'] }]), /spec\.programs\[1\]\.dependsOn: Invalid value: "object": a program cannot depend on itself/],
-  ['health check without a probe', base([{ name: 'a', command: ['/a'], healthCheck: { periodSeconds: 5 } }]), /spec\.programs\[0\]\.healthCheck: Invalid value: "object": exactly one of httpGet, tcpSocket or exec must be set/],
-  ['health check with two probes', base([{ name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80 }, exec: { command: ['true'] } } }]), /spec\.programs\[0\]\.healthCheck: Invalid value: "object": exactly one of httpGet, tcpSocket or exec must be set/],
-  ['relative health path', base([{ name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80, path: 'health' } } }]), /spec\.programs\[0\]\.healthCheck\.httpGet\.path: Invalid value: "health"/],
-  ['memory limit "200MB"', base([{ name: 'a', command: ['/a'], memory: { limit: '200MB' } }]), /spec\.programs\[0\]\.memory\.limit: Invalid value: "200MB": spec\.programs\[0\]\.memory\.limit in body should match/],
-  ['negative memory limit', base([{ name: 'a', command: ['/a'], memory: { limit: -1 } }]), /spec\.programs\[0\]\.memory\.limit: Invalid value: -1: spec\.programs\[0\]\.memory\.limit in body should be greater than or equal to 0/],
+  [
+    'duplicate program names',
+    base([
+      { name: 'a', command: ['/a'] },
+      { name: 'a', command: ['/b'] },
+    ]),
+    /spec\.programs\[1\]: Duplicate value: .*"name":"a"/,
+  ],
+  [
+    'dependency on a missing program',
+    base([{ name: 'a', command: ['/a'], dependsOn: ['ghost'] }]),
+    /spec\.programs: Invalid value: "array": dependsOn names a program that does not exist/,
+  ],
+  [
+    'program depending on itself',
+    base([
+      { name: 'a', command: ['/a'] },
+      { name: 'b', command: ['/b'], dependsOn: ['b'] },
+    ]),
+    /spec\.programs\[1\]\.dependsOn: Invalid value: "object": a program cannot depend on itself/,
+  ],
+  [
+    'health check without a probe',
+    base([{ name: 'a', command: ['/a'], healthCheck: { periodSeconds: 5 } }]),
+    /spec\.programs\[0\]\.healthCheck: Invalid value: "object": exactly one of httpGet, tcpSocket or exec must be set/,
+  ],
+  [
+    'health check with two probes',
+    base([{ name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80 }, exec: { command: ['true'] } } }]),
+    /spec\.programs\[0\]\.healthCheck: Invalid value: "object": exactly one of httpGet, tcpSocket or exec must be set/,
+  ],
+  [
+    'relative health path',
+    base([{ name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80, path: 'health' } } }]),
+    /spec\.programs\[0\]\.healthCheck\.httpGet\.path: Invalid value: "health"/,
+  ],
+  [
+    'memory limit "200MB"',
+    base([{ name: 'a', command: ['/a'], memory: { limit: '200MB' } }]),
+    /spec\.programs\[0\]\.memory\.limit: Invalid value: "200MB": spec\.programs\[0\]\.memory\.limit in body should match/,
+  ],
+  [
+    'negative memory limit',
+    base([{ name: 'a', command: ['/a'], memory: { limit: -1 } }]),
+    /spec\.programs\[0\]\.memory\.limit: Invalid value: -1: spec\.programs\[0\]\.memory\.limit in body should be greater than or equal to 0/,
+  ],
   ['memory action "kill"', base([{ name: 'a', command: ['/a'], memory: { limit: '1Gi', action: 'kill' } }]), /spec\.programs\[0\]\.memory\.action: Unsupported value: "kill"/],
-  ['warning above critical', base(undefined, { memory: { warningPercent: 96 } }), /spec\.memory\.warningPercent: Invalid value: "object": warningPercent must be below criticalPercent/],
+  [
+    'warning above critical',
+    base(undefined, { memory: { warningPercent: 96 } }),
+    /spec\.memory\.warningPercent: Invalid value: "object": warningPercent must be below criticalPercent/,
+  ],
   ['env name with a space', base([{ name: 'a', command: ['/a'], env: [{ name: 'MY VAR', value: 'x' }] }]), /spec\.programs\[0\]\.env\[0\]\.name: Invalid value: "MY VAR"/],
   ['port 0', base([{ name: 'a', command: ['/a'], ports: [{ containerPort: 0 }] }]), /spec\.programs\[0\]\.ports\[0\]\.containerPort: Invalid value: 0/],
   ['SCTP port', base([{ name: 'a', command: ['/a'], ports: [{ containerPort: 80, protocol: 'SCTP' }] }]), /spec\.programs\[0\]\.ports\[0\]\.protocol: Unsupported value: "SCTP"/],

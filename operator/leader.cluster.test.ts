@@ -27,8 +27,21 @@ after(async () => {
 
 const replica = async (identity: string) => {
   const o = await startOperator([
-    '--namespace', namespace, '--leader-elect', '--leader-election-namespace', namespace, '--leader-election-id', LEASE,
-    '--lease-duration', '6', '--renew-deadline', '4', '--retry-period', '1', '--identity', identity,
+    '--namespace',
+    namespace,
+    '--leader-elect',
+    '--leader-election-namespace',
+    namespace,
+    '--leader-election-id',
+    LEASE,
+    '--lease-duration',
+    '6',
+    '--renew-deadline',
+    '4',
+    '--retry-period',
+    '1',
+    '--identity',
+    identity,
   ]);
   operators.push(o);
   return o;
@@ -39,7 +52,12 @@ const leaderMetric = async (o: OperatorProcess) => /leader_election_master_statu
 
 async function createCorePod(name: string): Promise<void> {
   await kubectl(['apply', '-f', '-'], {
-    input: stringify({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace }, spec: { image: 'registry.local/a:1', programs: [{ name: 'a', command: ['/a'] }] } }),
+    input: stringify({
+      apiVersion: 'dreamscape.io/v1alpha1',
+      kind: 'CorePod',
+      metadata: { name, namespace },
+      spec: { image: 'registry.local/a:1', programs: [{ name: 'a', command: ['/a'] }] },
+    }),
   });
 }
 
@@ -63,8 +81,15 @@ test('of two replicas exactly one leads, and only it reconciles', async () => {
   await reconciled('first');
   assert.equal(await leaderMetric(leader), '1');
   assert.equal(await leaderMetric(follower), '0');
-  assert.equal(follower.logs.some((l) => l.msg === 'became leader'), false);
-  assert.equal(follower.logs.some((l) => typeof l.reconcileID === 'string'), false, 'the follower never reconciles');
+  assert.equal(
+    follower.logs.some((l) => l.msg === 'became leader'),
+    false,
+  );
+  assert.equal(
+    follower.logs.some((l) => typeof l.reconcileID === 'string'),
+    false,
+    'the follower never reconciles',
+  );
   // A follower syncs its caches too, so it turns ready without ever leading.
   await waitFor('the follower ready (warm caches)', async () => (await httpGet(follower.healthPort, '/readyz')).status === 200);
 });

@@ -10,9 +10,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import type { HttpKubeApi } from '../kube/http-kube-api.js';
 import type { KubeObject } from '../kube/kube-api.js';
 import { RESOURCES } from '../kube/resources.js';
-import {
-  clusterApi, createNamespace, installCrd, kubectl, readRepoFile, startOperator, waitFor, type OperatorProcess,
-} from '../e2e/support/cluster-env.js';
+import { clusterApi, createNamespace, installCrd, kubectl, readRepoFile, startOperator, waitFor, type OperatorProcess } from '../e2e/support/cluster-env.js';
 
 type Json = Record<string, any>;
 
@@ -30,12 +28,18 @@ async function serviceAccountKubeconfig(serviceAccount: string): Promise<string>
   const admin = JSON.parse((await kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])).stdout) as Json;
   const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration', '1h'])).stdout.trim();
   const file = path.join(dir, 'kubeconfig');
-  writeFileSync(file, stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'operator',
-    clusters: [{ name: 'local', cluster: admin.clusters[0].cluster }],
-    users: [{ name: 'operator', user: { token } }],
-    contexts: [{ name: 'operator', context: { cluster: 'local', user: 'operator' } }],
-  }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'operator',
+      clusters: [{ name: 'local', cluster: admin.clusters[0].cluster }],
+      users: [{ name: 'operator', user: { token } }],
+      contexts: [{ name: 'operator', context: { cluster: 'local', user: 'operator' } }],
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -52,7 +56,9 @@ before(async () => {
     input: [
       stringify({ ...clusterRole, metadata: { name: clusterRoleName } }),
       stringify({
-        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: clusterRoleName },
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: clusterRoleName },
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRoleName },
         subjects: [{ kind: 'ServiceAccount', name: 'operator', namespace }],
       }),
@@ -73,10 +79,16 @@ after(async () => {
 test('as its least-privilege ServiceAccount, a clean create of CorePods raises no Warning Event', async () => {
   const names = Array.from({ length: COUNT }, (_, i) => `clean-${i}`);
   await kubectl(['apply', '-f', '-'], {
-    input: names.map((name) => stringify({
-      apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace },
-      spec: { image: IMAGE, replicas: 1, programs: [{ name: 'web', command: ['/web'], ports: [{ containerPort: 8080 }] }] },
-    })).join('---\n'),
+    input: names
+      .map((name) =>
+        stringify({
+          apiVersion: 'dreamscape.io/v1alpha1',
+          kind: 'CorePod',
+          metadata: { name, namespace },
+          spec: { image: IMAGE, replicas: 1, programs: [{ name: 'web', command: ['/web'], ports: [{ containerPort: 8080 }] }] },
+        }),
+      )
+      .join('---\n'),
   });
   for (const name of names) {
     await waitFor(`${name}: observedGeneration and a RoleBinding`, async () => {
@@ -96,5 +108,8 @@ test('as its least-privilege ServiceAccount, a clean create of CorePods raises n
     .map((e) => `${e.regarding?.kind}/${e.regarding?.name} ${e.reason}: ${e.note}`);
   assert.deepEqual(warnings, []);
   const failedReconciles = operator.logs.filter((l) => l.msg === 'reconcile failed; requeued with backoff');
-  assert.deepEqual(failedReconciles.map((l) => (l.err as Json | undefined)?.message), []);
+  assert.deepEqual(
+    failedReconciles.map((l) => (l.err as Json | undefined)?.message),
+    [],
+  );
 });

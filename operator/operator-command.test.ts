@@ -13,7 +13,10 @@ test('--watch-namespaces lists the namespaces to watch, without repeats or blank
 });
 
 test('--watch-namespaces refuses invalid names and does not combine with --namespace', () => {
-  assert.throws(() => parse(['--watch-namespaces', 'Team_A']), (e: Error) => e instanceof UsageError && /--watch-namespaces/.test(e.message));
+  assert.throws(
+    () => parse(['--watch-namespaces', 'Team_A']),
+    (e: Error) => e instanceof UsageError && /--watch-namespaces/.test(e.message),
+  );
   assert.throws(() => parse(['--watch-namespaces', ',']), UsageError);
   assert.throws(() => parse(['--namespace', 'a', '--watch-namespaces', 'b']), /give one of them/);
 });

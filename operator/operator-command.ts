@@ -91,12 +91,27 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
       strict: true,
       allowPositionals: false,
       options: {
-        kubeconfig: { type: 'string' }, namespace: { type: 'string' }, 'watch-namespaces': { type: 'string' }, 'sidecar-image': { type: 'string' }, 'sidecar-image-pull-policy': { type: 'string' },
-        'sidecar-install-command': { type: 'string' }, 'sidecar-entrypoint': { type: 'string' }, concurrency: { type: 'string' },
-        'max-writes-in-flight': { type: 'string' }, 'leader-elect': { type: 'boolean' }, 'leader-election-namespace': { type: 'string' }, 'leader-election-id': { type: 'string' },
-        'lease-duration': { type: 'string' }, 'renew-deadline': { type: 'string' }, 'retry-period': { type: 'string' },
-        identity: { type: 'string' }, 'metrics-port': { type: 'string' }, 'health-port': { type: 'string' },
-        'resync-seconds': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string' },
+        'watch-namespaces': { type: 'string' },
+        'sidecar-image': { type: 'string' },
+        'sidecar-image-pull-policy': { type: 'string' },
+        'sidecar-install-command': { type: 'string' },
+        'sidecar-entrypoint': { type: 'string' },
+        concurrency: { type: 'string' },
+        'max-writes-in-flight': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'leader-election-namespace': { type: 'string' },
+        'leader-election-id': { type: 'string' },
+        'lease-duration': { type: 'string' },
+        'renew-deadline': { type: 'string' },
+        'retry-period': { type: 'string' },
+        identity: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'health-port': { type: 'string' },
+        'resync-seconds': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (error) {
@@ -108,11 +123,15 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const leaseDurationMs = integer('lease-duration', values['lease-duration'], 15, 1, 3600) * 1000;
   const renewDeadlineMs = integer('renew-deadline', values['renew-deadline'], 10, 1, 3600) * 1000;
   const retryPeriodMs = integer('retry-period', values['retry-period'], 2, 1, 3600) * 1000;
-  const watchNamespaces = values['watch-namespaces']?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const watchNamespaces = values['watch-namespaces']
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   if (watchNamespaces !== undefined) {
     if (values.namespace) throw new UsageError('--namespace and --watch-namespaces: give one of them');
     const bad = watchNamespaces.find((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63);
-    if (watchNamespaces.length === 0 || bad !== undefined) throw new UsageError(`--watch-namespaces: expected comma-separated namespace names, got "${values['watch-namespaces']}"`);
+    if (watchNamespaces.length === 0 || bad !== undefined)
+      throw new UsageError(`--watch-namespaces: expected comma-separated namespace names, got "${values['watch-namespaces']}"`);
   }
   const pullPolicy = values['sidecar-image-pull-policy'];
   if (pullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) {
@@ -136,7 +155,9 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     leaderElect: values['leader-elect'] ?? false,
     leaseNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? values.namespace ?? watchNamespaces?.[0] ?? 'default',
     leaseName: values['leader-election-id'] ?? 'corepod-operator',
-    leaseDurationMs, renewDeadlineMs, retryPeriodMs,
+    leaseDurationMs,
+    renewDeadlineMs,
+    retryPeriodMs,
     identity: values.identity ?? env.POD_NAME ?? `${hostname()}_${randomBytes(4).toString('hex')}`,
     metricsPort: integer('metrics-port', values['metrics-port'], 8080, 0, 65_535),
     healthPort: integer('health-port', values['health-port'], 8081, 0, 65_535),
@@ -178,18 +199,33 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const controller = new CorePodController({
-    api, log, metrics, sidecar: flags.sidecar, concurrency: flags.concurrency, maxWritesInFlight: flags.maxWritesInFlight, identity: flags.identity, resyncMs: flags.resyncMs,
+    api,
+    log,
+    metrics,
+    sidecar: flags.sidecar,
+    concurrency: flags.concurrency,
+    maxWritesInFlight: flags.maxWritesInFlight,
+    identity: flags.identity,
+    resyncMs: flags.resyncMs,
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.watchNamespaces ? { namespaces: flags.watchNamespaces } : {}),
     ...(flags.leaderElect
-      ? { leaderElection: { namespace: flags.leaseNamespace, name: flags.leaseName, leaseDurationMs: flags.leaseDurationMs, renewDeadlineMs: flags.renewDeadlineMs, retryPeriodMs: flags.retryPeriodMs } }
+      ? {
+          leaderElection: {
+            namespace: flags.leaseNamespace,
+            name: flags.leaseName,
+            leaseDurationMs: flags.leaseDurationMs,
+            renewDeadlineMs: flags.renewDeadlineMs,
+            retryPeriodMs: flags.retryPeriodMs,
+          },
+        }
       : {}),
   });
-  const servers = await startServers(
-    { healthy: () => true, ready: () => controller.ready, registry: metrics.registry },
-    { health: flags.healthPort, metrics: flags.metricsPort },
+  const servers = await startServers({ healthy: () => true, ready: () => controller.ready, registry: metrics.registry }, { health: flags.healthPort, metrics: flags.metricsPort });
+  log.info(
+    { healthPort: servers.healthPort, metricsPort: servers.metricsPort, namespaces: flags.watchNamespaces ?? [flags.namespace ?? '(all)'], sidecarImage: flags.sidecar.image },
+    'operator starting',
   );
-  log.info({ healthPort: servers.healthPort, metricsPort: servers.metricsPort, namespaces: flags.watchNamespaces ?? [flags.namespace ?? '(all)'], sidecarImage: flags.sidecar.image }, 'operator starting');
 
   let signalled: (signal: string) => void;
   const stopSignal = new Promise<string>((resolve) => (signalled = resolve));

@@ -6,9 +6,7 @@ import { stringify } from 'yaml';
 import type { KubeObject } from '../kube/kube-api.js';
 import { RESOURCES } from '../kube/resources.js';
 import type { HttpKubeApi } from '../kube/http-kube-api.js';
-import {
-  clusterApi, createNamespace, httpGet, installCrd, kubectl, startOperator, waitFor, type OperatorProcess,
-} from '../e2e/support/cluster-env.js';
+import { clusterApi, createNamespace, httpGet, installCrd, kubectl, startOperator, waitFor, type OperatorProcess } from '../e2e/support/cluster-env.js';
 
 let namespace: string;
 let removeNamespace: () => Promise<void>;
@@ -38,7 +36,13 @@ const dreamscape = (name: string, extra: Json = {}) => ({
   spec: {
     image: IMAGE,
     programs: [
-      { name: 'auth-service', command: ['node', 'auth.js'], priority: 10, ports: [{ name: 'auth', containerPort: 3001 }], healthCheck: { httpGet: { path: '/health', port: 3001 } } },
+      {
+        name: 'auth-service',
+        command: ['node', 'auth.js'],
+        priority: 10,
+        ports: [{ name: 'auth', containerPort: 3001 }],
+        healthCheck: { httpGet: { path: '/health', port: 3001 } },
+      },
       { name: 'user-service', command: ['node', 'user.js'], priority: 20, dependsOn: ['auth-service'], ports: [{ name: 'user', containerPort: 3002 }] },
       { name: 'nginx', command: ['nginx', '-g', 'daemon off;'], priority: 30, ports: [{ name: 'http', containerPort: 80 }] },
     ],
@@ -68,7 +72,14 @@ test('create: every owned object exists, owned by the CorePod, labelled; status 
     const current = await corePod('shop');
     return current?.status?.observedGeneration === current?.metadata?.generation ? current : undefined;
   });
-  for (const [type, name] of [['deployment', 'shop'], ['service', 'shop'], ['configMap', 'shop-corepod-config'], ['serviceAccount', 'shop-corepod'], ['role', 'shop-corepod'], ['roleBinding', 'shop-corepod']] as const) {
+  for (const [type, name] of [
+    ['deployment', 'shop'],
+    ['service', 'shop'],
+    ['configMap', 'shop-corepod-config'],
+    ['serviceAccount', 'shop-corepod'],
+    ['role', 'shop-corepod'],
+    ['roleBinding', 'shop-corepod'],
+  ] as const) {
     const object = await get(type, name);
     assert.ok(object, `${type}/${name} exists`);
     assert.deepEqual(object.metadata!.ownerReferences, [
@@ -77,7 +88,10 @@ test('create: every owned object exists, owned by the CorePod, labelled; status 
     assert.equal(object.metadata!.labels!['app.kubernetes.io/managed-by'], 'corepod-operator');
     assert.equal(object.metadata!.labels!['app.kubernetes.io/instance'], 'shop');
   }
-  assert.deepEqual(cp.status.conditions.map((c: Json) => c.type), ['Ready', 'Progressing', 'Degraded']);
+  assert.deepEqual(
+    cp.status.conditions.map((c: Json) => c.type),
+    ['Ready', 'Progressing', 'Degraded'],
+  );
   assert.equal(cp.status.readyProcesses, '0/3');
   const deployment = (await get('deployment', 'shop'))!;
   const pod = deployment.spec.template.spec;
@@ -129,7 +143,10 @@ test('drift: a deleted Service and an edited ConfigMap are restored', async () =
     const s = await get('service', 'shop');
     return s && s.metadata!.uid !== service.metadata!.uid ? s : undefined;
   });
-  assert.deepEqual(recreated.spec.ports.map((p: Json) => p.port), [3001, 3002, 80]);
+  assert.deepEqual(
+    recreated.spec.ports.map((p: Json) => p.port),
+    [3001, 3002, 80],
+  );
   const config = (await get('configMap', 'shop-corepod-config'))!;
   await kubectl(['patch', 'configmap/shop-corepod-config', '-n', namespace, '--type', 'merge', '-p', JSON.stringify({ data: { 'corepod.json': '{}' } })]);
   await waitFor('ConfigMap restored', async () => (await get('configMap', 'shop-corepod-config'))?.data['corepod.json'] === config.data['corepod.json']);
@@ -145,7 +162,10 @@ test("someone else's annotations and labels are kept and are not reported as dri
   await waitFor('quiet scaled', async () => (await get('deployment', 'quiet'))?.spec.replicas === 2);
   assert.equal((await get('configMap', 'quiet-corepod-config'))!.metadata!.annotations!['example.com/note'], 'hello');
   assert.equal((await get('serviceAccount', 'quiet-corepod'))!.metadata!.labels!['example.com/team'], 'a');
-  assert.deepEqual((await events('quiet')).filter((e) => e.reason === 'DriftRepaired'), []);
+  assert.deepEqual(
+    (await events('quiet')).filter((e) => e.reason === 'DriftRepaired'),
+    [],
+  );
 });
 
 test('a Service is removed when no program declares a port any more', async () => {
@@ -164,7 +184,9 @@ test('status roll-up: per-pod reports become READY 3/3 and Running; entries of g
   const podName = pod.metadata.name as string;
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const report = (name: string, processes: Json[]) => ({
-    apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name: 'rollup', namespace },
+    apiVersion: 'dreamscape.io/v1alpha1',
+    kind: 'CorePod',
+    metadata: { name: 'rollup', namespace },
     status: { pods: [{ name, updated: now, processes }] },
   });
   const running = ['auth-service', 'user-service', 'nginx'].map((n, i) => ({ name: n, state: 'RUNNING', pid: 10 + i, restarts: i, since: now, healthy: true }));
@@ -179,11 +201,16 @@ test('status roll-up: per-pod reports become READY 3/3 and Running; entries of g
   assert.equal(cp.status.phase, 'Running');
   assert.equal(cp.status.restarts, 3);
   assert.equal(condition(cp, 'Ready')?.status, 'True');
-  assert.deepEqual(cp.status.pods.map((p: Json) => p.name), [podName]);
+  assert.deepEqual(
+    cp.status.pods.map((p: Json) => p.name),
+    [podName],
+  );
   const { stdout } = await kubectl(['get', 'cpod', 'rollup', '-n', namespace, '--no-headers']);
   assert.match(stdout, /^rollup\s+3\/3\s+Running\s+3\s+/);
 
-  const fatal = running.map((p) => (p.name === 'auth-service' ? { ...p, state: 'FATAL', pid: undefined } : p)).map(({ pid, ...rest }) => (pid === undefined ? rest : { ...rest, pid }));
+  const fatal = running
+    .map((p) => (p.name === 'auth-service' ? { ...p, state: 'FATAL', pid: undefined } : p))
+    .map(({ pid, ...rest }) => (pid === undefined ? rest : { ...rest, pid }));
   await api.apply(RESOURCES.corePod, report(podName, fatal), { fieldManager: `corepod-sidecar/${podName}`, force: true, subresource: 'status' });
   const degraded = await waitFor('PHASE Degraded', async () => ((await corePod('rollup'))?.status?.phase === 'Degraded' ? corePod('rollup') : undefined));
   assert.equal(condition(degraded, 'Degraded')?.reason, 'ProcessFatal');
@@ -218,7 +245,9 @@ test('a missing token Secret: SecretNotFound until the Secret exists', async () 
   assert.match(condition(cp, 'Degraded')?.message, /spec\.alerts\.github\.tokenSecretRef: Secret "gh-token" not found/);
   await waitFor('SecretNotFound event', async () => (await events('alerts')).find((e) => e.reason === 'SecretNotFound'));
   const deployment = (await get('deployment', 'alerts'))!;
-  assert.deepEqual(deployment.spec.template.spec.containers[0].env.find((e: Json) => e.name === 'COREPOD_GITHUB_TOKEN').valueFrom, { secretKeyRef: { name: 'gh-token', key: 'token' } });
+  assert.deepEqual(deployment.spec.template.spec.containers[0].env.find((e: Json) => e.name === 'COREPOD_GITHUB_TOKEN').valueFrom, {
+    secretKeyRef: { name: 'gh-token', key: 'token' },
+  });
   await kubectl(['create', 'secret', 'generic', 'gh-token', '-n', namespace, '--from-literal=token=t']);
   await waitFor('Degraded cleared', async () => condition(await corePod('alerts'), 'Degraded')?.status === 'False', 120_000);
 });
@@ -235,10 +264,20 @@ test('one bad CorePod does not hold up the others', async () => {
 
 test('delete: the owned objects are garbage-collected through their ownerReferences', async () => {
   await kubectl(['delete', 'corepod', 'shop', '-n', namespace]);
-  await waitFor('owned objects gone', async () => {
-    const left = await Promise.all([get('deployment', 'shop'), get('configMap', 'shop-corepod-config'), get('serviceAccount', 'shop-corepod'), get('role', 'shop-corepod'), get('roleBinding', 'shop-corepod')]);
-    return left.every((o) => o === undefined);
-  }, 120_000);
+  await waitFor(
+    'owned objects gone',
+    async () => {
+      const left = await Promise.all([
+        get('deployment', 'shop'),
+        get('configMap', 'shop-corepod-config'),
+        get('serviceAccount', 'shop-corepod'),
+        get('role', 'shop-corepod'),
+        get('roleBinding', 'shop-corepod'),
+      ]);
+      return left.every((o) => o === undefined);
+    },
+    120_000,
+  );
 });
 
 test('/readyz, /healthz and /metrics with controller-runtime names', async () => {

@@ -18,10 +18,18 @@ before(async () => {
   operator = await startOperator(['--namespace', namespace]);
   for (const name of ['mine', 'theirs']) {
     await kubectl(['apply', '-f', '-'], {
-      input: stringify({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace }, spec: { image: 'registry.local/a:1', programs: [{ name: 'a', command: ['/a'] }] } }),
+      input: stringify({
+        apiVersion: 'dreamscape.io/v1alpha1',
+        kind: 'CorePod',
+        metadata: { name, namespace },
+        spec: { image: 'registry.local/a:1', programs: [{ name: 'a', command: ['/a'] }] },
+      }),
     });
   }
-  await waitFor('RoleBindings', async () => (await api.get(RESOURCES.roleBinding, namespace, 'theirs-corepod')) && (await api.get(RESOURCES.roleBinding, namespace, 'mine-corepod')));
+  await waitFor(
+    'RoleBindings',
+    async () => (await api.get(RESOURCES.roleBinding, namespace, 'theirs-corepod')) && (await api.get(RESOURCES.roleBinding, namespace, 'mine-corepod')),
+  );
 });
 after(async () => {
   await operator?.stop();

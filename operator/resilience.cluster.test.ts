@@ -26,7 +26,9 @@ after(async () => {
 });
 
 const corePod = (name: string) => ({
-  apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace },
+  apiVersion: 'dreamscape.io/v1alpha1',
+  kind: 'CorePod',
+  metadata: { name, namespace },
   spec: { image: 'registry.local/a:1', programs: [{ name: 'a', command: ['/a'], ports: [{ containerPort: 8080 }] }] },
 });
 
@@ -50,7 +52,14 @@ test('killed mid-reconcile and restarted: everything converges, nothing is dupli
   const second = await startOperator(['--namespace', namespace, '--concurrency', '2']);
   operators.push(second);
   await waitFor('all 100 reconciled', () => observed(names), 180_000);
-  for (const [type, suffix] of [['deployment', ''], ['service', ''], ['configMap', '-corepod-config'], ['serviceAccount', '-corepod'], ['role', '-corepod'], ['roleBinding', '-corepod']] as const) {
+  for (const [type, suffix] of [
+    ['deployment', ''],
+    ['service', ''],
+    ['configMap', '-corepod-config'],
+    ['serviceAccount', '-corepod'],
+    ['role', '-corepod'],
+    ['roleBinding', '-corepod'],
+  ] as const) {
     const items = (await api.list(RESOURCES[type], { namespace, labelSelector: 'app.kubernetes.io/managed-by=corepod-operator' })).items;
     assert.deepEqual(items.map((i) => i.metadata!.name).sort(), names.map((n) => `${n}${suffix}`).sort(), `${type}: one per CorePod`);
     for (const item of items) assert.equal(item.metadata!.ownerReferences!.length, 1);

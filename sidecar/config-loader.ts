@@ -3,13 +3,7 @@
 // supervisor process never loads zod or yaml (together ~15 MB of resident memory).
 import fs from 'node:fs';
 import { parseDocument } from 'yaml';
-import {
-  quantityToBytes,
-  validateCorePod,
-  validateSpec,
-  type CorePodSpec,
-  type ValidationError,
-} from '../crds/corepod-schema.js';
+import { quantityToBytes, validateCorePod, validateSpec, type CorePodSpec, type ValidationError } from '../crds/corepod-schema.js';
 
 export interface LoadedConfig {
   /** metadata.name, or undefined for a bare spec. */

@@ -105,13 +105,7 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
   };
 }
 
-async function handle(
-  supervisor: Supervisor,
-  facts: () => SupervisorFacts,
-  req: IncomingMessage,
-  res: ServerResponse,
-  streams: Set<ServerResponse>,
-): Promise<void> {
+async function handle(supervisor: Supervisor, facts: () => SupervisorFacts, req: IncomingMessage, res: ServerResponse, streams: Set<ServerResponse>): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://corepod');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const method = req.method ?? 'GET';

@@ -22,7 +22,15 @@ test('a slow sink loses its oldest events (counted) and does not hold back a fas
   const gate = new Promise<void>((resolve) => (release = resolve));
   const slow: SupervisorEvent[] = [];
   const fast: SupervisorEvent[] = [];
-  const slowSub = hub.subscribe({ deliver: async (e) => { slow.push(e); await gate; } }, { maxQueue: 2 });
+  const slowSub = hub.subscribe(
+    {
+      deliver: async (e) => {
+        slow.push(e);
+        await gate;
+      },
+    },
+    { maxQueue: 2 },
+  );
   hub.subscribe({ deliver: (e) => void fast.push(e) });
   hub.publish(event(1));
   await new Promise((resolve) => setImmediate(resolve));
@@ -39,7 +47,15 @@ test('a throwing sink is reported and keeps receiving', async () => {
   const hub = new EventHub();
   const errors: unknown[] = [];
   let calls = 0;
-  hub.subscribe({ deliver: () => { calls += 1; throw new Error('boom'); } }, { onError: (e) => errors.push(e) });
+  hub.subscribe(
+    {
+      deliver: () => {
+        calls += 1;
+        throw new Error('boom');
+      },
+    },
+    { onError: (e) => errors.push(e) },
+  );
   hub.publish(event(1));
   hub.publish(event(2));
   await hub.drain(5000);

@@ -9,7 +9,12 @@ import { networkProbe } from './health-probe.js';
 import { alive, tempDir, waitFor } from './test-helpers.js';
 
 const check = (probe: Partial<HealthCheckSpec>, timeoutSeconds = 2): HealthCheckSpec => ({
-  initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds, failureThreshold: 3, required: true, ...probe,
+  initialDelaySeconds: 0,
+  periodSeconds: 10,
+  timeoutSeconds,
+  failureThreshold: 3,
+  required: true,
+  ...probe,
 });
 const exec = { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } };
 

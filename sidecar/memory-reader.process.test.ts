@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { createProcMemoryReader } from './memory-reader.js';
 import { descendants, waitFor } from './test-helpers.js';
 
-test('the real /proc: a process tree\'s resident memory includes its children', async (t) => {
+test("the real /proc: a process tree's resident memory includes its children", async (t) => {
   // A shell whose child holds ~64 MiB.
   const child = spawn('sh', ['-c', `${process.execPath} -e "globalThis.b = Buffer.alloc(64 << 20, 1); setInterval(() => {}, 1000)" & wait`], { detached: true, stdio: 'ignore' });
   t.after(() => {

@@ -1,15 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  locateMemoryCgroup,
-  memoryLevel,
-  parseMountInfo,
-  parseProcCgroup,
-  parseStat,
-  readContainerMemory,
-  treeRss,
-  type FileReader,
-} from './memory-reader.js';
+import { locateMemoryCgroup, memoryLevel, parseMountInfo, parseProcCgroup, parseStat, readContainerMemory, treeRss, type FileReader } from './memory-reader.js';
 
 test('parseStat copes with spaces and parentheses in the command name', () => {
   const line = '4242 (my (odd) prog) S 100 4242 4242 0 -1 4194560 500 0 0 0 1 2 0 0 20 0 1 0 300 123456789 2048 18446744073709551615';
@@ -24,16 +15,21 @@ test('treeRss sums descendants and session members, each once', () => {
     { pid: 13, ppid: 1, session: 10, state: 'S', rssPages: 8 }, // daemonised, reparented, same session
     { pid: 20, ppid: 1, session: 20, state: 'S', rssPages: 16 },
   ];
-  assert.deepEqual(treeRss(entries, [10, 20, 99], 4096), new Map([[10, 15 * 4096], [20, 16 * 4096], [99, 0]]));
+  assert.deepEqual(
+    treeRss(entries, [10, 20, 99], 4096),
+    new Map([
+      [10, 15 * 4096],
+      [20, 16 * 4096],
+      [99, 0],
+    ]),
+  );
 });
 
 const files = (tree: Record<string, string>): FileReader => ({ read: (f) => tree[f], exists: (f) => f in tree || Object.keys(tree).some((k) => k.startsWith(`${f}/`)) });
 
-test('cgroup v1 on a hybrid host (this machine\'s layout): the memory controller path under its mount', () => {
+test("cgroup v1 on a hybrid host (this machine's layout): the memory controller path under its mount", () => {
   const cgroup = parseProcCgroup('9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n');
-  const mounts = parseMountInfo(
-    '31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n',
-  );
+  const mounts = parseMountInfo('31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n');
   const tree = files({
     '/sys/fs/cgroup/memory/process_api/abc/memory.usage_in_bytes': '1000000\n',
     '/sys/fs/cgroup/memory/process_api/abc/memory.limit_in_bytes': '9223372036854771712\n',
@@ -78,7 +74,10 @@ test('cgroup v2 on a host: the tightest memory.max up to the mount point', () =>
 });
 
 test('no memory cgroup at all: undefined', () => {
-  assert.equal(locateMemoryCgroup(parseProcCgroup('0::/\n'), parseMountInfo(''), () => false), undefined);
+  assert.equal(
+    locateMemoryCgroup(parseProcCgroup('0::/\n'), parseMountInfo(''), () => false),
+    undefined,
+  );
 });
 
 test('memoryLevel thresholds', () => {

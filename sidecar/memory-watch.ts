@@ -94,7 +94,12 @@ export class MemoryWatch<P extends WatchedProgram> {
         this.options.raise(biggest, { type: 'restart', reason: 'memory' });
       }
     }
-    this.options.logger[level === 'ok' ? 'info' : 'warn'](`container memory ${level}`, { percent, workingSetBytes: figures.workingSetBytes, limitBytes: figures.limitBytes, restarted });
+    this.options.logger[level === 'ok' ? 'info' : 'warn'](`container memory ${level}`, {
+      percent,
+      workingSetBytes: figures.workingSetBytes,
+      limitBytes: figures.limitBytes,
+      restarted,
+    });
     const { clock } = this.options;
     this.options.publish({
       type: 'container-memory',

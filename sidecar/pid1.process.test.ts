@@ -11,7 +11,10 @@ const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
 
 function writeConfig(dir: string, programs: string): string {
   const file = path.join(dir, 'corepod.yaml');
-  fs.writeFileSync(file, `apiVersion: dreamscape.io/v1alpha1\nkind: CorePod\nmetadata: { name: pid1 }\nspec:\n  image: test\n  terminationGracePeriodSeconds: 10\n  programs:\n${programs}`);
+  fs.writeFileSync(
+    file,
+    `apiVersion: dreamscape.io/v1alpha1\nkind: CorePod\nmetadata: { name: pid1 }\nspec:\n  image: test\n  terminationGracePeriodSeconds: 10\n  programs:\n${programs}`,
+  );
   return file;
 }
 
@@ -59,10 +62,14 @@ test('PID 1 under an orphan storm: every orphan reaped, zero zombies; SIGTERM st
       return false;
     }
   };
-  await waitFor('orphans reaped', () => {
-    const left = descendants(run.child.pid!).filter((pid) => !isNode(pid) && !['tini-static', 'tini', 'gone'].includes(comm(pid)));
-    return zombies(run.child.pid!).length === 0 && left.length === 1 && comm(left[0]!) === 'sleep';
-  }, 30_000);
+  await waitFor(
+    'orphans reaped',
+    () => {
+      const left = descendants(run.child.pid!).filter((pid) => !isNode(pid) && !['tini-static', 'tini', 'gone'].includes(comm(pid)));
+      return zombies(run.child.pid!).length === 0 && left.length === 1 && comm(left[0]!) === 'sleep';
+    },
+    30_000,
+  );
 
   process.kill(await init(), 'SIGTERM');
   assert.equal(await run.exited, 0);

@@ -38,25 +38,36 @@ function at(state: ProcessStateName, over: Partial<ProgramState> = {}): ProgramS
   return { ...initialState(T0), state, generation: 1, spawns: 1, startedAt: T0, pid: running ? PID : undefined, ...over };
 }
 
-const states = (t: Transition): string[] =>
-  t.effects.flatMap((fx) => (fx.type === 'emit' && fx.notice.kind === 'state' ? [`${fx.notice.from}>${fx.notice.to}`] : []));
+const states = (t: Transition): string[] => t.effects.flatMap((fx) => (fx.type === 'emit' && fx.notice.kind === 'state' ? [`${fx.notice.from}>${fx.notice.to}`] : []));
 const effectsOf = (t: Transition, type: Effect['type']) => t.effects.filter((fx) => fx.type === type);
 const noticeKinds = (t: Transition) => t.effects.flatMap((fx) => (fx.type === 'emit' ? [fx.notice.kind] : []));
 
 function sample(type: MachineEventType, generation = 1): MachineEvent {
   switch (type) {
-    case 'start': return { type };
-    case 'spawned': return { type, generation, pid: PID + 1 };
-    case 'spawnFailed': return { type, generation, error: 'ENOENT' };
-    case 'exited': return { type, generation, code: 1, signal: null };
-    case 'timer': return { type, generation, timer: 'start' };
-    case 'stop': return { type };
-    case 'restart': return { type, reason: 'admin' };
-    case 'shutdown': return { type };
-    case 'forceKill': return { type };
-    case 'signal': return { type, signal: 'HUP' };
-    case 'probe': return { type, generation, ok: true };
-    case 'memory': return { type, generation, bytes: 5000 };
+    case 'start':
+      return { type };
+    case 'spawned':
+      return { type, generation, pid: PID + 1 };
+    case 'spawnFailed':
+      return { type, generation, error: 'ENOENT' };
+    case 'exited':
+      return { type, generation, code: 1, signal: null };
+    case 'timer':
+      return { type, generation, timer: 'start' };
+    case 'stop':
+      return { type };
+    case 'restart':
+      return { type, reason: 'admin' };
+    case 'shutdown':
+      return { type };
+    case 'forceKill':
+      return { type };
+    case 'signal':
+      return { type, signal: 'HUP' };
+    case 'probe':
+      return { type, generation, ok: true };
+    case 'memory':
+      return { type, generation, bytes: 5000 };
   }
 }
 

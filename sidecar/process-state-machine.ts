@@ -67,7 +67,18 @@ export type MachineEvent =
 export type MachineEventType = MachineEvent['type'];
 
 export const EVENT_TYPES: readonly MachineEventType[] = [
-  'start', 'spawned', 'spawnFailed', 'exited', 'timer', 'stop', 'restart', 'shutdown', 'forceKill', 'signal', 'probe', 'memory',
+  'start',
+  'spawned',
+  'spawnFailed',
+  'exited',
+  'timer',
+  'stop',
+  'restart',
+  'shutdown',
+  'forceKill',
+  'signal',
+  'probe',
+  'memory',
 ];
 
 export type Notice =
@@ -240,8 +251,7 @@ const startCell: Cell<{ type: 'start' }> = (s, _e, now) =>
 const alreadyStarted: Cell<{ type: 'start' }> = (s) => unchanged(s, 'ALREADY_STARTED');
 const notRunning = (s: ProgramState): Transition => unchanged(s, 'NOT_RUNNING');
 
-const adminRestartWhenDown: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, now, c) =>
-  e.reason !== 'admin' ? unchanged(s) : startCell(s, { type: 'start' }, now, c);
+const adminRestartWhenDown: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, now, c) => (e.reason !== 'admin' ? unchanged(s) : startCell(s, { type: 'start' }, now, c));
 
 const restartWhileUp: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, now, c) => {
   if (s.shuttingDown) return unchanged(s, 'SHUTTING_DOWN');

@@ -62,7 +62,12 @@ test('corepod run brings the DreamScape example up healthy, in dependency order,
 
   // Traffic through nginx reaches both services.
   const base = `http://127.0.0.1:${ports.nginx}`;
-  const login = await fetch(`${base}/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'ada' }), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000) });
+  const login = await fetch(`${base}/auth/login`, {
+    method: 'POST',
+    body: JSON.stringify({ username: 'ada' }),
+    headers: { 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(5000),
+  });
   assert.equal(login.status, 200);
   const { token } = (await login.json()) as { token: string };
   const me = await fetch(`${base}/users/me`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });

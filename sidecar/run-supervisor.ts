@@ -92,7 +92,13 @@ function describeLimits(logger: Logger, spec: CorePodSpec, euid: number, reaper:
   const container = memory.container();
   if (!container) logger.info('no memory cgroup found: container memory thresholds are inactive');
   else if (container.limitBytes === undefined) logger.info('no container memory limit: warning/critical thresholds are inactive', { cgroup: container.cgroup });
-  else logger.info('container memory limit', { cgroup: container.cgroup, limitBytes: container.limitBytes, warningPercent: spec.memory.warningPercent, criticalPercent: spec.memory.criticalPercent });
+  else
+    logger.info('container memory limit', {
+      cgroup: container.cgroup,
+      limitBytes: container.limitBytes,
+      warningPercent: spec.memory.warningPercent,
+      criticalPercent: spec.memory.criticalPercent,
+    });
 }
 
 export async function runSupervisor(options: RunSupervisorOptions): Promise<number> {
@@ -173,7 +179,9 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   // Kubernetes status and Events when running in a CorePod pod (sidecar/kube/, loaded only there).
   const cluster = process.env[ENV.podName] ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger) : undefined;
   // GitHub issues for alerts when spec.alerts.github is set, also standalone (sidecar/alerts/, loaded only then).
-  const github = spec.alerts?.github ? await (await import('./alerts/attach-github-alerts.js')).attachGithubAlerts(supervisor, spec.alerts.github, options.config.name, logger) : undefined;
+  const github = spec.alerts?.github
+    ? await (await import('./alerts/attach-github-alerts.js')).attachGithubAlerts(supervisor, spec.alerts.github, options.config.name, logger)
+    : undefined;
   supervisor.start();
   const code = await stopped;
   await Promise.all([cluster?.finish(2000), github?.finish(2000)]);

@@ -32,7 +32,7 @@ function supervise(t: TestContext, programs: ProgramInput[], extra: { terminatio
 
 const state = (s: Supervisor, name: string) => s.snapshot().find((p) => p.name === name)!;
 
-test('FATAL after startRetries, with supervisord\'s BACKOFF between the attempts', async (t) => {
+test("FATAL after startRetries, with supervisord's BACKOFF between the attempts", async (t) => {
   const { supervisor, recorder } = supervise(t, [{ name: 'flaky', command: ['sh', '-c', 'exit 1'], startSeconds: 1, startRetries: 2 }]);
   supervisor.start();
   await waitFor('FATAL', () => state(supervisor, 'flaky').state === 'FATAL');
@@ -44,19 +44,35 @@ test('FATAL after startRetries, with supervisord\'s BACKOFF between the attempts
 test('autorestart "unexpected": an exit code in exitCodes stays EXITED, another is restarted until the budget is spent', async (t) => {
   const { supervisor, recorder } = supervise(t, [
     { name: 'expected', command: ['sh', '-c', 'sleep 0.1; exit 3'], autorestart: 'unexpected', exitCodes: [0, 3], startSeconds: 0 },
-    { name: 'unexpected', command: ['sh', '-c', 'sleep 0.1; exit 4'], autorestart: 'unexpected', exitCodes: [0, 3], startSeconds: 0, restartBudget: { maxRestarts: 2, windowSeconds: 60 } },
+    {
+      name: 'unexpected',
+      command: ['sh', '-c', 'sleep 0.1; exit 4'],
+      autorestart: 'unexpected',
+      exitCodes: [0, 3],
+      startSeconds: 0,
+      restartBudget: { maxRestarts: 2, windowSeconds: 60 },
+    },
   ]);
   supervisor.start();
   await waitFor('unexpected FATAL', () => state(supervisor, 'unexpected').state === 'FATAL');
   assert.deepEqual(recorder.states('expected'), ['expected:STARTING', 'expected:RUNNING', 'expected:EXITED']);
   assert.equal(state(supervisor, 'expected').lastExitCode, 3);
   assert.equal(state(supervisor, 'expected').restarts, 0);
-  assert.deepEqual(recorder.states('unexpected').filter((s) => s.endsWith('EXITED') || s.endsWith('FATAL')), ['unexpected:EXITED', 'unexpected:EXITED', 'unexpected:EXITED', 'unexpected:FATAL']);
+  assert.deepEqual(
+    recorder.states('unexpected').filter((s) => s.endsWith('EXITED') || s.endsWith('FATAL')),
+    ['unexpected:EXITED', 'unexpected:EXITED', 'unexpected:EXITED', 'unexpected:FATAL'],
+  );
   assert.equal(state(supervisor, 'unexpected').restarts, 2);
   assert.match(supervisor.details()[1]!.reason ?? '', /restart budget exhausted: 2 restarts in 60s/);
   const exits = recorder.of('process-state').filter((e) => e.to === 'EXITED');
-  assert.deepEqual(exits.filter((e) => e.program === 'expected').map((e) => e.expected), [true]);
-  assert.deepEqual(exits.filter((e) => e.program === 'unexpected').map((e) => e.expected), [false, false, false]);
+  assert.deepEqual(
+    exits.filter((e) => e.program === 'expected').map((e) => e.expected),
+    [true],
+  );
+  assert.deepEqual(
+    exits.filter((e) => e.program === 'unexpected').map((e) => e.expected),
+    [false, false, false],
+  );
 });
 
 test('dependsOn: a dependent starts only once its dependency passes its health check; priority breaks ties', async (t) => {
@@ -71,7 +87,9 @@ test('dependsOn: a dependent starts only once its dependency passes its health c
   supervisor.start();
   assert.deepEqual(supervisor.details().find((p) => p.name === 'app')!.waitingFor, ['db']);
   await waitFor('app RUNNING', () => state(supervisor, 'app').state === 'RUNNING');
-  const order = recorder.events.flatMap((e) => (e.type === 'process-state' && e.to === 'STARTING' ? [e.program] : e.type === 'health' && e.healthy ? [`${e.program}:healthy`] : []));
+  const order = recorder.events.flatMap((e) =>
+    e.type === 'process-state' && e.to === 'STARTING' ? [e.program] : e.type === 'health' && e.healthy ? [`${e.program}:healthy`] : [],
+  );
   // Without dependencies: ascending priority. app waits for db's health, not for its startSeconds (30 s).
   assert.deepEqual(order, ['early', 'late', 'db', 'db:healthy', 'app']);
   assert.equal(state(supervisor, 'db').state, 'RUNNING');
@@ -92,12 +110,24 @@ test('orderly stop: reverse priority, group signals, SIGKILL after stopWaitSecon
   });
   const code = await supervisor.shutdown('test');
   assert.equal(code, 0);
-  const stopping = recorder.of('process-state').filter((e) => e.to === 'STOPPING').map((e) => e.program);
+  const stopping = recorder
+    .of('process-state')
+    .filter((e) => e.to === 'STOPPING')
+    .map((e) => e.program);
   assert.deepEqual(stopping, ['last', 'stubborn', 'first']);
-  assert.deepEqual(recorder.of('sigkill').map((e) => e.program), ['stubborn']);
-  assert.deepEqual(recorder.states().filter((s) => s.endsWith('STOPPED')), ['last:STOPPED', 'stubborn:STOPPED', 'first:STOPPED']);
+  assert.deepEqual(
+    recorder.of('sigkill').map((e) => e.program),
+    ['stubborn'],
+  );
+  assert.deepEqual(
+    recorder.states().filter((s) => s.endsWith('STOPPED')),
+    ['last:STOPPED', 'stubborn:STOPPED', 'first:STOPPED'],
+  );
   await waitFor('grandchildren gone', () => groups.every((pid) => !alive(pid)));
-  assert.deepEqual(recorder.of('supervisor').map((e) => e.state), ['running', 'stopping', 'stopped']);
+  assert.deepEqual(
+    recorder.of('supervisor').map((e) => e.state),
+    ['running', 'stopping', 'stopped'],
+  );
 });
 
 test('the global deadline SIGKILLs what is left and the exit code says so', async (t) => {
@@ -139,9 +169,7 @@ test('a failing health check restarts the program after failureThreshold failure
 const hog = `const a = []; setInterval(() => { if (a.length < 40) a.push(Buffer.alloc(8 << 20, 1)); }, 50);`;
 
 test('memory over the limit with action restart: an alert event, then the program is restarted', async (t) => {
-  const { supervisor, recorder } = supervise(t, [
-    { name: 'hog', command: [process.execPath, '-e', hog], startSeconds: 0, memory: { limit: '96Mi', action: 'restart' } },
-  ]);
+  const { supervisor, recorder } = supervise(t, [{ name: 'hog', command: [process.execPath, '-e', hog], startSeconds: 0, memory: { limit: '96Mi', action: 'restart' } }]);
   supervisor.start();
   await waitFor('restarted for memory', () => state(supervisor, 'hog').restarts >= 1, 30_000);
   const over = recorder.of('program-memory').find((e) => e.over)!;
@@ -179,9 +207,7 @@ test('a critical program going FATAL stops everything with exit code 1', async (
 test('what a program leaves behind in its process group is killed when it exits', async (t) => {
   const dir = tempDir(t);
   const pidFile = path.join(dir, 'orphan.pid');
-  const { supervisor } = supervise(t, [
-    { name: 'leaver', command: ['sh', '-c', `sleep 1000 & echo $! > ${pidFile}; sleep 0.2; exit 0`], autorestart: false, startSeconds: 0 },
-  ]);
+  const { supervisor } = supervise(t, [{ name: 'leaver', command: ['sh', '-c', `sleep 1000 & echo $! > ${pidFile}; sleep 0.2; exit 0`], autorestart: false, startSeconds: 0 }]);
   supervisor.start();
   await waitFor('EXITED', () => state(supervisor, 'leaver').state === 'EXITED');
   const orphan = Number(fs.readFileSync(pidFile, 'utf8'));
@@ -206,7 +232,13 @@ test('user switching: uid, gid and supplementary groups of the user are set befo
   // The pid is setpriv's until it has switched and exec'd the program.
   await waitFor('exec', () => fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep');
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => status.split('\n').find((line) => line.startsWith(`${name}:`))!.split(/\s+/).slice(1).filter(Boolean);
+  const field = (name: string) =>
+    status
+      .split('\n')
+      .find((line) => line.startsWith(`${name}:`))!
+      .split(/\s+/)
+      .slice(1)
+      .filter(Boolean);
   assert.deepEqual(field('Uid'), ['65534', '65534', '65534', '65534']);
   assert.deepEqual(field('Gid'), ['65534', '65534', '65534', '65534']);
   // initgroups(3): the groups /etc/group gives nobody (65534 only), not root's.
@@ -216,7 +248,7 @@ test('user switching: uid, gid and supplementary groups of the user are set befo
   assert.ok(environ.includes('COREPOD_PROGRAM=as-nobody'));
 });
 
-test('the health endpoint answers at once while a program\'s check hangs', async (t) => {
+test("the health endpoint answers at once while a program's check hangs", async (t) => {
   const port = await freePort();
   const accepted = path.join(tempDir(t), 'accepted');
   // Accepts connections and never answers: the HTTP probe hangs until its 30 s timeout.
@@ -241,7 +273,10 @@ test('the health endpoint answers at once while a program\'s check hangs', async
   await waitFor('probe in flight', () => fs.existsSync(accepted));
   const ready = await get('/readyz');
   assert.equal(ready.status, 503);
-  assert.deepEqual(JSON.parse(ready.body).notReady.map((p: { name: string }) => p.name), ['silent']);
+  assert.deepEqual(
+    JSON.parse(ready.body).notReady.map((p: { name: string }) => p.name),
+    ['silent'],
+  );
   assert.equal((await get('/livez')).status, 200);
   assert.notEqual(state(supervisor, 'silent').healthy, true);
 });

@@ -75,7 +75,10 @@ test('container memory: warning then critical; action restart restarts the progr
   clock.advance(1000);
   await flush();
   const levels = recorder.of('container-memory').map((e) => [e.previous, e.level, e.restarted]);
-  assert.deepEqual(levels, [['ok', 'warning', undefined], ['warning', 'critical', 'big']]);
+  assert.deepEqual(levels, [
+    ['ok', 'warning', undefined],
+    ['warning', 'critical', 'big'],
+  ]);
   assert.equal(supervisor.snapshot().find((p) => p.name === 'big')!.restarts, 1);
   assert.equal(supervisor.snapshot().find((p) => p.name === 'small')!.restarts, 0);
   assert.deepEqual(supervisor.health().container, { level: 'critical', percent: 95, workingSetBytes: 950e6, limitBytes: 1e9 });
@@ -122,7 +125,10 @@ test('a subscriber that never returns does not hold up supervision', async () =>
 });
 
 test('readiness: required checks gate it, optional ones do not', async () => {
-  const results = new Map<string, ProbeResult>([['gate', { ok: false, latencyMs: 1 }], ['optional', { ok: false, latencyMs: 1 }]]);
+  const results = new Map<string, ProbeResult>([
+    ['gate', { ok: false, latencyMs: 1 }],
+    ['optional', { ok: false, latencyMs: 1 }],
+  ]);
   const probe: Probe = { run: (check) => Promise.resolve(results.get(check.exec!.command[0]!)!) };
   const { clock, supervisor } = setup(
     [
@@ -141,17 +147,28 @@ test('readiness: required checks gate it, optional ones do not', async () => {
     await flush();
   }
   assert.equal(supervisor.health().ready, true);
-  assert.deepEqual(supervisor.health().programs.map((p) => [p.name, p.ready, p.required]), [['gate', true, true], ['optional', true, false]]);
+  assert.deepEqual(
+    supervisor.health().programs.map((p) => [p.name, p.ready, p.required]),
+    [
+      ['gate', true, true],
+      ['optional', true, false],
+    ],
+  );
 });
 
 test('startup probing: 50 ms for the first second, 100 ms up to 5 s, then a tenth of the age, capped by periodSeconds', () => {
-  assert.deepEqual([0, 999, 1000, 4999, 5000, 60_000, 600_000].map((age) => startupProbeDelay(age, 10_000)), [50, 50, 100, 100, 500, 6000, 10_000]);
+  assert.deepEqual(
+    [0, 999, 1000, 4999, 5000, 60_000, 600_000].map((age) => startupProbeDelay(age, 10_000)),
+    [50, 50, 100, 100, 500, 6000, 10_000],
+  );
   assert.equal(startupProbeDelay(0, 20), 20);
 });
 
 test('before a first pass, failing startup probes count toward failureThreshold once per periodSeconds', async () => {
   const probe: Probe = { run: () => Promise.resolve({ ok: false, latencyMs: 1, message: 'refused' }) };
-  const { clock, supervisor, recorder } = setup([program('never', { startSeconds: 0, healthCheck: { exec: { command: ['x'] }, periodSeconds: 10, failureThreshold: 3 } })], { probe });
+  const { clock, supervisor, recorder } = setup([program('never', { startSeconds: 0, healthCheck: { exec: { command: ['x'] }, periodSeconds: 10, failureThreshold: 3 } })], {
+    probe,
+  });
   supervisor.start();
   for (let t = 0; t < 29_000; t += 50) {
     clock.advance(50);
@@ -165,7 +182,10 @@ test('before a first pass, failing startup probes count toward failureThreshold 
     await flush();
   }
   assert.equal(supervisor.snapshot()[0]!.restarts, 1);
-  assert.deepEqual(recorder.of('health').map((e) => [e.healthy, e.failures]), [[false, 3]]);
+  assert.deepEqual(
+    recorder.of('health').map((e) => [e.healthy, e.failures]),
+    [[false, 3]],
+  );
 });
 
 /** Reports the exit of every program it spawns before spawn returns. */
@@ -220,8 +240,17 @@ test('an exit reported while the stop signal is sent waits until the stop transi
   assert.equal(result!.ok, true);
   await flush();
   assert.deepEqual(recorder.states('a'), ['a:STARTING', 'a:RUNNING', 'a:STOPPING', 'a:STOPPED']);
-  assert.deepEqual(clock.armed.filter(([ms]) => ms === 7000), [[7000, 'STOPPING']]);
-  assert.deepEqual(runner.signals.map((s) => [s.signal, s.group]), [['TERM', true], ['KILL', true]]);
+  assert.deepEqual(
+    clock.armed.filter(([ms]) => ms === 7000),
+    [[7000, 'STOPPING']],
+  );
+  assert.deepEqual(
+    runner.signals.map((s) => [s.signal, s.group]),
+    [
+      ['TERM', true],
+      ['KILL', true],
+    ],
+  );
 });
 
 test('a spawn failure reported synchronously is handled after the start, then retried on the backoff timer', async () => {
@@ -243,5 +272,8 @@ test('a critical program that fails to spawn synchronously stops everything with
   supervisor.start();
   assert.equal(await supervisor.shutdown('test'), 1);
   assert.deepEqual(recorder.states('a'), ['a:STARTING', 'a:BACKOFF', 'a:FATAL']);
-  assert.deepEqual(recorder.of('supervisor').map((e) => e.state), ['running', 'stopping', 'stopped']);
+  assert.deepEqual(
+    recorder.of('supervisor').map((e) => e.state),
+    ['running', 'stopping', 'stopped'],
+  );
 });

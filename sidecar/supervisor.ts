@@ -152,8 +152,14 @@ export class Supervisor {
         backups: program.logs.backups,
         onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
       });
-      const slot = new Slot(index, program, machineConfig(program), log, request, this.startedAt, (slot) =>
-        new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
+      const slot = new Slot(
+        index,
+        program,
+        machineConfig(program),
+        log,
+        request,
+        this.startedAt,
+        (slot) => new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
       );
       this.byName.set(program.name, slot);
       return slot;
@@ -322,9 +328,7 @@ export class Supervisor {
   }
 
   private spawn(slot: Slot, generation: number): void {
-    const result = this.options.runner.spawn({ ...slot.request, command: slot.spec.command }, (code, signal) =>
-      this.raise(slot, { type: 'exited', generation, code, signal }),
-    );
+    const result = this.options.runner.spawn({ ...slot.request, command: slot.spec.command }, (code, signal) => this.raise(slot, { type: 'exited', generation, code, signal }));
     if (!result.ok) {
       this.logger.warn('spawn failed', { program: slot.name, error: result.error });
       this.raise(slot, { type: 'spawnFailed', generation, error: result.error });
@@ -452,7 +456,9 @@ export class Supervisor {
     for (const slot of starting) slot.waiting = true;
     this.releaseWaiting();
     const results = await Promise.all(
-      this.slots.map((slot) => (generations.has(slot) ? this.untilStarted(slot, generations.get(slot)!, timeoutMs) : Promise.resolve(this.result(slot, undefined, 'already started')))),
+      this.slots.map((slot) =>
+        generations.has(slot) ? this.untilStarted(slot, generations.get(slot)!, timeoutMs) : Promise.resolve(this.result(slot, undefined, 'already started')),
+      ),
     );
     for (const slot of starting) slot.waiting = false;
     return results;
@@ -470,7 +476,11 @@ export class Supervisor {
     const results = new Map<Slot, CommandResult>();
     for (const slot of this.slots) slot.waiting = false;
     for (const wave of stopWaves(this.slots.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
-      const stops = await Promise.all(wave.map(({ slot }) => (slot.state.state === 'BACKOFF' || UP.has(slot.state.state) ? this.stopOne(slot, timeoutMs) : Promise.resolve(this.result(slot, undefined, 'not running')))));
+      const stops = await Promise.all(
+        wave.map(({ slot }) =>
+          slot.state.state === 'BACKOFF' || UP.has(slot.state.state) ? this.stopOne(slot, timeoutMs) : Promise.resolve(this.result(slot, undefined, 'not running')),
+        ),
+      );
       wave.forEach(({ slot }, i) => results.set(slot, stops[i]!));
     }
     return this.slots.map((slot) => results.get(slot)!);

@@ -138,7 +138,13 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_00
 }
 
 /** Starts a long-running CLI process (corepod run); killed with SIGKILL after the test if still alive. */
-export function startCli(t: TestContext, args: string[], env: NodeJS.ProcessEnv, prefix: string[] = [], node = process.execPath): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export function startCli(
+  t: TestContext,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  prefix: string[] = [],
+  node = process.execPath,
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const argv = [...prefix, node, CLI, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

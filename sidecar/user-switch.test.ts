@@ -2,10 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parsePasswd, planSwitch, resolveUser, userEnv } from './user-switch.js';
 
-const passwd = parsePasswd(['root:x:0:0:root:/root:/bin/bash', '# comment', 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin', 'app:x:1000:1001::/home/app:/bin/sh', 'broken:x:abc'].join('\n'));
+const passwd = parsePasswd(
+  ['root:x:0:0:root:/root:/bin/bash', '# comment', 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin', 'app:x:1000:1001::/home/app:/bin/sh', 'broken:x:abc'].join('\n'),
+);
 
 test('parsePasswd keeps well-formed entries only', () => {
-  assert.deepEqual(passwd.map((e) => [e.name, e.uid, e.gid]), [['root', 0, 0], ['nobody', 65534, 65534], ['app', 1000, 1001]]);
+  assert.deepEqual(
+    passwd.map((e) => [e.name, e.uid, e.gid]),
+    [
+      ['root', 0, 0],
+      ['nobody', 65534, 65534],
+      ['app', 1000, 1001],
+    ],
+  );
 });
 
 test('resolveUser by name, by listed uid, by unlisted uid (gid = uid), unknown name', () => {

@@ -36,7 +36,8 @@ test('the checker accepts a complete stream split anywhere (rotation boundaries)
     [0, 1000],
     [1000, 70_000],
     [70_000, stream.length],
-  ] as const) checker.feed(stream.subarray(a, b));
+  ] as const)
+    checker.feed(stream.subarray(a, b));
   assert.deepEqual(checker.finish(5), { records: 5, first: 0, missing: 0, outOfOrder: 0, bytes: 5 * CHUNK_BYTES });
 });
 
@@ -49,11 +50,13 @@ test('the checker counts a lost head, a gap and a torn tail', () => {
   assert.equal(gap.finish(5).outOfOrder, 1);
   assert.ok(gap.finish(5).missing > 0);
   const torn = lineChecker();
-  const lines = Buffer.concat([0, 1, 2].map((i) => {
-    const b = lineTemplate();
-    stampLine(b, i);
-    return b;
-  }));
+  const lines = Buffer.concat(
+    [0, 1, 2].map((i) => {
+      const b = lineTemplate();
+      stampLine(b, i);
+      return b;
+    }),
+  );
   torn.feed(lines.subarray(0, 250));
   assert.equal(torn.finish(3).missing, 2);
 });

@@ -40,7 +40,17 @@ export async function machineFacts(): Promise<MachineFacts> {
     // keep os.release()
   }
   const [l1, l5, l15] = os.loadavg() as [number, number, number];
-  return { date: new Date().toISOString(), cpu, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), load: [l1, l5, l15], node: process.version, kernel, supervisord, commit };
+  return {
+    date: new Date().toISOString(),
+    cpu,
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    load: [l1, l5, l15],
+    node: process.version,
+    kernel,
+    supervisord,
+    commit,
+  };
 }
 
 export function formatMachine(before: MachineFacts, after: MachineFacts): string {

@@ -46,7 +46,13 @@ test('the table shows figures, ratios, targets and the verdict', () => {
 });
 
 test('repeated runs aggregate to the median of each cell', () => {
-  const run = (corepod: number, pm2?: number): BenchResult => ({ name: 'x', title: 'X', rows: [{ ...respawn, values: { corepod, supervisord: 1000, ...(pm2 ? { pm2 } : {}) } }], notes: [], details: { corepod } });
+  const run = (corepod: number, pm2?: number): BenchResult => ({
+    name: 'x',
+    title: 'X',
+    rows: [{ ...respawn, values: { corepod, supervisord: 1000, ...(pm2 ? { pm2 } : {}) } }],
+    notes: [],
+    details: { corepod },
+  });
   const result = medianOf([run(3, 8), run(9), run(5, 10)]);
   assert.deepEqual(result.rows[0]!.values, { corepod: 5, supervisord: 1000, pm2: 9 });
   assert.deepEqual(result.details, { runs: [{ corepod: 3 }, { corepod: 9 }, { corepod: 5 }] });

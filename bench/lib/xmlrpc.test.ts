@@ -26,7 +26,13 @@ test('parseProcessInfo reads name, state and pid of each process', () => {
 });
 
 test('parseProcessInfo reports a fault instead of an empty list', () => {
-  assert.throws(() => parseProcessInfo('<methodResponse><fault><value><struct><member><name>faultString</name><value><string>SHUTDOWN_STATE</string></value></member></struct></value></fault></methodResponse>'), /SHUTDOWN_STATE/);
+  assert.throws(
+    () =>
+      parseProcessInfo(
+        '<methodResponse><fault><value><struct><member><name>faultString</name><value><string>SHUTDOWN_STATE</string></value></member></struct></value></fault></methodResponse>',
+      ),
+    /SHUTDOWN_STATE/,
+  );
 });
 
 test('supervisord words are quoted for shlex and escape %', () => {
@@ -37,7 +43,20 @@ test('supervisord words are quoted for shlex and escape %', () => {
 
 test('supervisordConf sets the same restart, stop and log settings as the CorePod spec', () => {
   const conf = supervisordConf(
-    [{ name: 'w', command: ['/bin/sh', '-c', 'exit 1'], startSeconds: 0, autorestart: true, priority: 10, stopSignal: 'QUIT', stdoutFile: '/tmp/w.log', maxBytes: 1024, backups: 3, env: { A: 'x"y' } }],
+    [
+      {
+        name: 'w',
+        command: ['/bin/sh', '-c', 'exit 1'],
+        startSeconds: 0,
+        autorestart: true,
+        priority: 10,
+        stopSignal: 'QUIT',
+        stdoutFile: '/tmp/w.log',
+        maxBytes: 1024,
+        backups: 3,
+        env: { A: 'x"y' },
+      },
+    ],
     { dir: '/tmp/d', socket: '/tmp/d/s.sock', root: true },
   );
   assert.match(conf, /\[program:w\]\ncommand=\/bin\/sh -c 'exit 1'\nautostart=true\nautorestart=true\nstartsecs=0\n/);

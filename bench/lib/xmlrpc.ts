@@ -27,7 +27,13 @@ export interface SupervisordProcess {
 
 /** The array of structs that supervisor.getAllProcessInfo returns (pure). */
 export function parseProcessInfo(xml: string): SupervisordProcess[] {
-  if (xml.includes('<fault>')) throw new Error(`supervisord fault: ${xml.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()}`);
+  if (xml.includes('<fault>'))
+    throw new Error(
+      `supervisord fault: ${xml
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()}`,
+    );
   const out: SupervisordProcess[] = [];
   for (const struct of xml.split('<struct>').slice(1)) {
     const fields = new Map<string, string>();

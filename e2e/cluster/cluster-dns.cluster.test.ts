@@ -10,12 +10,14 @@ const DNS_SERVICE_IP = '10.96.0.10';
 let namespace: { name: string; remove: () => Promise<void> };
 let webServiceIP: string;
 
-const inClient = (script: string) =>
-  kubectl(['exec', '-n', namespace.name, 'client', '--', '/bin/sh', '-c', script], { allowFailure: true });
+const inClient = (script: string) => kubectl(['exec', '-n', namespace.name, 'client', '--', '/bin/sh', '-c', script], { allowFailure: true });
 /** The addresses busybox nslookup prints for a name (after the server's own lines). */
 const lookup = async (name: string) => {
   const { stdout, code } = await inClient(`nslookup ${name}`);
-  const answer = stdout.split(/^Name:/m).slice(1).join('\n');
+  const answer = stdout
+    .split(/^Name:/m)
+    .slice(1)
+    .join('\n');
   return { code, stdout, addresses: [...answer.matchAll(/Address(?: \d+)?:\s*([\d.]+)/g)].map((m) => m[1]) };
 };
 

@@ -41,19 +41,14 @@ export interface RunOptions {
 /** Runs a program to completion; rejects with its stderr unless allowFailure. */
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      { env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? exitCodeOf(error) : 0;
-        if (code !== 0 && !options.allowFailure) {
-          reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${(stderr || stdout).trim()}`));
-        } else {
-          resolve({ code, stdout, stderr });
-        }
-      },
-    );
+    const child = execFile(file, args, { env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? exitCodeOf(error) : 0;
+      if (code !== 0 && !options.allowFailure) {
+        reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${(stderr || stdout).trim()}`));
+      } else {
+        resolve({ code, stdout, stderr });
+      }
+    });
     // A program that exits without reading its input closes the pipe: EPIPE, not a failure of the
     // run (its exit code says how it went).
     child.stdin?.on('error', (error: NodeJS.ErrnoException) => {
@@ -126,10 +121,7 @@ export function netnsCommand(file: string, args: readonly string[]): [string, st
   return [clusterScript, ['exec', '--', file, ...args]];
 }
 
-export type ImageSource =
-  | { rootfs: string }
-  | { recipe: string; context?: string }
-  | { binary: string; path?: string };
+export type ImageSource = { rootfs: string } | { recipe: string; context?: string } | { binary: string; path?: string };
 
 export type ImageSpec = ImageSource & {
   /** NAME:TAG, never :latest (kubelet would try to pull it). */

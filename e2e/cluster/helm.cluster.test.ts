@@ -37,7 +37,10 @@ test('helm install, upgrade and uninstall a chart', async () => {
   await helm(['upgrade', 'smoke', chart, '-n', ns, '--set', 'greeting=bonjour', '--wait', '--timeout', '60s']);
   assert.equal(await greeting(), 'bonjour');
   const releases = JSON.parse((await helm(['list', '-n', ns, '-o', 'json'])).stdout) as { name: string; revision: string; status: string }[];
-  assert.deepEqual(releases.map((r) => [r.name, r.revision, r.status]), [['smoke', '2', 'deployed']]);
+  assert.deepEqual(
+    releases.map((r) => [r.name, r.revision, r.status]),
+    [['smoke', '2', 'deployed']],
+  );
 
   await helm(['uninstall', 'smoke', '-n', ns, '--wait']);
   assert.equal((await helm(['list', '-n', ns, '-q'])).stdout.trim(), '');

@@ -15,7 +15,11 @@ test('each tag keeps its newest two archives; other tags and cache hits are left
     fs.writeFileSync(binary, content);
     return buildImage({ tag, binary }, cache);
   };
-  const archives = () => fs.readdirSync(path.join(cache, 'images')).filter((name) => name.endsWith('.tar')).sort();
+  const archives = () =>
+    fs
+      .readdirSync(path.join(cache, 'images'))
+      .filter((name) => name.endsWith('.tar'))
+      .sort();
 
   const other = await build('corepod-test/other:1.0', 'other');
   // A tag that only starts like another (its archives match app:1.0's glob) is not an older app:1.0.

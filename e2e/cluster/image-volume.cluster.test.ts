@@ -14,8 +14,7 @@ const MESSAGE = 'read from an image volume';
 let namespace: { name: string; remove: () => Promise<void> };
 let rootfs: string;
 
-const exec = (script: string) =>
-  kubectl(['exec', '-n', namespace.name, 'reader', '--', '/bin/sh', '-c', script], { allowFailure: true });
+const exec = (script: string) => kubectl(['exec', '-n', namespace.name, 'reader', '--', '/bin/sh', '-c', script], { allowFailure: true });
 
 before(async () => {
   rootfs = await mkdtemp(join(tmpdir(), 'image-volume-'));

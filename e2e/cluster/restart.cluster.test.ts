@@ -41,8 +41,7 @@ test('kubelet restart: the running pod keeps its container and the node is Ready
   };
   await kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) });
   await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/survivor', '--timeout=120s'], { timeoutMs: 150_000 });
-  const containerId = async () =>
-    (await kubectl(['get', 'pod', '-n', ns, 'survivor', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).stdout;
+  const containerId = async () => (await kubectl(['get', 'pod', '-n', ns, 'survivor', '-o', 'jsonpath={.status.containerStatuses[0].containerID}'])).stdout;
   const before = await containerId();
 
   await restartComponent('kubelet');

@@ -63,18 +63,30 @@ test('a pod authenticates with its projected token and gets exactly what its Rol
   ];
   await kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
 
-  const phase = await waitFor('the client pod to finish', async () => {
-    const { stdout } = await kubectl(['get', 'pod', '-n', ns, 'client', '-o', 'jsonpath={.status.phase}']);
-    return stdout === 'Succeeded' || stdout === 'Failed' ? stdout : undefined;
-  }, 180_000);
+  const phase = await waitFor(
+    'the client pod to finish',
+    async () => {
+      const { stdout } = await kubectl(['get', 'pod', '-n', ns, 'client', '-o', 'jsonpath={.status.phase}']);
+      return stdout === 'Succeeded' || stdout === 'Failed' ? stdout : undefined;
+    },
+    180_000,
+  );
   const { stdout: log } = await kubectl(['logs', '-n', ns, 'client']);
   assert.equal(phase, 'Succeeded', log);
-  const lines = new Map(log.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  const lines = new Map(
+    log
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
 
   // The token is a projected volume the API server mints for this pod (not a legacy Secret).
   const { stdout: podJson } = await kubectl(['get', 'pod', '-n', ns, 'client', '-o', 'json']);
   const pod = JSON.parse(podJson) as { metadata: { uid: string }; spec: { volumes: { projected?: { sources: { serviceAccountToken?: unknown }[] } }[] } };
-  assert.ok(pod.spec.volumes.some((v) => v.projected?.sources.some((s) => s.serviceAccountToken)), 'projected token volume');
+  assert.ok(
+    pod.spec.volumes.some((v) => v.projected?.sources.some((s) => s.serviceAccountToken)),
+    'projected token volume',
+  );
 
   assert.equal(lines.get('whoami'), '201', log);
   const review = JSON.parse(lines.get('body-whoami')!) as { status: { userInfo: { username: string; extra?: Record<string, string[]> } } };

@@ -23,12 +23,17 @@ after(async () => {
 
 test('the sidecar image as PID 1 in plain containers (testcontainers)', async (t) => {
   const here = fileURLToPath(new URL('./', import.meta.url));
-  const files = fs.readdirSync(here).filter((f) => f.endsWith('.docker.test.js')).map((f) => `${here}${f}`);
+  const files = fs
+    .readdirSync(here)
+    .filter((f) => f.endsWith('.docker.test.js'))
+    .map((f) => `${here}${f}`);
   assert.ok(files.length > 0);
   // A fresh test runner, not a child reporting to ours (which would swallow its output).
   const { NODE_TEST_CONTEXT: _, ...env } = testcontainersEnv(host);
   const result = await netnsRun(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files], {
-    env, timeoutMs: 15 * 60_000, allowFailure: true,
+    env,
+    timeoutMs: 15 * 60_000,
+    allowFailure: true,
   });
   const summary = result.stdout.split('\n').filter((l) => /^[✔✖ℹ]/.test(l.trim()));
   for (const line of summary) t.diagnostic(line.trim());

@@ -19,7 +19,10 @@ test('DreamScape under enforce=restricted: admitted, READY 3/3, everything as ui
   assert.equal(running.spec.securityContext.runAsUser, 65532);
   assert.deepEqual(running.spec.securityContext.sysctls, [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }]);
   const { stdout: ps } = await stage.exec(running.metadata.name, ['ps', '-eo', 'uid=,gid=,args=']);
-  const rows = ps.trim().split('\n').filter((r) => !/\sps -eo/.test(r));
+  const rows = ps
+    .trim()
+    .split('\n')
+    .filter((r) => !/\sps -eo/.test(r));
   assert.ok(rows.some((r) => /nginx: worker process/.test(r)) && rows.filter((r) => /node .*server\.js/.test(r)).length === 2, ps);
   for (const row of rows) assert.match(row, /^\s*65532\s+65532\s/, `runs as 65532:65532: ${row}`);
   const curl = async (args: string[]) => (await netnsRun('curl', ['-sS', '--max-time', '10', ...args])).stdout;

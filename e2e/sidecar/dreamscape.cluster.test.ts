@@ -27,7 +27,10 @@ test('apply → Pod Running → auth-service, user-service, nginx RUNNING and he
   const cp = await stage.waitForCorePod('dreamscape', 'READY 3/3 Running', (c) => (c.status?.readyProcesses === '3/3' && c.status.phase === 'Running' ? c : undefined), 300_000);
   t.diagnostic(`apply → READY 3/3: ${((Date.now() - applied) / 1000).toFixed(1)} s`);
   const processes = cp.status!.pods![0]!.processes;
-  assert.deepEqual(processes.map((p) => p.name), ['auth-service', 'user-service', 'nginx']);
+  assert.deepEqual(
+    processes.map((p) => p.name),
+    ['auth-service', 'user-service', 'nginx'],
+  );
   for (const p of processes) {
     assert.equal(p.state, 'RUNNING', p.name);
     assert.equal(p.healthy, true, p.name);
@@ -84,18 +87,30 @@ test('kill -9 auth-service inside the container → restarted, restarts=1, Proce
   await stage.waitForCorePod('dreamscape', 'READY 3/3 again, RESTARTS 1', (c) => c.status?.readyProcesses === '3/3' && c.status.restarts === 1);
   // The other programs were not touched.
   const processes = (await stage.processes('dreamscape'))!;
-  assert.deepEqual(processes.map((p) => p.restarts), [1, 0, 0]);
+  assert.deepEqual(
+    processes.map((p) => p.restarts),
+    [1, 0, 0],
+  );
   assert.equal(JSON.parse(await curl([`http://${podIp}/users/ada`])).name, 'Ada Lovelace');
 });
 
 test('delete the pod → nginx, user-service, auth-service stop in that order with their stop signals; the container exits 0', async (t) => {
   const { lines, exitCode } = await stage.deleteAndFollow(pod);
-  assert.deepEqual(lines.filter((l) => l.to === 'STOPPING').map((l) => l.program), ['nginx', 'user-service', 'auth-service']);
+  assert.deepEqual(
+    lines.filter((l) => l.to === 'STOPPING').map((l) => l.program),
+    ['nginx', 'user-service', 'auth-service'],
+  );
   const stopped = lines.filter((l) => l.to === 'STOPPED');
-  assert.deepEqual(stopped.map((l) => l.program), ['nginx', 'user-service', 'auth-service']);
+  assert.deepEqual(
+    stopped.map((l) => l.program),
+    ['nginx', 'user-service', 'auth-service'],
+  );
   // nginx on QUIT, the services on TERM: each exits by itself, well within stopWaitSeconds (10 s).
   for (const l of stopped) assert.equal(l.exitCode, 0, JSON.stringify(l));
-  assert.equal(lines.some((l) => l.msg === 'killing with SIGKILL'), false);
+  assert.equal(
+    lines.some((l) => l.msg === 'killing with SIGKILL'),
+    false,
+  );
   const started = lines.find((l) => l.msg === 'stopping all programs')!;
   const exiting = lines.find((l) => l.msg === 'supervisor exiting')!;
   t.diagnostic(`SIGTERM → all three stopped: ${Number(exiting.time) - Number(started.time)} ms`);

@@ -22,7 +22,9 @@ const stage = await Stage.open('cp-figures');
 const api = await clusterApi();
 const get = async (name: string) => api.get<Json>(RESOURCES.corePod, stage.namespace, name);
 const events = async (name: string) =>
-  (await api.list<Json>(RESOURCES.event, { namespace: stage.namespace })).items.filter((e) => e.regarding?.name === name && e.reportingController === 'dreamscape.io/corepod-sidecar');
+  (await api.list<Json>(RESOURCES.event, { namespace: stage.namespace })).items.filter(
+    (e) => e.regarding?.name === name && e.reportingController === 'dreamscape.io/corepod-sidecar',
+  );
 
 /** Distinct status.pods[0].updated values seen while polling for `ms`: the sidecar's patches. */
 async function countPatches(name: string, ms: number): Promise<number> {
@@ -54,7 +56,14 @@ try {
 
   // 3. RSS in the pod
   const ps = (await stage.exec(pod, ['ps', '-eo', 'pid,rss,args'])).stdout;
-  const rss = (re: RegExp) => Number(ps.split('\n').find((l) => re.test(l))?.trim().split(/\s+/)[1] ?? NaN) / 1024;
+  const rss = (re: RegExp) =>
+    Number(
+      ps
+        .split('\n')
+        .find((l) => re.test(l))
+        ?.trim()
+        .split(/\s+/)[1] ?? NaN,
+    ) / 1024;
   row('sidecar-init (node supervisor) RSS in the pod', `${rss(/^\s*\d+\s+\d+\s+\/corepod\/node /).toFixed(1)} MiB`);
   row('tini (PID 1) RSS in the pod', `${rss(/^\s*1\s+\d+\s+\/corepod\/tini-static/).toFixed(1)} MiB`);
 
@@ -62,7 +71,12 @@ try {
   const before = processNamed((await get('dreamscape'))!.status.pods[0].processes as ProcessStatus[], 'auth-service')!;
   await stage.exec(pod, ['kill', '-9', String(before.pid)]);
   const [statusAt, eventAt] = await Promise.all([
-    waitFor('restarts=1 in status', async () => (processNamed((await get('dreamscape'))?.status?.pods?.[0]?.processes, 'auth-service')?.restarts === 1 ? Date.now() : undefined), 60_000, 50),
+    waitFor(
+      'restarts=1 in status',
+      async () => (processNamed((await get('dreamscape'))?.status?.pods?.[0]?.processes, 'auth-service')?.restarts === 1 ? Date.now() : undefined),
+      60_000,
+      50,
+    ),
     waitFor('ProcessExited Event', async () => ((await events('dreamscape')).some((e) => e.reason === 'ProcessExited') ? Date.now() : undefined), 60_000, 50),
   ]);
   const logs = await stage.logs(pod);
@@ -74,7 +88,8 @@ try {
 
   // 5. a 60 s crash loop
   await stage.apply('looper', {
-    image: IMAGES.muslBusybox, imagePullPolicy: 'Never',
+    image: IMAGES.muslBusybox,
+    imagePullPolicy: 'Never',
     programs: [{ name: 'flappy', command: ['/bin/sh', '-c', 'sleep 0.5; exit 3'], startSeconds: 0, restartBudget: { maxRestarts: 10_000, windowSeconds: 60 } }],
   });
   await waitFor('looper reporting', async () => (await get('looper'))?.status?.pods?.[0], 300_000, 200);

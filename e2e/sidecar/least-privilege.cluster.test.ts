@@ -18,7 +18,8 @@ test('a program running as another user cannot read the token; the sidecar-init 
   t.after(() => stage.close());
   const probe = `if cat ${TOKEN} >/dev/null; then echo TOKEN-READABLE; else echo TOKEN-DENIED; fi; exec sleep 100000`;
   await stage.apply('split', {
-    image: IMAGES.muslBusybox, imagePullPolicy: 'Never',
+    image: IMAGES.muslBusybox,
+    imagePullPolicy: 'Never',
     programs: [
       { name: 'as-nobody', user: 'nobody', command: ['/bin/sh', '-c', probe] },
       { name: 'as-root', command: ['/bin/sh', '-c', probe] },
@@ -56,7 +57,9 @@ test('Pod Security "restricted" from the CorePod spec: user switching refused at
   const switching = await stage.kubectl(['apply', '-f', '-'], {
     allowFailure: true,
     input: JSON.stringify({
-      apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name: 'switching' },
+      apiVersion: 'dreamscape.io/v1alpha1',
+      kind: 'CorePod',
+      metadata: { name: 'switching' },
       spec: { image: IMAGES.muslBusybox, securityContext: { runAsUser: 65532 }, programs: [{ name: 'a', command: ['/bin/true'], user: 'nobody' }] },
     }),
   });
@@ -64,36 +67,50 @@ test('Pod Security "restricted" from the CorePod spec: user switching refused at
   assert.ok(switching.stderr.includes(`spec.securityContext: Invalid value: "object": ${USER_NEEDS_ROOT}`), switching.stderr);
 
   const web = (port: number) => ({
-    name: 'web', command: ['/usr/local/bin/tiny-http', String(port), 'web'], ports: [{ name: 'http', containerPort: port }],
+    name: 'web',
+    command: ['/usr/local/bin/tiny-http', String(port), 'web'],
+    ports: [{ name: 'http', containerPort: port }],
     healthCheck: { httpGet: { path: '/health', port } },
   });
 
   // A root CorePod: the operator makes its Deployment, admission refuses every pod.
   await stage.apply('as-root', { image: IMAGES.muslBusybox, imagePullPolicy: 'Never', programs: [web(8080)] });
-  const refusal = await waitFor('the ReplicaSet of the root CorePod fails to create pods', async () => {
-    const { stdout } = await stage.kubectl(['get', 'replicasets', '-l', 'app.kubernetes.io/instance=as-root', '-o', 'json']);
-    const conditions = (JSON.parse(stdout).items[0]?.status?.conditions ?? []) as { type: string; message: string }[];
-    return conditions.find((c) => c.type === 'ReplicaFailure')?.message;
-  }, 120_000);
+  const refusal = await waitFor(
+    'the ReplicaSet of the root CorePod fails to create pods',
+    async () => {
+      const { stdout } = await stage.kubectl(['get', 'replicasets', '-l', 'app.kubernetes.io/instance=as-root', '-o', 'json']);
+      const conditions = (JSON.parse(stdout).items[0]?.status?.conditions ?? []) as { type: string; message: string }[];
+      return conditions.find((c) => c.type === 'ReplicaFailure')?.message;
+    },
+    120_000,
+  );
   assert.match(refusal, /violates PodSecurity "restricted:v1\.32": .*runAsNonRoot/);
   assert.deepEqual(await stage.pods('as-root'), []);
   await stage.kubectl(['delete', 'corepod', 'as-root', '--wait=false']);
 
   // Non-root: admitted, Running and Ready; tiny-http binds port 80 as uid 65532 (the sysctl).
   await stage.apply('locked', { image: IMAGES.muslBusybox, imagePullPolicy: 'Never', securityContext: { runAsUser: 65532 }, programs: [web(80)] });
-  const cp = await stage.waitForCorePod('locked', 'READY 1/1 reported by the non-root sidecar', (c) => (c.status?.readyProcesses === '1/1' && c.status.phase === 'Running' ? c : undefined));
+  const cp = await stage.waitForCorePod('locked', 'READY 1/1 reported by the non-root sidecar', (c) =>
+    c.status?.readyProcesses === '1/1' && c.status.phase === 'Running' ? c : undefined,
+  );
   const web80 = processNamed(cp.status!.pods![0]!.processes, 'web')!;
   assert.equal(web80.state, 'RUNNING');
   assert.equal(web80.healthy, true);
   const running = await stage.readyPod('locked');
   const pod = running.metadata.name as string;
   assert.deepEqual(running.spec.securityContext, {
-    runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' },
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    seccompProfile: { type: 'RuntimeDefault' },
     sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
   });
   const { stdout: ps } = await stage.exec(pod, ['ps', '-o', 'user,group,args']);
   const rows = ps.trim().split('\n').slice(1);
-  assert.ok(rows.some((r) => /tiny-http 80 web/.test(r)), ps);
+  assert.ok(
+    rows.some((r) => /tiny-http 80 web/.test(r)),
+    ps,
+  );
   for (const row of rows) assert.match(row, /^65532\s+65532\s/, `everything runs as 65532:65532: ${row}`);
   const { stdout: id } = await stage.exec(pod, ['id']);
   assert.equal(id.trim(), 'uid=65532 gid=65532 groups=65532');

@@ -92,8 +92,14 @@ test('PID 1 is tini-static with the supervisor as its child; docker stop (SIGTER
   assert.match(ps, /^\s*\d+\s+1\s+\/corepod\/node \/corepod\/app\/bin\/corepod\.js run/m);
   await docker('stop', '-t', '20', c.getId());
   assert.equal(await exitOf(c), 0);
-  const lines = (await docker('logs', c.getId())).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines.filter((l) => l.to === 'STOPPING').map((l) => l.program), ['high', 'mid', 'low']);
+  const lines = (await docker('logs', c.getId()))
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.filter((l) => l.to === 'STOPPING').map((l) => l.program),
+    ['high', 'mid', 'low'],
+  );
   assert.equal(lines.find((l) => l.msg === 'supervisor started')!.reaper, 'tini (PID 1)');
 });
 
@@ -110,7 +116,9 @@ test('SIGINT stops cleanly with 0; SIGHUP is forwarded and ignored', async (t) =
 });
 
 test('an orphan storm leaves no zombie behind', async (t) => {
-  const c = await app(corePod(`    - { name: storm, startSeconds: 0, command: ["/bin/sh", "-c", "i=0; while [ $i -lt 500 ]; do (sleep 0.1 &); i=$((i+1)); done; exec sleep 100000"] }\n`));
+  const c = await app(
+    corePod(`    - { name: storm, startSeconds: 0, command: ["/bin/sh", "-c", "i=0; while [ $i -lt 500 ]; do (sleep 0.1 &); i=$((i+1)); done; exec sleep 100000"] }\n`),
+  );
   t.after(() => dispose(c));
   let table = '';
   const deadline = Date.now() + 60_000;
@@ -120,7 +128,11 @@ test('an orphan storm leaves no zombie behind', async (t) => {
     await new Promise((resolve) => setTimeout(resolve, 300));
   } while (Date.now() < deadline);
   assert.doesNotMatch(table, /sleep 0\.1/, 'the storm is over');
-  assert.deepEqual(table.split('\n').filter((l) => /^\s*\d+\s+Z/.test(l)), [], table);
+  assert.deepEqual(
+    table.split('\n').filter((l) => /^\s*\d+\s+Z/.test(l)),
+    [],
+    table,
+  );
 });
 
 test('exit codes: a critical program going FATAL exits 1; a program ignoring TERM is killed at stopWaitSeconds and the stop still exits 0', async (t) => {

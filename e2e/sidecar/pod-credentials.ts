@@ -36,9 +36,7 @@ export async function apiServerAddress(): Promise<ApiServerAddress> {
   };
   const context = config.contexts.find((c) => c.name === config['current-context'])!;
   const cluster = config.clusters.find((c) => c.name === context.context.cluster)!.cluster;
-  const ca = cluster['certificate-authority-data']
-    ? Buffer.from(cluster['certificate-authority-data'], 'base64')
-    : fs.readFileSync(cluster['certificate-authority']!);
+  const ca = cluster['certificate-authority-data'] ? Buffer.from(cluster['certificate-authority-data'], 'base64') : fs.readFileSync(cluster['certificate-authority']!);
   return { server: cluster.server, ca };
 }
 

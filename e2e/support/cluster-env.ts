@@ -44,7 +44,7 @@ export interface RunResult {
 export function run(file: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(file, args, { env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 1) : 0;
+      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
       if (code !== 0 && !options.allowFailure) reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${stderr || stdout}`));
       else resolve({ code, stdout, stderr });
     });
@@ -133,7 +133,10 @@ export async function startOperator(args: string[]): Promise<OperatorProcess> {
     waitFor(`operator log: ${what} (stderr: ${stderr.slice(-500)})`, () => logs.find(predicate), timeoutMs);
   const started = await waitForLog('operator starting', (l) => l.msg === 'operator starting', 30_000);
   return {
-    child, logs, waitForLog, exited,
+    child,
+    logs,
+    waitForLog,
+    exited,
     healthPort: started.healthPort as number,
     metricsPort: started.metricsPort as number,
     stop: async (signal = 'SIGTERM') => {

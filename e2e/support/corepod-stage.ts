@@ -22,7 +22,8 @@ export type ImageName = 'sidecar' | 'dreamscape' | 'musl-busybox' | 'static';
 /** Builds (cached) and loads the images; returns NAME → TAG. */
 export async function buildImages(names: ImageName[], options: { docker?: boolean } = {}): Promise<Record<string, string>> {
   const { stdout } = await exec(`${repoRoot}e2e/images/build-images`, [...(options.docker ? ['--docker'] : []), ...names], {
-    maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 30 * 60_000,
   });
   const tags: Record<string, string> = {};
   for (const line of stdout.trim().split('\n')) {
@@ -86,10 +87,15 @@ export class Stage {
   }
 
   async waitForCorePod<T>(name: string, what: string, check: (cp: CorePodView) => T | undefined | false, timeoutMs = 180_000): Promise<T> {
-    return waitFor(`${name}: ${what}`, async () => {
-      const cp = await this.corePod(name);
-      return cp ? check(cp) : undefined;
-    }, timeoutMs, 250);
+    return waitFor(
+      `${name}: ${what}`,
+      async () => {
+        const cp = await this.corePod(name);
+        return cp ? check(cp) : undefined;
+      },
+      timeoutMs,
+      250,
+    );
   }
 
   /** Pods of the CorePod (not being deleted), by name. */
@@ -100,11 +106,16 @@ export class Stage {
 
   /** The single running, ready pod of the CorePod. */
   async readyPod(name: string, timeoutMs = 180_000): Promise<Json> {
-    return waitFor(`${name}: one ready pod`, async () => {
-      const pods = await this.pods(name);
-      const ready = pods.filter((p) => p.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
-      return pods.length === 1 && ready.length === 1 ? ready[0] : undefined;
-    }, timeoutMs, 250);
+    return waitFor(
+      `${name}: one ready pod`,
+      async () => {
+        const pods = await this.pods(name);
+        const ready = pods.filter((p) => p.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
+        return pods.length === 1 && ready.length === 1 ? ready[0] : undefined;
+      },
+      timeoutMs,
+      250,
+    );
   }
 
   async exec(pod: string, argv: string[], options: { allowFailure?: boolean } = {}) {
@@ -125,7 +136,9 @@ export class Stage {
     const kubeconfig = await kubeconfigPath();
     const base = ['--kubeconfig', kubeconfig, '-n', this.namespace];
     const logs = spawn('kubectl', [...base, 'logs', '-f', pod, '-c', 'app'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const watch = spawn('kubectl', [...base, 'get', 'pod', pod, '-w', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const watch = spawn('kubectl', [...base, 'get', 'pod', pod, '-w', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     let logText = '';
     let watchText = '';
     logs.stdout.setEncoding('utf8').on('data', (c: string) => (logText += c));
@@ -139,19 +152,25 @@ export class Stage {
       logs.kill();
       watch.kill();
     }
-    const lines = logText.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Json);
+    const lines = logText
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Json);
     return { lines, exitCode: Number(watchText.split('\n').find((l) => /^\d+$/.test(l))) };
   }
 
   async logs(pod: string): Promise<Json[]> {
     const { stdout } = await this.kubectl(['logs', pod, '-c', 'app'], { allowFailure: true });
-    return stdout.split('\n').filter(Boolean).flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Json];
-      } catch {
-        return [{ raw: line }];
-      }
-    });
+    return stdout
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Json];
+        } catch {
+          return [{ raw: line }];
+        }
+      });
   }
 }
 

@@ -79,17 +79,23 @@ test('the three DreamScape programs answer /health and nginx proxies to both ser
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.errors));
   const spec = loaded.value.spec;
   const program = (name: string) => spec.programs.find((p) => p.name === name)!;
-  assert.deepEqual(spec.programs.map((p) => [p.name, p.priority, p.dependsOn]), [
-    ['auth-service', 10, []],
-    ['user-service', 20, ['auth-service']],
-    ['nginx', 30, ['auth-service', 'user-service']],
-  ]);
+  assert.deepEqual(
+    spec.programs.map((p) => [p.name, p.priority, p.dependsOn]),
+    [
+      ['auth-service', 10, []],
+      ['user-service', 20, ['auth-service']],
+      ['nginx', 30, ['auth-service', 'user-service']],
+    ],
+  );
   assert.equal(program('nginx').stopSignal, 'QUIT');
-  assert.deepEqual(spec.programs.map((p) => p.healthCheck?.httpGet), [
-    { path: '/health', port: 3001, host: '127.0.0.1' },
-    { path: '/health', port: 3002, host: '127.0.0.1' },
-    { path: '/health', port: 80, host: '127.0.0.1' },
-  ]);
+  assert.deepEqual(
+    spec.programs.map((p) => p.healthCheck?.httpGet),
+    [
+      { path: '/health', port: 3001, host: '127.0.0.1' },
+      { path: '/health', port: 3002, host: '127.0.0.1' },
+      { path: '/health', port: 80, host: '127.0.0.1' },
+    ],
+  );
 
   const pipes = new OutputPipePool({ size: 6 });
   t.after(() => pipes.close());

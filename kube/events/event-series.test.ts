@@ -46,7 +46,14 @@ class RecordingWriter implements EventWriter {
   }
 }
 
-const intent = (reason: string, program = 'auth-service'): EventIntent => ({ key: `${reason}|${program}`, type: 'Warning', reason, action: 'Exit', note: `${program} ${reason}`, program });
+const intent = (reason: string, program = 'auth-service'): EventIntent => ({
+  key: `${reason}|${program}`,
+  type: 'Warning',
+  reason,
+  action: 'Exit',
+  note: `${program} ${reason}`,
+  program,
+});
 
 function harness(overrides: Partial<typeof DEFAULT_SERIES> = {}) {
   const clock = new FakeClock();
@@ -74,7 +81,10 @@ test('the first occurrence is created at once; repeats become one series patched
   const h = harness();
   h.book.record(intent('ProcessExited'));
   await h.advance(0);
-  assert.deepEqual(h.writer.writes.map((w) => [w.op, w.count]), [['create', 1]]);
+  assert.deepEqual(
+    h.writer.writes.map((w) => [w.op, w.count]),
+    [['create', 1]],
+  );
   // A crash every second for a minute.
   for (let s = 1; s <= 60; s++) {
     await h.advance(1000);
@@ -100,7 +110,10 @@ test('distinct intents are distinct objects; a crash loop of exit + restart make
   }
   await h.advance(10_000);
   assert.equal(h.writer.objects.size, 2);
-  assert.deepEqual([...h.writer.objects.values()].map((o) => o.series?.count), [60, 60]);
+  assert.deepEqual(
+    [...h.writer.objects.values()].map((o) => o.series?.count),
+    [60, 60],
+  );
 });
 
 test('after seriesIdleMs without a repeat, the next occurrence starts a new object', async () => {
@@ -109,7 +122,13 @@ test('after seriesIdleMs without a repeat, the next occurrence starts a new obje
   await h.advance(DEFAULT_SERIES.seriesIdleMs + 1000);
   h.book.record(intent('ProcessExited'));
   await h.advance(0);
-  assert.deepEqual(h.writer.writes.map((w) => [w.op, w.name]), [['create', 'e0'], ['create', 'e1']]);
+  assert.deepEqual(
+    h.writer.writes.map((w) => [w.op, w.name]),
+    [
+      ['create', 'e0'],
+      ['create', 'e1'],
+    ],
+  );
 });
 
 test('while the API server is away, creates retry with backoff and the latest count goes once it is back', async () => {
@@ -124,7 +143,10 @@ test('while the API server is away, creates retry with backoff and the latest co
   assert.equal(h.book.pending(), 1);
   h.writer.down = false;
   await h.advance(9000);
-  assert.deepEqual(h.writer.writes.map((w) => [w.op, w.count]), [['create', 21]]);
+  assert.deepEqual(
+    h.writer.writes.map((w) => [w.op, w.count]),
+    [['create', 21]],
+  );
   assert.equal(h.writer.objects.get('e0')!.eventTime, 1_000_000, 'eventTime is the first occurrence');
   assert.equal(h.book.pending(), 0);
 });
@@ -136,7 +158,13 @@ test('a series whose Event was garbage-collected continues in a new object', asy
   h.writer.objects.clear();
   h.book.record(intent('ProcessExited'));
   await h.advance(10_000);
-  assert.deepEqual(h.writer.writes.map((w) => [w.op, w.name]), [['create', 'e0'], ['create', 'e1']]);
+  assert.deepEqual(
+    h.writer.writes.map((w) => [w.op, w.name]),
+    [
+      ['create', 'e0'],
+      ['create', 'e1'],
+    ],
+  );
 });
 
 test('a write the server refuses for good is dropped and reported, not retried', async () => {
@@ -159,7 +187,11 @@ test('flush writes pending repeats without waiting for the patch interval', asyn
   h.book.record(intent('ProcessStopped'));
   h.book.record(intent('ProcessExited'));
   await h.book.flush();
-  assert.deepEqual(h.writer.writes.map((w) => [w.op, w.count]).sort(), [['create', 1], ['create', 1], ['patch', 2]]);
+  assert.deepEqual(h.writer.writes.map((w) => [w.op, w.count]).sort(), [
+    ['create', 1],
+    ['create', 1],
+    ['patch', 2],
+  ]);
   assert.equal(h.book.pending(), 0);
 });
 

@@ -79,8 +79,16 @@ export class EventSeriesBook {
       return;
     }
     const entry: Entry = {
-      intent, name: undefined, firstAt: now, count: 1, lastAt: now, sentCount: 0, lastWriteAt: -Infinity,
-      work: undefined, timer: undefined, backoff: new Backoff(this.options.retry),
+      intent,
+      name: undefined,
+      firstAt: now,
+      count: 1,
+      lastAt: now,
+      sentCount: 0,
+      lastWriteAt: -Infinity,
+      work: undefined,
+      timer: undefined,
+      backoff: new Backoff(this.options.retry),
     };
     this.current.delete(intent.key);
     this.current.set(intent.key, entry);

@@ -42,17 +42,27 @@ export function readyFor(corePod: CorePod | undefined): boolean {
 export async function checkCorePodReady(api: KubeApi, namespace: string, name: string, image: string, timeoutMs: number, log: (line: string) => void): Promise<void> {
   const started = Date.now();
   const deadline = started + timeoutMs;
-  await waitUntil(`a previous ${name} to be gone`, async () => {
-    await api.delete(RESOURCES.corePod, namespace, name);
-    return (await api.get(RESOURCES.corePod, namespace, name)) === undefined;
-  }, deadline, log);
-  await waitUntil(`corepod ${namespace}/${name} to be created`, async () => {
-    // A create whose answer was lost to an apiserver restart is retried into AlreadyExists: ours.
-    await api.create(RESOURCES.corePod, smallCorePod(namespace, name, image)).catch((error: unknown) => {
-      if (!isConflict(error)) throw error;
-    });
-    return true;
-  }, deadline, log);
+  await waitUntil(
+    `a previous ${name} to be gone`,
+    async () => {
+      await api.delete(RESOURCES.corePod, namespace, name);
+      return (await api.get(RESOURCES.corePod, namespace, name)) === undefined;
+    },
+    deadline,
+    log,
+  );
+  await waitUntil(
+    `corepod ${namespace}/${name} to be created`,
+    async () => {
+      // A create whose answer was lost to an apiserver restart is retried into AlreadyExists: ours.
+      await api.create(RESOURCES.corePod, smallCorePod(namespace, name, image)).catch((error: unknown) => {
+        if (!isConflict(error)) throw error;
+      });
+      return true;
+    },
+    deadline,
+    log,
+  );
   log(`created corepod ${namespace}/${name} (image ${image})`);
   let last: CorePod | undefined;
   try {
@@ -62,10 +72,15 @@ export async function checkCorePodReady(api: KubeApi, namespace: string, name: s
     log(`last status: ${JSON.stringify(last?.status ?? null)}`);
     throw error;
   } finally {
-    await waitUntil(`corepod ${namespace}/${name} to be deleted`, async () => {
-      await api.delete(RESOURCES.corePod, namespace, name, { propagationPolicy: 'Background' });
-      return true;
-    }, Date.now() + 60_000, log);
+    await waitUntil(
+      `corepod ${namespace}/${name} to be deleted`,
+      async () => {
+        await api.delete(RESOURCES.corePod, namespace, name, { propagationPolicy: 'Background' });
+        return true;
+      },
+      Date.now() + 60_000,
+      log,
+    );
   }
   log(`deleted corepod ${namespace}/${name}`);
 }

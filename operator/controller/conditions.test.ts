@@ -15,7 +15,10 @@ test('one entry per type, in the order Ready, Progressing, Degraded', () => {
   conditions = setCondition(conditions, { type: CONDITION.ready, status: 'True', reason: 'AllProcessesReady', message: '' }, 1, 't');
   conditions = setCondition(conditions, { type: CONDITION.progressing, status: 'False', reason: 'RolloutComplete', message: '' }, 1, 't');
   conditions = setCondition(conditions, { type: CONDITION.ready, status: 'True', reason: 'AllProcessesReady', message: '' }, 1, 't');
-  assert.deepEqual(conditions.map((c) => c.type), ['Ready', 'Progressing', 'Degraded']);
+  assert.deepEqual(
+    conditions.map((c) => c.type),
+    ['Ready', 'Progressing', 'Degraded'],
+  );
 });
 
 test('a reason that would reject the status write is refused', () => {

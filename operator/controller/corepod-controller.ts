@@ -86,7 +86,11 @@ export class CorePodController {
   constructor(private readonly options: ControllerOptions) {
     const { api, metrics } = options;
     const namespaces = options.namespaces?.length ? options.namespaces : options.namespace ? [options.namespace] : undefined;
-    const common = { resyncMs: options.resyncMs ?? 10 * 60_000, watchTimeoutSeconds: options.watchTimeoutSeconds, onError: (error: Error, during: string) => options.log.warn({ err: error, during }, 'informer error; retrying') };
+    const common = {
+      resyncMs: options.resyncMs ?? 10 * 60_000,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+      onError: (error: Error, during: string) => options.log.warn({ err: error, during }, 'informer error; retrying'),
+    };
     this.corePods = cacheInformer<RawCorePod>(api, RESOURCES.corePod, namespaces, common);
     this.owned = new Map(
       OWNED.map((kind) => [
@@ -98,7 +102,11 @@ export class CorePodController {
         }),
       ]),
     );
-    this.pods = cacheInformer<KubeObject>(api, RESOURCES.pod, namespaces, { ...common, labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`, transform: (o) => slim(o) });
+    this.pods = cacheInformer<KubeObject>(api, RESOURCES.pod, namespaces, {
+      ...common,
+      labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`,
+      transform: (o) => slim(o),
+    });
     this.queue = new WorkQueue(defaultControllerRateLimiter(), undefined, metrics.queueObserver(CONTROLLER_NAME));
     const events = new EventRecorder({
       api,
@@ -106,7 +114,11 @@ export class CorePodController {
       onDrop: (intent, error) => options.log.warn({ err: error, reason: intent.reason }, 'could not record an event'),
     });
     this.reconciler = new Reconciler({
-      api, caches: this.caches(), sidecar: options.sidecar, events, log: options.log,
+      api,
+      caches: this.caches(),
+      sidecar: options.sidecar,
+      events,
+      log: options.log,
       ...(options.maxWritesInFlight ? { writes: new WriteScheduler(options.maxWritesInFlight) } : {}),
     });
 
@@ -203,8 +215,14 @@ export class CorePodController {
     const { metrics } = this.options;
     const inFlight = this.queue.inFlight();
     const labels = { name: CONTROLLER_NAME, controller: CONTROLLER_NAME };
-    metrics.unfinishedWork.set(labels, inFlight.reduce((sum, f) => sum + f.seconds, 0));
-    metrics.longestRunning.set(labels, inFlight.reduce((max, f) => Math.max(max, f.seconds), 0));
+    metrics.unfinishedWork.set(
+      labels,
+      inFlight.reduce((sum, f) => sum + f.seconds, 0),
+    );
+    metrics.longestRunning.set(
+      labels,
+      inFlight.reduce((max, f) => Math.max(max, f.seconds), 0),
+    );
     for (const informer of this.informers()) metrics.informerRelists.set({ resource: informer.type.plural }, informer.stats.lists);
   }
 

@@ -10,7 +10,10 @@ export interface RateLimiter {
 
 export class ItemExponentialFailureRateLimiter implements RateLimiter {
   private readonly failures = new Map<string, number>();
-  constructor(private readonly baseMs = 5, private readonly maxMs = 1_000_000) {}
+  constructor(
+    private readonly baseMs = 5,
+    private readonly maxMs = 1_000_000,
+  ) {}
 
   when(key: string): number {
     const n = this.failures.get(key) ?? 0;

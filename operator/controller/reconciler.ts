@@ -114,15 +114,20 @@ export class Reconciler {
     }
     if (raw.metadata.deletionTimestamp) return {};
     const regarding: Required<ObjectRef> = {
-      apiVersion: raw.apiVersion ?? 'dreamscape.io/v1alpha1', kind: raw.kind ?? 'CorePod',
-      name: raw.metadata.name, namespace: raw.metadata.namespace, uid: raw.metadata.uid,
+      apiVersion: raw.apiVersion ?? 'dreamscape.io/v1alpha1',
+      kind: raw.kind ?? 'CorePod',
+      name: raw.metadata.name,
+      namespace: raw.metadata.namespace,
+      uid: raw.metadata.uid,
     };
 
     const validated = validateSpec(raw.spec);
     if (!validated.ok) {
       // The CRD rejects most of this at apply time; what is left (a dependency cycle) lands here.
       const problems = validated.errors.map((e) => ({
-        reason: e.message.startsWith('dependency cycle') ? 'DependencyCycle' : 'SpecInvalid', path: e.path, message: e.message,
+        reason: e.message.startsWith('dependency cycle') ? 'DependencyCycle' : 'SpecInvalid',
+        path: e.path,
+        message: e.message,
       }));
       await this.reportProblems(raw, regarding, problems, log);
       return {};
@@ -131,8 +136,11 @@ export class Reconciler {
       apiVersion: regarding.apiVersion,
       kind: regarding.kind,
       metadata: {
-        name: regarding.name, namespace: regarding.namespace, uid: regarding.uid,
-        generation: raw.metadata.generation, resourceVersion: raw.metadata.resourceVersion,
+        name: regarding.name,
+        namespace: regarding.namespace,
+        uid: regarding.uid,
+        generation: raw.metadata.generation,
+        resourceVersion: raw.metadata.resourceVersion,
       },
       spec: validated.value,
       status: raw.status,
@@ -180,7 +188,8 @@ export class Reconciler {
     log.warn({ problems }, 'the spec cannot be realised');
     this.warn(regarding, problems[0]!.reason, 'Validate', problemText(problems));
     const corePod = {
-      apiVersion: regarding.apiVersion, kind: regarding.kind,
+      apiVersion: regarding.apiVersion,
+      kind: regarding.kind,
       metadata: { name: regarding.name, namespace: regarding.namespace, uid: regarding.uid, generation: raw.metadata?.generation },
       // The roll-up needs the program list; an invalid spec yields an empty one.
       spec: { replicas: 0, programs: [] },
@@ -201,7 +210,11 @@ export class Reconciler {
 
   /** Applies the objects that need it; returns the ones restored after a change by hand. */
   private async applyOwned(
-    key: string, corePod: CorePodObject, objects: KubeObject[], absent: { apiVersion: string; kind: string; name: string }[], log: Logger,
+    key: string,
+    corePod: CorePodObject,
+    objects: KubeObject[],
+    absent: { apiVersion: string; kind: string; name: string }[],
+    log: Logger,
   ): Promise<string[]> {
     const { api, caches } = this.options;
     const namespace = corePod.metadata.namespace;
@@ -219,7 +232,9 @@ export class Reconciler {
       const unchanged = last !== undefined && last.hash === hash;
       if (!full && unchanged && cached && marker(cached) === last.marker) return;
       const priority = WORKLOAD_KINDS.has(object.kind!) ? WritePriority.Workload : WritePriority.Follow;
-      const result = await this.writes.run(priority, () => api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true }));
+      const result = await this.writes.run(priority, () =>
+        api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true }),
+      );
       const uid = result.metadata?.uid ?? '';
       const now = marker(result);
       // Same intent as last time, yet our apply recreated the object (it had been deleted) or
@@ -284,12 +299,24 @@ export class Reconciler {
     const cached = revision(corePod.metadata.resourceVersion);
     const current = mine && cached !== undefined && cached < mine.revision ? { ...corePod.status, ...mine.status } : corePod.status;
     const result = rollup({
-      corePod: { ...corePod, status: current }, ...found, deployment: view, ...(livePods ? { livePods } : {}), now: conditionTime(this.now()),
+      corePod: { ...corePod, status: current },
+      ...found,
+      deployment: view,
+      ...(livePods ? { livePods } : {}),
+      now: conditionTime(this.now()),
     });
     if (statusDiffers(current, result.status)) {
-      const answer = await this.writes.run(WritePriority.Follow, () => api.apply<KubeObject, KubeObject & { status: OwnedStatus }>(RESOURCES.corePod, { apiVersion: corePod.apiVersion, kind: corePod.kind, metadata: { name, namespace }, status: result.status }, {
-        fieldManager: FIELD_MANAGER, force: true, subresource: 'status',
-      }));
+      const answer = await this.writes.run(WritePriority.Follow, () =>
+        api.apply<KubeObject, KubeObject & { status: OwnedStatus }>(
+          RESOURCES.corePod,
+          { apiVersion: corePod.apiVersion, kind: corePod.kind, metadata: { name, namespace }, status: result.status },
+          {
+            fieldManager: FIELD_MANAGER,
+            force: true,
+            subresource: 'status',
+          },
+        ),
+      );
       const written = revision(answer?.metadata?.resourceVersion);
       if (written !== undefined) this.written.set(key, { revision: written, status: result.status });
       else this.written.delete(key);

@@ -5,7 +5,11 @@ import { rollup, statusDiffers, type RollupInput } from './status-rollup.js';
 import { corePodFrom, dreamscapeSpec } from '../desired/test-fixtures.js';
 
 const proc = (name: string, state: PodStatus['processes'][number]['state'], restarts = 0, healthy?: boolean) => ({
-  name, state, restarts, since: '2026-01-01T00:00:00Z', ...(healthy === undefined ? {} : { healthy }),
+  name,
+  state,
+  restarts,
+  since: '2026-01-01T00:00:00Z',
+  ...(healthy === undefined ? {} : { healthy }),
 });
 const pod = (name: string, processes: PodStatus['processes']): PodStatus => ({ name, updated: '2026-01-01T00:00:00Z', processes });
 const doneDeployment = { generation: 1, observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 };
@@ -22,9 +26,14 @@ test('all processes running and healthy: READY 3/3, Running, Ready=True', () => 
   assert.equal(status.phase, 'Running');
   assert.equal(status.restarts, 3);
   assert.equal(status.observedGeneration, 1);
-  assert.deepEqual(status.conditions.map((c) => [c.type, c.status, c.reason]), [
-    ['Ready', 'True', 'AllProcessesReady'], ['Progressing', 'False', 'RolloutComplete'], ['Degraded', 'False', 'AsExpected'],
-  ]);
+  assert.deepEqual(
+    status.conditions.map((c) => [c.type, c.status, c.reason]),
+    [
+      ['Ready', 'True', 'AllProcessesReady'],
+      ['Progressing', 'False', 'RolloutComplete'],
+      ['Degraded', 'False', 'AsExpected'],
+    ],
+  );
   assert.deepEqual(prune, []);
 });
 
@@ -35,7 +44,7 @@ test('an unhealthy or starting process is not ready: Starting', () => {
   assert.equal(status.conditions[0]!.reason, 'ProcessesNotReady');
 });
 
-test('a RUNNING process whose required health check has not passed yet is not ready, as the pod\'s /readyz says', () => {
+test("a RUNNING process whose required health check has not passed yet is not ready, as the pod's /readyz says", () => {
   const { status } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING')])]));
   assert.equal(status.readyProcesses, '2/3');
   assert.equal(status.phase, 'Starting');
@@ -72,14 +81,24 @@ test('no pod reported yet: Pending; with a missing Secret the reason says so', (
   assert.equal(rollup(input([])).status.phase, 'Pending');
   const { status } = rollup(input([], { waiting: [{ reason: 'SecretNotFound', path: 'spec.alerts.github.tokenSecretRef', message: 'Secret "gh" not found' }] }));
   assert.equal(status.phase, 'Pending');
-  assert.deepEqual(status.conditions.map((c) => c.reason), ['SecretNotFound', 'RolloutComplete', 'SecretNotFound']);
+  assert.deepEqual(
+    status.conditions.map((c) => c.reason),
+    ['SecretNotFound', 'RolloutComplete', 'SecretNotFound'],
+  );
   assert.equal(status.conditions[2]!.message, 'spec.alerts.github.tokenSecretRef: Secret "gh" not found');
 });
 
 test('spec problems: Failed, every condition names the reason', () => {
   const { status } = rollup(input([], { problems: [{ reason: 'PortConflict', path: 'spec.programs[1].ports[0].containerPort', message: 'clash' }] }));
   assert.equal(status.phase, 'Failed');
-  assert.deepEqual(status.conditions.map((c) => [c.status, c.reason]), [['False', 'PortConflict'], ['False', 'PortConflict'], ['True', 'PortConflict']]);
+  assert.deepEqual(
+    status.conditions.map((c) => [c.status, c.reason]),
+    [
+      ['False', 'PortConflict'],
+      ['False', 'PortConflict'],
+      ['True', 'PortConflict'],
+    ],
+  );
 });
 
 test('a rollout in progress and a repaired drift show in Progressing', () => {

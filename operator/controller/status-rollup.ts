@@ -92,7 +92,9 @@ export function rollup(input: RollupInput): Rollup {
   } else if (live.length === 0) {
     phase = 'Pending';
     readyCondition = {
-      type: CONDITION.ready, status: 'False', reason: waiting ? waiting.reason : 'WaitingForPods',
+      type: CONDITION.ready,
+      status: 'False',
+      reason: waiting ? waiting.reason : 'WaitingForPods',
       message: waiting ? problemText(input.waiting) : 'no pod has reported its processes yet',
     };
   } else {
@@ -107,7 +109,9 @@ export function rollup(input: RollupInput): Rollup {
   } else if (input.applyError) progressing = { type: CONDITION.progressing, status: 'True', reason: 'ApplyFailed', message: input.applyError };
   else if (!rolledOut) {
     progressing = {
-      type: CONDITION.progressing, status: 'True', reason: 'RollingOut',
+      type: CONDITION.progressing,
+      status: 'True',
+      reason: 'RollingOut',
       message: d ? `${d.updatedReplicas ?? 0} updated, ${d.availableReplicas ?? 0} available of ${spec.replicas}` : 'creating the Deployment',
     };
   } else progressing = { type: CONDITION.progressing, status: 'False', reason: 'RolloutComplete', message: `${spec.replicas} replicas up to date` };
@@ -141,6 +145,13 @@ export function statusDiffers(current: CorePodStatus | undefined, next: OwnedSta
   if (have.length !== next.conditions.length) return true;
   return next.conditions.some((c) => {
     const h = have.find((x) => x.type === c.type);
-    return !h || h.status !== c.status || h.reason !== c.reason || h.message !== c.message || h.observedGeneration !== c.observedGeneration || h.lastTransitionTime !== c.lastTransitionTime;
+    return (
+      !h ||
+      h.status !== c.status ||
+      h.reason !== c.reason ||
+      h.message !== c.message ||
+      h.observedGeneration !== c.observedGeneration ||
+      h.lastTransitionTime !== c.lastTransitionTime
+    );
   });
 }

@@ -4,7 +4,13 @@ import { WorkQueue } from './work-queue.js';
 import { BucketRateLimiter, ItemExponentialFailureRateLimiter, defaultControllerRateLimiter } from './rate-limiter.js';
 import { FakeClock } from '../../lib/fake-clock.js';
 
-const queue = (clock = new FakeClock()) => ({ clock, q: new WorkQueue(defaultControllerRateLimiter(() => clock.now()), clock) });
+const queue = (clock = new FakeClock()) => ({
+  clock,
+  q: new WorkQueue(
+    defaultControllerRateLimiter(() => clock.now()),
+    clock,
+  ),
+});
 
 test('a key added many times is queued once', async () => {
   const { q } = queue();
@@ -53,7 +59,10 @@ test('addAfter delays, and the earliest pending delay wins', async () => {
 
 test('rate-limited requeues back off exponentially per key from 5 ms, and forget resets', () => {
   const limiter = new ItemExponentialFailureRateLimiter(5, 1_000_000);
-  assert.deepEqual([1, 2, 3, 4, 5].map(() => limiter.when('k')), [5, 10, 20, 40, 80]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map(() => limiter.when('k')),
+    [5, 10, 20, 40, 80],
+  );
   assert.equal(limiter.when('other'), 5, 'per key');
   assert.equal(limiter.retries('k'), 5);
   for (let i = 0; i < 100; i++) limiter.when('k');

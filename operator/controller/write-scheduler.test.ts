@@ -39,7 +39,10 @@ test('a waiting workload write goes before waiting follow-up writes, FIFO within
   const first = manual(log, 'first');
   const done = [scheduler.run(WritePriority.Workload, first.write)];
   const rest = [
-    ['status-1', WritePriority.Follow], ['deploy-1', WritePriority.Workload], ['status-2', WritePriority.Follow], ['deploy-2', WritePriority.Workload],
+    ['status-1', WritePriority.Follow],
+    ['deploy-1', WritePriority.Workload],
+    ['status-2', WritePriority.Follow],
+    ['deploy-2', WritePriority.Workload],
   ] as const;
   const writes = rest.map(([name, priority]) => {
     const w = manual(log, name);

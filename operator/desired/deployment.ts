@@ -7,7 +7,14 @@ import type { PlannedPort } from './port-plan.js';
 import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, names, objectLabels, ownerReference, selectorLabels } from './names.js';
 import { podSecurity } from './pod-security.js';
 import {
-  CONFIG_FILE_KEY, CONFIG_MOUNT_PATH, CONFIG_PATH, ENV, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH, TOKEN_MOUNT_PATH,
+  CONFIG_FILE_KEY,
+  CONFIG_MOUNT_PATH,
+  CONFIG_PATH,
+  ENV,
+  LIVENESS_PATH,
+  READINESS_PATH,
+  RUNTIME_MOUNT_PATH,
+  TOKEN_MOUNT_PATH,
   type SidecarContract,
 } from '../../contract/sidecar-contract.js';
 
@@ -65,10 +72,7 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
         ? [{ name: ENV.githubToken, valueFrom: { secretKeyRef: { name: spec.alerts.github.tokenSecretRef.name, key: spec.alerts.github.tokenSecretRef.key } } }]
         : []),
     ],
-    ports: [
-      { name: HEALTH_PORT_NAME, containerPort: spec.healthPort, protocol: 'TCP' },
-      ...ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol })),
-    ],
+    ports: [{ name: HEALTH_PORT_NAME, containerPort: spec.healthPort, protocol: 'TCP' }, ...ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol }))],
     // A generous startup window: liveness only starts once the sidecar-init answers.
     startupProbe: probe(LIVENESS_PATH, 2, 60),
     livenessProbe: probe(LIVENESS_PATH, 10, 3),

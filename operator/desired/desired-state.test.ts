@@ -8,7 +8,7 @@ import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, LABEL } from './n
 import { validateCorePod } from '../../crds/corepod-schema.js';
 
 const sidecar = { ...DEFAULT_SIDECAR, image: 'corepod/sidecar:test' };
-const find = <T,>(objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind) as T;
+const find = <T>(objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind) as T;
 
 test('DreamScape: the objects, in apply order', () => {
   const state = desiredState(corePodFrom(dreamscapeSpec()), sidecar);
@@ -41,15 +41,25 @@ test('DreamScape: the Deployment runs one app container started by the injected 
   assert.ok(app.command![0]!.startsWith(`${RUNTIME_MOUNT_PATH}/`));
   assert.deepEqual(
     app.ports!.map((p) => [p.name, p.containerPort]),
-    [['corepod-health', 8686], ['auth', 3001], ['user', 3002], ['http', 80]],
+    [
+      ['corepod-health', 8686],
+      ['auth', 3001],
+      ['user', 3002],
+      ['http', 80],
+    ],
   );
   assert.equal(app.livenessProbe!.httpGet!.path, LIVENESS_PATH);
   assert.equal(app.readinessProbe!.httpGet!.path, READINESS_PATH);
   assert.equal(app.livenessProbe!.httpGet!.port, 'corepod-health');
   const env = Object.fromEntries(app.env!.map((e) => [e.name, e.value ?? e.valueFrom!.fieldRef!.fieldPath]));
   assert.deepEqual(env, {
-    COREPOD_POD_NAME: 'metadata.name', COREPOD_POD_NAMESPACE: 'metadata.namespace', COREPOD_POD_UID: 'metadata.uid', COREPOD_NODE_NAME: 'spec.nodeName',
-    COREPOD_NAME: 'core-pod', COREPOD_CONFIG: CONFIG_PATH, COREPOD_HEALTH_PORT: '8686',
+    COREPOD_POD_NAME: 'metadata.name',
+    COREPOD_POD_NAMESPACE: 'metadata.namespace',
+    COREPOD_POD_UID: 'metadata.uid',
+    COREPOD_NODE_NAME: 'spec.nodeName',
+    COREPOD_NAME: 'core-pod',
+    COREPOD_CONFIG: CONFIG_PATH,
+    COREPOD_HEALTH_PORT: '8686',
   });
   const token = pod.volumes!.find((v) => v.name === 'corepod-token')!;
   assert.equal(token.projected!.defaultMode, 0o400);
@@ -92,7 +102,10 @@ test('the Role is scoped to the own CorePod by resourceNames and grants no Secre
 
 test('no declared port: no Service, and a stale one is marked absent', () => {
   const state = desiredState(corePodFrom({ image: 'i', programs: [{ name: 'a', command: ['x'] }] }), sidecar);
-  assert.equal(state.objects.some((o) => o.kind === 'Service'), false);
+  assert.equal(
+    state.objects.some((o) => o.kind === 'Service'),
+    false,
+  );
   assert.deepEqual(state.absent, [{ apiVersion: 'v1', kind: 'Service', name: 'core-pod' }]);
 });
 
@@ -109,7 +122,11 @@ test('port clashes between programs and with the health port are problems with e
   );
   assert.deepEqual(state.problems, [
     { reason: 'PortConflict', path: 'spec.programs[1].ports[0].containerPort', message: 'port 3000/TCP of program "b" is also used by program "a"' },
-    { reason: 'PortConflict', path: 'spec.programs[1].ports[1].containerPort', message: 'port 8686/TCP of program "b" is also used by the sidecar-init health endpoint (spec.healthPort)' },
+    {
+      reason: 'PortConflict',
+      path: 'spec.programs[1].ports[1].containerPort',
+      message: 'port 8686/TCP of program "b" is also used by the sidecar-init health endpoint (spec.healthPort)',
+    },
     { reason: 'PortConflict', path: 'spec.programs[1].ports[2].name', message: 'port name "web" of program "b" is also used by program "a"' },
   ]);
 });
@@ -141,10 +158,16 @@ test('property: replicas, service ports and container ports follow the spec', ()
     assert.equal(deployment.spec!.replicas, corePod.spec.replicas);
     const declared = corePod.spec.programs.flatMap((p) => p.ports.map((port) => port.containerPort));
     const service = find<V1Service | undefined>(state.objects, 'Service');
-    assert.deepEqual((service?.spec?.ports ?? []).map((p) => p.port), declared);
+    assert.deepEqual(
+      (service?.spec?.ports ?? []).map((p) => p.port),
+      declared,
+    );
     for (const port of service?.spec?.ports ?? []) assert.ok(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(port.name!) && port.name!.length <= 15);
     const container = deployment.spec!.template.spec!.containers[0]!;
-    assert.deepEqual(container.ports!.map((p) => p.containerPort), [corePod.spec.healthPort, ...declared]);
+    assert.deepEqual(
+      container.ports!.map((p) => p.containerPort),
+      [corePod.spec.healthPort, ...declared],
+    );
   }
 });
 
@@ -167,5 +190,8 @@ test('GitHub alerts: the token comes from the referenced Secret key, never from 
   const spec = { ...dreamscapeSpec(), alerts: { github: { owner: 'o', repo: 'r', tokenSecretRef: { name: 'gh', key: 'token' } } } };
   const state = desiredState(corePodFrom(spec), sidecar);
   const app = find<V1Deployment>(state.objects, 'Deployment').spec!.template.spec!.containers[0]!;
-  assert.deepEqual(app.env!.find((e) => e.name === 'COREPOD_GITHUB_TOKEN'), { name: 'COREPOD_GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } } });
+  assert.deepEqual(
+    app.env!.find((e) => e.name === 'COREPOD_GITHUB_TOKEN'),
+    { name: 'COREPOD_GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'gh', key: 'token' } } },
+  );
 });

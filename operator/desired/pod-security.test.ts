@@ -12,7 +12,13 @@ const podSpecOf = (spec: CorePodSpecInput): V1PodSpec => {
   return deployment.spec!.template.spec!;
 };
 
-const SAFE_SYSCTLS = new Set(['kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start', 'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range']);
+const SAFE_SYSCTLS = new Set([
+  'kernel.shm_rmid_forced',
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_unprivileged_port_start',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.ping_group_range',
+]);
 
 /**
  * The Pod Security "restricted" checks (v1.32) that a pod template built by the operator could
@@ -52,7 +58,10 @@ test('DreamScape as root: RuntimeDefault seccomp, a locked-down init container, 
 test('DreamScape non-root: the restricted securityContext, the token left to runAsUser (no fsGroup), port 80 made unprivileged', () => {
   const pod = podSpecOf(nonRoot(dreamscapeSpec()));
   assert.deepEqual(pod.securityContext, {
-    runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' },
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    seccompProfile: { type: 'RuntimeDefault' },
     sysctls: [{ name: UNPRIVILEGED_PORT_SYSCTL, value: '80' }],
   });
   for (const container of [pod.initContainers![0]!, pod.containers[0]!]) {

@@ -35,15 +35,24 @@ export class LeaderElector {
   private loop?: Promise<void>;
   private lastLeader = '';
 
-  constructor(private readonly api: KubeApi, private readonly options: LeaderElectorOptions) {}
+  constructor(
+    private readonly api: KubeApi,
+    private readonly options: LeaderElectorOptions,
+  ) {}
 
   get isLeader(): boolean {
     return this.leading;
   }
 
-  private get durationMs() { return this.options.leaseDurationMs ?? 15_000; }
-  private get deadlineMs() { return this.options.renewDeadlineMs ?? 10_000; }
-  private get retryMs() { return this.options.retryPeriodMs ?? 2_000; }
+  private get durationMs() {
+    return this.options.leaseDurationMs ?? 15_000;
+  }
+  private get deadlineMs() {
+    return this.options.renewDeadlineMs ?? 10_000;
+  }
+  private get retryMs() {
+    return this.options.retryPeriodMs ?? 2_000;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -90,7 +99,10 @@ export class LeaderElector {
       if (!lease) {
         const record = nextRecord(undefined, identity, durationSeconds, new Date());
         const created = await this.api.create<LeaseObject>(RESOURCES.lease, {
-          apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: record,
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: record,
         });
         this.remember(created);
         return true;

@@ -27,7 +27,13 @@ test('our own lease is renewed; a released (empty holder) lease is free at once'
 
 test('records: renewing keeps acquireTime and transitions; taking over counts a transition', () => {
   const now = new Date('2026-01-01T00:00:00.123Z');
-  assert.deepEqual(nextRecord(held('a'), 'a', 15, now), { holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: 'a1', renewTime: '2026-01-01T00:00:00.123000Z', leaseTransitions: 2 });
+  assert.deepEqual(nextRecord(held('a'), 'a', 15, now), {
+    holderIdentity: 'a',
+    leaseDurationSeconds: 15,
+    acquireTime: 'a1',
+    renewTime: '2026-01-01T00:00:00.123000Z',
+    leaseTransitions: 2,
+  });
   assert.equal(nextRecord(held('b'), 'a', 15, now).leaseTransitions, 3);
   assert.equal(nextRecord(held('b'), 'a', 15, now).acquireTime, '2026-01-01T00:00:00.123000Z');
   assert.equal(nextRecord(undefined, 'a', 15, now).leaseTransitions, 0);

@@ -66,7 +66,15 @@ export async function startServers(endpoints: Endpoints, ports: { health: number
     healthPort,
     metricsPort,
     close: async () => {
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => { s.close(() => resolve()); s.closeAllConnections(); })));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

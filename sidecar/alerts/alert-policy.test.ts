@@ -9,7 +9,14 @@ const time = '2026-01-01T00:00:00.000Z';
 const target = { namespace: 'shop', corePod: 'dreamscape', pod: 'dreamscape-7d9-abcde' };
 const status = (fields: Partial<ProcessStatus> = {}): ProcessStatus => ({ name: 'auth-service', state: 'RUNNING', restarts: 0, since: time, ...fields });
 const state = (from: ProcessStateEvent['from'], to: ProcessStateEvent['to'], fields: Partial<ProcessStateEvent> = {}): SupervisorEvent => ({
-  type: 'process-state', time, program: 'auth-service', from, to, restarts: 0, status: status({ state: to }), ...fields,
+  type: 'process-state',
+  time,
+  program: 'auth-service',
+  from,
+  to,
+  restarts: 0,
+  status: status({ state: to }),
+  ...fields,
 });
 const fact = (alert: Alert | undefined, name: string) => alert?.facts.find(([k]) => k === name)?.[1];
 
@@ -22,14 +29,35 @@ test('FATAL, an unexpected exit, a program over its memory limit and critical co
   const crash = alertOf(state('RUNNING', 'EXITED', { expected: false, exitCode: null, signal: 'KILL', restarts: 2 }));
   assert.deepEqual([crash?.kind, fact(crash, 'signal'), fact(crash, 'restarts'), fact(crash, 'exit code')], ['crash', 'SIGKILL', '2', undefined]);
 
-  const memory = alertOf({ type: 'program-memory', time, program: 'user-service', status: status(), over: true, bytes: 300 * 1024 * 1024, limitBytes: 256 * 1024 * 1024, action: 'restart' });
+  const memory = alertOf({
+    type: 'program-memory',
+    time,
+    program: 'user-service',
+    status: status(),
+    over: true,
+    bytes: 300 * 1024 * 1024,
+    limitBytes: 256 * 1024 * 1024,
+    action: 'restart',
+  });
   assert.deepEqual([memory?.kind, memory?.program, fact(memory, 'memory (process tree RSS)'), fact(memory, 'limit')], ['memory', 'user-service', '300 MiB', '256 MiB']);
 
   const container = alertOf({
-    type: 'container-memory', time, level: 'critical', previous: 'warning', workingSetBytes: 950 * 1024 * 1024, limitBytes: 1024 * 1024 * 1024,
-    percent: 92.7, warningPercent: 80, criticalPercent: 90, action: 'restart', restarted: 'user-service',
+    type: 'container-memory',
+    time,
+    level: 'critical',
+    previous: 'warning',
+    workingSetBytes: 950 * 1024 * 1024,
+    limitBytes: 1024 * 1024 * 1024,
+    percent: 92.7,
+    warningPercent: 80,
+    criticalPercent: 90,
+    action: 'restart',
+    restarted: 'user-service',
   });
-  assert.deepEqual([container?.kind, container?.program, fact(container, 'percent of limit'), fact(container, 'restarted')], ['container-memory', undefined, '93% (critical at 90%)', 'user-service']);
+  assert.deepEqual(
+    [container?.kind, container?.program, fact(container, 'percent of limit'), fact(container, 'restarted')],
+    ['container-memory', undefined, '93% (critical at 90%)', 'user-service'],
+  );
 });
 
 test('expected exits, recoveries, warnings and routine transitions are not alerts', () => {
@@ -39,7 +67,18 @@ test('expected exits, recoveries, warnings and routine transitions are not alert
     state('STOPPING', 'STOPPED'),
     { type: 'program-memory', time, program: 'auth-service', status: status(), over: false, bytes: 1, limitBytes: 2, action: 'alert' },
     { type: 'container-memory', time, level: 'warning', previous: 'ok', workingSetBytes: 1, limitBytes: 2, percent: 85, warningPercent: 80, criticalPercent: 90, action: 'alert' },
-    { type: 'container-memory', time, level: 'critical', previous: 'critical', workingSetBytes: 1, limitBytes: 2, percent: 95, warningPercent: 80, criticalPercent: 90, action: 'alert' },
+    {
+      type: 'container-memory',
+      time,
+      level: 'critical',
+      previous: 'critical',
+      workingSetBytes: 1,
+      limitBytes: 2,
+      percent: 95,
+      warningPercent: 80,
+      criticalPercent: 90,
+      action: 'alert',
+    },
     { type: 'health', time, program: 'auth-service', status: status(), healthy: false, failures: 3 },
     { type: 'supervisor', time, state: 'stopped', exitCode: 0 },
   ];

@@ -45,11 +45,7 @@ export function alertOf(event: SupervisorEvent): Alert | undefined {
           program: name,
           time: event.time,
           summary: `${name} is FATAL`,
-          facts: [
-            ['reason', event.reason ?? 'gave up'],
-            ...exitFacts(event.status.lastExitCode, event.status.lastSignal),
-            ['restarts', String(event.restarts)],
-          ],
+          facts: [['reason', event.reason ?? 'gave up'], ...exitFacts(event.status.lastExitCode, event.status.lastSignal), ['restarts', String(event.restarts)]],
         };
       }
       if (event.to === 'EXITED' && event.expected === false) {

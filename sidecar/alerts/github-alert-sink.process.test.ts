@@ -45,7 +45,14 @@ async function fakeGithub(t: TestContext, seed: Issue[] = []): Promise<FakeGithu
         return reply(res, 401, { message: 'Bad credentials' });
       }
       const url = new URL(req.url ?? '/', 'http://x');
-      const view = (i: Issue) => ({ number: i.number, title: i.title, body: i.body, state: i.state, labels: i.labels.map((name) => ({ name })), ...(i.pull_request ? { pull_request: i.pull_request } : {}) });
+      const view = (i: Issue) => ({
+        number: i.number,
+        title: i.title,
+        body: i.body,
+        state: i.state,
+        labels: i.labels.map((name) => ({ name })),
+        ...(i.pull_request ? { pull_request: i.pull_request } : {}),
+      });
       if (req.method === 'GET' && url.pathname === '/repos/acme/shop/issues') {
         const labels = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
         const state = url.searchParams.get('state') ?? 'open';
@@ -69,31 +76,37 @@ async function fakeGithub(t: TestContext, seed: Issue[] = []): Promise<FakeGithu
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   github.url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
-  t.after(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return github;
 }
 
 function writeConfig(dir: string, name: string, apiUrl: string, program: string): string {
   const file = path.join(dir, 'corepod.yaml');
-  fs.writeFileSync(file, `${[
-    'apiVersion: dreamscape.io/v1alpha1',
-    'kind: CorePod',
-    `metadata: { name: ${name} }`,
-    'spec:',
-    '  image: example/app:1',
-    '  alerts:',
-    '    github:',
-    '      owner: acme',
-    '      repo: shop',
-    `      labels: ${JSON.stringify(LABELS)}`,
-    '      tokenSecretRef: { name: github, key: token }',
-    `      apiUrl: ${JSON.stringify(apiUrl)}`,
-    '  programs:',
-    program,
-  ].join('\n')}\n`);
+  fs.writeFileSync(
+    file,
+    `${[
+      'apiVersion: dreamscape.io/v1alpha1',
+      'kind: CorePod',
+      `metadata: { name: ${name} }`,
+      'spec:',
+      '  image: example/app:1',
+      '  alerts:',
+      '    github:',
+      '      owner: acme',
+      '      repo: shop',
+      `      labels: ${JSON.stringify(LABELS)}`,
+      '      tokenSecretRef: { name: github, key: token }',
+      `      apiUrl: ${JSON.stringify(apiUrl)}`,
+      '  programs:',
+      program,
+    ].join('\n')}\n`,
+  );
   return file;
 }
 
@@ -111,12 +124,12 @@ async function stop(cli: ReturnType<typeof run>): Promise<void> {
 test('a program that exits at once goes FATAL: exactly one labelled issue with the figures', async (t) => {
   const github = await fakeGithub(t);
   const dir = tempDir(t, 'corepod-alerts-');
-  const file = writeConfig(dir, 'dreamscape', github.url, [
-    '    - name: auth-service',
-    '      command: [sh, -c, "exit 3"]',
-    '      startSeconds: 1',
-    '      startRetries: 0',
-  ].join('\n'));
+  const file = writeConfig(
+    dir,
+    'dreamscape',
+    github.url,
+    ['    - name: auth-service', '      command: [sh, -c, "exit 3"]', '      startSeconds: 1', '      startRetries: 0'].join('\n'),
+  );
   const cli = run(t, file, dir);
   const issue = await waitFor('the FATAL issue', () => github.issues[0], 30_000);
   // The FATAL stays; nothing more may come (the supervisor keeps running until stopped).
@@ -137,13 +150,18 @@ test('a program that exits at once goes FATAL: exactly one labelled issue with t
 test('a crash loop is one issue and comments that aggregate the repeats', async (t) => {
   const github = await fakeGithub(t);
   const dir = tempDir(t, 'corepod-alerts-');
-  const file = writeConfig(dir, 'looper', github.url, [
-    '    - name: user-service',
-    '      command: [sh, -c, "sleep 0.2; exit 1"]',
-    '      startSeconds: 0',
-    '      autorestart: true',
-    '      restartBudget: { maxRestarts: 10000, windowSeconds: 60 }',
-  ].join('\n'));
+  const file = writeConfig(
+    dir,
+    'looper',
+    github.url,
+    [
+      '    - name: user-service',
+      '      command: [sh, -c, "sleep 0.2; exit 1"]',
+      '      startSeconds: 0',
+      '      autorestart: true',
+      '      restartBudget: { maxRestarts: 10000, windowSeconds: 60 }',
+    ].join('\n'),
+  );
   const cli = run(t, file, dir, { [COMMENT_INTERVAL_ENV]: '2' });
   const crashIssues = () => github.issues.filter((i) => i.title.endsWith('user-service crashed'));
   const counted = (comment: string) => Number(/again, (\d+) more times/.exec(comment)?.[1] ?? (comment.includes('once more') ? 1 : 0));
@@ -155,7 +173,10 @@ test('a crash loop is one issue and comments that aggregate the repeats', async 
   assert.deepEqual(issue!.labels, LABELS);
   assert.match(issue!.body, /\*\*exit code\*\*: 1/);
   const crashes = 1 + issue!.comments.reduce((sum, c) => sum + counted(c), 0);
-  assert.ok(issue!.comments.every((c) => counted(c) >= 1), issue!.comments.join('\n---\n'));
+  assert.ok(
+    issue!.comments.every((c) => counted(c) >= 1),
+    issue!.comments.join('\n---\n'),
+  );
   assert.ok(issue!.comments.length < crashes - 1, `${issue!.comments.length} comments for ${crashes} crashes`);
 });
 
@@ -168,19 +189,22 @@ test('an open issue with the marker from an earlier pod gets a comment, not a se
     { number: 10, title: '[corepod] standalone/dreamscape: auth-service is FATAL', body: `earlier\n${marker}`, labels: LABELS, state: 'open', comments: [] },
   ]);
   const dir = tempDir(t, 'corepod-alerts-');
-  const file = writeConfig(dir, 'dreamscape', github.url, [
-    '    - name: auth-service',
-    '      command: [sh, -c, "exit 3"]',
-    '      startSeconds: 1',
-    '      startRetries: 0',
-  ].join('\n'));
+  const file = writeConfig(
+    dir,
+    'dreamscape',
+    github.url,
+    ['    - name: auth-service', '      command: [sh, -c, "exit 3"]', '      startSeconds: 1', '      startRetries: 0'].join('\n'),
+  );
   const cli = run(t, file, dir);
   await waitFor('a comment on the open issue', () => github.issues.find((i) => i.number === 10)!.comments[0], 30_000);
   await waitFor('the supervisor to log the comment', () => cli.output().includes('GitHub alert comment added'), 30_000);
   await stop(cli);
   assert.deepEqual(github.problems, []);
   assert.equal(github.issues.length, 4);
-  assert.deepEqual(github.issues.map((i) => i.comments.length), [0, 0, 0, 1]);
+  assert.deepEqual(
+    github.issues.map((i) => i.comments.length),
+    [0, 0, 0, 1],
+  );
   assert.match(github.issues[3]!.comments[0]!, /auth-service is FATAL again[\s\S]*\*\*exit code\*\*: 3/);
 });
 

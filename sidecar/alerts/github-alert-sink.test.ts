@@ -10,7 +10,17 @@ import type { IssueApi, OpenIssue } from './issue-api.js';
 const time = '2026-01-01T00:00:00.000Z';
 const target = { namespace: 'shop', corePod: 'dreamscape', pod: 'p-1' };
 const status: ProcessStatus = { name: 'auth-service', state: 'STARTING', restarts: 0, since: time };
-const crash = (restarts: number): SupervisorEvent => ({ type: 'process-state', time, program: 'auth-service', from: 'RUNNING', to: 'EXITED', expected: false, exitCode: 1, restarts, status });
+const crash = (restarts: number): SupervisorEvent => ({
+  type: 'process-state',
+  time,
+  program: 'auth-service',
+  from: 'RUNNING',
+  to: 'EXITED',
+  expected: false,
+  exitCode: 1,
+  restarts,
+  status,
+});
 
 /** GitHub's issues in memory; `failing` calls throw a network error. */
 class MemoryIssues implements IssueApi {

@@ -13,7 +13,14 @@ function target(): string {
 }
 
 function connectError(socket: string, error: NodeJS.ErrnoException): CannotConnect {
-  const why = error.code === 'ENOENT' ? 'no supervisor is running' : error.code === 'EACCES' ? 'permission denied' : error.code === 'ECONNREFUSED' ? 'nothing listens (stale socket)' : error.message;
+  const why =
+    error.code === 'ENOENT'
+      ? 'no supervisor is running'
+      : error.code === 'EACCES'
+        ? 'permission denied'
+        : error.code === 'ECONNREFUSED'
+          ? 'nothing listens (stale socket)'
+          : error.message;
   return new CannotConnect(`cannot connect to ${socket}: ${why} (is "corepod run" running with the same COREPOD_RUN_DIR?)`);
 }
 

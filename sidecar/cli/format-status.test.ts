@@ -4,8 +4,17 @@ import type { ProgramDetail } from '../supervisor-views.js';
 import { formatBytes, formatUptime, nameWidth, statusLine } from './format-status.js';
 
 const base: ProgramDetail = {
-  name: 'auth-service', state: 'RUNNING', pid: 42, restarts: 0, since: '2024-01-01T00:00:00.000Z', priority: 10, critical: false,
-  autostart: true, dependsOn: [], hasHealthCheck: true, logs: { stdoutBytes: 0, stderrBytes: 0, mirrorDropped: 0, rotations: 0 },
+  name: 'auth-service',
+  state: 'RUNNING',
+  pid: 42,
+  restarts: 0,
+  since: '2024-01-01T00:00:00.000Z',
+  priority: 10,
+  critical: false,
+  autostart: true,
+  dependsOn: [],
+  hasHealthCheck: true,
+  logs: { stdoutBytes: 0, stderrBytes: 0, mirrorDropped: 0, rotations: 0 },
 };
 
 test('RUNNING reads like supervisorctl, plus health, restarts and memory', () => {

@@ -36,7 +36,13 @@ export function describe(p: ProgramDetail): string {
       parts.push(p.lastSignal ? `killed by ${p.lastSignal}` : `exit status ${p.lastExitCode ?? '?'}`, `at ${p.since}`);
       break;
     case 'STOPPED':
-      parts.push(p.waitingFor ? `waiting for ${p.waitingFor.join(', ')}` : p.restarts === 0 && p.lastExitCode === undefined && p.lastSignal === undefined ? 'Not started' : `stopped at ${p.since}`);
+      parts.push(
+        p.waitingFor
+          ? `waiting for ${p.waitingFor.join(', ')}`
+          : p.restarts === 0 && p.lastExitCode === undefined && p.lastSignal === undefined
+            ? 'Not started'
+            : `stopped at ${p.since}`,
+      );
       break;
   }
   if (p.restarts > 0) parts.push(`restarts ${p.restarts}`);

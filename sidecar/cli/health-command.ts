@@ -24,7 +24,9 @@ export async function main(argv: string[]): Promise<number> {
       for (const p of report.programs) {
         const health = p.healthy === undefined ? '-' : p.healthy ? 'healthy' : 'unhealthy';
         const latency = p.probeLatencyMs !== undefined ? ` ${p.probeLatencyMs} ms` : '';
-        lines.push(`${p.name.padEnd(33)}${p.state.padEnd(10)}${(p.ready ? 'ready' : 'not ready').padEnd(11)}${health}${latency}${p.required ? '' : ' (not required)'}${p.reason ? `  ${p.reason}` : ''}`);
+        lines.push(
+          `${p.name.padEnd(33)}${p.state.padEnd(10)}${(p.ready ? 'ready' : 'not ready').padEnd(11)}${health}${latency}${p.required ? '' : ' (not required)'}${p.reason ? `  ${p.reason}` : ''}`,
+        );
       }
       process.stdout.write(`${lines.join('\n')}\n`);
     }

@@ -31,7 +31,10 @@ const [VERSION = '', EXECVE] = execFileSync(NODE, ['-p', "process.versions.node 
 function setUp(t: Parameters<typeof tempDir>[0], programs: string) {
   const dir = tempDir(t);
   const file = path.join(dir, 'corepod.yaml');
-  fs.writeFileSync(file, `apiVersion: dreamscape.io/v1alpha1\nkind: CorePod\nmetadata: { name: machine-node }\nspec:\n  image: test\n  terminationGracePeriodSeconds: 10\n  programs:\n${programs}`);
+  fs.writeFileSync(
+    file,
+    `apiVersion: dreamscape.io/v1alpha1\nkind: CorePod\nmetadata: { name: machine-node }\nspec:\n  image: test\n  terminationGracePeriodSeconds: 10\n  programs:\n${programs}`,
+  );
   return { dir, file, env: { ...process.env, COREPOD_RUN_DIR: path.join(dir, 'run') } };
 }
 
@@ -48,13 +51,21 @@ test(`corepod run -f on the machine's Node ${VERSION} (${NODE}): programs start,
       '    - name: sleeper\n      command: [sleep, "1000"]\n      startSeconds: 1\n      dependsOn: [ticker]\n',
   );
   const run = startCli(t, ['run', '-f', file, '--health-port', '0'], env, [], NODE);
-  const status = await waitFor('both programs RUNNING', async () => {
-    const doc = await statusOf(env);
-    return doc?.programs.length === 2 && doc.programs.every((p) => p.state === 'RUNNING') ? doc : undefined;
-  }, 30_000, 200).catch((error: Error) => {
+  const status = await waitFor(
+    'both programs RUNNING',
+    async () => {
+      const doc = await statusOf(env);
+      return doc?.programs.length === 2 && doc.programs.every((p) => p.state === 'RUNNING') ? doc : undefined;
+    },
+    30_000,
+    200,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\ncorepod run printed:\n${run.output().slice(-4000)}`);
   });
-  assert.deepEqual(status.programs.map((p) => p.name), ['ticker', 'sleeper']);
+  assert.deepEqual(
+    status.programs.map((p) => p.name),
+    ['ticker', 'sleeper'],
+  );
   assert.equal(fs.realpathSync(`/proc/${run.child.pid}/exe`), fs.realpathSync(NODE), 'the supervisor runs on the machine node');
 
   const table = await runCli(['status'], env, 60_000, NODE);
@@ -70,7 +81,10 @@ test(`corepod run -f on the machine's Node ${VERSION} (${NODE}): programs start,
 test(`corepod run as PID 1 on the machine's Node ${VERSION}: tini reaps the orphans, SIGTERM exits 0`, async (t) => {
   const { dir, file, env } = setUp(t, '');
   const done = path.join(dir, 'orphans-made');
-  fs.appendFileSync(file, `    - name: orphans\n      command: [sh, -c, ${JSON.stringify(`for i in $(seq 1 20); do (sh -c 'exit 0' &); done; touch ${done}; exec sleep 1000`)}]\n      startSeconds: 0\n`);
+  fs.appendFileSync(
+    file,
+    `    - name: orphans\n      command: [sh, -c, ${JSON.stringify(`for i in $(seq 1 20); do (sh -c 'exit 0' &); done; touch ${done}; exec sleep 1000`)}]\n      startSeconds: 0\n`,
+  );
   const run = startCli(t, ['run', '-f', file, '--health-port', '0'], env, ['unshare', '--pid', '--fork', '--mount-proc'], NODE);
   await waitFor('the orphans made', () => fs.existsSync(done), 30_000);
   const status = await waitFor('status', () => statusOf(env), 30_000, 200);

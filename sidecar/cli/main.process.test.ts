@@ -10,10 +10,12 @@ import { CLI, freePort, runCli, startCli, tempDir, waitFor } from '../test-helpe
 
 function httpGet(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    http
+      .get({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -51,11 +53,16 @@ spec:
     return result.code === 3 ? undefined : (JSON.parse(result.stdout) as StatusDocument);
   };
   let seen: StatusDocument | undefined;
-  const up = await waitFor('web and worker RUNNING', async () => {
-    const document = (seen = await status());
-    const running = document?.programs.filter((p) => p.state === 'RUNNING') ?? [];
-    return running.length === 2 && running[0]!.healthy === true ? document : undefined;
-  }, 30_000, 200).catch((error: Error) => {
+  const up = await waitFor(
+    'web and worker RUNNING',
+    async () => {
+      const document = (seen = await status());
+      const running = document?.programs.filter((p) => p.state === 'RUNNING') ?? [];
+      return running.length === 2 && running[0]!.healthy === true ? document : undefined;
+    },
+    30_000,
+    200,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\nlast status: ${JSON.stringify(seen?.programs ?? 'no supervisor')}\ncorepod run printed:\n${run.output().slice(-6000)}`);
   });
   // Named after its executable in ps and top, not Node 24's "MainThread" (process-name.ts).
@@ -68,7 +75,10 @@ spec:
   assert.equal(web.restarts, 0);
   assert.equal(web.healthy, true);
   assert.match(web.since, /^\d{4}-\d\d-\d\dT/);
-  assert.deepEqual(up.programs.map((p) => p.name), ['web', 'worker', 'oneshot']);
+  assert.deepEqual(
+    up.programs.map((p) => p.name),
+    ['web', 'worker', 'oneshot'],
+  );
   assert.equal(up.programs[2]!.state, 'STOPPED');
   assert.equal(up.supervisor.runDir, env.COREPOD_RUN_DIR);
   const healthPort = up.supervisor.healthPort!;
@@ -110,10 +120,15 @@ spec:
   // signal: HUP ends the worker's shell, which autorestart brings back.
   const workerPid = (await status())!.programs.find((p) => p.name === 'worker')!.pid;
   assert.deepEqual(await runCli(['signal', 'HUP', 'worker'], env), { code: 0, stdout: 'worker: signalled HUP\n', stderr: '' });
-  await waitFor('worker restarted', async () => {
-    const worker = (await status())!.programs.find((p) => p.name === 'worker')!;
-    return worker.state === 'RUNNING' && worker.pid !== workerPid && worker.lastSignal === 'SIGHUP';
-  }, 20_000, 200);
+  await waitFor(
+    'worker restarted',
+    async () => {
+      const worker = (await status())!.programs.find((p) => p.name === 'worker')!;
+      return worker.state === 'RUNNING' && worker.pid !== workerPid && worker.lastSignal === 'SIGHUP';
+    },
+    20_000,
+    200,
+  );
 
   // tail, tail --stderr, tail -f.
   const tail = await runCli(['tail', 'worker'], env);
@@ -153,7 +168,10 @@ spec:
   assert.equal(startAll.code, 1, 'oneshot cannot stay up');
   assert.match(startAll.stdout, /^web: started\nworker: started\n$/);
   const starts = (await status())!.programs;
-  assert.deepEqual(starts.slice(0, 2).map((p) => p.state), ['RUNNING', 'RUNNING']);
+  assert.deepEqual(
+    starts.slice(0, 2).map((p) => p.state),
+    ['RUNNING', 'RUNNING'],
+  );
 
   // SIGTERM: orderly stop, exit 0, socket removed; afterwards the CLI cannot connect (3).
   run.child.kill('SIGTERM');
@@ -166,25 +184,57 @@ spec:
 });
 
 const INVALID: { name: string; spec: string; expect: RegExp[] }[] = [
-  { name: 'bad stopSignal', spec: 'programs: [{ name: a, command: [x], stopSignal: TERMINATE }]', expect: [/^spec\.programs\[0\]\.stopSignal: expected one of TERM, INT, QUIT, HUP, KILL, USR1, USR2$/m] },
+  {
+    name: 'bad stopSignal',
+    spec: 'programs: [{ name: a, command: [x], stopSignal: TERMINATE }]',
+    expect: [/^spec\.programs\[0\]\.stopSignal: expected one of TERM, INT, QUIT, HUP, KILL, USR1, USR2$/m],
+  },
   { name: 'no command', spec: 'programs: [{ name: a }]', expect: [/^spec\.programs\[0\]\.command: /m] },
   { name: 'empty command', spec: 'programs: [{ name: a, command: [] }]', expect: [/^spec\.programs\[0\]\.command: /m] },
   { name: 'bad name', spec: 'programs: [{ name: Auth_Service, command: [x] }]', expect: [/^spec\.programs\[0\]\.name: expected a DNS label/m] },
   { name: 'duplicate name', spec: 'programs: [{ name: a, command: [x] }, { name: a, command: [y] }]', expect: [/^spec\.programs\[1\]\.name: duplicate program name "a"$/m] },
   { name: 'unknown dependency', spec: 'programs: [{ name: a, command: [x], dependsOn: [ghost] }]', expect: [/^spec\.programs\[0\]\.dependsOn\[0\]: no program named "ghost"$/m] },
-  { name: 'dependency cycle', spec: 'programs: [{ name: a, command: [x], dependsOn: [b] }, { name: b, command: [y], dependsOn: [a] }]', expect: [/^spec\.programs\[\d\]\.dependsOn: dependency cycle: /m] },
+  {
+    name: 'dependency cycle',
+    spec: 'programs: [{ name: a, command: [x], dependsOn: [b] }, { name: b, command: [y], dependsOn: [a] }]',
+    expect: [/^spec\.programs\[\d\]\.dependsOn: dependency cycle: /m],
+  },
   { name: 'self dependency', spec: 'programs: [{ name: a, command: [x], dependsOn: [a] }]', expect: [/^spec\.programs\[0\]\.dependsOn\[0\]: a program cannot depend on itself$/m] },
-  { name: 'bad autorestart', spec: 'programs: [{ name: a, command: [x], autorestart: sometimes }]', expect: [/^spec\.programs\[0\]\.autorestart: expected true, false or "unexpected"$/m] },
+  {
+    name: 'bad autorestart',
+    spec: 'programs: [{ name: a, command: [x], autorestart: sometimes }]',
+    expect: [/^spec\.programs\[0\]\.autorestart: expected true, false or "unexpected"$/m],
+  },
   { name: 'exit code out of range', spec: 'programs: [{ name: a, command: [x], exitCodes: [0, 256] }]', expect: [/^spec\.programs\[0\]\.exitCodes\[1\]: /m] },
   { name: 'negative priority', spec: 'programs: [{ name: a, command: [x], priority: -1 }]', expect: [/^spec\.programs\[0\]\.priority: /m] },
   { name: 'startSeconds not a number', spec: 'programs: [{ name: a, command: [x], startSeconds: soon }]', expect: [/^spec\.programs\[0\]\.startSeconds: /m] },
   { name: 'supervisord option name', spec: 'programs: [{ name: a, command: [x], stopwaitsecs: 5 }]', expect: [/^spec\.programs\[0\]\.stopwaitsecs: unknown field$/m] },
-  { name: 'two probes', spec: 'programs: [{ name: a, command: [x], healthCheck: { httpGet: { port: 80 }, tcpSocket: { port: 80 } } }]', expect: [/^spec\.programs\[0\]\.healthCheck: exactly one of httpGet, tcpSocket or exec must be set$/m] },
-  { name: 'probe port out of range', spec: 'programs: [{ name: a, command: [x], healthCheck: { httpGet: { port: 70000 } } }]', expect: [/^spec\.programs\[0\]\.healthCheck\.httpGet\.port: /m] },
-  { name: 'bad memory quantity', spec: 'programs: [{ name: a, command: [x], memory: { limit: 200MB } }]', expect: [/^spec\.programs\[0\]\.memory\.limit: expected a byte quantity/m] },
-  { name: 'warning above critical', spec: 'memory: { warningPercent: 96, criticalPercent: 95 }\n  programs: [{ name: a, command: [x] }]', expect: [/^spec\.memory\.warningPercent: warningPercent must be below criticalPercent$/m] },
+  {
+    name: 'two probes',
+    spec: 'programs: [{ name: a, command: [x], healthCheck: { httpGet: { port: 80 }, tcpSocket: { port: 80 } } }]',
+    expect: [/^spec\.programs\[0\]\.healthCheck: exactly one of httpGet, tcpSocket or exec must be set$/m],
+  },
+  {
+    name: 'probe port out of range',
+    spec: 'programs: [{ name: a, command: [x], healthCheck: { httpGet: { port: 70000 } } }]',
+    expect: [/^spec\.programs\[0\]\.healthCheck\.httpGet\.port: /m],
+  },
+  {
+    name: 'bad memory quantity',
+    spec: 'programs: [{ name: a, command: [x], memory: { limit: 200MB } }]',
+    expect: [/^spec\.programs\[0\]\.memory\.limit: expected a byte quantity/m],
+  },
+  {
+    name: 'warning above critical',
+    spec: 'memory: { warningPercent: 96, criticalPercent: 95 }\n  programs: [{ name: a, command: [x] }]',
+    expect: [/^spec\.memory\.warningPercent: warningPercent must be below criticalPercent$/m],
+  },
   { name: 'no programs', spec: 'programs: []', expect: [/^spec\.programs: /m] },
-  { name: 'bad env name', spec: 'programs: [{ name: a, command: [x], env: [{ name: 1BAD, value: v }] }]', expect: [/^spec\.programs\[0\]\.env\[0\]\.name: expected an environment variable name$/m] },
+  {
+    name: 'bad env name',
+    spec: 'programs: [{ name: a, command: [x], env: [{ name: 1BAD, value: v }] }]',
+    expect: [/^spec\.programs\[0\]\.env\[0\]\.name: expected an environment variable name$/m],
+  },
   { name: 'relative workingDir', spec: 'programs: [{ name: a, command: [x], workingDir: app }]', expect: [/^spec\.programs\[0\]\.workingDir: /m] },
   { name: 'too many log backups', spec: 'programs: [{ name: a, command: [x], logs: { backups: 1000 } }]', expect: [/^spec\.programs\[0\]\.logs\.backups: /m] },
   {
@@ -192,7 +242,11 @@ const INVALID: { name: string; spec: string; expect: RegExp[] }[] = [
     spec: 'programs: [{ name: a, command: [x], stopSignal: NOPE }, { name: b, command: [y], priority: fast }]',
     expect: [/^spec\.programs\[0\]\.stopSignal: /m, /^spec\.programs\[1\]\.priority: /m],
   },
-  { name: 'unknown user', spec: 'programs: [{ name: a, command: [x], user: ghost-user-4242 }]', expect: [/^spec\.programs\[0\]\.user: no user named "ghost-user-4242" in \/etc\/passwd$/m] },
+  {
+    name: 'unknown user',
+    spec: 'programs: [{ name: a, command: [x], user: ghost-user-4242 }]',
+    expect: [/^spec\.programs\[0\]\.user: no user named "ghost-user-4242" in \/etc\/passwd$/m],
+  },
 ];
 
 test('invalid configs: every error with its path on stderr, exit 2, nothing started', async (t) => {
@@ -206,7 +260,11 @@ test('invalid configs: every error with its path on stderr, exit 2, nothing star
       text: `apiVersion: dreamscape.io/v1alpha1\nkind: CorePod\nmetadata: { name: bad }\nspec:\n  image: test\n  ${c.spec.replace(/command: \[[xy]\]/g, `command: [touch, ${marker}]`)}\n`,
       expect: c.expect,
     })),
-    { name: 'wrong apiVersion', text: `apiVersion: v1\nkind: CorePod\nmetadata: { name: bad }\nspec: { image: t, programs: [{ name: a, command: [touch, ${marker}] }] }\n`, expect: [/^apiVersion: expected dreamscape\.io\/v1alpha1$/m] },
+    {
+      name: 'wrong apiVersion',
+      text: `apiVersion: v1\nkind: CorePod\nmetadata: { name: bad }\nspec: { image: t, programs: [{ name: a, command: [touch, ${marker}] }] }\n`,
+      expect: [/^apiVersion: expected dreamscape\.io\/v1alpha1$/m],
+    },
     { name: 'YAML syntax error', text: `spec:\n  programs: [{ name: a, command: [touch, ${marker}]\n  image: : x\n`, expect: [/^line \d+, column \d+: /m] },
   ];
   assert.ok(cases.length >= 20);

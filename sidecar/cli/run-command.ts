@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       const { runUnderTini } = await import('../pid1.js');
       const underTini = runUnderTini(argv);
       if (underTini) return underTini;
-      process.stderr.write('corepod: PID 1 without tini (install Debian\'s tini or set COREPOD_TINI): orphaned grandchildren will stay zombies\n');
+      process.stderr.write("corepod: PID 1 without tini (install Debian's tini or set COREPOD_TINI): orphaned grandchildren will stay zombies\n");
     }
     // The engine loads while the child validates (two cores are better than one).
     const engine = import('../run-supervisor.js');

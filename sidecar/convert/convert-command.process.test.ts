@@ -38,11 +38,20 @@ test("corepod convert: the seed's supervisord.conf converts completely into a va
     { name: 'PORT', value: '3001' },
   ]);
   for (const p of spec.programs) {
-    assert.deepEqual(p.logs, { mirror: true, stdoutFile: `/var/log/supervisor/${p.name}.log`, stderrFile: `/var/log/supervisor/${p.name}-error.log`, maxBytes: '50Mi', backups: 5 });
+    assert.deepEqual(p.logs, {
+      mirror: true,
+      stdoutFile: `/var/log/supervisor/${p.name}.log`,
+      stderrFile: `/var/log/supervisor/${p.name}-error.log`,
+      maxBytes: '50Mi',
+      backups: 5,
+    });
   }
   // Every program option converted: warnings only for the supervisord-wide sections.
   const warnings = stderr.trim().split('\n');
-  assert.ok(warnings.every((w) => /^warning: \[(supervisord|unix_http_server|rpcinterface:supervisor)\]/.test(w)), stderr);
+  assert.ok(
+    warnings.every((w) => /^warning: \[(supervisord|unix_http_server|rpcinterface:supervisor)\]/.test(w)),
+    stderr,
+  );
   assert.equal(warnings.length, 8);
   assert.match(stdout, /^# Converted from supervisord\.conf by `corepod convert`\./);
   assert.match(stdout, /command: \[nginx, -g, daemon off;\]/);

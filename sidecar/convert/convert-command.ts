@@ -28,7 +28,10 @@ function globToRegExp(pattern: string): RegExp {
       const end = pattern.indexOf(']', i + 2);
       if (end === -1) source += '\\[';
       else {
-        const body = pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
+        const body = pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\');
         source += `[${body}]`;
         i = end;
       }

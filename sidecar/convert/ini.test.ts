@@ -12,10 +12,9 @@ test('sections, "=" and ":" delimiters, lower-cased option names, trimmed values
 });
 
 test('full-line and inline comments (";" or "#" after whitespace), but not inside words', () => {
-  assert.deepEqual(
-    values('; header comment\n# another\n[s]\na=1 ; trailing\nb=x;y#z\nc=value # note\n  ; indented comment\nd=#kept\n'),
-    { s: { a: '1', b: 'x;y#z', c: 'value', d: '#kept' } },
-  );
+  assert.deepEqual(values('; header comment\n# another\n[s]\na=1 ; trailing\nb=x;y#z\nc=value # note\n  ; indented comment\nd=#kept\n'), {
+    s: { a: '1', b: 'x;y#z', c: 'value', d: '#kept' },
+  });
 });
 
 test('indented lines continue a value; trailing blank lines are dropped', () => {
@@ -36,7 +35,10 @@ test('keeps the file and line of every option and section', () => {
 });
 
 test('errors name the file and line', () => {
-  assert.throws(() => parseIni('a=1\n', 'f.conf'), (error: unknown) => error instanceof IniError && /^f\.conf:1: a line outside any \[section\]/.test(error.message));
+  assert.throws(
+    () => parseIni('a=1\n', 'f.conf'),
+    (error: unknown) => error instanceof IniError && /^f\.conf:1: a line outside any \[section\]/.test(error.message),
+  );
   assert.throws(() => parseIni('[s]\nno delimiter here\n', 'f.conf'), /^Error: f\.conf:2: expected "name = value" in \[s\]|f\.conf:2: expected "name = value" in \[s\]/);
   assert.throws(() => parseIni('[s]\n=value\n', 'f.conf'), /f\.conf:2: an option without a name in \[s\]/);
 });

@@ -20,7 +20,10 @@ test('numbers with flags and width, like Python', () => {
 });
 
 test('errors: unknown names (listing the available ones), bare %s, incomplete, text as number', () => {
-  assert.throws(() => expandPercent('%(ENV_NOPE)s', ex), (error: unknown) => error instanceof FormatError && /%\(ENV_NOPE\) cannot be expanded; available: ENV_HOME, here, process_num, program_name/.test(error.message));
+  assert.throws(
+    () => expandPercent('%(ENV_NOPE)s', ex),
+    (error: unknown) => error instanceof FormatError && /%\(ENV_NOPE\) cannot be expanded; available: ENV_HOME, here, process_num, program_name/.test(error.message),
+  );
   assert.throws(() => expandPercent('printf %s', ex), /unnamed conversion "%s" \(write %% for a literal %\)/);
   assert.throws(() => expandPercent('50%', ex), /incomplete format "%"/);
   assert.throws(() => expandPercent('%(program_name)d', ex), /needs a number/);

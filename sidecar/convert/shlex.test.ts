@@ -13,7 +13,10 @@ test('shellSplit follows shlex.split: quotes, backslashes, no expansion', () => 
 });
 
 test('shellSplit errors like shlex', () => {
-  assert.throws(() => shellSplit('echo "open'), (error: unknown) => error instanceof ShlexError && /no closing quotation/.test(error.message));
+  assert.throws(
+    () => shellSplit('echo "open'),
+    (error: unknown) => error instanceof ShlexError && /no closing quotation/.test(error.message),
+  );
   assert.throws(() => shellSplit("echo 'open"), /no closing quotation/);
   assert.throws(() => shellSplit('echo trailing\\'), /no escaped character/);
 });
@@ -45,7 +48,10 @@ test('keyValuePairs: supervisord environment= syntax', () => {
 });
 
 test('keyValuePairs errors where supervisord does (unquoted spaces or punctuation)', () => {
-  assert.throws(() => keyValuePairs('A=hello world,B=2'), (error: unknown) => error instanceof ShlexError && /unexpected end of KEY=value pairs/.test(error.message));
+  assert.throws(
+    () => keyValuePairs('A=hello world,B=2'),
+    (error: unknown) => error instanceof ShlexError && /unexpected end of KEY=value pairs/.test(error.message),
+  );
   assert.throws(() => keyValuePairs('A'), /unexpected end/);
   assert.throws(() => keyValuePairs('A="open'), /no closing quotation/);
 });

@@ -12,8 +12,15 @@ function files(tree: Record<string, string>): ConfigSource {
       return text;
     },
     glob(pattern) {
-      const regexp = new RegExp(`^${pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-      return Object.keys(tree).filter((name) => regexp.test(name)).sort();
+      const regexp = new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')}$`,
+      );
+      return Object.keys(tree)
+        .filter((name) => regexp.test(name))
+        .sort();
     },
   };
 }
@@ -114,7 +121,10 @@ test("the seed's programs convert completely into a valid CorePod", () => {
   // No program option is left behind; only the supervisord-wide sections have no equivalent.
   assert.deepEqual(
     warnings.filter((w) => w.startsWith('[program:')),
-    ['[program:auth-service] stderr_logfile_maxbytes=50MB: no stderr log file (stderr goes to the JSON mirror); ignored', '[program:auth-service] stderr_logfile_backups=5: no stderr log file (stderr goes to the JSON mirror); ignored'],
+    [
+      '[program:auth-service] stderr_logfile_maxbytes=50MB: no stderr log file (stderr goes to the JSON mirror); ignored',
+      '[program:auth-service] stderr_logfile_backups=5: no stderr log file (stderr goes to the JSON mirror); ignored',
+    ],
   );
   assert.deepEqual(
     warnings.filter((w) => !w.startsWith('[program:')).map((w) => w.slice(0, w.indexOf(':', w.indexOf(']')))),
@@ -135,7 +145,10 @@ test('each program option without an equivalent gets its own warning naming sect
   const cases: [string, string][] = [
     ['numprocs=2', '[program:app] numprocs=2: not supported (one process per program); ignored'],
     ['numprocs_start=5', '[program:app] numprocs_start=5: not supported (one process per program); ignored'],
-    ['process_name=%(program_name)s_%(process_num)02d', '[program:app] process_name=%(program_name)s_%(process_num)02d: not supported (the process is named after the program, "app"); ignored'],
+    [
+      'process_name=%(program_name)s_%(process_num)02d',
+      '[program:app] process_name=%(program_name)s_%(process_num)02d: not supported (the process is named after the program, "app"); ignored',
+    ],
     ['umask=022', '[program:app] umask=022: not supported; ignored'],
     ['stopasgroup=false', '[program:app] stopasgroup=false: CorePod always signals the whole process group; ignored'],
     ['killasgroup=false', '[program:app] killasgroup=false: CorePod always signals the whole process group; ignored'],
@@ -147,7 +160,10 @@ test('each program option without an equivalent gets its own warning naming sect
     ['stderr_syslog=true', '[program:app] stderr_syslog=true: syslog is not supported (output goes to the JSON mirror); ignored'],
     ['serverurl=AUTO', '[program:app] serverurl=AUTO: no XML-RPC server (programs can use the corepod CLI); ignored'],
     ['stopsignal=WINCH', '[program:app] stopsignal=WINCH: not supported (CorePod stops with TERM, INT, QUIT, HUP, KILL, USR1, USR2); TERM used'],
-    ['stdout_logfile=AUTO', '[program:app] stdout_logfile=AUTO: AUTO log files are not kept: output goes to the JSON mirror on stdout (set logs.stdoutFile/stderrFile for files); ignored'],
+    [
+      'stdout_logfile=AUTO',
+      '[program:app] stdout_logfile=AUTO: AUTO log files are not kept: output goes to the JSON mirror on stdout (set logs.stdoutFile/stderrFile for files); ignored',
+    ],
     ['stdout_logfile=syslog', '[program:app] stdout_logfile=syslog: syslog is not supported (output goes to the JSON mirror); ignored'],
     ['stdout_logfile_maxbytes=10MB', '[program:app] stdout_logfile_maxbytes=10MB: no stdout log file (stdout goes to the JSON mirror); ignored'],
     ['priority=-5', '[program:app] priority=-5: CorePod priorities range from 0 to 100000; 0 used'],
@@ -182,7 +198,10 @@ supervisor.ctl_factory = x:y
 a=b
 `;
   const { document, warnings } = convert(text);
-  assert.deepEqual(document.spec.programs.map((p) => p.name), ['app']);
+  assert.deepEqual(
+    document.spec.programs.map((p) => p.name),
+    ['app'],
+  );
   assert.deepEqual(
     warnings.map((w) => w.slice(0, w.indexOf(']') + 1)),
     ['[eventlistener:crashmail]', '[fcgi-program:php]', '[inet_http_server]', '[supervisorctl]', '[ctlplugin:extra]', '[something]'],
@@ -197,7 +216,10 @@ programs=web,api
 priority=5
 `;
   const { document, warnings } = convert(text);
-  assert.deepEqual(document.spec.programs.map((p) => p.name), ['web', 'api']);
+  assert.deepEqual(
+    document.spec.programs.map((p) => p.name),
+    ['web', 'api'],
+  );
   assert.deepEqual(document.spec.programs[0]!.env, [{ name: 'GROUP', value: 'frontend' }]);
   assert.deepEqual(warnings, [
     '[group:frontend] programs=web,api: groups are not supported; web, api are converted as separate programs',
@@ -232,7 +254,8 @@ stdout_logfile=%(ENV_BASE)s/log/%(program_name)s.log
   assert.ok(warnings.includes('[program:app] command: %(host_node_name)s expanded at conversion time to "node-1"'));
   assert.throws(
     () => convert(program('environment=A=%(ENV_MISSING)s')),
-    (error: unknown) => error instanceof ConvertError && /supervisord\.conf:3: \[program:app\] environment=A=%\(ENV_MISSING\)s: %\(ENV_MISSING\) cannot be expanded/.test(error.message),
+    (error: unknown) =>
+      error instanceof ConvertError && /supervisord\.conf:3: \[program:app\] environment=A=%\(ENV_MISSING\)s: %\(ENV_MISSING\) cannot be expanded/.test(error.message),
   );
   assert.throws(() => convert('[program:app]\ncommand=printf %s\n'), /command=printf %s: unnamed conversion "%s" \(write %% for a literal %\)/);
   assert.deepEqual(convert('[program:app]\ncommand=printf %%s\n').document.spec.programs[0]!.command, ['printf', '%s']);
@@ -329,12 +352,18 @@ test('[include] files= globs relative to the main file; nested includes are not 
     '/etc/supervisor/conf.d/readme.txt': 'not ini',
   };
   const { document, warnings } = convert(`[include]\nfiles = conf.d/*.conf missing/*.conf\n${program('', 'main')}`, {}, extra);
-  assert.deepEqual(document.spec.programs.map((p) => [p.name, p.priority]), [
-    ['main', undefined],
-    ['alpha', 1],
-    ['beta', 2],
+  assert.deepEqual(
+    document.spec.programs.map((p) => [p.name, p.priority]),
+    [
+      ['main', undefined],
+      ['alpha', 1],
+      ['beta', 2],
+    ],
+  );
+  assert.deepEqual(warnings, [
+    '/etc/supervisor/conf.d/b.conf: a nested [include] is not processed (as in supervisord)',
+    '[include] files: no file matches "/etc/supervisor/missing/*.conf"',
   ]);
-  assert.deepEqual(warnings, ['/etc/supervisor/conf.d/b.conf: a nested [include] is not processed (as in supervisord)', '[include] files: no file matches "/etc/supervisor/missing/*.conf"']);
 });
 
 test('bad input: errors name the file, line, section and option', () => {
@@ -350,7 +379,12 @@ test('bad input: errors name the file, line, section and option', () => {
     [program('startsecs=100000'), /the converted CorePod is not valid:\n {2}spec\.programs\[0\]\.startSeconds: /],
     [program('environment=1BAD=x'), /spec\.programs\[0\]\.env\[0\]\.name: expected an environment variable name/],
   ];
-  for (const [text, expected] of cases) assert.throws(() => convert(text), (error: unknown) => error instanceof ConvertError && expected.test(error.message), String(expected));
+  for (const [text, expected] of cases)
+    assert.throws(
+      () => convert(text),
+      (error: unknown) => error instanceof ConvertError && expected.test(error.message),
+      String(expected),
+    );
 });
 
 test('name and image: from options, else from the file name and a placeholder (with a warning)', () => {

@@ -86,7 +86,11 @@ function where(option: IniOption): string {
 
 /** A CorePod quantity for a byte count: the largest exact binary unit. */
 export function bytesToQuantity(bytes: number): number | string {
-  for (const [unit, factor] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [unit, factor] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (bytes > 0 && bytes % factor === 0) return `${bytes / factor}${unit}`;
   }
   return bytes;
@@ -285,7 +289,10 @@ class Converter {
       const group = section.name.slice('group:'.length);
       const programs = section.options.get('programs');
       if (!programs) throw new ConvertError(`${section.file}:${section.line}: [${section.name}] has no programs= option`);
-      const members = programs.value.split(',').map((name) => name.trim()).filter(Boolean);
+      const members = programs.value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean);
       for (const member of members) {
         if (!this.sections.has(`program:${member}`)) throw new ConvertError(`${where(programs)}: [${section.name}] names unknown program ${member}`);
         groups.set(member, group);
@@ -467,7 +474,10 @@ class Converter {
 
     // One maxBytes/backups pair per program in CorePod, for the stream(s) that have a file.
     const hasFile = { stdout: logs.stdoutFile !== undefined, stderr: logs.stderrFile !== undefined && !redirected };
-    for (const [setting, field] of [['maxbytes', 'maxBytes'], ['backups', 'backups']] as const) {
+    for (const [setting, field] of [
+      ['maxbytes', 'maxBytes'],
+      ['backups', 'backups'],
+    ] as const) {
       const values: Partial<Record<'stdout' | 'stderr', { option: IniOption; value: number }>> = {};
       for (const stream of ['stdout', 'stderr'] as const) {
         const option = text(`${stream}_logfile_${setting}`);

@@ -18,7 +18,9 @@ import { waitAtMost } from '../../lib/wait-at-most.js';
  */
 export function sidecarKubeApi(settings: TokenConnectionOptions, options: { podName?: string; requestTimeoutMs?: number } = {}): HttpKubeApi {
   return new HttpKubeApi(tokenConnection(settings), {
-    maxSockets: 4, requestTimeoutMs: options.requestTimeoutMs ?? 15_000, userAgent: `corepod-sidecar/${options.podName ?? 'unknown'}`,
+    maxSockets: 4,
+    requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+    userAgent: `corepod-sidecar/${options.podName ?? 'unknown'}`,
   });
 }
 
@@ -57,7 +59,7 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     logger.warn('not reporting to Kubernetes: cannot read the ServiceAccount credentials', {
       error: error instanceof Error ? error.message : String(error),
       uid: process.getuid?.(),
-      hint: 'the projected token is readable only by the pod\'s runAsUser (docs/kubernetes.md)',
+      hint: "the projected token is readable only by the pod's runAsUser (docs/kubernetes.md)",
     });
     return undefined;
   }

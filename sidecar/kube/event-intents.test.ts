@@ -7,7 +7,14 @@ import { EventTranslator, formatBytes } from './event-intents.js';
 const time = '2026-01-01T00:00:00.000Z';
 const status = (fields: Partial<ProcessStatus> = {}): ProcessStatus => ({ name: 'auth-service', state: 'RUNNING', restarts: 0, since: time, ...fields });
 const state = (from: ProcessStateEvent['from'], to: ProcessStateEvent['to'], fields: Partial<ProcessStateEvent> = {}): SupervisorEvent => ({
-  type: 'process-state', time, program: 'auth-service', from, to, restarts: 0, status: status({ state: to }), ...fields,
+  type: 'process-state',
+  time,
+  program: 'auth-service',
+  from,
+  to,
+  restarts: 0,
+  status: status({ state: to }),
+  ...fields,
 });
 const one = (t: EventTranslator, e: SupervisorEvent) => {
   const out = t.translate(e);
@@ -69,7 +76,15 @@ test('a stop is ProcessStopped, unless it is the first half of a restart', () =>
 
 test('health: a failure is a Warning; the next pass is HealthCheckRecovered once; a first pass is silent', () => {
   const t = new EventTranslator();
-  const health = (healthy: boolean, failures = 0): SupervisorEvent => ({ type: 'health', time, program: 'auth-service', status: status(), healthy, failures, message: healthy ? 'HTTP 200' : 'HTTP 503' });
+  const health = (healthy: boolean, failures = 0): SupervisorEvent => ({
+    type: 'health',
+    time,
+    program: 'auth-service',
+    status: status(),
+    healthy,
+    failures,
+    message: healthy ? 'HTTP 200' : 'HTTP 503',
+  });
   assert.deepEqual(t.translate(health(true)), []);
   const failed = one(t, health(false, 3));
   assert.deepEqual([failed.type, failed.reason, failed.note], ['Warning', 'HealthCheckFailed', 'auth-service failed its health check 3 times in a row: HTTP 503']);
@@ -81,7 +96,14 @@ test('health: a failure is a Warning; the next pass is HealthCheckRecovered once
 test('program memory over its limit is MemoryPressure with the figures and the action; back under is silent', () => {
   const t = new EventTranslator();
   const mem = (over: boolean, bytes: number, action: 'alert' | 'restart'): SupervisorEvent => ({
-    type: 'program-memory', time, program: 'user-service', status: status({ name: 'user-service' }), over, bytes, limitBytes: 64 * 1024 * 1024, action,
+    type: 'program-memory',
+    time,
+    program: 'user-service',
+    status: status({ name: 'user-service' }),
+    over,
+    bytes,
+    limitBytes: 64 * 1024 * 1024,
+    action,
   });
   const e = one(t, mem(true, 80 * 1024 * 1024, 'restart'));
   assert.deepEqual([e.type, e.reason, e.action, e.program], ['Warning', 'MemoryPressure', 'Restart', 'user-service']);
@@ -93,8 +115,17 @@ test('program memory over its limit is MemoryPressure with the figures and the a
 test('container memory going up a level is MemoryPressure with percent, figures and thresholds', () => {
   const t = new EventTranslator();
   const c = (level: 'ok' | 'warning' | 'critical', previous: 'ok' | 'warning' | 'critical', restarted?: string): SupervisorEvent => ({
-    type: 'container-memory', time, level, previous, workingSetBytes: 460 * 1024 * 1024, limitBytes: 512 * 1024 * 1024, percent: 89.8,
-    warningPercent: 85, criticalPercent: 95, action: 'restart', ...(restarted ? { restarted } : {}),
+    type: 'container-memory',
+    time,
+    level,
+    previous,
+    workingSetBytes: 460 * 1024 * 1024,
+    limitBytes: 512 * 1024 * 1024,
+    percent: 89.8,
+    warningPercent: 85,
+    criticalPercent: 95,
+    action: 'restart',
+    ...(restarted ? { restarted } : {}),
   });
   const warning = one(t, c('warning', 'ok'));
   assert.equal(warning.note, 'container memory warning: 90% of its limit (460 MiB of 512 MiB; warning at 85%, critical at 95%); action: alert only');

@@ -62,7 +62,9 @@ export class EventTranslator {
         if (!event.healthy) {
           this.unhealthy.add(name);
           const why = event.message ? `: ${event.message.slice(0, 300)}` : '';
-          return [intent(name, 'Warning', REASON.healthFailed, 'HealthCheck', `${name} failed its health check ${event.failures} time${event.failures === 1 ? '' : 's'} in a row${why}`)];
+          return [
+            intent(name, 'Warning', REASON.healthFailed, 'HealthCheck', `${name} failed its health check ${event.failures} time${event.failures === 1 ? '' : 's'} in a row${why}`),
+          ];
         }
         if (!this.unhealthy.delete(name)) return [];
         return [intent(name, 'Normal', REASON.healthRecovered, 'HealthCheck', `${name} passes its health check again`)];
@@ -71,8 +73,13 @@ export class EventTranslator {
         if (!event.over) return [];
         const name = event.program;
         const action = event.action === 'restart' ? 'action: restart' : 'action: alert only';
-        const e = intent(name, 'Warning', REASON.memoryPressure, event.action === 'restart' ? 'Restart' : 'Alert',
-          `${name} uses ${formatBytes(event.bytes)} (process tree RSS), over its limit of ${formatBytes(event.limitBytes)}; ${action}`);
+        const e = intent(
+          name,
+          'Warning',
+          REASON.memoryPressure,
+          event.action === 'restart' ? 'Restart' : 'Alert',
+          `${name} uses ${formatBytes(event.bytes)} (process tree RSS), over its limit of ${formatBytes(event.limitBytes)}; ${action}`,
+        );
         return [{ ...e, key: `Warning|${REASON.memoryPressure}|${name}|program|${event.action}` }];
       }
       case 'container-memory': {

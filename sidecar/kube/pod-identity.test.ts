@@ -4,7 +4,11 @@ import { fieldManagerFor, podIdentityFrom } from './pod-identity.js';
 
 test('the identity comes from the variables the operator sets', () => {
   const result = podIdentityFrom({
-    COREPOD_POD_NAME: 'web-1', COREPOD_POD_NAMESPACE: 'shop', COREPOD_NAME: 'web', COREPOD_POD_UID: 'u-1', COREPOD_NODE_NAME: 'node-1',
+    COREPOD_POD_NAME: 'web-1',
+    COREPOD_POD_NAMESPACE: 'shop',
+    COREPOD_NAME: 'web',
+    COREPOD_POD_UID: 'u-1',
+    COREPOD_NODE_NAME: 'node-1',
   });
   assert.deepEqual(result, { kind: 'pod', identity: { podName: 'web-1', namespace: 'shop', corePodName: 'web', podUid: 'u-1', nodeName: 'node-1' } });
 });

@@ -52,9 +52,27 @@ async function events(podName: string): Promise<Json[]> {
 
 const status = { name: 'auth-service', state: 'STARTING' as const, restarts: 1, since: new Date().toISOString() };
 const killed: SupervisorEvent = {
-  type: 'process-state', time: status.since, program: 'auth-service', from: 'RUNNING', to: 'EXITED', restarts: 0, signal: 'SIGKILL', exitCode: null, expected: false, status,
+  type: 'process-state',
+  time: status.since,
+  program: 'auth-service',
+  from: 'RUNNING',
+  to: 'EXITED',
+  restarts: 0,
+  signal: 'SIGKILL',
+  exitCode: null,
+  expected: false,
+  status,
 };
-const restarted: SupervisorEvent = { type: 'process-state', time: status.since, program: 'auth-service', from: 'EXITED', to: 'STARTING', reason: 'autorestart', restarts: 1, status };
+const restarted: SupervisorEvent = {
+  type: 'process-state',
+  time: status.since,
+  program: 'auth-service',
+  from: 'EXITED',
+  to: 'STARTING',
+  reason: 'autorestart',
+  restarts: 1,
+  status,
+};
 
 test('a kill is a Warning ProcessExited and a Normal ProcessRestarted on the CorePod, related to the Pod', async () => {
   const r = recorder('shop-pod-1');
@@ -85,16 +103,23 @@ test('a crash loop is two Event objects whose series count every crash', async (
     r.deliver(restarted);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  const found = await waitFor('series counts at 40', async () => {
-    const list = await events('shop-pod-2');
-    return list.length === 2 && list.every((e) => e.series?.count === 40) ? list : undefined;
-  }, 60_000);
+  const found = await waitFor(
+    'series counts at 40',
+    async () => {
+      const list = await events('shop-pod-2');
+      return list.length === 2 && list.every((e) => e.series?.count === 40) ? list : undefined;
+    },
+    60_000,
+  );
   for (const e of found) assert.ok(e.series.lastObservedTime > e.eventTime, 'lastObservedTime is after the first occurrence');
   assert.equal(r.stats().created, 2);
   // The core/v1 view (what `kubectl get events` reads) carries the series too.
   const { stdout } = await kubectl(['get', 'events.v1.', '-n', namespace, '-o', 'json']);
   const core = (JSON.parse(stdout).items as Json[]).filter((e) => e.reportingInstance === 'shop-pod-2');
-  assert.deepEqual(core.map((e) => e.series?.count), [40, 40]);
+  assert.deepEqual(
+    core.map((e) => e.series?.count),
+    [40, 40],
+  );
   const { stdout: table } = await kubectl(['events', '-n', namespace]);
   assert.match(table, /\(x40 over .*ProcessExited\s+CorePod\/shop\s+auth-service was killed by signal SIGKILL/);
 });

@@ -40,7 +40,8 @@ export class ProcessEventSink implements Sink {
       related: { apiVersion: 'v1', kind: 'Pod', name: identity.podName, namespace: identity.namespace, ...(identity.podUid ? { uid: identity.podUid } : {}) },
       clock: options.clock ?? systemClock,
       ...(options.series ? { series: options.series } : {}),
-      onDrop: (intent, error) => this.logger.warn('event not recorded', { reason: intent.reason, note: intent.note, error: error instanceof Error ? error.message : String(error) }),
+      onDrop: (intent, error) =>
+        this.logger.warn('event not recorded', { reason: intent.reason, note: intent.note, error: error instanceof Error ? error.message : String(error) }),
     });
   }
 

@@ -12,11 +12,15 @@ function harness(outcomes: AttemptOutcome[] = []) {
   const clock = new FakeClock();
   const attempts: number[] = [];
   let gate: Promise<void> | undefined;
-  const scheduler = new SendScheduler(clock, async () => {
-    attempts.push(clock.now());
-    if (gate) await gate;
-    return outcomes.shift() ?? 'done';
-  }, options);
+  const scheduler = new SendScheduler(
+    clock,
+    async () => {
+      attempts.push(clock.now());
+      if (gate) await gate;
+      return outcomes.shift() ?? 'done';
+    },
+    options,
+  );
   const advance = async (ms: number) => {
     for (let t = 0; t < ms; t += 100) {
       clock.advance(Math.min(100, ms - t));
@@ -108,10 +112,14 @@ test('flush attempts at once, after the one in flight', async () => {
 test('while changes keep coming, attempts slow down to one per burst window; a quiet spell restores 0.5 s', async () => {
   const clock = new FakeClock();
   const attempts: number[] = [];
-  const scheduler = new SendScheduler(clock, async () => {
-    attempts.push(clock.now());
-    return 'done';
-  }, { ...options, burst: { windowMs: 10_000, maxSends: 5, coalesceMs: 2000 } });
+  const scheduler = new SendScheduler(
+    clock,
+    async () => {
+      attempts.push(clock.now());
+      return 'done';
+    },
+    { ...options, burst: { windowMs: 10_000, maxSends: 5, coalesceMs: 2000 } },
+  );
   const step = async (ms: number) => {
     clock.advance(ms);
     await settle();
@@ -124,8 +132,14 @@ test('while changes keep coming, attempts slow down to one per burst window; a q
   await step(3000);
   assert.ok(attempts.length >= 15 && attempts.length <= 20, `attempts: ${attempts.length}`);
   const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
-  assert.ok(gaps.slice(0, 4).every((g) => g <= 700), `the first changes go at once: ${gaps.slice(0, 4)}`);
-  assert.ok(gaps.slice(6).every((g) => g >= 2000), `then one per 2 s: ${gaps.slice(6)}`);
+  assert.ok(
+    gaps.slice(0, 4).every((g) => g <= 700),
+    `the first changes go at once: ${gaps.slice(0, 4)}`,
+  );
+  assert.ok(
+    gaps.slice(6).every((g) => g >= 2000),
+    `then one per 2 s: ${gaps.slice(6)}`,
+  );
   // Quiet for a window: the next change goes after 0.5 s again.
   await step(11_000);
   const before = attempts.length;

@@ -37,7 +37,9 @@ after(async () => {
 });
 
 const statusBody = (name: string) => ({
-  apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace },
+  apiVersion: 'dreamscape.io/v1alpha1',
+  kind: 'CorePod',
+  metadata: { name, namespace },
   status: { pods: [{ name: 'pod-a', updated: new Date().toISOString(), processes: [{ name: 'web', state: 'RUNNING', restarts: 0, since: new Date().toISOString() }] }] },
 });
 
@@ -54,7 +56,11 @@ async function code(promise: Promise<unknown>): Promise<number> {
 test('the pod identity reads its own CorePod and applies its own status', async () => {
   const got = await api.get<CorePodObject & KubeObject>(RESOURCES.corePod, namespace, 'mine');
   assert.equal(got?.metadata.uid, mine.metadata.uid);
-  const applied = await api.apply<CorePodObject & KubeObject, KubeObject>(RESOURCES.corePod, statusBody('mine'), { fieldManager: fieldManagerFor('pod-a'), force: true, subresource: 'status' });
+  const applied = await api.apply<CorePodObject & KubeObject, KubeObject>(RESOURCES.corePod, statusBody('mine'), {
+    fieldManager: fieldManagerFor('pod-a'),
+    force: true,
+    subresource: 'status',
+  });
   assert.equal(applied.status?.pods?.[0]?.name, 'pod-a');
 });
 
@@ -70,9 +76,16 @@ test('its Role refuses everything else: another CorePod, the spec, Secrets, Pods
 
 test('it may create Events in its namespace, and only there', async () => {
   const event = (ns: string) => ({
-    apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: `mine.${Date.now().toString(16)}`, namespace: ns },
-    eventTime: new Date().toISOString().replace('Z', '000Z'), reportingController: 'dreamscape.io/corepod-sidecar', reportingInstance: 'pod-a',
-    action: 'Test', reason: 'Test', type: 'Normal', note: 'rbac check',
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `mine.${Date.now().toString(16)}`, namespace: ns },
+    eventTime: new Date().toISOString().replace('Z', '000Z'),
+    reportingController: 'dreamscape.io/corepod-sidecar',
+    reportingInstance: 'pod-a',
+    action: 'Test',
+    reason: 'Test',
+    type: 'Normal',
+    note: 'rbac check',
     regarding: { apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', name: 'mine', namespace: ns },
   });
   assert.equal(await code(api.create(RESOURCES.event, event(namespace))), 200);
@@ -110,20 +123,35 @@ test('a server certificate not signed by the given CA is refused', async () => {
 test('list and watch (the rest of the KubeApi port) for an identity allowed to: events arrive, stop ends the watch', async () => {
   await applyObjects([
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'watcher', namespace } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'watcher', namespace }, rules: [{ apiGroups: ['dreamscape.io'], resources: ['corepods'], verbs: ['list', 'watch', 'patch'] }] },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'watcher', namespace }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'watcher' }, subjects: [{ kind: 'ServiceAccount', name: 'watcher', namespace }] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'watcher', namespace },
+      rules: [{ apiGroups: ['dreamscape.io'], resources: ['corepods'], verbs: ['list', 'watch', 'patch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'watcher', namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'watcher' },
+      subjects: [{ kind: 'ServiceAccount', name: 'watcher', namespace }],
+    },
   ]);
   const tokenFile = `${creds.dir}/watcher-token`;
   fs.writeFileSync(tokenFile, (await kubectl(['create', 'token', '-n', namespace, 'watcher'])).stdout.trim());
   const watcher = sidecarKubeApi({ server: creds.server, tokenFile, caFile: creds.caFile });
   try {
-    const listed = await waitFor('the Role to take effect', async () => {
-      try {
-        return await watcher.list<CorePodObject & KubeObject>(RESOURCES.corePod, { namespace });
-      } catch {
-        return undefined;
-      }
-    }, 30_000);
+    const listed = await waitFor(
+      'the Role to take effect',
+      async () => {
+        try {
+          return await watcher.list<CorePodObject & KubeObject>(RESOURCES.corePod, { namespace });
+        } catch {
+          return undefined;
+        }
+      },
+      30_000,
+    );
     assert.deepEqual(listed.items.map((c) => c.metadata.name).sort(), ['mine', 'other']);
     const seen: string[] = [];
     const handle = watcher.watch<CorePodObject & KubeObject>(RESOURCES.corePod, { namespace, resourceVersion: listed.resourceVersion, timeoutSeconds: 60 }, (event) => {

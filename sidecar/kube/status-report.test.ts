@@ -31,7 +31,13 @@ test('nothing sent yet, or a different program list, is a state difference', () 
 
 test('each field a reader acts on is a state difference', () => {
   const changes: Partial<ProcessStatus>[] = [
-    { state: 'EXITED' }, { pid: 99 }, { restarts: 1 }, { lastExitCode: 1 }, { lastSignal: 'SIGKILL' }, { since: '2026-01-01T00:00:05.000Z' }, { healthy: false },
+    { state: 'EXITED' },
+    { pid: 99 },
+    { restarts: 1 },
+    { lastExitCode: 1 },
+    { lastSignal: 'SIGKILL' },
+    { since: '2026-01-01T00:00:05.000Z' },
+    { healthy: false },
   ];
   for (const change of changes) assert.equal(difference(base, withChange(0, change)), 'state', JSON.stringify(change));
   assert.equal(difference(base, withChange(1, { healthy: true })), 'state');

@@ -24,7 +24,14 @@ const cleanups: (() => void | Promise<void>)[] = [];
 before(async () => {
   await installCrd();
   ({ name: namespace, remove: removeNamespace } = await createNamespace('cp-sc-status'));
-  corePod = await createCorePod(namespace, 'shop', { image: 'localhost/none:1', replicas: 0, programs: [{ name: 'auth-service', command: ['/a'] }, { name: 'nginx', command: ['/n'] }] });
+  corePod = await createCorePod(namespace, 'shop', {
+    image: 'localhost/none:1',
+    replicas: 0,
+    programs: [
+      { name: 'auth-service', command: ['/a'] },
+      { name: 'nginx', command: ['/n'] },
+    ],
+  });
   creds = await podCredentials(corePod);
   admin = await clusterApi();
 });
@@ -55,7 +62,9 @@ class Programs {
 function reporter(podName: string, programs: Programs, server = creds.server, refreshMs = 10_000) {
   const api = sidecarKubeApi({ server, tokenFile: creds.tokenFile, caFile: creds.caFile }, { requestTimeoutMs: 3000 });
   const r = new StatusReporter({
-    api, source: programs, identity: { podName, namespace, corePodName: 'shop' },
+    api,
+    source: programs,
+    identity: { podName, namespace, corePodName: 'shop' },
     schedule: { coalesceMs: 500, refreshMs, retry: { initialMs: 200, maxMs: 1000 } },
   });
   r.start();
@@ -119,9 +128,13 @@ test('while the API server is unreachable supervision goes on; the latest state 
   await waitFor('failed attempts while cut', async () => (r.stats().failures >= 2 ? true : undefined), 30_000);
   assert.equal((await podEntry('shop-outage')).entry!.processes[1]!.state, 'STARTING', 'nothing got through');
   await forwarder.restore();
-  const entry = await waitFor('the latest state after the outage', async () => {
-    const e = (await podEntry('shop-outage')).entry;
-    return e?.processes[1]?.restarts === 5 ? e : undefined;
-  }, 30_000);
+  const entry = await waitFor(
+    'the latest state after the outage',
+    async () => {
+      const e = (await podEntry('shop-outage')).entry;
+      return e?.processes[1]?.restarts === 5 ? e : undefined;
+    },
+    30_000,
+  );
   assert.equal(entry.processes[1]!.pid, 105);
 });

@@ -48,7 +48,10 @@ test('a long line is emitted in pieces of at most maxLineBytes, also when it arr
   const parts = run(['x'.repeat(10), 'x'.repeat(10), 'x'.repeat(10), '\n'], { max: 16 });
   assert.deepEqual(parts.lines, ['x'.repeat(16), 'x'.repeat(14)]);
   // Holding a partial never grows past the limit.
-  const growing = run(Array.from({ length: 100 }, () => 'y'.repeat(7)), { max: 16, end: false });
+  const growing = run(
+    Array.from({ length: 100 }, () => 'y'.repeat(7)),
+    { max: 16, end: false },
+  );
   assert.ok(growing.pending < 16);
   assert.ok(growing.lines.every((line) => line.length === 16));
 });

@@ -113,7 +113,16 @@ test('the read buffer is WebAssembly memory of its own (page-aligned), and an or
   assert.equal(buffer.byteOffset, 0);
   assert.equal(buffer.buffer.byteLength, 256 << 10, 'exactly four 64 KiB WebAssembly pages');
   buffer.fill(7);
-  const jitless = spawn(process.execPath, ['--jitless', '--input-type=module', '-e', `import { pageAlignedBuffer } from ${JSON.stringify(new URL('./output-source.js', import.meta.url).href)}; process.stdout.write(String(pageAlignedBuffer(100).length));`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const jitless = spawn(
+    process.execPath,
+    [
+      '--jitless',
+      '--input-type=module',
+      '-e',
+      `import { pageAlignedBuffer } from ${JSON.stringify(new URL('./output-source.js', import.meta.url).href)}; process.stdout.write(String(pageAlignedBuffer(100).length));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   let out = '';
   jitless.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => jitless.once('close', resolve));

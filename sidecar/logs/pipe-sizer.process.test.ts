@@ -33,8 +33,7 @@ function fill(writeFd: number): number {
   }
 }
 
-const grow = (sizer: PipeSizer, fd: number) =>
-  new Promise<number | undefined>((resolve) => assert.equal(sizer.grow(fd, resolve), true, 'within the budget'));
+const grow = (sizer: PipeSizer, fd: number) => new Promise<number | undefined>((resolve) => assert.equal(sizer.grow(fd, resolve), true, 'within the budget'));
 
 test('grows a real pipe to the capacity asked: the writer can then put that much in without waiting', async (t) => {
   assert.ok(fs.existsSync(HOST_BUILT_PIPE_SIZE), `${HOST_BUILT_PIPE_SIZE} is built by npm run build (needs a C compiler)`);
@@ -55,7 +54,10 @@ test('never grants more than the budget; released capacity can be granted again'
   const sizer = createPipeSizer({ helper: HOST_BUILT_PIPE_SIZE, pipeBytes: 256 << 10, budgetBytes: 512 << 10 });
   assert.equal(await grow(sizer, pipes[0]!.readFd), 256 << 10);
   assert.equal(await grow(sizer, pipes[1]!.readFd), 256 << 10);
-  assert.equal(sizer.grow(pipes[2]!.readFd, () => assert.fail('not called when refused')), false);
+  assert.equal(
+    sizer.grow(pipes[2]!.readFd, () => assert.fail('not called when refused')),
+    false,
+  );
   assert.equal(fill(pipes[2]!.writeFd), 64 << 10, 'the refused pipe keeps the default');
   sizer.release(256 << 10);
   assert.equal(await grow(sizer, pipes[2]!.readFd), 256 << 10);

@@ -74,7 +74,10 @@ test('a child writing 200 MB with rotation: nothing lost inside the retained win
   assert.equal(stats.fileDroppedBytes, 0);
   assert.equal(stats.rotations, Math.ceil(total / maxBytes) - 1);
   const { names, content } = retained(file, backups);
-  assert.deepEqual(names.map((name) => path.basename(name)), ['big.log.3', 'big.log.2', 'big.log.1', 'big.log']);
+  assert.deepEqual(
+    names.map((name) => path.basename(name)),
+    ['big.log.3', 'big.log.2', 'big.log.1', 'big.log'],
+  );
   assert.equal(fs.existsSync(`${file}.4`), false, 'no more backups than asked');
   for (const name of names.slice(0, -1)) assert.equal(fs.statSync(name).size, maxBytes, `${name} is exactly maxBytes`);
   assert.equal(content.length, backups * maxBytes + (total % maxBytes));
@@ -261,7 +264,10 @@ test('a log file that cannot be opened is reported; capture, tail and the mirror
   // mkdir -p over a regular file fails with EEXIST, an open below it with ENOTDIR.
   assert.match(errors[0]!, new RegExp(`^${path.join(dir, 'not-a-dir', 'out.log')}: (EEXIST|ENOTDIR)$`));
   assert.equal(log.tail('stdout').toString(), 'hello\nworld\n');
-  assert.deepEqual(sink.records().map((r) => r.msg), ['hello', 'world']);
+  assert.deepEqual(
+    sink.records().map((r) => r.msg),
+    ['hello', 'world'],
+  );
   assert.equal(log.stats().fileDroppedBytes, 12);
 });
 

@@ -137,7 +137,10 @@ export class ProgramLog {
   attach(stream: LogStream, input: OutputSource | NodeJS.ReadableStream): void {
     const source = isOutputSource(input) ? input : streamSource(input);
     if (this.closed) {
-      source.start(() => {}, () => {});
+      source.start(
+        () => {},
+        () => {},
+      );
       return;
     }
     const attachment: Attachment = { source, holds: 0, detached: false };

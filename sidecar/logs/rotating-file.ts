@@ -194,7 +194,12 @@ export class RotatingFile {
    */
   writeNow(chunk: Buffer): boolean {
     if (
-      this.fd === undefined || !this.regular || this.pumping || this.queue.length > 0 || this.closed || this.failed ||
+      this.fd === undefined ||
+      !this.regular ||
+      this.pumping ||
+      this.queue.length > 0 ||
+      this.closed ||
+      this.failed ||
       (this.inlineAfter !== 0 && Date.now() < this.inlineAfter)
     ) {
       return this.write(Buffer.from(chunk));

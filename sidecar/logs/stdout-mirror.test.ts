@@ -147,5 +147,8 @@ test('a CPU budget per window: past it lines are dropped and counted until the n
   mirror.lines('p', 'stdout', 'g', 1);
   mirror.flush();
   await settle();
-  assert.deepEqual(out.records().map((r) => r.msg), ['a', 'b', 'g', "log mirror: 4 line(s) dropped (stdout too slow, or more lines than the mirror's CPU budget)"]);
+  assert.deepEqual(
+    out.records().map((r) => r.msg),
+    ['a', 'b', 'g', "log mirror: 4 line(s) dropped (stdout too slow, or more lines than the mirror's CPU budget)"],
+  );
 });

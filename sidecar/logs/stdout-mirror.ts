@@ -215,7 +215,9 @@ export class StdoutMirror implements LogMirror {
     if (this.unreportedDrops > 0 && this.inFlight + this.batch.length < this.maxPending / 2) {
       const count = this.unreportedDrops;
       this.unreportedDrops = 0;
-      this.send(formatMirrorLine(this.now(), MIRROR_NOTICE_PROGRAM, 'stderr', `log mirror: ${count} line(s) dropped (stdout too slow, or more lines than the mirror's CPU budget)`));
+      this.send(
+        formatMirrorLine(this.now(), MIRROR_NOTICE_PROGRAM, 'stderr', `log mirror: ${count} line(s) dropped (stdout too slow, or more lines than the mirror's CPU budget)`),
+      );
     }
   }
 }

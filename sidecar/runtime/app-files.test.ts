@@ -7,12 +7,12 @@ test('static imports, re-exports and literal dynamic imports are found; computed
     "import fs from 'node:fs';",
     "import { a, b } from './a.js';",
     "import './side-effect.js';",
-    "import type_ from \"zod\";",
+    'import type_ from "zod";',
     "export { x } from './x.js';",
     "export * from '../y.js';",
     "const m = await import('./lazy.js');",
-    "const n = () => import(specifier);",
-    "// import nothing from here",
+    'const n = () => import(specifier);',
+    '// import nothing from here',
   ].join('\n');
   assert.deepEqual(importSpecifiers(source).sort(), ['../y.js', './a.js', './lazy.js', './side-effect.js', './x.js', 'node:fs', 'zod'].sort());
 });

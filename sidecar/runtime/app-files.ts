@@ -8,11 +8,7 @@ import path from 'node:path';
 /** Module specifiers of static imports, re-exports and literal dynamic imports in compiled JS. */
 export function importSpecifiers(source: string): string[] {
   const found = new Set<string>();
-  const patterns = [
-    /^\s*import\s+(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm,
-    /^\s*export\s+[^'";]*?\s+from\s+['"]([^'"]+)['"]/gm,
-    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ];
+  const patterns = [/^\s*import\s+(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]/gm, /^\s*export\s+[^'";]*?\s+from\s+['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
   for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.add(match[1]!);
   return [...found];
 }

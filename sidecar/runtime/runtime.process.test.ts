@@ -43,9 +43,19 @@ async function startContainer(t: { after(fn: () => unknown): void }, config: str
   const install = await exec(path.join(runtimeRoot, 'opt/corepod/bin/corepod-install'), [path.join(root, 'corepod')]);
   assert.match(install.stdout, /^corepod-install: \d+ files/);
 
-  const child = spawn('unshare', ['--pid', '--fork', '--mount', '--kill-child', 'sh', '-c',
-    `mount -t proc proc "${root}/proc" && mount --rbind /dev "${root}/dev" && exec chroot "${root}" /corepod/bin/corepod-init -f /etc/corepod.yaml`,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'unshare',
+    [
+      '--pid',
+      '--fork',
+      '--mount',
+      '--kill-child',
+      'sh',
+      '-c',
+      `mount -t proc proc "${root}/proc" && mount --rbind /dev "${root}/dev" && exec chroot "${root}" /corepod/bin/corepod-init -f /etc/corepod.yaml`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const lines: Record<string, unknown>[] = [];
   let buffer = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -79,16 +89,19 @@ async function startContainer(t: { after(fn: () => unknown): void }, config: str
 
 /** Host view: every descendant of `pid` with its state and command name. */
 function descendants(pid: number): { pid: number; state: string; comm: string }[] {
-  const all = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const [state, ppid] = stat.slice(close + 2).split(' ');
-      return [{ pid: Number(d), ppid: Number(ppid), state: state!, comm: stat.slice(stat.indexOf('(') + 1, close) }];
-    } catch {
-      return [];
-    }
-  });
+  const all = fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const [state, ppid] = stat.slice(close + 2).split(' ');
+        return [{ pid: Number(d), ppid: Number(ppid), state: state!, comm: stat.slice(stat.indexOf('(') + 1, close) }];
+      } catch {
+        return [];
+      }
+    });
   const out: { pid: number; state: string; comm: string }[] = [];
   const queue = [pid];
   while (queue.length > 0) {
@@ -111,13 +124,16 @@ spec:
 ${programs}`;
 
 test('the runtime needs nothing from the image: tini is PID 1, programs run, orphans are reaped, SIGTERM exits 0', async (t) => {
-  const c = await startContainer(t, corePod(`    - { name: hello, command: ["/bin/sh", "-c", "echo hello from busybox; exec sleep 1000"], startSeconds: 0, priority: 1 }
+  const c = await startContainer(
+    t,
+    corePod(`    - { name: hello, command: ["/bin/sh", "-c", "echo hello from busybox; exec sleep 1000"], startSeconds: 0, priority: 1 }
     - { name: nobody, user: nobody, command: ["/bin/sh", "-c", "id; exec sleep 1000"], startSeconds: 0, priority: 3 }
     - name: storm
       priority: 2
       startSeconds: 0
       command: ["/bin/sh", "-c", "i=0; while [ $i -lt 200 ]; do (sleep 0.05 &); i=$((i+1)); done; exec sleep 1000"]
-`));
+`),
+  );
   for (const name of ['lib', 'lib64', 'usr']) assert.equal(fs.existsSync(path.join(c.root, name)), false, `no /${name} in the image`);
   const started = await waitFor('supervisor started', () => c.lines.find((l) => l.msg === 'supervisor started'), 60_000).catch((error: Error) => {
     throw new Error(`${error.message}\nstdout: ${JSON.stringify(c.lines.slice(-5))}\nstderr: ${c.stderr()}`);
@@ -126,36 +142,50 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
   // The static pipe-size helper works without a libc, and the supervisor found it.
   const { stdout: grown } = await exec('chroot', [c.root, '/bin/sh', '-c', 'echo | /corepod/bin/pipe-size 1048576']);
   assert.equal(grown.trim(), '1048576');
-  assert.equal(c.lines.find((l) => String(l.msg).startsWith('pipe-size helper not found')), undefined);
+  assert.equal(
+    c.lines.find((l) => String(l.msg).startsWith('pipe-size helper not found')),
+    undefined,
+  );
   await waitFor('hello on stdout', () => c.lines.find((l) => l.program === 'hello' && l.msg === 'hello from busybox'));
   const init = c.initPid();
   assert.equal(fs.readFileSync(`/proc/${init}/comm`, 'utf8').trim(), 'tini-static');
 
   let lastStatus = '';
   // The CLI from the runtime, as `kubectl exec ... /corepod/bin/corepod status --json` would run it.
-  const status = await waitFor('both RUNNING', async () => {
-    // Exit code 1 while a program is not RUNNING yet (supervisorctl's convention): look at the JSON anyway.
-    const { stdout } = await exec('chroot', [c.root, '/corepod/bin/corepod', 'status', '--json']).catch((error: { stdout?: string; stderr?: string }) => {
-      if (!error.stdout) throw new Error(`corepod status: ${error.stderr}`);
-      return { stdout: error.stdout };
-    });
-    const programs = JSON.parse(stdout) as { name: string; state: string }[] | { programs: { name: string; state: string }[] };
-    const list = Array.isArray(programs) ? programs : programs.programs;
-    lastStatus = JSON.stringify(list.map((p) => [p.name, p.state]));
-    return list.every((p) => p.state === 'RUNNING') ? list : undefined;
-  }, 30_000).catch((error: Error) => {
-    throw new Error(`${error.message}: ${lastStatus}\n${JSON.stringify(c.lines.filter((l) => l.program === "nobody").slice(-10))}`);
+  const status = await waitFor(
+    'both RUNNING',
+    async () => {
+      // Exit code 1 while a program is not RUNNING yet (supervisorctl's convention): look at the JSON anyway.
+      const { stdout } = await exec('chroot', [c.root, '/corepod/bin/corepod', 'status', '--json']).catch((error: { stdout?: string; stderr?: string }) => {
+        if (!error.stdout) throw new Error(`corepod status: ${error.stderr}`);
+        return { stdout: error.stdout };
+      });
+      const programs = JSON.parse(stdout) as { name: string; state: string }[] | { programs: { name: string; state: string }[] };
+      const list = Array.isArray(programs) ? programs : programs.programs;
+      lastStatus = JSON.stringify(list.map((p) => [p.name, p.state]));
+      return list.every((p) => p.state === 'RUNNING') ? list : undefined;
+    },
+    30_000,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${lastStatus}\n${JSON.stringify(c.lines.filter((l) => l.program === 'nobody').slice(-10))}`);
   });
-  assert.deepEqual(status.map((p) => p.name), ['hello', 'nobody', 'storm']);
+  assert.deepEqual(
+    status.map((p) => p.name),
+    ['hello', 'nobody', 'storm'],
+  );
   // `user` through the runtime's own static setpriv (busybox's has not the options, the image may have none).
   const id = await waitFor('id of the nobody program', () => c.lines.find((l) => l.program === 'nobody' && l.stream === 'stdout'));
   assert.equal(id.msg, 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)');
 
   // 200 orphaned grandchildren, each exiting after 50 ms: none may stay a zombie.
-  await waitFor('the storm is over and no zombie is left', () => {
-    const procs = descendants(init);
-    return procs.filter((p) => p.comm === 'sleep').length === 3 && procs.every((p) => p.state !== 'Z') ? true : undefined;
-  }, 30_000);
+  await waitFor(
+    'the storm is over and no zombie is left',
+    () => {
+      const procs = descendants(init);
+      return procs.filter((p) => p.comm === 'sleep').length === 3 && procs.every((p) => p.state !== 'Z') ? true : undefined;
+    },
+    30_000,
+  );
 
   process.kill(init, 'SIGTERM');
   assert.equal(await c.exited, 0);
@@ -163,11 +193,17 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
 });
 
 test('a critical program going FATAL ends the container with a non-zero code', async (t) => {
-  const c = await startContainer(t, corePod(`    - { name: broken, command: ["/bin/sh", "-c", "exit 3"], critical: true, startRetries: 1, startSeconds: 1 }
-`));
+  const c = await startContainer(
+    t,
+    corePod(`    - { name: broken, command: ["/bin/sh", "-c", "exit 3"], critical: true, startRetries: 1, startSeconds: 1 }
+`),
+  );
   const code = await c.exited;
   assert.notEqual(code, 0);
-  assert.ok(c.lines.find((l) => l.program === 'broken' && l.to === 'FATAL'), 'FATAL was logged');
+  assert.ok(
+    c.lines.find((l) => l.program === 'broken' && l.to === 'FATAL'),
+    'FATAL was logged',
+  );
 });
 
 test('corepod-install wants one absolute destination', async () => {

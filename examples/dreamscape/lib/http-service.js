@@ -77,4 +77,3 @@ export function serve({ name, port, routes }) {
   process.once('SIGINT', () => stop('SIGINT'));
   return server;
 }
-
