@@ -3,7 +3,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl } from './cluster.js';
-import { createNamespace, loadBusyboxImage, waitFor } from './test-support.js';
+import { createNamespace, waitFor } from '../support/cluster-env.js';
+import { loadBusyboxImage } from './test-support.js';
 
 const DNS_SERVICE_IP = '10.96.0.10';
 
@@ -23,7 +24,7 @@ const lookup = async (name: string) => {
 
 before(async () => {
   const image = await loadBusyboxImage();
-  namespace = await createNamespace('cluster-dns');
+  namespace = await createNamespace('cluster-dns', { wait: true });
   const ns = namespace.name;
   const pod = (name: string, labels: Record<string, string>, command: string) => ({
     apiVersion: 'v1',

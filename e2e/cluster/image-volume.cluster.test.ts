@@ -6,7 +6,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildAndLoadImage, kubectl } from './cluster.js';
-import { createNamespace, loadBusyboxImage } from './test-support.js';
+import { createNamespace } from '../support/cluster-env.js';
+import { loadBusyboxImage } from './test-support.js';
 
 const DATA_IMAGE = 'localhost/corepod/image-volume-data:1';
 const MESSAGE = 'read from an image volume';
@@ -22,7 +23,7 @@ before(async () => {
   await writeFile(join(rootfs, 'data', 'message'), `${MESSAGE}\n`);
   await buildAndLoadImage({ tag: DATA_IMAGE, rootfs });
   const busybox = await loadBusyboxImage();
-  namespace = await createNamespace('image-volume');
+  namespace = await createNamespace('image-volume', { wait: true });
   const pod = {
     apiVersion: 'v1',
     kind: 'Pod',
