@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { helm, kubectl, run } from '../e2e/cluster/cluster.js';
-import { createNamespace, uniqueName, waitFor } from '../e2e/support/cluster-env.js';
+import { createNamespace, installCrd, uniqueName, waitFor } from '../e2e/support/cluster-env.js';
 import { readyFor, smallCorePod } from '../operator/chart-test/corepod-ready-check.js';
 import { CHART, HELMS, objectsOf, only, renderText, runHelm, type Json } from './chart-render.js';
 import { repoRoot } from './crd-template.js';
@@ -143,6 +143,8 @@ for (const major of HELMS) {
         input: objects.map((o) => JSON.stringify(o)).join('\n'),
       });
       assert.equal(stdout.trim().split('\n').length, objects.length, stdout);
+      // The dry run above does not create the CRD; on a fresh cluster the sample needs it to exist.
+      await installCrd();
       const sample = smallCorePod(watched[0]!.name, 'sample', `${OPERATOR_IMAGE.repository}:${OPERATOR_IMAGE.tag}`);
       await kubectl(['create', '--dry-run=server', '--validate=strict', '-f', '-'], { input: JSON.stringify(sample) });
       // The same validation refuses an object with a field its schema lacks.

@@ -253,13 +253,24 @@ test('a missing token Secret: SecretNotFound until the Secret exists', async () 
 });
 
 test('one bad CorePod does not hold up the others', async () => {
-  // "9lives" is a valid CorePod name but not a valid Service name: the apiserver refuses the Service.
-  await applyYaml(dreamscape('9lives'));
+  // The apiserver refuses the bad one's Service: a ResourceQuota leaves no room for another.
   await applyYaml(dreamscape('neighbour'));
-  await waitFor('the neighbour is rolled out', async () => (await get('deployment', 'neighbour')) !== undefined);
-  const bad = await waitFor('ApplyFailed on the bad one', async () => (condition(await corePod('9lives'), 'Degraded')?.reason === 'ApplyFailed' ? corePod('9lives') : undefined));
-  assert.match(condition(bad, 'Degraded')?.message, /Service "9lives" is invalid/);
-  await waitFor('ApplyFailed event', async () => (await events('9lives')).find((e) => e.reason === 'ApplyFailed'));
+  await waitFor('the neighbour is rolled out', async () => (await get('deployment', 'neighbour')) !== undefined && (await get('service', 'neighbour')) !== undefined);
+  const services = (await api.list(RESOURCES.service, { namespace })).items.length;
+  await kubectl(['create', 'quota', 'no-more-services', '-n', namespace, `--hard=services=${services}`]);
+  try {
+    await applyYaml(dreamscape('refused'));
+    const bad = await waitFor('ApplyFailed on the bad one', async () =>
+      condition(await corePod('refused'), 'Degraded')?.reason === 'ApplyFailed' ? corePod('refused') : undefined,
+    );
+    assert.match(condition(bad, 'Degraded')?.message, /exceeded quota: no-more-services/);
+    await waitFor('ApplyFailed event', async () => (await events('refused')).find((e) => e.reason === 'ApplyFailed'));
+    // Meanwhile the neighbour is still reconciled.
+    await applyYaml({ ...dreamscape('neighbour'), spec: { ...(dreamscape('neighbour') as Json).spec, replicas: 2 } });
+    await waitFor('the neighbour scaled to 2', async () => (await get('deployment', 'neighbour'))?.spec.replicas === 2);
+  } finally {
+    await kubectl(['delete', 'quota', 'no-more-services', '-n', namespace], { allowFailure: true });
+  }
 });
 
 test('delete: the owned objects are garbage-collected through their ownerReferences', async () => {
