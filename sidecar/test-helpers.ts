@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { validateSpec, type CorePodSpec, type CorePodSpecInput } from '../crds/corepod-schema.js';
@@ -166,4 +167,24 @@ export function startCli(
     }
   });
   return { child, output: () => output, exited };
+}
+
+/** Every line the stream writes, parsed as JSON (a line that is not JSON as { raw }), as it arrives. */
+export function collectJsonLines(stream: Readable): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  let buffer = '';
+  stream.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ raw: line });
+      }
+    }
+  });
+  return lines;
 }

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectl } from './cluster.js';
 import { createNamespace, waitFor } from '../support/cluster-env.js';
-import { loadBusyboxImage } from './test-support.js';
+import { loadBusyboxImage, startWebAndClient } from './test-support.js';
 
 const DNS_SERVICE_IP = '10.96.0.10';
 
@@ -26,27 +26,7 @@ before(async () => {
   const image = await loadBusyboxImage();
   namespace = await createNamespace('cluster-dns', { wait: true });
   const ns = namespace.name;
-  const pod = (name: string, labels: Record<string, string>, command: string) => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: ns, labels },
-    spec: {
-      terminationGracePeriodSeconds: 1,
-      containers: [{ name, image, imagePullPolicy: 'Never', command: ['/bin/sh', '-c', command] }],
-    },
-  });
-  const objects = [
-    pod('web', { app: 'web' }, 'mkdir -p /www && echo "web by name" > /www/index.html && exec httpd -f -p 8080 -h /www'),
-    pod('client', { app: 'client' }, 'trap "exit 0" TERM; while true; do sleep 1; done'),
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'web', namespace: ns },
-      spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] },
-    },
-  ];
-  await kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
-  await kubectl(['wait', '-n', ns, '--for=condition=Ready', 'pod/web', 'pod/client', '--timeout=120s'], { timeoutMs: 150_000 });
+  await startWebAndClient(ns, image, 'web by name');
   webServiceIP = (await kubectl(['get', 'service', '-n', ns, 'web', '-o', 'jsonpath={.spec.clusterIP}'])).stdout;
 });
 after(async () => namespace?.remove());

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from '../../kube/kubeconfig.js';
 import { HttpKubeApi } from '../../kube/http-kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
+import { collectJsonLines } from '../../sidecar/test-helpers.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -111,22 +112,8 @@ export async function startOperator(args: string[]): Promise<OperatorProcess> {
   const child = spawn(process.execPath, [`${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-port', '0', '--health-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: Record<string, unknown>[] = [];
+  const logs = collectJsonLines(child.stdout!);
   let stderr = '';
-  let buffer = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ raw: line });
-      }
-    }
-  });
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waitForLog = (what: string, predicate: (line: Record<string, unknown>) => boolean, timeoutMs = 90_000) =>

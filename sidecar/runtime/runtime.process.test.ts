@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO, waitFor } from '../test-helpers.js';
+import { collectJsonLines, REPO, waitFor } from '../test-helpers.js';
 
 const exec = promisify(execFile);
 let runtimeRoot: string;
@@ -56,21 +56,7 @@ async function startContainer(t: { after(fn: () => unknown): void }, config: str
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const lines: Record<string, unknown>[] = [];
-  let buffer = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: line });
-      }
-    }
-  });
+  const lines = collectJsonLines(child.stdout!);
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
