@@ -72,6 +72,7 @@ export class CorePodController {
   readonly pods: CacheInformer<KubeObject>;
   readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
+  private readonly events: EventRecorder;
   private readonly elector?: LeaderElector;
   private readonly podIndex = new Map<string, Set<string>>();
   private workers: Promise<void>[] = [];
@@ -108,7 +109,7 @@ export class CorePodController {
       transform: (o) => slim(o),
     });
     this.queue = new WorkQueue(defaultControllerRateLimiter(), undefined, metrics.queueObserver(CONTROLLER_NAME));
-    const events = new EventRecorder({
+    this.events = new EventRecorder({
       api,
       reporter: { reportingController: REPORTING_CONTROLLER, reportingInstance: options.identity },
       onDrop: (intent, error) => options.log.warn({ err: error, reason: intent.reason }, 'could not record an event'),
@@ -117,7 +118,7 @@ export class CorePodController {
       api,
       caches: this.caches(),
       sidecar: options.sidecar,
-      events,
+      events: this.events,
       log: options.log,
       ...(options.maxWritesInFlight ? { writes: new WriteScheduler(options.maxWritesInFlight) } : {}),
     });
@@ -267,13 +268,16 @@ export class CorePodController {
     }
   }
 
-  /** Graceful stop: no new work, in-flight reconciles finish (bounded), the lease is released. */
+  /** Graceful stop: no new work, in-flight reconciles finish (bounded), their Events are sent (bounded), the lease is released. */
   async stop(graceMs = 20_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.queue.shutDown();
     const drained = Promise.all(this.workers);
     await waitAtMost(drained, graceMs);
+    // The last reconciles' Events, then no more series or retry timers.
+    await waitAtMost(this.events.flush(), 2000);
+    this.events.stop();
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     await this.elector?.stop();
     if (this.options.leaderElection) this.options.metrics.leaderStatus.set({ name: this.options.leaderElection.name }, 0);
