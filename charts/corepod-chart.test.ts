@@ -268,6 +268,8 @@ for (const major of HELMS) {
       assert.equal(container.imagePullPolicy, 'Always');
       assert.ok(argsOf(objects).includes('--sidecar-image=registry.example/sidecar:1.2.3'));
       assert.ok(argsOf(objects).includes('--sidecar-image-pull-policy=Never'));
+      assert.ok(argsOf(objects).includes('--runtime-delivery=auto'), 'auto by default');
+      assert.ok(argsOf(await render(major, ['--set', 'sidecarInit.runtimeDelivery=copy'])).includes('--runtime-delivery=copy'));
     });
 
     test('a wrong type or an unknown key is refused, naming the key; global takes anything', async () => {
@@ -282,6 +284,7 @@ for (const major of HELMS) {
       await refused(['--set', 'image.tagg=1'], /tagg/);
       await refused(['--set', 'monitoring.serviceMonitor.interval=often'], /interval/);
       await refused(['--set-string', 'sidecarInit.image.pullPolicy=Sometimes'], /pullPolicy/);
+      await refused(['--set-string', 'sidecarInit.runtimeDelivery=volume'], /runtimeDelivery/);
       await refused(['--set', 'watchNamespaces={Team_A}'], /watchNamespaces/);
       assert.equal(only(await render(major, ['--set', 'global.imageRegistry=x,global.anything.nested=1']), 'Deployment').spec.replicas, 2);
     });

@@ -1,8 +1,13 @@
-// How the operator injects the sidecar-init into a pod: what the init container runs, where the
-// runtime lands, how the app container starts it, and what it is told through the environment.
+// How the operator injects the sidecar-init into a pod: where the runtime is in the sidecar image,
+// how it reaches the app container (an image volume, or an init container's copy), how the app
+// container starts it, and what it is told through the environment.
 // The sidecar image and the sidecar-init (sidecar/) implement the other side of this contract.
 
-/** Where the sidecar runtime is in the app container (an emptyDir the init container fills). */
+/**
+ * Where the sidecar runtime is in the app container: the sidecar image's runtime directory mounted
+ * read-only as an image volume, or an emptyDir the init container fills with a copy of it. The
+ * runtime's node is linked against this path, so it is the same in both.
+ */
 export const RUNTIME_MOUNT_PATH = '/corepod';
 /** Where the ConfigMap with the supervisor config is mounted, and the file in it. */
 export const CONFIG_MOUNT_PATH = '/etc/corepod';
@@ -44,14 +49,24 @@ export const SIDECAR_ENV = {
   alertCommentIntervalSeconds: 'COREPOD_ALERT_COMMENT_INTERVAL_SECONDS',
 } as const;
 
+/**
+ * How the runtime reaches the pod. 'image-volume': the sidecar image mounted read-only at
+ * RUNTIME_MOUNT_PATH (Kubernetes 1.35+, `volumes[].image`), shared by every pod on the node;
+ * 'copy': an init container copies it into an emptyDir at every pod start.
+ */
+export type RuntimeDelivery = 'image-volume' | 'copy';
+
 export interface SidecarContract {
   /** Image holding the self-contained sidecar runtime. */
   image: string;
-  /** Init container command: copies the runtime into RUNTIME_MOUNT_PATH. */
+  delivery: RuntimeDelivery;
+  /** The runtime's directory inside the sidecar image (mounted at RUNTIME_MOUNT_PATH in 'image-volume'). */
+  runtimePath: string;
+  /** Init container command in 'copy': copies the runtime into RUNTIME_MOUNT_PATH. */
   installCommand: string[];
   /** App container command: starts the sidecar-init from RUNTIME_MOUNT_PATH (no shell, no libc from the app image). */
   entrypoint: string[];
-  /** imagePullPolicy of the init container (default IfNotPresent). */
+  /** imagePullPolicy of the image volume or the init container (default IfNotPresent). */
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
 }
 
@@ -59,6 +74,8 @@ export const DEFAULT_SIDECAR_IMAGE = 'corepod/sidecar:dev';
 
 export const DEFAULT_SIDECAR: SidecarContract = {
   image: DEFAULT_SIDECAR_IMAGE,
+  delivery: 'image-volume',
+  runtimePath: '/opt/corepod/runtime',
   installCommand: ['/opt/corepod/bin/corepod-install', RUNTIME_MOUNT_PATH],
   entrypoint: [`${RUNTIME_MOUNT_PATH}/bin/corepod-init`],
 };

@@ -14,6 +14,7 @@ import {
   type ListResult,
   type PatchType,
   type ResourceType,
+  type ServerVersion,
   type WatchEnd,
   type WatchEvent,
   type WatchHandle,
@@ -287,6 +288,11 @@ export class HttpKubeApi implements KubeApi {
       if (error instanceof ApiError && error.code === 404) return;
       throw error;
     }
+  }
+
+  /** GET /version: which Kubernetes the apiserver is (readable by every authenticated user). */
+  async serverVersion(): Promise<ServerVersion> {
+    return this.request<ServerVersion>('GET', '/version');
   }
 
   close(): void {

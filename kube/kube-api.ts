@@ -67,6 +67,13 @@ export interface ApiStatus {
   details?: { causes?: { field?: string; message?: string; reason?: string }[] };
 }
 
+/** The apiserver's /version (major and minor may carry a provider's suffix, e.g. "35+"). */
+export interface ServerVersion {
+  major: string;
+  minor: string;
+  gitVersion: string;
+}
+
 export type PatchType = 'json' | 'merge' | 'apply';
 
 export interface KubeApi {

@@ -31,3 +31,18 @@ test('--sidecar-image-pull-policy sets the init container pull policy; unknown p
   assert.equal(parse([]).sidecar.imagePullPolicy, undefined);
   assert.throws(() => parse(['--sidecar-image-pull-policy', 'Sometimes']), /Always, IfNotPresent or Never/);
 });
+
+test('--runtime-delivery: auto by default, image-volume or copy when given; anything else refused', () => {
+  assert.equal(parse([]).runtimeDelivery, 'auto');
+  const copy = parse(['--runtime-delivery', 'copy']);
+  assert.equal(copy.runtimeDelivery, 'copy');
+  assert.equal(copy.sidecar.delivery, 'copy');
+  assert.equal(parse(['--runtime-delivery', 'image-volume']).sidecar.delivery, 'image-volume');
+  assert.throws(() => parse(['--runtime-delivery', 'volume']), /--runtime-delivery: expected auto, image-volume, copy, got "volume"/);
+});
+
+test('--sidecar-runtime-path: the runtime directory in the sidecar image, absolute and without ..', () => {
+  assert.equal(parse([]).sidecar.runtimePath, '/opt/corepod/runtime');
+  assert.equal(parse(['--sidecar-runtime-path', '/runtime']).sidecar.runtimePath, '/runtime');
+  for (const bad of ['runtime', '/', '/opt/../etc']) assert.throws(() => parse(['--sidecar-runtime-path', bad]), /--sidecar-runtime-path/, bad);
+});

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { CorePodController } from './controller/corepod-controller.js';
 import { DEFAULT_SIDECAR, type SidecarContract } from '../contract/sidecar-contract.js';
 import { connect } from '../kube/kubeconfig.js';
@@ -11,6 +11,9 @@ import { HttpKubeApi } from '../kube/http-kube-api.js';
 import { startServers } from './runtime/http-servers.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 import { UsageError } from '../lib/usage-error.js';
+import { chooseRuntimeDelivery, RUNTIME_DELIVERY_FLAGS, type RuntimeDeliveryFlag } from './desired/runtime-delivery.js';
+import { classifyApiError, type ServerVersion } from '../kube/kube-api.js';
+import { Backoff } from '../lib/backoff.js';
 
 export const usage = `Usage: corepod operator [flags]
 
@@ -20,9 +23,13 @@ Runs the CorePod operator (dreamscape.io/v1alpha1 CorePods).
   --namespace NS                 watch only this namespace (default: all namespaces)
   --watch-namespaces NS,NS       watch only these namespaces, one cache each, so a Role in each suffices
   --sidecar-image IMAGE          image holding the sidecar-init runtime (default: ${DEFAULT_SIDECAR.image})
-  --sidecar-install-command JSON init container command (default: ${JSON.stringify(DEFAULT_SIDECAR.installCommand)})
+  --runtime-delivery MODE        how the runtime reaches pods: image-volume (the sidecar image mounted
+                                 read-only, Kubernetes 1.35+), copy (an init container copies it into
+                                 an emptyDir), or auto: image-volume if the apiserver is 1.35+ (default: auto)
+  --sidecar-runtime-path PATH    the runtime's directory in the sidecar image (default: ${DEFAULT_SIDECAR.runtimePath})
+  --sidecar-install-command JSON init container command with copy (default: ${JSON.stringify(DEFAULT_SIDECAR.installCommand)})
   --sidecar-entrypoint JSON      app container command (default: ${JSON.stringify(DEFAULT_SIDECAR.entrypoint)})
-  --sidecar-image-pull-policy P  imagePullPolicy of the init container: Always, IfNotPresent, Never (default: IfNotPresent)
+  --sidecar-image-pull-policy P  pullPolicy of the sidecar image: Always, IfNotPresent, Never (default: IfNotPresent)
   --concurrency N                concurrent reconciles (default: 128; they wait on the apiserver,
                                  whose load --max-writes-in-flight bounds)
   --max-writes-in-flight N       writes to the apiserver at once across all reconciles; the rest
@@ -45,7 +52,9 @@ export interface OperatorFlags {
   kubeconfig?: string;
   namespace?: string;
   watchNamespaces?: string[];
+  /** sidecar.delivery is settled at start from runtimeDelivery (chooseRuntimeDelivery). */
   sidecar: SidecarContract;
+  runtimeDelivery: RuntimeDeliveryFlag;
   concurrency: number;
   maxWritesInFlight: number;
   leaderElect: boolean;
@@ -96,6 +105,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
         'watch-namespaces': { type: 'string' },
         'sidecar-image': { type: 'string' },
         'sidecar-image-pull-policy': { type: 'string' },
+        'sidecar-runtime-path': { type: 'string' },
+        'runtime-delivery': { type: 'string' },
         'sidecar-install-command': { type: 'string' },
         'sidecar-entrypoint': { type: 'string' },
         concurrency: { type: 'string' },
@@ -137,6 +148,14 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (pullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) {
     throw new UsageError(`--sidecar-image-pull-policy: expected Always, IfNotPresent or Never, got "${pullPolicy}"`);
   }
+  const runtimeDelivery = (values['runtime-delivery'] ?? 'auto') as RuntimeDeliveryFlag;
+  if (!RUNTIME_DELIVERY_FLAGS.includes(runtimeDelivery)) {
+    throw new UsageError(`--runtime-delivery: expected ${RUNTIME_DELIVERY_FLAGS.join(', ')}, got "${values['runtime-delivery']}"`);
+  }
+  const runtimePath = values['sidecar-runtime-path'] ?? DEFAULT_SIDECAR.runtimePath;
+  if (!runtimePath.startsWith('/') || runtimePath.split('/').includes('..') || runtimePath === '/') {
+    throw new UsageError(`--sidecar-runtime-path: expected an absolute directory below /, got "${runtimePath}"`);
+  }
   if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs)) {
     throw new UsageError('--lease-duration must exceed --renew-deadline, which must exceed --retry-period');
   }
@@ -146,10 +165,13 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     ...(watchNamespaces ? { watchNamespaces: [...new Set(watchNamespaces)] } : {}),
     sidecar: {
       image: values['sidecar-image'] ?? DEFAULT_SIDECAR.image,
+      delivery: runtimeDelivery === 'auto' ? DEFAULT_SIDECAR.delivery : runtimeDelivery,
+      runtimePath,
       installCommand: command('sidecar-install-command', values['sidecar-install-command'], DEFAULT_SIDECAR.installCommand),
       entrypoint: command('sidecar-entrypoint', values['sidecar-entrypoint'], DEFAULT_SIDECAR.entrypoint),
       ...(pullPolicy ? { imagePullPolicy: pullPolicy as NonNullable<SidecarContract['imagePullPolicy']> } : {}),
     },
+    runtimeDelivery,
     concurrency: integer('concurrency', values.concurrency, 128, 1, 1000),
     maxWritesInFlight: integer('max-writes-in-flight', values['max-writes-in-flight'], 32, 1, 1000),
     leaderElect: values['leader-elect'] ?? false,
@@ -164,6 +186,31 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     resyncMs: integer('resync-seconds', values['resync-seconds'], 600, 1, 86_400) * 1000,
     logLevel,
   };
+}
+
+/**
+ * The apiserver's version, asked until it answers: deciding on a guess would build the other pod
+ * shape and roll every CorePod's pods when the operator next starts. Only a refusal (say, an
+ * unusual RBAC on /version) gives undefined, so the runtime is copied.
+ */
+async function readServerVersion(api: HttpKubeApi, log: Logger, stop: Promise<unknown>): Promise<{ version: ServerVersion | undefined }> {
+  const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  for (;;) {
+    try {
+      return { version: await api.serverVersion() };
+    } catch (error) {
+      if (classifyApiError(error) !== 'retry') {
+        log.warn({ err: error }, 'the apiserver refuses GET /version; the runtime is copied into pods');
+        return { version: undefined };
+      }
+      const delayMs = backoff.next();
+      log.warn({ err: error, retryInMs: delayMs }, 'cannot read the apiserver version yet');
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (stopped) return { version: undefined };
+    }
+  }
 }
 
 /** argv: the arguments after `operator`. */
@@ -198,11 +245,31 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`corepod operator: cannot load the Kubernetes config: ${(error as Error).message}\n`);
     return 2;
   }
+  let signalled: (signal: string) => void;
+  const stopSignal = new Promise<string>((resolve) => (signalled = resolve));
+  const onSignal = (signal: NodeJS.Signals) => signalled(signal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let version: ServerVersion | undefined;
+  if (flags.runtimeDelivery === 'auto') {
+    const read = await Promise.race([readServerVersion(api, log, stopSignal), stopSignal.then((signal) => ({ signal }))]);
+    if ('signal' in read) {
+      log.info({ signal: read.signal }, 'stopped before the apiserver answered');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      api.close();
+      return 0;
+    }
+    version = read.version;
+  }
+  const runtime = chooseRuntimeDelivery(flags.runtimeDelivery, version);
+  const sidecar: SidecarContract = { ...flags.sidecar, delivery: runtime.delivery };
+  metrics.runtimeDelivery.set({ mode: runtime.delivery }, 1);
   const controller = new CorePodController({
     api,
     log,
     metrics,
-    sidecar: flags.sidecar,
+    sidecar,
     concurrency: flags.concurrency,
     maxWritesInFlight: flags.maxWritesInFlight,
     identity: flags.identity,
@@ -223,15 +290,17 @@ export async function main(argv: string[]): Promise<number> {
   });
   const servers = await startServers({ healthy: () => true, ready: () => controller.ready, registry: metrics.registry }, { health: flags.healthPort, metrics: flags.metricsPort });
   log.info(
-    { healthPort: servers.healthPort, metricsPort: servers.metricsPort, namespaces: flags.watchNamespaces ?? [flags.namespace ?? '(all)'], sidecarImage: flags.sidecar.image },
+    {
+      healthPort: servers.healthPort,
+      metricsPort: servers.metricsPort,
+      namespaces: flags.watchNamespaces ?? [flags.namespace ?? '(all)'],
+      sidecarImage: sidecar.image,
+      runtimeDelivery: runtime.delivery,
+      runtimeDeliveryReason: runtime.reason,
+    },
     'operator starting',
   );
 
-  let signalled: (signal: string) => void;
-  const stopSignal = new Promise<string>((resolve) => (signalled = resolve));
-  const onSignal = (signal: NodeJS.Signals) => signalled(signal);
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
   void controller.start().catch((error: Error) => log.error({ err: error }, 'start failed'));
   const outcome = await Promise.race([stopSignal.then((signal) => ({ signal })), controller.done.then((code) => ({ code }))]);
   process.off('SIGTERM', onSignal);

@@ -96,10 +96,26 @@ test('create: every owned object exists, owned by the CorePod, labelled; status 
   const deployment = (await get('deployment', 'shop'))!;
   const pod = deployment.spec.template.spec;
   assert.equal(pod.containers.length, 1);
-  assert.equal(pod.initContainers[0].image, IMAGE);
+  // Both local clusters (1.37, 1.35) mount image volumes, so 'auto' picks them: no init container copies.
+  assert.equal(pod.initContainers, undefined);
+  assert.deepEqual(
+    pod.volumes.find((v: Json) => v.name === 'corepod-runtime'),
+    { name: 'corepod-runtime', image: { reference: IMAGE, pullPolicy: 'IfNotPresent' } },
+  );
   assert.deepEqual(pod.containers[0].command, ['/corepod/bin/corepod-init']);
   const managers = (deployment.metadata!.managedFields as Json[]).map((m) => `${m.manager}:${m.operation}`);
   assert.ok(managers.includes('corepod-operator:Apply'), managers.join(','));
+});
+
+test('the runtime delivery is decided from the apiserver version, logged and exported as a metric', async () => {
+  const { stdout } = await kubectl(['version', '-o', 'json']);
+  const server = JSON.parse(stdout).serverVersion;
+  const started = operator.logs.find((l) => l.msg === 'operator starting')!;
+  assert.equal(started.runtimeDelivery, 'image-volume');
+  assert.equal(started.runtimeDeliveryReason, `Kubernetes ${server.gitVersion} mounts image volumes`);
+  const metrics = (await httpGet(operator.metricsPort, '/metrics')).body;
+  assert.match(metrics, /^corepod_operator_runtime_delivery\{mode="image-volume"\} 1$/m);
+  assert.doesNotMatch(metrics, /corepod_operator_runtime_delivery\{mode="copy"\}/);
 });
 
 test('update: a changed program rolls the pod template (new config hash); scaling does not', async () => {

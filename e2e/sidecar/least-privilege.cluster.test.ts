@@ -14,7 +14,8 @@ const RESTRICTED = ['pod-security.kubernetes.io/enforce=restricted', 'pod-securi
 
 test('a program running as another user cannot read the token; the sidecar-init (root) reports with it', async (t) => {
   await buildImages(['sidecar', 'musl-busybox']);
-  const stage = await Stage.open('psa-privilege');
+  // The copy, for its init container: the image volume's pods have none.
+  const stage = await Stage.open('psa-privilege', { runtimeDelivery: 'copy' });
   t.after(() => stage.close());
   const probe = `if cat ${TOKEN} >/dev/null; then echo TOKEN-READABLE; else echo TOKEN-DENIED; fi; exec sleep 100000`;
   await stage.apply('split', {
@@ -47,82 +48,89 @@ test('a program running as another user cannot read the token; the sidecar-init 
   assert.match(status, /^Seccomp:\s+2$/m, 'PID 1 runs under a seccomp filter');
 });
 
-test('Pod Security "restricted" from the CorePod spec: user switching refused at apply, a root CorePod refused, spec.securityContext admitted and reporting as its uid', async (t) => {
-  await buildImages(['sidecar', 'musl-busybox']);
-  const stage = await Stage.open('psa-restricted');
-  t.after(() => stage.close());
-  await kubectl(['label', 'namespace', stage.namespace, ...RESTRICTED]);
+for (const delivery of ['image-volume', 'copy'] as const) {
+  test(`Pod Security "restricted" from the CorePod spec (runtime: ${delivery}): user switching refused at apply, a root CorePod refused, spec.securityContext admitted and reporting as its uid`, async (t) => {
+    await buildImages(['sidecar', 'musl-busybox']);
+    const stage = await Stage.open(`psa-restricted-${delivery === 'copy' ? 'copy' : 'iv'}`, { runtimeDelivery: delivery });
+    t.after(() => stage.close());
+    await kubectl(['label', 'namespace', stage.namespace, ...RESTRICTED]);
 
-  // The apiserver's CEL rule: a program's user needs a root sidecar-init.
-  const switching = await stage.kubectl(['apply', '-f', '-'], {
-    allowFailure: true,
-    input: JSON.stringify({
-      apiVersion: 'dreamscape.io/v1alpha1',
-      kind: 'CorePod',
-      metadata: { name: 'switching' },
-      spec: { image: IMAGES.muslBusybox, securityContext: { runAsUser: 65532 }, programs: [{ name: 'a', command: ['/bin/true'], user: 'nobody' }] },
-    }),
+    // The apiserver's CEL rule: a program's user needs a root sidecar-init.
+    const switching = await stage.kubectl(['apply', '-f', '-'], {
+      allowFailure: true,
+      input: JSON.stringify({
+        apiVersion: 'dreamscape.io/v1alpha1',
+        kind: 'CorePod',
+        metadata: { name: 'switching' },
+        spec: { image: IMAGES.muslBusybox, securityContext: { runAsUser: 65532 }, programs: [{ name: 'a', command: ['/bin/true'], user: 'nobody' }] },
+      }),
+    });
+    assert.notEqual(switching.code, 0);
+    // Kubernetes 1.37 no longer prints the value's type ("object": ) before a CEL rule's message.
+    assert.match(switching.stderr, new RegExp(`spec\\.securityContext: Invalid value: ("object": )?${USER_NEEDS_ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), switching.stderr);
+
+    const web = (port: number) => ({
+      name: 'web',
+      command: ['/usr/local/bin/tiny-http', String(port), 'web'],
+      ports: [{ name: 'http', containerPort: port }],
+      healthCheck: { httpGet: { path: '/health', port } },
+    });
+
+    // A root CorePod: the operator makes its Deployment, admission refuses every pod.
+    await stage.apply('as-root', { image: IMAGES.muslBusybox, imagePullPolicy: 'Never', programs: [web(8080)] });
+    const refusal = await waitFor(
+      'the ReplicaSet of the root CorePod fails to create pods',
+      async () => {
+        const { stdout } = await stage.kubectl(['get', 'replicasets', '-l', 'app.kubernetes.io/instance=as-root', '-o', 'json']);
+        const conditions = (JSON.parse(stdout).items[0]?.status?.conditions ?? []) as { type: string; message: string }[];
+        return conditions.find((c) => c.type === 'ReplicaFailure')?.message;
+      },
+      120_000,
+    );
+    assert.match(refusal, /violates PodSecurity "restricted:v1\.32": .*runAsNonRoot/);
+    assert.deepEqual(await stage.pods('as-root'), []);
+    await stage.kubectl(['delete', 'corepod', 'as-root', '--wait=false']);
+
+    // Non-root: admitted, Running and Ready; tiny-http binds port 80 as uid 65532 (the sysctl).
+    await stage.apply('locked', { image: IMAGES.muslBusybox, imagePullPolicy: 'Never', securityContext: { runAsUser: 65532 }, programs: [web(80)] });
+    const cp = await stage.waitForCorePod('locked', 'READY 1/1 reported by the non-root sidecar', (c) =>
+      c.status?.readyProcesses === '1/1' && c.status.phase === 'Running' ? c : undefined,
+    );
+    const web80 = processNamed(cp.status!.pods![0]!.processes, 'web')!;
+    assert.equal(web80.state, 'RUNNING');
+    assert.equal(web80.healthy, true);
+    const running = await stage.readyPod('locked');
+    const pod = running.metadata.name as string;
+    assert.equal(running.spec.initContainers?.length ?? 0, delivery === 'copy' ? 1 : 0);
+    assert.equal(
+      running.spec.volumes.some((v: { image?: unknown }) => v.image),
+      delivery === 'image-volume',
+    );
+    assert.deepEqual(running.spec.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      seccompProfile: { type: 'RuntimeDefault' },
+      sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
+    });
+    const { stdout: ps } = await stage.exec(pod, ['ps', '-o', 'user,group,args']);
+    const rows = ps.trim().split('\n').slice(1);
+    assert.ok(
+      rows.some((r) => /tiny-http 80 web/.test(r)),
+      ps,
+    );
+    for (const row of rows) assert.match(row, /^65532\s+65532\s/, `everything runs as 65532:65532: ${row}`);
+    const { stdout: id } = await stage.exec(pod, ['id']);
+    assert.equal(id.trim(), 'uid=65532 gid=65532 groups=65532');
+    // The kubelet gives the projected token to runAsUser, mode 0600, group root: no other uid reads it.
+    const { stdout: token } = await stage.exec(pod, ['ls', '-ln', TOKEN_DATA]);
+    assert.match(token, /^-rw-------\s+\d+\s+65532\s+0\s+.*token$/m, token);
+    assert.match(token, /^-r--r--r--\s+\d+\s+0\s+0\s+.*ca\.crt$/m, token);
+    const { stdout: status } = await stage.exec(pod, ['cat', '/proc/1/status']);
+    assert.match(status, /^CapEff:\s+0+$/m, 'no capabilities');
+    assert.match(status, /^NoNewPrivs:\s+1$/m);
+    assert.match(status, /^Seccomp:\s+2$/m);
+    const { stdout: served } = await stage.exec(pod, ['wget', '-qO-', 'http://127.0.0.1:80/']);
+    assert.equal(served, 'web\n');
   });
-  assert.notEqual(switching.code, 0);
-  // Kubernetes 1.37 no longer prints the value's type ("object": ) before a CEL rule's message.
-  assert.match(switching.stderr, new RegExp(`spec\\.securityContext: Invalid value: ("object": )?${USER_NEEDS_ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), switching.stderr);
-
-  const web = (port: number) => ({
-    name: 'web',
-    command: ['/usr/local/bin/tiny-http', String(port), 'web'],
-    ports: [{ name: 'http', containerPort: port }],
-    healthCheck: { httpGet: { path: '/health', port } },
-  });
-
-  // A root CorePod: the operator makes its Deployment, admission refuses every pod.
-  await stage.apply('as-root', { image: IMAGES.muslBusybox, imagePullPolicy: 'Never', programs: [web(8080)] });
-  const refusal = await waitFor(
-    'the ReplicaSet of the root CorePod fails to create pods',
-    async () => {
-      const { stdout } = await stage.kubectl(['get', 'replicasets', '-l', 'app.kubernetes.io/instance=as-root', '-o', 'json']);
-      const conditions = (JSON.parse(stdout).items[0]?.status?.conditions ?? []) as { type: string; message: string }[];
-      return conditions.find((c) => c.type === 'ReplicaFailure')?.message;
-    },
-    120_000,
-  );
-  assert.match(refusal, /violates PodSecurity "restricted:v1\.32": .*runAsNonRoot/);
-  assert.deepEqual(await stage.pods('as-root'), []);
-  await stage.kubectl(['delete', 'corepod', 'as-root', '--wait=false']);
-
-  // Non-root: admitted, Running and Ready; tiny-http binds port 80 as uid 65532 (the sysctl).
-  await stage.apply('locked', { image: IMAGES.muslBusybox, imagePullPolicy: 'Never', securityContext: { runAsUser: 65532 }, programs: [web(80)] });
-  const cp = await stage.waitForCorePod('locked', 'READY 1/1 reported by the non-root sidecar', (c) =>
-    c.status?.readyProcesses === '1/1' && c.status.phase === 'Running' ? c : undefined,
-  );
-  const web80 = processNamed(cp.status!.pods![0]!.processes, 'web')!;
-  assert.equal(web80.state, 'RUNNING');
-  assert.equal(web80.healthy, true);
-  const running = await stage.readyPod('locked');
-  const pod = running.metadata.name as string;
-  assert.deepEqual(running.spec.securityContext, {
-    runAsNonRoot: true,
-    runAsUser: 65532,
-    runAsGroup: 65532,
-    seccompProfile: { type: 'RuntimeDefault' },
-    sysctls: [{ name: 'net.ipv4.ip_unprivileged_port_start', value: '80' }],
-  });
-  const { stdout: ps } = await stage.exec(pod, ['ps', '-o', 'user,group,args']);
-  const rows = ps.trim().split('\n').slice(1);
-  assert.ok(
-    rows.some((r) => /tiny-http 80 web/.test(r)),
-    ps,
-  );
-  for (const row of rows) assert.match(row, /^65532\s+65532\s/, `everything runs as 65532:65532: ${row}`);
-  const { stdout: id } = await stage.exec(pod, ['id']);
-  assert.equal(id.trim(), 'uid=65532 gid=65532 groups=65532');
-  // The kubelet gives the projected token to runAsUser, mode 0600, group root: no other uid reads it.
-  const { stdout: token } = await stage.exec(pod, ['ls', '-ln', TOKEN_DATA]);
-  assert.match(token, /^-rw-------\s+\d+\s+65532\s+0\s+.*token$/m, token);
-  assert.match(token, /^-r--r--r--\s+\d+\s+0\s+0\s+.*ca\.crt$/m, token);
-  const { stdout: status } = await stage.exec(pod, ['cat', '/proc/1/status']);
-  assert.match(status, /^CapEff:\s+0+$/m, 'no capabilities');
-  assert.match(status, /^NoNewPrivs:\s+1$/m);
-  assert.match(status, /^Seccomp:\s+2$/m);
-  const { stdout: served } = await stage.exec(pod, ['wget', '-qO-', 'http://127.0.0.1:80/']);
-  assert.equal(served, 'web\n');
-});
+}

@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { CorePodStatus, ProcessStatus } from '../../crds/corepod-schema.js';
+import type { RuntimeDelivery } from '../../contract/sidecar-contract.js';
 import { createNamespace, installCrd, kubeconfigPath, kubectl, repoRoot, startOperator, waitFor, type OperatorProcess } from './cluster-env.js';
 
 export { kubectl, waitFor };
@@ -50,10 +51,12 @@ export class Stage {
     private readonly removeNamespace: () => Promise<void>,
   ) {}
 
-  static async open(prefix: string): Promise<Stage> {
+  /** runtimeDelivery: the operator's --runtime-delivery (default auto: image volumes on 1.35+). */
+  static async open(prefix: string, options: { runtimeDelivery?: RuntimeDelivery } = {}): Promise<Stage> {
     await installCrd();
     const { name, remove } = await createNamespace(prefix);
-    const operator = await startOperator(['--namespace', name, '--sidecar-image', IMAGES.sidecar]);
+    const delivery = options.runtimeDelivery ? ['--runtime-delivery', options.runtimeDelivery] : [];
+    const operator = await startOperator(['--namespace', name, '--sidecar-image', IMAGES.sidecar, ...delivery]);
     return new Stage(name, operator, remove);
   }
 

@@ -1,6 +1,7 @@
 // The Deployment running the CorePod: one app container (the user's image) whose command is the
-// sidecar-init, copied into an emptyDir by an init container from the sidecar image.
-import type { V1Container, V1Deployment, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
+// sidecar-init, mounted from the sidecar image as an image volume or copied into an emptyDir by an
+// init container (contract/sidecar-contract.ts RuntimeDelivery).
+import type { V1Container, V1Deployment, V1EnvVar, V1PodSpec, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
@@ -78,7 +79,7 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
     livenessProbe: probe(LIVENESS_PATH, 10, 3),
     readinessProbe: probe(READINESS_PATH, 5, 1),
     volumeMounts: [
-      { name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH, readOnly: true },
+      runtimeMount(sidecar),
       { name: VOLUME.config, mountPath: CONFIG_MOUNT_PATH, readOnly: true },
       { name: VOLUME.token, mountPath: TOKEN_MOUNT_PATH, readOnly: true },
     ],
@@ -86,6 +87,31 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
   const limits = resources(spec);
   if (limits) container.resources = limits;
   return container;
+}
+
+/** The image volume holds the whole sidecar image; the app container sees only its runtime directory. */
+function runtimeMount(sidecar: SidecarContract): V1VolumeMount {
+  const mount: V1VolumeMount = { name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH, readOnly: true };
+  if (sidecar.delivery === 'image-volume') mount.subPath = sidecar.runtimePath.replace(/^\/+/, '');
+  return mount;
+}
+
+function runtimeVolume(sidecar: SidecarContract): V1Volume {
+  const pullPolicy = sidecar.imagePullPolicy ?? 'IfNotPresent';
+  return sidecar.delivery === 'image-volume' ? { name: VOLUME.runtime, image: { reference: sidecar.image, pullPolicy } } : { name: VOLUME.runtime, emptyDir: {} };
+}
+
+function installContainers(sidecar: SidecarContract, securityContext: V1Container['securityContext']): Pick<V1PodSpec, 'initContainers'> {
+  if (sidecar.delivery === 'image-volume') return {};
+  const install: V1Container = {
+    name: INIT_CONTAINER,
+    image: sidecar.image,
+    imagePullPolicy: sidecar.imagePullPolicy ?? 'IfNotPresent',
+    command: sidecar.installCommand,
+    volumeMounts: [{ name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH }],
+  };
+  if (securityContext) install.securityContext = securityContext;
+  return { initContainers: [install] };
 }
 
 export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[], configHash: string): V1Deployment {
@@ -110,19 +136,10 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
           terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
           enableServiceLinks: false,
           securityContext: security.pod,
-          initContainers: [
-            {
-              name: INIT_CONTAINER,
-              image: sidecar.image,
-              imagePullPolicy: sidecar.imagePullPolicy ?? 'IfNotPresent',
-              command: sidecar.installCommand,
-              securityContext: security.initContainer,
-              volumeMounts: [{ name: VOLUME.runtime, mountPath: RUNTIME_MOUNT_PATH }],
-            },
-          ],
+          ...installContainers(sidecar, security.initContainer),
           containers: [app],
           volumes: [
-            { name: VOLUME.runtime, emptyDir: {} },
+            runtimeVolume(sidecar),
             { name: VOLUME.config, configMap: { name: names.configMap(name), items: [{ key: CONFIG_FILE_KEY, path: CONFIG_FILE_KEY }] } },
             {
               name: VOLUME.token,

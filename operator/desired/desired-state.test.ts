@@ -31,9 +31,7 @@ test('DreamScape: the Deployment runs one app container started by the injected 
   assert.equal(deployment.spec!.template.metadata!.annotations![DEFAULT_CONTAINER_ANNOTATION], 'app', 'kubectl exec/logs without -c');
   assert.equal(pod.terminationGracePeriodSeconds, 45);
   assert.equal(pod.serviceAccountName, 'core-pod-corepod');
-  assert.equal(pod.initContainers!.length, 1);
-  assert.equal(pod.initContainers![0]!.image, 'corepod/sidecar:test');
-  assert.deepEqual(pod.initContainers![0]!.command, DEFAULT_SIDECAR.installCommand);
+  assert.equal(pod.initContainers, undefined, 'the runtime comes from an image volume: no init container');
   assert.equal(pod.containers.length, 1);
   const app = pod.containers[0]!;
   assert.equal(app.image, 'dreamscape/core-pod:1.0.0');
@@ -64,6 +62,40 @@ test('DreamScape: the Deployment runs one app container started by the injected 
   const token = pod.volumes!.find((v) => v.name === 'corepod-token')!;
   assert.equal(token.projected!.defaultMode, 0o400);
   assert.equal(pod.automountServiceAccountToken, false);
+});
+
+test('runtime as an image volume: the sidecar image mounted read-only, only its runtime directory, at the runtime path', () => {
+  const pod = find<V1Deployment>(desiredState(corePodFrom(dreamscapeSpec()), sidecar).objects, 'Deployment').spec!.template.spec!;
+  assert.deepEqual(
+    pod.volumes!.find((v) => v.name === 'corepod-runtime'),
+    { name: 'corepod-runtime', image: { reference: 'corepod/sidecar:test', pullPolicy: 'IfNotPresent' } },
+  );
+  assert.deepEqual(
+    pod.containers[0]!.volumeMounts!.find((m) => m.name === 'corepod-runtime'),
+    { name: 'corepod-runtime', mountPath: RUNTIME_MOUNT_PATH, readOnly: true, subPath: 'opt/corepod/runtime' },
+  );
+  const pulled = find<V1Deployment>(desiredState(corePodFrom(dreamscapeSpec()), { ...sidecar, imagePullPolicy: 'Always' }).objects, 'Deployment');
+  assert.equal(pulled.spec!.template.spec!.volumes!.find((v) => v.name === 'corepod-runtime')!.image!.pullPolicy, 'Always');
+});
+
+test('runtime as a copy: an init container copies it from the sidecar image into an emptyDir the app mounts read-only', () => {
+  const copy = { ...sidecar, delivery: 'copy' as const, imagePullPolicy: 'Never' as const };
+  const pod = find<V1Deployment>(desiredState(corePodFrom(dreamscapeSpec()), copy).objects, 'Deployment').spec!.template.spec!;
+  assert.equal(pod.initContainers!.length, 1);
+  const init = pod.initContainers![0]!;
+  assert.equal(init.image, 'corepod/sidecar:test');
+  assert.equal(init.imagePullPolicy, 'Never');
+  assert.deepEqual(init.command, DEFAULT_SIDECAR.installCommand);
+  assert.deepEqual(init.volumeMounts, [{ name: 'corepod-runtime', mountPath: RUNTIME_MOUNT_PATH }]);
+  assert.deepEqual(
+    pod.volumes!.find((v) => v.name === 'corepod-runtime'),
+    { name: 'corepod-runtime', emptyDir: {} },
+  );
+  assert.deepEqual(
+    pod.containers[0]!.volumeMounts!.find((m) => m.name === 'corepod-runtime'),
+    { name: 'corepod-runtime', mountPath: RUNTIME_MOUNT_PATH, readOnly: true },
+  );
+  assert.deepEqual(pod.containers[0]!.command, DEFAULT_SIDECAR.entrypoint, 'the same command in both modes');
 });
 
 test('DreamScape: the ConfigMap holds the defaulted spec, which validates again', () => {

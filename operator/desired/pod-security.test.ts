@@ -4,11 +4,11 @@ import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import type { CorePodSpecInput } from '../../crds/corepod-schema.js';
 import { desiredState } from './desired-state.js';
 import { listenedPorts, podSecurity, unprivilegedPortStart, UNPRIVILEGED_PORT_SYSCTL } from './pod-security.js';
-import { DEFAULT_SIDECAR } from '../../contract/sidecar-contract.js';
+import { DEFAULT_SIDECAR, type RuntimeDelivery } from '../../contract/sidecar-contract.js';
 import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures.js';
 
-const podSpecOf = (spec: CorePodSpecInput): V1PodSpec => {
-  const deployment = desiredState(corePodFrom(spec), DEFAULT_SIDECAR).objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+const podSpecOf = (spec: CorePodSpecInput, delivery: RuntimeDelivery = 'copy'): V1PodSpec => {
+  const deployment = desiredState(corePodFrom(spec), { ...DEFAULT_SIDECAR, delivery }).objects.find((o) => o.kind === 'Deployment') as V1Deployment;
   return deployment.spec!.template.spec!;
 };
 
@@ -40,7 +40,8 @@ function restrictedViolations(pod: V1PodSpec): string[] {
     if (s.privileged) out.push(`${c.name}: privileged`);
   }
   for (const sysctl of podContext.sysctls ?? []) if (!SAFE_SYSCTLS.has(sysctl.name)) out.push(`sysctl ${sysctl.name}`);
-  if (pod.volumes?.some((v) => v.hostPath)) out.push('hostPath');
+  const allowedVolume = (v: object) => ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret', 'image'].some((k) => k in v);
+  for (const volume of pod.volumes ?? []) if (!allowedVolume(volume)) out.push(`volume ${volume.name}`);
   return out;
 }
 
@@ -68,6 +69,15 @@ test('DreamScape non-root: the restricted securityContext, the token left to run
     assert.deepEqual(container.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true }, container.name);
   }
   assert.deepEqual(restrictedViolations(pod), []);
+});
+
+test('DreamScape non-root with the runtime as an image volume: no init container, and the image volume is a restricted volume type', () => {
+  const pod = podSpecOf(nonRoot(dreamscapeSpec()), 'image-volume');
+  assert.equal(pod.initContainers, undefined);
+  assert.ok(pod.volumes!.some((v) => v.image));
+  assert.deepEqual(pod.containers[0]!.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true });
+  assert.deepEqual(restrictedViolations(pod), []);
+  assert.deepEqual(restrictedViolations({ ...pod, volumes: [...pod.volumes!, { name: 'host', hostPath: { path: '/' } }] }), ['volume host'], 'the check can fail');
 });
 
 test('runAsGroup and fsGroup are passed on when given', () => {

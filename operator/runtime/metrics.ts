@@ -108,6 +108,12 @@ export class OperatorMetrics {
     labelNames: ['resource'],
     registers: [this.registry],
   });
+  readonly runtimeDelivery = new Gauge({
+    name: 'corepod_operator_runtime_delivery',
+    help: 'How the sidecar runtime reaches the pods this operator builds: 1 on the mode in use (image-volume or copy)',
+    labelNames: ['mode'],
+    registers: [this.registry],
+  });
 
   constructor(withProcessMetrics = true) {
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry });
