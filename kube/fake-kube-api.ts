@@ -36,7 +36,7 @@
 // hold makes the next call of a verb wait for release() (its effect happens at release).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import { systemClock, wallDate, type Clock, type TimerHandle } from '../lib/clock.js';
 import {
   ApiError,
   apiVersionOf,
@@ -559,7 +559,7 @@ export class FakeKubeApi implements KubeApi {
   }
 
   private now(): string {
-    return `${new Date(this.clock.wallNow?.() ?? this.clock.now()).toISOString().slice(0, 19)}Z`;
+    return `${wallDate(this.clock).toISOString().slice(0, 19)}Z`;
   }
 
   private managedEntry(type: ResourceType, manager: string, operation: 'Apply' | 'Update', subresource: 'main' | 'status'): JsonObject {
