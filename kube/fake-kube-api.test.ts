@@ -39,10 +39,6 @@ function collect(api: FakeKubeApi, rv: string, options: { labelSelector?: string
   };
 }
 
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-};
-
 test('create: uid, creationTimestamp, one resourceVersion counter for all types, generation where the type has one', async () => {
   const api = new FakeKubeApi({ clock: new FakeClock(Date.UTC(2026, 0, 2, 3, 4, 5)) });
   const a = await api.create<Obj>(RESOURCES.configMap, cm('a'));
@@ -203,12 +199,12 @@ test('watch: replay from a resourceVersion, selectors entered and left, bookmark
   await api.create(RESOURCES.configMap, cm('b', {}, { tier: 'web' }));
   const fromA = collect(api, a.metadata!.resourceVersion!, { labelSelector: 'tier=web' });
   const fromStart = collect(api, '');
-  await settle();
+  await api.idle();
   await api.patch(RESOURCES.configMap, 'ns', 'a', 'merge', { metadata: { labels: { tier: 'db' } } });
   await api.patch(RESOURCES.configMap, 'ns', 'a', 'merge', { metadata: { labels: { tier: 'web' } } });
   await api.delete(RESOURCES.configMap, 'ns', 'b');
   api.bookmark();
-  await settle();
+  await api.idle();
   assert.deepEqual(fromA.summary(), ['ADDED b@2', 'DELETED a@3', 'ADDED a@4', 'DELETED b@5', 'BOOKMARK @5']);
   assert.deepEqual(fromStart.summary(), ['ADDED a@1', 'ADDED b@2', 'MODIFIED a@3', 'MODIFIED a@4', 'DELETED b@5', 'BOOKMARK @5']);
   assert.equal(api.openWatches, 2);
@@ -220,10 +216,10 @@ test('watch: replay from a resourceVersion, selectors entered and left, bookmark
   assert.deepEqual(await stale.handle.ended, { kind: 'closed' });
   assert.deepEqual(stale.summary(), ['ERROR 410']);
   const stopped = collect(api, api.currentRevision);
-  await settle();
+  await api.idle();
   stopped.handle.stop();
   await api.create(RESOURCES.configMap, cm('c'));
-  await settle();
+  await api.idle();
   assert.deepEqual(await stopped.handle.ended, { kind: 'stopped' });
   assert.deepEqual(stopped.summary(), []);
   assert.equal(api.openWatches, 0);
@@ -234,9 +230,9 @@ test('watch: ends at timeoutSeconds on the clock, with a bookmark first', async 
   const api = new FakeKubeApi({ clock });
   await api.create(RESOURCES.configMap, cm('a'));
   const w = collect(api, api.currentRevision, { timeoutSeconds: 30 });
-  await settle();
+  await api.idle();
   clock.advance(29_999);
-  await settle();
+  await api.idle();
   assert.equal(api.openWatches, 1);
   clock.advance(1);
   assert.deepEqual(await w.handle.ended, { kind: 'closed' });
@@ -274,4 +270,30 @@ test('failure injection: the next N calls of a verb fail; a held call takes effe
     api.callsOf('replace').map((c) => c.name),
     ['a', 'a'],
   );
+});
+
+test('idle: resolves once the calls that watch events cause are done, and fails on activity that never ends', async () => {
+  const api = new FakeKubeApi();
+  // Each ADDED event creates the next ConfigMap, up to 20: a chain of call, delivery, call.
+  const handle = api.watch<Obj>(RESOURCES.configMap, { namespace: 'ns', resourceVersion: '0', timeoutSeconds: 60 }, (e) => {
+    const n = Number(e.type === 'ADDED' ? e.object.metadata!.name!.slice(1) : NaN);
+    if (n < 20) void api.create(RESOURCES.configMap, cm(`c${n + 1}`));
+  });
+  await api.create(RESOURCES.configMap, cm('c0'));
+  await api.idle();
+  assert.equal(api.objects(RESOURCES.configMap, 'ns').length, 21);
+  handle.stop();
+  // A poller that calls on every event-loop turn.
+  let polling = true;
+  const poll = () => {
+    if (!polling) return;
+    void api.get(RESOURCES.configMap, 'ns', 'c0');
+    setImmediate(poll);
+  };
+  poll();
+  try {
+    await assert.rejects(api.idle(50, 200), /still busy after 200 event-loop turns/);
+  } finally {
+    polling = false;
+  }
 });

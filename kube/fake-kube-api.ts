@@ -34,9 +34,10 @@
 //
 // Failure injection: failNext makes the next N calls of a verb fail with a code or an error;
 // hold makes the next call of a verb wait for release() (its effect happens at release).
+// idle() waits until whatever reacts to the fake has settled.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
+import { systemClock, wallDate, type Clock, type TimerHandle } from '../lib/clock.js';
 import {
   ApiError,
   apiVersionOf,
@@ -206,6 +207,8 @@ export class FakeKubeApi implements KubeApi {
   private readonly traitsOf: (type: ResourceType) => TypeTraits;
   private revision = 0;
   private compacted = 0;
+  /** Watch events and ends handed to watchers so far. */
+  private delivered = 0;
   /** Every call, in order, including failed ones. */
   readonly calls: Call[] = [];
 
@@ -277,6 +280,26 @@ export class FakeKubeApi implements KubeApi {
     for (const watch of this.watches) {
       this.enqueue(watch, { type: 'ERROR', status: expiredStatus(`too old resource version: ${this.compacted} (${this.compacted + 1})`) });
       this.enqueue(watch, { kind: 'closed' });
+    }
+  }
+
+  /**
+   * Resolves once nothing has happened here for `quietTurns` event-loop turns in a row: no call, no
+   * watch delivery pending or made. By then whatever reacts to this API (informers, a controller's
+   * reconciles, a leader elector) has done all it can without a timer, so a test that runs its
+   * timers on a FakeClock can assert on a settled state (real timers are not waited for). Fails
+   * after maxTurns of steady activity.
+   */
+  async idle(quietTurns = 50, maxTurns = 100_000): Promise<void> {
+    let seen = -1;
+    let quiet = 0;
+    for (let turn = 0; quiet < quietTurns; turn++) {
+      if (turn >= maxTurns) throw new Error(`FakeKubeApi.idle: still busy after ${maxTurns} event-loop turns`);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const activity = this.calls.length + this.delivered;
+      const pending = [...this.watches].some((w) => w.scheduled);
+      quiet = activity === seen && !pending ? quiet + 1 : 0;
+      seen = activity;
     }
   }
 
@@ -559,7 +582,7 @@ export class FakeKubeApi implements KubeApi {
   }
 
   private now(): string {
-    return `${new Date(this.clock.wallNow?.() ?? this.clock.now()).toISOString().slice(0, 19)}Z`;
+    return `${wallDate(this.clock).toISOString().slice(0, 19)}Z`;
   }
 
   private managedEntry(type: ResourceType, manager: string, operation: 'Apply' | 'Update', subresource: 'main' | 'status'): JsonObject {
@@ -696,6 +719,7 @@ export class FakeKubeApi implements KubeApi {
       watch.scheduled = false;
       while (!watch.done && watch.queue.length > 0) {
         const next = watch.queue.shift()!;
+        this.delivered++;
         if ('kind' in next && !('type' in next)) this.end(watch, next);
         else watch.onEvent(next as WatchEvent<KubeObject>);
       }

@@ -2,6 +2,7 @@
 // keep it fresh), re-lists on 410 Gone / Expired, backs off on errors, drops watches that go silent
 // past their timeout, and replays every object to the handlers on a resync period.
 import { isGone, type KubeApi, type KubeObject, type ResourceType, type WatchEnd, type WatchEvent } from './kube-api.js';
+import type { Clock } from '../lib/clock.js';
 import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
 export interface InformerHandlers<T> {
@@ -21,6 +22,8 @@ export interface InformerOptions<T> {
   pageSize?: number;
   backoffMs?: { initial: number; max: number };
   onError?: (error: Error, during: 'list' | 'watch') => void;
+  /** The pauses after a failed list or watch (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface InformerStats {
@@ -44,7 +47,7 @@ export class Informer<T extends KubeObject> {
   private synced = false;
   private current?: { stop(): void };
   private resyncTimer?: NodeJS.Timeout;
-  private readonly sleeper = new WakeableSleep();
+  private readonly sleeper: WakeableSleep;
   private loop?: Promise<void>;
   readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, watchFailures: 0 };
   private syncedWaiters: (() => void)[] = [];
@@ -53,7 +56,9 @@ export class Informer<T extends KubeObject> {
     private readonly api: KubeApi,
     readonly type: ResourceType,
     private readonly options: InformerOptions<T> = {},
-  ) {}
+  ) {
+    this.sleeper = new WakeableSleep(options.clock);
+  }
 
   addHandlers(handlers: InformerHandlers<T>): void {
     this.handlers.push(handlers);

@@ -15,6 +15,11 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
 }
 
+/** The clock's wall-clock time now, for timestamps written to the API (conditions, leases). */
+export function wallDate(clock: Clock): Date {
+  return new Date(clock.wallNow?.() ?? clock.now());
+}
+
 /** A time taken with clock.now(), as a wall-clock RFC 3339 string. */
 export function wallTime(clock: Clock, at: number): string {
   const now = clock.now();

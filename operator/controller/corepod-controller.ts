@@ -17,6 +17,7 @@ import { defaultControllerRateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
 import { WriteScheduler } from './write-scheduler.js';
 import { waitAtMost } from '../../lib/wait-at-most.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 
 export const CONTROLLER_NAME = 'corepod';
 /** reportingController of the operator's Events. */
@@ -38,6 +39,8 @@ export interface ControllerOptions {
   leaderElection?: { namespace: string; name: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
   resyncMs?: number;
   watchTimeoutSeconds?: number;
+  /** Retry delays, pauses, lease timing and timestamps (default: the system clock; tests pass a FakeClock). */
+  clock?: Clock;
 }
 
 const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding'] as const;
@@ -86,11 +89,13 @@ export class CorePodController {
 
   constructor(private readonly options: ControllerOptions) {
     const { api, metrics } = options;
+    const clock = options.clock ?? systemClock;
     const namespaces = options.namespaces?.length ? options.namespaces : options.namespace ? [options.namespace] : undefined;
     const common = {
       resyncMs: options.resyncMs ?? 10 * 60_000,
       watchTimeoutSeconds: options.watchTimeoutSeconds,
       onError: (error: Error, during: string) => options.log.warn({ err: error, during }, 'informer error; retrying'),
+      clock,
     };
     this.corePods = cacheInformer<RawCorePod>(api, RESOURCES.corePod, namespaces, common);
     this.owned = new Map(
@@ -108,10 +113,15 @@ export class CorePodController {
       labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`,
       transform: (o) => slim(o),
     });
-    this.queue = new WorkQueue(defaultControllerRateLimiter(), undefined, metrics.queueObserver(CONTROLLER_NAME));
+    this.queue = new WorkQueue(
+      defaultControllerRateLimiter(() => clock.now()),
+      clock,
+      metrics.queueObserver(CONTROLLER_NAME),
+    );
     this.events = new EventRecorder({
       api,
       reporter: { reportingController: REPORTING_CONTROLLER, reportingInstance: options.identity },
+      clock,
       onDrop: (intent, error) => options.log.warn({ err: error, reason: intent.reason }, 'could not record an event'),
     });
     this.reconciler = new Reconciler({
@@ -120,6 +130,7 @@ export class CorePodController {
       sidecar: options.sidecar,
       events: this.events,
       log: options.log,
+      clock,
       ...(options.maxWritesInFlight ? { writes: new WriteScheduler(options.maxWritesInFlight) } : {}),
     });
 
@@ -163,6 +174,7 @@ export class CorePodController {
       this.elector = new LeaderElector(api, {
         ...options.leaderElection,
         identity: options.identity,
+        clock,
         onStartedLeading: () => {
           options.log.info({ identity: options.identity }, 'became leader');
           metrics.leaderStatus.set({ name: options.leaderElection!.name }, 1);

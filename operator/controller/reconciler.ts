@@ -16,6 +16,7 @@ import type { EventRecorder } from '../../kube/events/event-recorder.js';
 import { conditionTime } from './conditions.js';
 import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
 import { WritePriority, WriteScheduler } from './write-scheduler.js';
+import { systemClock, wallDate, type Clock } from '../../lib/clock.js';
 
 export interface RawCorePod extends KubeObject {
   spec?: unknown;
@@ -46,7 +47,8 @@ export interface ReconcilerOptions {
   writes?: WriteScheduler;
   /** Re-apply everything at least this often even when the caches say nothing changed. */
   fullApplyEveryMs?: number;
-  now?: () => Date;
+  /** The full-apply period and the conditions' transition times (default: the system clock). */
+  clock?: Clock;
 }
 
 interface AppliedRecord {
@@ -90,12 +92,11 @@ export class Reconciler {
   private readonly applied = new Map<string, AppliedRecord>();
   /** The status we last wrote per key, and the resourceVersion the write returned. */
   private readonly written = new Map<string, { revision: bigint; status: OwnedStatus }>();
-  private readonly now: () => Date;
-
+  private readonly clock: Clock;
   private readonly writes: WriteScheduler;
 
   constructor(private readonly options: ReconcilerOptions) {
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
     this.writes = options.writes ?? new WriteScheduler(Number.MAX_SAFE_INTEGER);
   }
 
@@ -218,7 +219,7 @@ export class Reconciler {
   ): Promise<string[]> {
     const { api, caches } = this.options;
     const namespace = corePod.metadata.namespace;
-    const nowMs = Date.now();
+    const nowMs = this.clock.now();
     const previous = this.applied.get(key);
     const full = !previous || nowMs - previous.at > (this.options.fullApplyEveryMs ?? 10 * 60_000);
     const record: AppliedRecord = { objects: new Map(previous?.objects), at: full ? nowMs : previous!.at };
@@ -303,7 +304,7 @@ export class Reconciler {
       ...found,
       deployment: view,
       ...(livePods ? { livePods } : {}),
-      now: conditionTime(this.now()),
+      now: conditionTime(wallDate(this.clock)),
     });
     if (statusDiffers(current, result.status)) {
       const answer = await this.writes.run(WritePriority.Follow, () =>

@@ -4,6 +4,7 @@
 import { isConflict, isNotFound, type KubeApi } from '../../kube/kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { nextRecord, observe, releasedRecord, verdict, type LeaseRecord, type Observation } from './lease-record.js';
+import { systemClock, wallDate, type Clock } from '../../lib/clock.js';
 import { WakeableSleep } from '../../lib/wakeable-sleep.js';
 
 export interface LeaderElectorOptions {
@@ -18,6 +19,8 @@ export interface LeaderElectorOptions {
   onStoppedLeading: () => void;
   onLeaderChange?: (identity: string) => void;
   onError?: (error: Error) => void;
+  /** Retry and renew periods, lease expiry and the times written to the Lease (default: the system clock). */
+  clock?: Clock;
 }
 
 interface LeaseObject {
@@ -31,14 +34,18 @@ export class LeaderElector {
   private observation?: Observation;
   private leading = false;
   private stopped = false;
-  private readonly sleeper = new WakeableSleep();
+  private readonly clock: Clock;
+  private readonly sleeper: WakeableSleep;
   private loop?: Promise<void>;
   private lastLeader = '';
 
   constructor(
     private readonly api: KubeApi,
     private readonly options: LeaderElectorOptions,
-  ) {}
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.sleeper = new WakeableSleep(this.clock);
+  }
 
   get isLeader(): boolean {
     return this.leading;
@@ -78,12 +85,12 @@ export class LeaderElector {
       }
       await this.sleeper.sleep(this.retryMs * (1 + Math.random() * 0.2));
     }
-    let lastRenew = performance.now();
+    let lastRenew = this.clock.now();
     while (!this.stopped && this.leading) {
       await this.sleeper.sleep(this.retryMs);
       if (this.stopped) break;
-      if (await this.tryAcquireOrRenew()) lastRenew = performance.now();
-      else if (performance.now() - lastRenew > this.deadlineMs) {
+      if (await this.tryAcquireOrRenew()) lastRenew = this.clock.now();
+      else if (this.clock.now() - lastRenew > this.deadlineMs) {
         this.leading = false;
         this.options.onStoppedLeading();
       }
@@ -97,7 +104,7 @@ export class LeaderElector {
     try {
       const lease = await this.api.get<LeaseObject>(RESOURCES.lease, namespace, name);
       if (!lease) {
-        const record = nextRecord(undefined, identity, durationSeconds, new Date());
+        const record = nextRecord(undefined, identity, durationSeconds, wallDate(this.clock));
         const created = await this.api.create<LeaseObject>(RESOURCES.lease, {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
@@ -108,13 +115,13 @@ export class LeaderElector {
         return true;
       }
       const record = lease.spec ?? {};
-      this.observation = observe(this.observation, record, performance.now());
+      this.observation = observe(this.observation, record, this.clock.now());
       this.noticeLeader(record.holderIdentity ?? '');
-      const decision = verdict(this.observation, identity, performance.now());
+      const decision = verdict(this.observation, identity, this.clock.now());
       if (decision === 'held') return false;
       const updated = await this.api.replace<LeaseObject>(RESOURCES.lease, {
         ...lease,
-        spec: nextRecord(record, identity, durationSeconds, new Date()),
+        spec: nextRecord(record, identity, durationSeconds, wallDate(this.clock)),
       });
       this.remember(updated);
       return true;
@@ -126,7 +133,7 @@ export class LeaderElector {
 
   private remember(lease: LeaseObject): void {
     const record = lease.spec ?? {};
-    this.observation = { record, observedAt: performance.now() };
+    this.observation = { record, observedAt: this.clock.now() };
     this.noticeLeader(record.holderIdentity ?? '');
   }
 
@@ -141,6 +148,6 @@ export class LeaderElector {
     const { namespace, name, identity } = this.options;
     const lease = await this.api.get<LeaseObject>(RESOURCES.lease, namespace, name);
     if (!lease?.spec || lease.spec.holderIdentity !== identity) return;
-    await this.api.replace(RESOURCES.lease, { ...lease, spec: releasedRecord(lease.spec, new Date()) });
+    await this.api.replace(RESOURCES.lease, { ...lease, spec: releasedRecord(lease.spec, wallDate(this.clock)) });
   }
 }
