@@ -3,11 +3,25 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
-import { test } from 'node:test';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
 import { BENCHES } from './benches.js';
 import type { BenchContext } from './lib/bench.js';
 import { processTable } from './lib/procfs.js';
 import { evaluate, formatResult, type BenchResult } from './lib/report.js';
+
+// A temp dir of its own, so another run on the machine (its corepod-bench-* dirs) is not counted as ours.
+let privateTmp: string;
+const sharedTmp = process.env.TMPDIR;
+before(() => {
+  privateTmp = fs.mkdtempSync(path.join(os.tmpdir(), 'harness-test-'));
+  process.env.TMPDIR = privateTmp;
+});
+after(() => {
+  if (sharedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = sharedTmp;
+  fs.rmSync(privateTmp, { recursive: true, force: true });
+});
 
 const context: BenchContext = { size: 'tiny', peers: new Set(['supervisord', 'pm2']), log: () => {} };
 
