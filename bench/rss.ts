@@ -14,7 +14,8 @@ import { descendants, memoryBreakdown, rssBytes } from './lib/procfs.js';
 import { CHILDREN } from './lib/paths.js';
 import type { ProgramDef } from './lib/program.js';
 import type { BenchResult, Column, Row } from './lib/report.js';
-import { sleep, waitFor, withScope, type Scope } from './lib/scope.js';
+import { sleep, withScope, type Scope } from './lib/scope.js';
+import { waitFor } from '../lib/wait-for.js';
 import { median } from './lib/stats.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 

@@ -12,6 +12,7 @@ import { validateSpec, type CorePodSpec, type CorePodSpecInput } from '../crds/c
 import { resolveQuantities } from './config-loader.js';
 import type { SupervisorEvent } from './event-hub.js';
 import type { Supervisor } from './supervisor.js';
+import { waitForWith } from '../lib/wait-for.js';
 
 /** The repository root (tests run from dist/sidecar). */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,21 +33,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls until `check` returns a truthy value; fails with `what` after timeoutMs. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, intervalMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** lib/wait-for.ts with the process tests' defaults: 20 s, polling every 25 ms. */
+export const waitFor = waitForWith({ timeoutMs: 20_000, intervalMs: 25 });
 
 /** A spec with the schema's defaults applied and quantities in bytes, as `corepod run` gets it. */
 export function specOf(input: Omit<CorePodSpecInput, 'image'> & { image?: string }): CorePodSpec {

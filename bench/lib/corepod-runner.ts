@@ -8,7 +8,8 @@ import type { StatusDocument } from '../../sidecar/control-server.js';
 import { COREPOD_CLI, REPO } from './paths.js';
 import { descendants, isNode, processTable } from './procfs.js';
 import { HUGE_BUDGET, type ProgramDef } from './program.js';
-import { exitOf, waitFor, type Scope } from './scope.js';
+import { exitOf, type Scope } from './scope.js';
+import { waitFor } from '../../lib/wait-for.js';
 
 export type { StatusDocument };
 

@@ -9,7 +9,8 @@ import { allIn, corepodSpec, getJson, type StatusDocument } from './corepod-runn
 import { COREPOD_CLI, REPO } from './paths.js';
 import { isNode, processTable } from './procfs.js';
 import type { ProgramDef } from './program.js';
-import { exitOf, waitFor, type Scope } from './scope.js';
+import { exitOf, type Scope } from './scope.js';
+import { waitFor } from '../../lib/wait-for.js';
 
 const TINI_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/tini'];
 

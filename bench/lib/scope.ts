@@ -86,22 +86,6 @@ export function nowMs(): number {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls check until it returns a truthy value; throws after timeoutMs naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs: number, intervalMs = 20): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await sleep(intervalMs);
-  }
-}
-
 /** Resolves with the exit code (or 128+signal) of a child, or undefined after timeoutMs. */
 export function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | undefined> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);

@@ -8,6 +8,7 @@ import { connect } from '../../kube/kubeconfig.js';
 import { HttpKubeApi } from '../../kube/http-kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { collectJsonLines } from '../../sidecar/test-helpers.js';
+import { waitForWith } from '../../lib/wait-for.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -62,21 +63,8 @@ export async function clusterApi(): Promise<HttpKubeApi> {
   return new HttpKubeApi(await connect({ kubeconfig: await kubeconfigPath() }));
 }
 
-/** Polls until `check` returns a value other than undefined/false; fails with `what` after the deadline. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** lib/wait-for.ts with the cluster suites' defaults: 120 s, polling every 250 ms. */
+export const waitFor = waitForWith({ timeoutMs: 120_000, intervalMs: 250 });
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
