@@ -6,7 +6,7 @@ import os from 'node:os';
 import { test } from 'node:test';
 import { BENCHES } from './benches.js';
 import type { BenchContext } from './lib/bench.js';
-import { processTable } from './lib/procfs.js';
+import { processTable } from '../lib/procfs.js';
 import { evaluate, formatResult, type BenchResult } from './lib/report.js';
 
 const context: BenchContext = { size: 'tiny', peers: new Set(['supervisord', 'pm2']), log: () => {} };

@@ -10,7 +10,7 @@ import type { Bench, BenchContext } from './lib/bench.js';
 import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { allStatus, startPm2 } from './lib/pm2-runner.js';
 import { startPodInit } from './lib/pod-init.js';
-import { descendants, memoryBreakdown, rssBytes } from './lib/procfs.js';
+import { descendants, memoryBreakdown, rssBytes } from '../lib/procfs.js';
 import { CHILDREN } from './lib/paths.js';
 import type { ProgramDef } from './lib/program.js';
 import type { BenchResult, Column, Row } from './lib/report.js';

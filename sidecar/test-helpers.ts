@@ -12,6 +12,7 @@ import { validateSpec, type CorePodSpec, type CorePodSpecInput } from '../crds/c
 import { resolveQuantities } from './config-loader.js';
 import type { SupervisorEvent } from './event-hub.js';
 import type { Supervisor } from './supervisor.js';
+import { killTree } from '../lib/procfs.js';
 import { waitForWith } from '../lib/wait-for.js';
 
 /** The repository root (tests run from dist/sidecar). */
@@ -57,50 +58,6 @@ export class Recorder {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** State letter from /proc/<pid>/stat, or undefined if gone. */
-export function procState(pid: number): string | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every descendant pid of `root` (from /proc), root excluded. */
-export function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
-
 export interface CliRun {
   code: number | null;
   stdout: string;
@@ -142,15 +99,7 @@ export function startCli(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      const pids = child.pid ? descendants(child.pid) : [];
-      child.kill('SIGKILL');
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      if (child.pid) killTree(child.pid);
       await exited;
     }
   });

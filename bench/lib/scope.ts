@@ -4,7 +4,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive, killTree } from './procfs.js';
+import { alive, killTree } from '../../lib/procfs.js';
 
 type Cleanup = () => void | Promise<void>;
 

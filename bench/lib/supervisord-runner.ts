@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO } from './paths.js';
-import { processTable } from './procfs.js';
+import { processTable } from '../../lib/procfs.js';
 import { which, type ProgramDef } from './program.js';
 import { exitOf, run, type Scope } from './scope.js';
 import { waitFor } from '../../lib/wait-for.js';
