@@ -2,6 +2,7 @@
 // keep it fresh), re-lists on 410 Gone / Expired, backs off on errors, drops watches that go silent
 // past their timeout, and replays every object to the handlers on a resync period.
 import { isGone, type KubeApi, type KubeObject, type ResourceType, type WatchEnd, type WatchEvent } from './kube-api.js';
+import { Backoff } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
 import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
@@ -124,18 +125,16 @@ export class Informer<T extends KubeObject> {
   }
 
   private async run(): Promise<void> {
-    const backoff = this.options.backoffMs ?? { initial: 250, max: 30_000 };
-    let delay = backoff.initial;
-    const pause = async () => {
-      await this.sleeper.sleep(delay * (0.5 + Math.random() / 2));
-      delay = Math.min(delay * 2, backoff.max);
-    };
+    const { initial, max } = this.options.backoffMs ?? { initial: 250, max: 30_000 };
+    const backoff = new Backoff({ initialMs: initial, maxMs: max });
+    // Jittered to 50-100 % of the delay, so informers that failed together do not retry together.
+    const pause = () => this.sleeper.sleep(backoff.next() * (0.5 + Math.random() / 2));
     while (!this.stopped) {
       if (this.needList) {
         try {
           await this.relist();
           this.needList = false;
-          delay = backoff.initial;
+          backoff.reset();
         } catch (error) {
           this.options.onError?.(error as Error, 'list');
           await pause();
@@ -154,7 +153,7 @@ export class Informer<T extends KubeObject> {
           await pause();
         }
       } else if (end.kind === 'closed') {
-        delay = backoff.initial;
+        backoff.reset();
       }
     }
   }
