@@ -4,6 +4,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { systemClock } from '../../lib/clock.js';
 import { alive, killTree } from '../../lib/procfs.js';
 
 type Cleanup = () => void | Promise<void>;
@@ -81,7 +82,7 @@ export async function closeAll(): Promise<void> {
 
 /** Wall-clock milliseconds with sub-millisecond resolution (comparable with bash's $EPOCHREALTIME). */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return systemClock.now();
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
