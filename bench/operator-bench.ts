@@ -242,7 +242,7 @@ async function directRun(api: HttpKubeApi, ns: string, names: string[]): Promise
 }
 
 async function main(): Promise<void> {
-  const kubeconfig = await kubeconfigPath();
+  const kubeconfig = kubeconfigPath();
   const api = new HttpKubeApi(await connect({ kubeconfig }), { maxSockets: DIRECT_CONCURRENCY + 16 });
   await installCrd();
   const namespaces: string[] = [];
