@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BENCHES } from './benches.js';
 import type { BenchContext } from './lib/bench.js';
-import { processTable } from './lib/procfs.js';
+import { processTable } from '../lib/procfs.js';
 import { evaluate, formatResult, type BenchResult } from './lib/report.js';
 
 // A temp dir of its own, so another run on the machine (its corepod-bench-* dirs) is not counted as ours.

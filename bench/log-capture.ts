@@ -14,8 +14,9 @@ import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { allStatus, startPm2 } from './lib/pm2-runner.js';
 import { shellQuote, type ProgramDef } from './lib/program.js';
 import type { BenchResult, Column, Row } from './lib/report.js';
-import { cpuSeconds, descendants, readProc } from './lib/procfs.js';
-import { nowMs, sleep, waitFor, withScope, type Scope } from './lib/scope.js';
+import { cpuSeconds, descendants, readProc } from '../lib/procfs.js';
+import { nowMs, sleep, withScope, type Scope } from './lib/scope.js';
+import { waitFor } from '../lib/wait-for.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 import { CHUNK_BYTES, chunkChecker, chunkTemplate, lineChecker, type StreamCheck } from './children/log-format.js';
 

@@ -6,7 +6,7 @@
 // created directly with a client at the apiserver's mutating-request limit (200 in flight).
 // Then LATENCY-COUNT CorePods: apply → Deployment latency (p50, p99). Prints a table; not a test.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../kube/kube-api.js';
@@ -18,6 +18,7 @@ import { desiredState } from '../operator/desired/desired-state.js';
 import { DEFAULT_SIDECAR } from '../contract/sidecar-contract.js';
 import { validateCorePod } from '../crds/corepod-schema.js';
 import { kubeconfigPath, installCrd, repoRoot } from '../e2e/support/cluster-env.js';
+import { cpuSeconds, peakRssBytes, processTable } from '../lib/procfs.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,16 +79,11 @@ const CLUSTER_PROCESSES = ['kube-apiserver', 'etcd', 'kube-controller', 'kubelet
 /** CPU seconds so far of the local cluster's processes on this machine, by command name. */
 function clusterCpu(): Map<string, number> {
   const cpu = new Map<string, number>();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!CLUSTER_PROCESSES.includes(comm)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      cpu.set(comm, (cpu.get(comm) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      // the process ended meanwhile
-    }
+  for (const { pid, comm } of processTable().values()) {
+    if (!CLUSTER_PROCESSES.includes(comm)) continue;
+    const seconds = cpuSeconds(pid);
+    // undefined: the process ended meanwhile
+    if (seconds !== undefined) cpu.set(comm, (cpu.get(comm) ?? 0) + seconds);
   }
   return cpu;
 }
@@ -165,18 +161,10 @@ function startOperator(kubeconfig: string, ns: string) {
     }
   });
   const metrics = async () => (metricsPort ? scrape(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()) : new Map<string, number>());
-  const peakRssMb = () => {
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-  };
-  const cpuSeconds = () => {
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
   return {
     child,
-    peakRssMb,
-    cpuSeconds,
+    peakRssMb: () => (peakRssBytes(child.pid!) ?? 0) / 2 ** 20,
+    cpuSeconds: () => cpuSeconds(child.pid!) ?? 0,
     metrics,
     stop: () =>
       new Promise<void>((resolve) => {
@@ -254,7 +242,7 @@ async function directRun(api: HttpKubeApi, ns: string, names: string[]): Promise
 }
 
 async function main(): Promise<void> {
-  const kubeconfig = await kubeconfigPath();
+  const kubeconfig = kubeconfigPath();
   const api = new HttpKubeApi(await connect({ kubeconfig }), { maxSockets: DIRECT_CONCURRENCY + 16 });
   await installCrd();
   const namespaces: string[] = [];

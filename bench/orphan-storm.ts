@@ -15,10 +15,11 @@ import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
 import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { startPodInit } from './lib/pod-init.js';
-import { processName, readProc } from './lib/procfs.js';
+import { processName, readProc } from '../lib/procfs.js';
 import { bashSleep, shellQuote } from './lib/program.js';
 import type { BenchResult } from './lib/report.js';
-import { exitOf, nowMs, sleep, waitFor, withScope } from './lib/scope.js';
+import { exitOf, nowMs, sleep, withScope } from './lib/scope.js';
+import { waitFor } from '../lib/wait-for.js';
 import { max, median } from './lib/stats.js';
 import { allStates, nsInitOf, startSupervisord } from './lib/supervisord-runner.js';
 

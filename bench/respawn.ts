@@ -11,7 +11,8 @@ import { startCorepod } from './lib/corepod-runner.js';
 import { startPm2 } from './lib/pm2-runner.js';
 import { bashSleep, shellQuote, type ProgramDef } from './lib/program.js';
 import type { BenchResult, Column } from './lib/report.js';
-import { sleep, waitFor, withScope, type Scope } from './lib/scope.js';
+import { sleep, withScope, type Scope } from './lib/scope.js';
+import { waitFor } from '../lib/wait-for.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { startSupervisord } from './lib/supervisord-runner.js';
 

@@ -10,11 +10,12 @@ import type { Bench, BenchContext } from './lib/bench.js';
 import { allIn, startCorepod } from './lib/corepod-runner.js';
 import { allStatus, startPm2 } from './lib/pm2-runner.js';
 import { startPodInit } from './lib/pod-init.js';
-import { descendants, memoryBreakdown, rssBytes } from './lib/procfs.js';
+import { descendants, memoryBreakdown, rssBytes } from '../lib/procfs.js';
 import { CHILDREN } from './lib/paths.js';
 import type { ProgramDef } from './lib/program.js';
 import type { BenchResult, Column, Row } from './lib/report.js';
-import { sleep, waitFor, withScope, type Scope } from './lib/scope.js';
+import { sleep, withScope, type Scope } from './lib/scope.js';
+import { waitFor } from '../lib/wait-for.js';
 import { median } from './lib/stats.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 

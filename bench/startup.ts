@@ -12,7 +12,8 @@ import { startCorepod } from './lib/corepod-runner.js';
 import { healthEndpoints, loadSpec, programDefs, type Endpoint } from './lib/layout.js';
 import { CHILDREN, REPO } from './lib/paths.js';
 import type { BenchResult, Column } from './lib/report.js';
-import { nowMs, sleep, waitFor, withScope, type Scope } from './lib/scope.js';
+import { nowMs, sleep, withScope, type Scope } from './lib/scope.js';
+import { waitFor } from '../lib/wait-for.js';
 import { median } from './lib/stats.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 

@@ -7,8 +7,8 @@ export type Selector = (meta: ObjectMetaLike) => boolean;
 
 export class SelectorError extends Error {}
 
-const KEY = String.raw`[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?`;
-const VALUE = String.raw`([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?`;
+const KEY = '[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?';
+const VALUE = '([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?';
 const EQUALITY = new RegExp(String.raw`^(${KEY})\s*(==|=|!=)\s*(${VALUE})$`);
 const SET = new RegExp(String.raw`^(${KEY})\s+(in|notin)\s*\(([^()]*)\)$`);
 const EXISTS = new RegExp(String.raw`^(!?)\s*(${KEY})$`);

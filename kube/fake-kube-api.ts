@@ -41,6 +41,7 @@ import { systemClock, wallDate, type Clock, type TimerHandle } from '../lib/cloc
 import {
   ApiError,
   apiVersionOf,
+  metaTime,
   type ApiStatus,
   type KubeApi,
   type KubeObject,
@@ -582,7 +583,7 @@ export class FakeKubeApi implements KubeApi {
   }
 
   private now(): string {
-    return `${wallDate(this.clock).toISOString().slice(0, 19)}Z`;
+    return metaTime(wallDate(this.clock).getTime());
   }
 
   private managedEntry(type: ResourceType, manager: string, operation: 'Apply' | 'Update', subresource: 'main' | 'status'): JsonObject {

@@ -1,7 +1,8 @@
 // A list-then-watch cache of one resource type. Re-watches from the last resourceVersion (bookmarks
 // keep it fresh), re-lists on 410 Gone / Expired, backs off on errors, drops watches that go silent
 // past their timeout, and replays every object to the handlers on a resync period.
-import { isGone, type KubeApi, type KubeObject, type ResourceType, type WatchEnd, type WatchEvent } from './kube-api.js';
+import { ApiError, apiVersionOf, isGone, type KubeApi, type KubeObject, type ResourceType, type WatchEnd, type WatchEvent } from './kube-api.js';
+import { Backoff } from '../lib/backoff.js';
 import type { Clock } from '../lib/clock.js';
 import { WakeableSleep } from '../lib/wakeable-sleep.js';
 
@@ -124,18 +125,16 @@ export class Informer<T extends KubeObject> {
   }
 
   private async run(): Promise<void> {
-    const backoff = this.options.backoffMs ?? { initial: 250, max: 30_000 };
-    let delay = backoff.initial;
-    const pause = async () => {
-      await this.sleeper.sleep(delay * (0.5 + Math.random() / 2));
-      delay = Math.min(delay * 2, backoff.max);
-    };
+    const { initial, max } = this.options.backoffMs ?? { initial: 250, max: 30_000 };
+    const backoff = new Backoff({ initialMs: initial, maxMs: max });
+    // Jittered to 50-100 % of the delay, so informers that failed together do not retry together.
+    const pause = () => this.sleeper.sleep(backoff.next() * (0.5 + Math.random() / 2));
     while (!this.stopped) {
       if (this.needList) {
         try {
           await this.relist();
           this.needList = false;
-          delay = backoff.initial;
+          backoff.reset();
         } catch (error) {
           this.options.onError?.(error as Error, 'list');
           await pause();
@@ -154,7 +153,7 @@ export class Informer<T extends KubeObject> {
           await pause();
         }
       } else if (end.kind === 'closed') {
-        delay = backoff.initial;
+        backoff.reset();
       }
     }
   }
@@ -173,7 +172,7 @@ export class Informer<T extends KubeObject> {
       });
       for (const item of page.items) {
         // List items carry no apiVersion/kind.
-        const object = { apiVersion: apiVersion(this.type), kind: this.type.kind, ...item } as T;
+        const object = { apiVersion: apiVersionOf(this.type), kind: this.type.kind, ...item } as T;
         fresh.set(objectKey(object), this.shrink(object));
       }
       continueToken = page.continue;
@@ -230,10 +229,10 @@ export class Informer<T extends KubeObject> {
   /** Applies one watch event to the cache; returns an error that must end the watch. */
   private onWatchEvent(event: WatchEvent<T>): Error | undefined {
     if (event.type === 'ERROR') {
-      const status = event.status;
-      const error = Object.assign(new Error(status.message ?? 'watch error'), { code: status.code, reason: status.reason });
-      // Only 410 warrants a re-list; anything else re-watches after a pause.
-      return status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone' ? asGone(error) : error;
+      // The apiserver's Status as the error it stands for: run() re-lists after 410 Gone / Expired
+      // (isGone), and re-watches after a pause for anything else.
+      const { status } = event;
+      return new ApiError(status.code ?? 500, status.reason ?? 'InternalError', status.message ?? 'watch error', status);
     }
     const object = event.object;
     const rv = object.metadata?.resourceVersion;
@@ -253,18 +252,4 @@ export class Informer<T extends KubeObject> {
     else this.emit((h) => h.onUpdate?.(old, shrunk));
     return undefined;
   }
-}
-
-function apiVersion(type: ResourceType): string {
-  return type.group === '' ? type.version : `${type.group}/${type.version}`;
-}
-
-class GoneError extends Error {
-  readonly code = 410;
-  readonly reason = 'Expired';
-}
-
-function asGone(error: Error): Error {
-  const gone = new GoneError(error.message);
-  return gone;
 }

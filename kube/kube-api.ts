@@ -136,6 +136,16 @@ export function classifyApiError(error: unknown): ApiErrorClass {
 /** Retrying the same request will not help (see classifyApiError). */
 export const isPermanent = (error: unknown): boolean => classifyApiError(error) !== 'retry';
 
+/** metav1.MicroTime as the API writes it: RFC 3339 with six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** metav1.Time as the API writes it: RFC 3339 in whole seconds. */
+export function metaTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
 export function apiVersionOf(type: ResourceType): string {
   return type.group === '' ? type.version : `${type.group}/${type.version}`;
 }

@@ -1,6 +1,6 @@
 // The resource types CorePod touches (the operator and the sidecar-init alike).
 import { GROUP, KIND, PLURAL, VERSION } from '../crds/corepod-names.js';
-import type { ResourceType } from './kube-api.js';
+import { apiVersionOf, type ResourceType } from './kube-api.js';
 
 const t = (group: string, version: string, plural: string, kind: string, namespaced = true): ResourceType => ({ group, version, plural, kind, namespaced });
 
@@ -23,7 +23,7 @@ export const RESOURCES = {
 
 /** The resource type of an object by its apiVersion and kind (among the known ones). */
 export function resourceFor(apiVersion: string, kind: string): ResourceType {
-  const found = Object.values(RESOURCES).find((r) => r.kind === kind && (r.group === '' ? r.version : `${r.group}/${r.version}`) === apiVersion);
+  const found = Object.values(RESOURCES).find((r) => r.kind === kind && apiVersionOf(r) === apiVersion);
   if (!found) throw new Error(`unknown resource ${apiVersion} ${kind}`);
   return found;
 }

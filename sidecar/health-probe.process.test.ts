@@ -6,7 +6,8 @@ import net from 'node:net';
 import path from 'node:path';
 import type { HealthCheckSpec } from '../crds/corepod-schema.js';
 import { networkProbe } from './health-probe.js';
-import { alive, tempDir, waitFor } from './test-helpers.js';
+import { alive } from '../lib/procfs.js';
+import { tempDir, waitFor } from './test-helpers.js';
 
 const check = (probe: Partial<HealthCheckSpec>, timeoutSeconds = 2): HealthCheckSpec => ({
   initialDelaySeconds: 0,

@@ -1,9 +1,10 @@
-// The global health endpoint for kubelet probes: /livez and /readyz (aliases /live, /ready), and
+// The global health endpoint for kubelet probes: the contract's /livez and /readyz (aliases /live, /ready), and
 // /health with the whole report. Answers come from the supervisor's cached state, never from a
 // probe run on demand, so they are immediate even while a program's own check hangs.
 import { http } from '../lib/node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { HealthReport } from './supervisor-views.js';
+import { LIVENESS_PATH, READINESS_PATH } from '../contract/sidecar-contract.js';
 
 export interface HealthServer {
   port: number;
@@ -14,13 +15,13 @@ export async function startHealthServer(report: () => HealthReport, port: number
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     let status = 404;
-    let body: unknown = { error: 'not found; try /livez, /readyz or /health' };
+    let body: unknown = { error: `not found; try ${LIVENESS_PATH}, ${READINESS_PATH} or /health` };
     if (req.method === 'GET' || req.method === 'HEAD') {
       const current = report();
-      if (path === '/livez' || path === '/live' || path === '/healthz') {
+      if (path === LIVENESS_PATH || path === '/live' || path === '/healthz') {
         status = current.live ? 200 : 503;
         body = { live: current.live };
-      } else if (path === '/readyz' || path === '/ready') {
+      } else if (path === READINESS_PATH || path === '/ready') {
         status = current.ready ? 200 : 503;
         body = { ready: current.ready, notReady: current.programs.filter((p) => !p.ready).map((p) => ({ name: p.name, state: p.state, reason: p.reason })) };
       } else if (path === '/health') {

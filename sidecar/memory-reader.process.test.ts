@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createProcMemoryReader } from './memory-reader.js';
-import { descendants, waitFor } from './test-helpers.js';
+import { descendants } from '../lib/procfs.js';
+import { waitFor } from './test-helpers.js';
 
 test("the real /proc: a process tree's resident memory includes its children", async (t) => {
   // A shell whose child holds ~64 MiB.

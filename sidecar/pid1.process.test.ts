@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StatusDocument } from './control-server.js';
-import { descendants, procState, runCli, startCli, tempDir, waitFor } from './test-helpers.js';
+import { descendants, processName, readProc } from '../lib/procfs.js';
+import { runCli, startCli, tempDir, waitFor } from './test-helpers.js';
 
 const UNSHARE = ['unshare', '--pid', '--fork', '--mount-proc'];
 
@@ -24,7 +25,7 @@ function stormProgram(count: number, done: string): string {
   return `    - name: storm\n      command: [sh, -c, ${JSON.stringify(storm)}]\n      startSeconds: 0\n`;
 }
 
-const zombies = (root: number) => descendants(root).filter((pid) => procState(pid) === 'Z');
+const zombies = (root: number) => descendants(root).filter((pid) => readProc(pid)?.state === 'Z');
 
 function launch(t: TestContext, dir: string, file: string, extraEnv: NodeJS.ProcessEnv = {}) {
   const env = { ...process.env, COREPOD_RUN_DIR: path.join(dir, 'run'), ...extraEnv };
@@ -47,26 +48,12 @@ test('PID 1 under an orphan storm: every orphan reaped, zero zombies; SIGTERM st
   assert.equal(status.programs[0]!.state, 'RUNNING');
   // Every orphan exits at once; tini must reap each one: in the end nothing is left but the init
   // chain (node, tini, node) and the program itself, and no zombie.
-  const comm = (pid: number) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    } catch {
-      return 'gone';
-    }
-  };
-  // Node >= 24 names its main thread, and so the process's comm, "MainThread": node is told by its executable.
-  const isNode = (pid: number) => {
-    try {
-      return path.basename(fs.readlinkSync(`/proc/${pid}/exe`)) === 'node';
-    } catch {
-      return false;
-    }
-  };
   await waitFor(
     'orphans reaped',
     () => {
-      const left = descendants(run.child.pid!).filter((pid) => !isNode(pid) && !['tini-static', 'tini', 'gone'].includes(comm(pid)));
-      return zombies(run.child.pid!).length === 0 && left.length === 1 && comm(left[0]!) === 'sleep';
+      // processName calls node processes node (Node >= 24 names its main thread, and so the process's comm, "MainThread").
+      const left = descendants(run.child.pid!).filter((pid) => !['node', 'tini-static', 'tini', 'gone'].includes(processName(pid)));
+      return zombies(run.child.pid!).length === 0 && left.length === 1 && processName(left[0]!) === 'sleep';
     },
     30_000,
   );

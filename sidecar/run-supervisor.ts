@@ -19,6 +19,7 @@ import { runDir, socketPath } from './run-dir.js';
 import { Supervisor } from './supervisor.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
 import { ENV, SIDECAR_ENV } from '../contract/sidecar-contract.js';
+import { waitAtMost } from '../lib/wait-at-most.js';
 
 export interface RunSupervisorOptions {
   config: LoadedConfig;
@@ -41,15 +42,10 @@ function containerStdout(): NodeJS.WritableStream & { writableLength: number } {
   return process.stdout;
 }
 
+/** Waits for the output to drain, at most timeoutMs (a stuck reader must not hold up exit). */
 function flush(out: NodeJS.WritableStream & { writableLength: number }, timeoutMs: number): Promise<void> {
   if (out.writableLength === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    out.once('drain', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return waitAtMost(new Promise((resolve) => out.once('drain', resolve)), timeoutMs);
 }
 
 /** What programs inherit: our environment without what only concerns this supervisor. */

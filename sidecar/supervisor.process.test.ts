@@ -10,7 +10,8 @@ import { createProcMemoryReader } from './memory-reader.js';
 import { nodeProcessRunner } from './process-runner.js';
 import { planUsers } from './run-supervisor.js';
 import { Supervisor } from './supervisor.js';
-import { Recorder, alive, descendants, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
+import { alive, descendants } from '../lib/procfs.js';
+import { Recorder, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
 
 type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory'>> & { name: string; command: string[]; healthCheck?: object; memory?: object };

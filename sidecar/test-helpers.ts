@@ -12,6 +12,8 @@ import { validateSpec, type CorePodSpec, type CorePodSpecInput } from '../crds/c
 import { resolveQuantities } from './config-loader.js';
 import type { SupervisorEvent } from './event-hub.js';
 import type { Supervisor } from './supervisor.js';
+import { killTree } from '../lib/procfs.js';
+import { waitForWith } from '../lib/wait-for.js';
 
 /** The repository root (tests run from dist/sidecar). */
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,21 +34,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls until `check` returns a truthy value; fails with `what` after timeoutMs. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000, intervalMs = 25): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** lib/wait-for.ts with the process tests' defaults: 20 s, polling every 25 ms. */
+export const waitFor = waitForWith({ timeoutMs: 20_000, intervalMs: 25 });
 
 /** A spec with the schema's defaults applied and quantities in bytes, as `corepod run` gets it. */
 export function specOf(input: Omit<CorePodSpecInput, 'image'> & { image?: string }): CorePodSpec {
@@ -67,50 +56,6 @@ export class Recorder {
   of<K extends SupervisorEvent['type']>(type: K): Extract<SupervisorEvent, { type: K }>[] {
     return this.events.filter((e): e is Extract<SupervisorEvent, { type: K }> => e.type === type);
   }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** State letter from /proc/<pid>/stat, or undefined if gone. */
-export function procState(pid: number): string | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every descendant pid of `root` (from /proc), root excluded. */
-export function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(name));
-      children.set(ppid, list);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const out: number[] = [];
-  const queue = [...(children.get(root) ?? [])];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
 }
 
 export interface CliRun {
@@ -154,15 +99,7 @@ export function startCli(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      const pids = child.pid ? descendants(child.pid) : [];
-      child.kill('SIGKILL');
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      if (child.pid) killTree(child.pid);
       await exited;
     }
   });

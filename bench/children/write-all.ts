@@ -1,6 +1,7 @@
 // Blocking write of a whole buffer to fd 1, whatever kind of file it is (a pipe, a socket, a
 // file), and the start gate and result file of the log writers.
 import fs from 'node:fs';
+import { systemClock } from '../../lib/clock.js';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -15,11 +16,6 @@ export function writeAll(buffer: Buffer): void {
       Atomics.wait(pause, 0, 0, 1);
     }
   }
-}
-
-/** Wall-clock ms with sub-ms resolution, comparable across processes. */
-export function now(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 /** Waits (at most a minute) until the file `gate` exists: the harness says when to start. */
@@ -38,9 +34,9 @@ export interface WriterResult {
 
 export function measured(write: () => void): WriterResult {
   const cpu = process.cpuUsage();
-  const first = now();
+  const first = systemClock.now();
   write();
-  const last = now();
+  const last = systemClock.now();
   const used = process.cpuUsage(cpu);
   return { first, last, cpuSeconds: (used.user + used.system) / 1e6 };
 }

@@ -6,9 +6,10 @@ import http from 'node:http';
 import path from 'node:path';
 import type { StatusDocument } from '../../sidecar/control-server.js';
 import { COREPOD_CLI, REPO } from './paths.js';
-import { descendants, isNode, processTable } from './procfs.js';
+import { descendants, isNode, processTable } from '../../lib/procfs.js';
 import { HUGE_BUDGET, type ProgramDef } from './program.js';
-import { exitOf, waitFor, type Scope } from './scope.js';
+import { exitOf, type Scope } from './scope.js';
+import { waitFor } from '../../lib/wait-for.js';
 
 export type { StatusDocument };
 

@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CACHE } from './paths.js';
 import { HUGE_BUDGET, which, type ProgramDef } from './program.js';
-import { run, waitFor, type Scope } from './scope.js';
-import { alive, killTree } from './procfs.js';
+import { run, type Scope } from './scope.js';
+import { waitFor } from '../../lib/wait-for.js';
+import { alive, killTree } from '../../lib/procfs.js';
 
 export const PM2_VERSION = '7.0.4';
 

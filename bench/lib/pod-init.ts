@@ -7,9 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { allIn, corepodSpec, getJson, type StatusDocument } from './corepod-runner.js';
 import { COREPOD_CLI, REPO } from './paths.js';
-import { isNode, processTable } from './procfs.js';
+import { isNode, processTable } from '../../lib/procfs.js';
 import type { ProgramDef } from './program.js';
-import { exitOf, waitFor, type Scope } from './scope.js';
+import { exitOf, type Scope } from './scope.js';
+import { waitFor } from '../../lib/wait-for.js';
 
 const TINI_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/tini'];
 

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { alive, killTree } from './procfs.js';
+import { systemClock } from '../../lib/clock.js';
+import { alive, killTree } from '../../lib/procfs.js';
 
 type Cleanup = () => void | Promise<void>;
 
@@ -81,26 +82,10 @@ export async function closeAll(): Promise<void> {
 
 /** Wall-clock milliseconds with sub-millisecond resolution (comparable with bash's $EPOCHREALTIME). */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  return systemClock.now();
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls check until it returns a truthy value; throws after timeoutMs naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs: number, intervalMs = 20): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (${String(last)})` : ''}`);
-    await sleep(intervalMs);
-  }
-}
 
 /** Resolves with the exit code (or 128+signal) of a child, or undefined after timeoutMs. */
 export function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | undefined> {

@@ -3,9 +3,10 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO } from './paths.js';
-import { processTable } from './procfs.js';
+import { processTable } from '../../lib/procfs.js';
 import { which, type ProgramDef } from './program.js';
-import { exitOf, run, waitFor, type Scope } from './scope.js';
+import { exitOf, run, type Scope } from './scope.js';
+import { waitFor } from '../../lib/wait-for.js';
 import { supervisordConf } from './supervisord-conf.js';
 import { parseProcessInfo, xmlrpcCall, type SupervisordProcess } from './xmlrpc.js';
 

@@ -63,13 +63,18 @@ function exitCodeOf(error: Error): number {
   return typeof code === 'number' ? code : 1;
 }
 
+let kubeconfig: string | undefined;
+
 /**
  * Path of the admin kubeconfig that works from the host (https://127.0.0.1:<port>, through the
- * loopback forwarder) and inside the cluster network namespace. Throws if the cluster is not up.
+ * loopback forwarder) and inside the cluster network namespace, or $COREPOD_KUBECONFIG when set.
+ * Asked once per process; throws if the cluster is not up.
  */
 export function kubeconfigPath(): string {
+  if (kubeconfig) return kubeconfig;
+  if (process.env.COREPOD_KUBECONFIG) return (kubeconfig = process.env.COREPOD_KUBECONFIG);
   try {
-    return execFileSync(clusterScript, ['kubeconfig'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+    return (kubeconfig = execFileSync(clusterScript, ['kubeconfig'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim());
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
     throw new Error(`the local cluster is not up (run \`make cluster-up\`): ${stderr || (error as Error).message}`);

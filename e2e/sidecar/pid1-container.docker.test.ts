@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { IMAGES } from '../support/corepod-stage.js';
+import { IMAGES, waitFor } from '../support/corepod-stage.js';
 
 const exec = promisify(execFile);
 let runtimeDir: string;
@@ -70,14 +70,8 @@ async function app(config: string): Promise<StartedTestContainer> {
 }
 
 async function exitOf(container: StartedTestContainer, timeoutMs = 60_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if ((await docker('inspect', '-f', '{{.State.Status}}', container.getId())) === 'exited') {
-      return Number(await docker('inspect', '-f', '{{.State.ExitCode}}', container.getId()));
-    }
-    if (Date.now() > deadline) throw new Error('the container did not exit');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitFor('the container to exit', async () => (await docker('inspect', '-f', '{{.State.Status}}', container.getId())) === 'exited', timeoutMs, 200);
+  return Number(await docker('inspect', '-f', '{{.State.ExitCode}}', container.getId()));
 }
 
 async function dispose(container: StartedTestContainer): Promise<void> {
@@ -107,9 +101,7 @@ test('SIGINT stops cleanly with 0; SIGHUP is forwarded and ignored', async (t) =
   const c = await app(corePod(polite('only', 10)));
   t.after(() => dispose(c));
   await docker('kill', '--signal', 'HUP', c.getId());
-  const logged = async () => (await docker('logs', c.getId())).includes('SIGHUP ignored');
-  for (let i = 0; i < 100 && !(await logged()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.ok(await logged(), 'the supervisor got the SIGHUP through tini');
+  await waitFor('the supervisor to get the SIGHUP through tini ("SIGHUP ignored")', async () => (await docker('logs', c.getId())).includes('SIGHUP ignored'), 10_000, 100);
   assert.equal(await docker('inspect', '-f', '{{.State.Status}}', c.getId()), 'running');
   await docker('kill', '--signal', 'INT', c.getId());
   assert.equal(await exitOf(c), 0);
@@ -120,14 +112,15 @@ test('an orphan storm leaves no zombie behind', async (t) => {
     corePod(`    - { name: storm, startSeconds: 0, command: ["/bin/sh", "-c", "i=0; while [ $i -lt 500 ]; do (sleep 0.1 &); i=$((i+1)); done; exec sleep 100000"] }\n`),
   );
   t.after(() => dispose(c));
-  let table = '';
-  const deadline = Date.now() + 60_000;
-  do {
-    table = (await c.exec(['ps', '-o', 'pid,stat,args'])).output;
-    if (!/sleep 0\.1/.test(table)) break;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  } while (Date.now() < deadline);
-  assert.doesNotMatch(table, /sleep 0\.1/, 'the storm is over');
+  const table = await waitFor(
+    'the storm to be over (no sleep 0.1 left)',
+    async () => {
+      const output = (await c.exec(['ps', '-o', 'pid,stat,args'])).output;
+      return /sleep 0\.1/.test(output) ? undefined : output;
+    },
+    60_000,
+    300,
+  );
   assert.deepEqual(
     table.split('\n').filter((l) => /^\s*\d+\s+Z/.test(l)),
     [],

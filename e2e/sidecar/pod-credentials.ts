@@ -29,7 +29,7 @@ export interface ApiServerAddress {
 
 /** The API server URL and CA of the test kubeconfig (loopback from the host). */
 export async function apiServerAddress(): Promise<ApiServerAddress> {
-  const config = parse(fs.readFileSync(await kubeconfigPath(), 'utf8')) as {
+  const config = parse(fs.readFileSync(kubeconfigPath(), 'utf8')) as {
     'current-context': string;
     contexts: { name: string; context: { cluster: string } }[];
     clusters: { name: string; cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string } }[];

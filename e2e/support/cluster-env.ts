@@ -1,82 +1,27 @@
-// What every *.cluster.test.ts shares: the local cluster's kubeconfig, kubectl, a fresh
-// namespace per test file, the CRD, and the operator as a real child process.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// What every *.cluster.test.ts shares: the local cluster's kubeconfig and kubectl (from
+// e2e/cluster/cluster.ts), a fresh namespace per test file, the CRD, and the operator as a real
+// child process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { connect } from '../../kube/kubeconfig.js';
 import { HttpKubeApi } from '../../kube/http-kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { collectJsonLines } from '../../sidecar/test-helpers.js';
+import { waitForWith } from '../../lib/wait-for.js';
+import { kubeconfigPath, kubectl } from '../cluster/cluster.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-let cachedKubeconfig: string | undefined;
-
-/** The cluster helper's kubeconfig (e2e/cluster/cluster.ts when present, else its script). */
-export async function kubeconfigPath(): Promise<string> {
-  if (cachedKubeconfig) return cachedKubeconfig;
-  if (process.env.COREPOD_KUBECONFIG) return (cachedKubeconfig = process.env.COREPOD_KUBECONFIG);
-  const helper = `${repoRoot}dist/e2e/cluster/cluster.js`;
-  if (existsSync(helper)) {
-    const module = (await import(helper)) as { kubeconfigPath?: () => string | Promise<string> };
-    if (module.kubeconfigPath) return (cachedKubeconfig = await module.kubeconfigPath());
-  }
-  const { stdout } = await run(`${repoRoot}e2e/cluster/cluster`, ['kubeconfig']);
-  return (cachedKubeconfig = stdout.trim());
-}
-
-/** Restarts one cluster component and waits until it is healthy again. */
-export async function restartComponent(name: string): Promise<void> {
-  const helper = `${repoRoot}dist/e2e/cluster/cluster.js`;
-  if (existsSync(helper)) {
-    const module = (await import(helper)) as { restartComponent?: (name: string) => Promise<void> };
-    if (module.restartComponent) return module.restartComponent(name);
-  }
-  await run(`${repoRoot}e2e/cluster/cluster`, ['restart', name], { timeoutMs: 300_000 });
-}
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export function run(file: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(file, args, { env: options.env ?? process.env, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-      if (code !== 0 && !options.allowFailure) reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${stderr || stdout}`));
-      else resolve({ code, stdout, stderr });
-    });
-    if (options.input !== undefined) child.stdin!.end(options.input);
-  });
-}
-
-export async function kubectl(args: string[], options: { input?: string; allowFailure?: boolean } = {}): Promise<RunResult> {
-  const kubeconfig = await kubeconfigPath();
-  return run('kubectl', args, { ...options, env: { ...process.env, KUBECONFIG: kubeconfig } });
-}
+export { kubeconfigPath, kubectl, restartComponent, run, type RunResult } from '../cluster/cluster.js';
 
 export async function clusterApi(): Promise<HttpKubeApi> {
-  return new HttpKubeApi(await connect({ kubeconfig: await kubeconfigPath() }));
+  return new HttpKubeApi(await connect({ kubeconfig: kubeconfigPath() }));
 }
 
-/** Polls until `check` returns a value other than undefined/false; fails with `what` after the deadline. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 120_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** lib/wait-for.ts with the cluster suites' defaults: 120 s, polling every 250 ms. */
+export const waitFor = waitForWith({ timeoutMs: 120_000, intervalMs: 250 });
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
@@ -108,7 +53,7 @@ export interface OperatorProcess {
 
 /** `node bin/corepod.js operator …` as a child process; its JSON log lines are collected. */
 export async function startOperator(args: string[]): Promise<OperatorProcess> {
-  const kubeconfig = await kubeconfigPath();
+  const kubeconfig = kubeconfigPath();
   const child = spawn(process.execPath, [`${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-port', '0', '--health-port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,16 +1,14 @@
 // What the sidecar's end-to-end tests share: the images (e2e/images/build-images), a namespace
 // with the operator running for it as a real child process, and views of CorePods, their pods,
 // Events and logs through kubectl.
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { stringify } from 'yaml';
 import type { CorePodStatus, ProcessStatus } from '../../crds/corepod-schema.js';
 import type { RuntimeDelivery } from '../../contract/sidecar-contract.js';
-import { createNamespace, installCrd, kubeconfigPath, kubectl, repoRoot, startOperator, waitFor, type OperatorProcess } from './cluster-env.js';
+import { kubectlPath } from '../cluster/cluster.js';
+import { createNamespace, installCrd, kubeconfigPath, kubectl, repoRoot, run, startOperator, waitFor, type OperatorProcess } from './cluster-env.js';
 
 export { kubectl, waitFor };
-
-const exec = promisify(execFile);
 
 export const IMAGES = {
   sidecar: 'localhost/corepod/sidecar:dev',
@@ -22,10 +20,7 @@ export type ImageName = 'sidecar' | 'dreamscape' | 'musl-busybox' | 'static';
 
 /** Builds (cached) and loads the images; returns NAME → TAG. */
 export async function buildImages(names: ImageName[], options: { docker?: boolean } = {}): Promise<Record<string, string>> {
-  const { stdout } = await exec(`${repoRoot}e2e/images/build-images`, [...(options.docker ? ['--docker'] : []), ...names], {
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 30 * 60_000,
-  });
+  const { stdout } = await run(`${repoRoot}e2e/images/build-images`, [...(options.docker ? ['--docker'] : []), ...names], { timeoutMs: 30 * 60_000 });
   const tags: Record<string, string> = {};
   for (const line of stdout.trim().split('\n')) {
     const [name, tag] = line.split(' ');
@@ -136,10 +131,10 @@ export class Stage {
    * the supervisor's JSON log lines and the app container's exit code.
    */
   async deleteAndFollow(pod: string): Promise<{ lines: Json[]; exitCode: number }> {
-    const kubeconfig = await kubeconfigPath();
+    const kubeconfig = kubeconfigPath();
     const base = ['--kubeconfig', kubeconfig, '-n', this.namespace];
-    const logs = spawn('kubectl', [...base, 'logs', '-f', pod, '-c', 'app'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const watch = spawn('kubectl', [...base, 'get', 'pod', pod, '-w', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}'], {
+    const logs = spawn(kubectlPath(), [...base, 'logs', '-f', pod, '-c', 'app'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const watch = spawn(kubectlPath(), [...base, 'get', 'pod', pod, '-w', '-o', 'jsonpath={.status.containerStatuses[0].state.terminated.exitCode}{"\\n"}'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let logText = '';

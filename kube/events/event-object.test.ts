@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, classifyApiError } from '../kube-api.js';
-import { eventName, eventObject, MAX_NOTE_BYTES, microTime, reportingInstanceOf, truncateNote } from './event-object.js';
+import { metaTime, microTime } from '../kube-api.js';
+import { eventName, eventObject, MAX_NOTE_BYTES, reportingInstanceOf, truncateNote } from './event-object.js';
 
 const regarding = { apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', name: 'web', namespace: 'shop', uid: 'cp-uid' };
 const related = { apiVersion: 'v1', kind: 'Pod', name: 'web-7d9c-abcde', namespace: 'shop', uid: 'pod-uid' };
@@ -52,8 +53,10 @@ test('notes are cut to at most 1,024 bytes of UTF-8 on a character boundary', ()
   }
 });
 
-test('microTime has six fractional digits', () => {
+test('the API times: microTime (Events, Leases) has six fractional digits, metaTime (conditions, creationTimestamp) whole seconds', () => {
   assert.equal(microTime(0), '1970-01-01T00:00:00.000000Z');
+  assert.equal(microTime(Date.parse('2026-05-06T07:08:09.010Z')), '2026-05-06T07:08:09.010000Z');
+  assert.equal(metaTime(Date.parse('2026-01-02T03:04:05.678Z')), '2026-01-02T03:04:05Z');
 });
 
 test('failed writes: missing is notFound, invalid or forbidden is permanent, the rest retried', () => {

@@ -1,5 +1,5 @@
 // The events.k8s.io/v1 Event object, as both the operator and the sidecar-init write it. Pure.
-import type { KubeObject } from '../kube-api.js';
+import { microTime, type KubeObject } from '../kube-api.js';
 
 /** The apiserver refuses an Event whose note is longer than this many bytes. */
 export const MAX_NOTE_BYTES = 1024;
@@ -39,11 +39,6 @@ export interface Series {
 export interface Reporter {
   reportingController: string;
   reportingInstance: string;
-}
-
-/** RFC 3339 with microseconds, as metav1.MicroTime is written. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /** The note cut to at most MAX_NOTE_BYTES of UTF-8, on a character boundary, marked with "...". */

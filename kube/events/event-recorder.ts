@@ -4,9 +4,9 @@
 // Recording never blocks or throws; while the apiserver is away writes retry with backoff.
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../../lib/clock.js';
-import { classifyApiError, type KubeApi } from '../kube-api.js';
+import { classifyApiError, microTime, type KubeApi } from '../kube-api.js';
 import { RESOURCES } from '../resources.js';
-import { eventName, eventObject, microTime, type EventIntent, type ObjectRef, type Reporter, type Series } from './event-object.js';
+import { eventName, eventObject, type EventIntent, type ObjectRef, type Reporter, type Series } from './event-object.js';
 import { DEFAULT_SERIES, EventSeriesBook, type EventSeriesOptions, type EventWriter, type SeriesStats } from './event-series.js';
 
 export interface EventRecorderOptions {

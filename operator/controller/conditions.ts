@@ -1,6 +1,7 @@
 // metav1.Condition handling per the API conventions: CamelCase reasons, lastTransitionTime that
 // moves only when the status flips, one entry per type.
 import type { Condition } from '../../crds/corepod-schema.js';
+import { metaTime } from '../../kube/kube-api.js';
 
 export const CONDITION = { ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded' } as const;
 export type ConditionType = (typeof CONDITION)[keyof typeof CONDITION];
@@ -42,5 +43,5 @@ export function findCondition(conditions: readonly Condition[] | undefined, type
 
 /** Time in the format of metav1.Time (RFC 3339, seconds). */
 export function conditionTime(date: Date): string {
-  return `${date.toISOString().slice(0, 19)}Z`;
+  return metaTime(date.getTime());
 }

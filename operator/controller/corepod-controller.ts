@@ -113,11 +113,7 @@ export class CorePodController {
       labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`,
       transform: (o) => slim(o),
     });
-    this.queue = new WorkQueue(
-      defaultControllerRateLimiter(() => clock.now()),
-      clock,
-      metrics.queueObserver(CONTROLLER_NAME),
-    );
+    this.queue = new WorkQueue(defaultControllerRateLimiter(clock), clock, metrics.queueObserver(CONTROLLER_NAME));
     this.events = new EventRecorder({
       api,
       reporter: { reportingController: REPORTING_CONTROLLER, reportingInstance: options.identity },

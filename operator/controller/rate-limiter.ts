@@ -1,5 +1,7 @@
 // client-go's default controller rate limiter: the slower of a per-item exponential backoff
 // (5 ms doubling to 1000 s) and an overall token bucket (10 qps, burst 100).
+import { Backoff } from '../../lib/backoff.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 
 export interface RateLimiter {
   /** Delay before the key may be retried; counts one more failure. */
@@ -9,17 +11,19 @@ export interface RateLimiter {
 }
 
 export class ItemExponentialFailureRateLimiter implements RateLimiter {
-  private readonly failures = new Map<string, number>();
+  private readonly failures = new Map<string, Backoff>();
   constructor(
     private readonly baseMs = 5,
     private readonly maxMs = 1_000_000,
   ) {}
 
   when(key: string): number {
-    const n = this.failures.get(key) ?? 0;
-    this.failures.set(key, n + 1);
-    const delay = this.baseMs * 2 ** n;
-    return Number.isFinite(delay) ? Math.min(delay, this.maxMs) : this.maxMs;
+    let backoff = this.failures.get(key);
+    if (!backoff) {
+      backoff = new Backoff({ initialMs: this.baseMs, maxMs: this.maxMs });
+      this.failures.set(key, backoff);
+    }
+    return backoff.next();
   }
 
   forget(key: string): void {
@@ -27,7 +31,7 @@ export class ItemExponentialFailureRateLimiter implements RateLimiter {
   }
 
   retries(key: string): number {
-    return this.failures.get(key) ?? 0;
+    return this.failures.get(key)?.attempts ?? 0;
   }
 }
 
@@ -38,14 +42,14 @@ export class BucketRateLimiter implements RateLimiter {
   constructor(
     private readonly qps = 10,
     private readonly burst = 100,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = systemClock,
   ) {
     this.tokens = burst;
-    this.last = now();
+    this.last = clock.now();
   }
 
   when(): number {
-    const now = this.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
     this.last = now;
     this.tokens -= 1;
@@ -78,6 +82,6 @@ export class MaxOfRateLimiter implements RateLimiter {
   }
 }
 
-export function defaultControllerRateLimiter(now?: () => number): RateLimiter {
-  return new MaxOfRateLimiter(new ItemExponentialFailureRateLimiter(5, 1_000_000), new BucketRateLimiter(10, 100, now));
+export function defaultControllerRateLimiter(clock: Clock = systemClock): RateLimiter {
+  return new MaxOfRateLimiter(new ItemExponentialFailureRateLimiter(5, 1_000_000), new BucketRateLimiter(10, 100, clock));
 }

@@ -4,13 +4,13 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../lib/fake-clock.js';
 import { FakeKubeApi } from '../../kube/fake-kube-api.js';
-import type { KubeObject } from '../../kube/kube-api.js';
+import { microTime, type KubeObject } from '../../kube/kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { LeaderElector } from './leader-elector.js';
-import { microTime, type LeaseRecord } from './lease-record.js';
+import type { LeaseRecord } from './lease-record.js';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
-const at = (ms: number) => microTime(new Date(START + ms));
+const at = (ms: number) => microTime(START + ms);
 type Lease = KubeObject & { spec?: LeaseRecord };
 
 /** A fake apiserver and clock that electors share. */

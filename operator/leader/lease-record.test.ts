@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { microTime, nextRecord, observe, releasedRecord, verdict, type LeaseRecord } from './lease-record.js';
+import { nextRecord, observe, releasedRecord, verdict, type LeaseRecord } from './lease-record.js';
 
 const held = (holder: string, seconds = 15): LeaseRecord => ({ holderIdentity: holder, leaseDurationSeconds: seconds, renewTime: 'r1', acquireTime: 'a1', leaseTransitions: 2 });
 
@@ -40,8 +40,4 @@ test('records: renewing keeps acquireTime and transitions; taking over counts a 
   const released = releasedRecord(held('a'), now);
   assert.equal(released.holderIdentity, '');
   assert.equal(released.leaseDurationSeconds, 1);
-});
-
-test('MicroTime has six fractional digits', () => {
-  assert.equal(microTime(new Date('2026-05-06T07:08:09.010Z')), '2026-05-06T07:08:09.010000Z');
 });

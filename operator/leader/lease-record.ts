@@ -1,6 +1,7 @@
 // The pure half of Lease-based leader election (client-go's tryAcquireOrRenew): whether we may take
 // or keep the lease, and the record we write. Expiry is judged by our own clock from when we last
 // saw the record change, never by comparing the holder's timestamps with our clock.
+import { microTime } from '../../kube/kube-api.js';
 
 export interface LeaseRecord {
   holderIdentity?: string;
@@ -41,13 +42,8 @@ export function verdict(observation: Observation, identity: string, now: number)
   return 'acquire';
 }
 
-/** MicroTime as the API wants it: RFC 3339 with microseconds. */
-export function microTime(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
 export function nextRecord(current: LeaseRecord | undefined, identity: string, durationSeconds: number, now: Date): LeaseRecord {
-  const time = microTime(now);
+  const time = microTime(now.getTime());
   const ours = current?.holderIdentity === identity;
   return {
     holderIdentity: identity,
@@ -60,6 +56,6 @@ export function nextRecord(current: LeaseRecord | undefined, identity: string, d
 
 /** What a leader writes when it steps down, so a follower can take over at once. */
 export function releasedRecord(current: LeaseRecord, now: Date): LeaseRecord {
-  const time = microTime(now);
+  const time = microTime(now.getTime());
   return { ...current, holderIdentity: '', leaseDurationSeconds: 1, renewTime: time, acquireTime: time };
 }

@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StatusDocument } from '../control-server.js';
-import { descendants, procState, runCli, startCli, tempDir, waitFor } from '../test-helpers.js';
+import { descendants, readProc } from '../../lib/procfs.js';
+import { runCli, startCli, tempDir, waitFor } from '../test-helpers.js';
 
 /** The first node on PATH that is not the one running the tests. */
 function machineNode(): string {
@@ -91,7 +92,7 @@ test(`corepod run as PID 1 on the machine's Node ${VERSION}: tini reaps the orph
   // Node < 22.15 has no process.execve: PID 1 stays a node shim and tini -s is the reaper under it.
   assert.equal(status.supervisor.reaper, EXECVE === 'function' ? 'tini (PID 1)' : 'tini (subreaper under a PID-1 shim)');
   assert.equal(status.programs[0]!.state, 'RUNNING');
-  await waitFor('every orphan reaped', () => descendants(run.child.pid!).every((pid) => procState(pid) !== 'Z'), 30_000);
+  await waitFor('every orphan reaped', () => descendants(run.child.pid!).every((pid) => readProc(pid)?.state !== 'Z'), 30_000);
   process.kill(descendants(run.child.pid!)[0]!, 'SIGTERM'); // the namespace's PID 1
   assert.equal(await run.exited, 0);
   assert.match(run.output(), /"msg":"all programs stopped"/);

@@ -164,3 +164,30 @@ test('writeNow: the caller reuses its buffer at once; inline or queued (after a 
     else assert.equal(queuedAfterWrite, 0, 'a file that keeps up is written inline');
   }
 });
+
+test('an I/O error drops what it hit and what follows for a second; the first write after that reopens the file', async (t) => {
+  const dir = tempDir(t);
+  const blocker = path.join(dir, 'blocker');
+  fs.writeFileSync(blocker, 'a file where the log directory should be');
+  const errors: string[] = [];
+  const log = new RotatingFile({
+    path: path.join(blocker, 'app.log'),
+    maxBytes: 100,
+    backups: 1,
+    onError: (error) => errors.push((error as NodeJS.ErrnoException).code ?? error.message),
+  });
+  log.write(Buffer.from('lost\n'));
+  await log.flush();
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!, /^E(EXIST|NOTDIR)$/, 'mkdir through a file');
+  log.write(Buffer.from('dropped\n'));
+  log.writeNow(Buffer.from('dropped too\n'));
+  assert.equal(log.pendingBytes(), 0);
+  fs.rmSync(blocker);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  log.write(Buffer.from('kept\n'));
+  await log.close();
+  assert.equal(read(path.join(blocker, 'app.log')), 'kept\n');
+  assert.deepEqual(log.stats(), { written: 5, dropped: 5 + 8 + 12, rotations: 0, rotating: true });
+  assert.equal(errors.length, 1, 'one error, one report');
+});

@@ -92,6 +92,34 @@ export function backupNames(file: string, backups: number): string[] {
 }
 
 /**
+ * The file's life: opened on demand; after an I/O error 'failed', every chunk dropped until
+ * retryAt, after which the next write reopens it; once close() is done, 'closed' for good (a late
+ * open must not recreate a directory someone removed).
+ */
+type FileLife =
+  | { state: 'unopened' }
+  | { state: 'opening'; opened: Promise<void> }
+  | { state: 'open'; fd: number; size: number }
+  | { state: 'failed'; retryAt: number }
+  | { state: 'closed' };
+
+type OpenFile = Extract<FileLife, { state: 'open' }>;
+
+/**
+ * The writer's mode: how a chunk reaches the file. 'idle': nothing waits, so writeNow may write
+ * inline; 'gathering': small chunks wait GATHER_MS for more before the pump starts; 'pumping': the
+ * pump writes the queue in the thread pool and owns the file meanwhile; 'draining': close() was
+ * called while the pump ran, which writes what was queued while new chunks are dropped;
+ * 'closed': close() was called, every chunk is dropped.
+ */
+type WriterMode = { mode: 'idle' } | { mode: 'gathering'; timer: NodeJS.Timeout } | { mode: 'pumping' } | { mode: 'draining' } | { mode: 'closed' };
+
+const IDLE: WriterMode = { mode: 'idle' };
+const PUMPING: WriterMode = { mode: 'pumping' };
+const DRAINING: WriterMode = { mode: 'draining' };
+const CLOSED: WriterMode = { mode: 'closed' };
+
+/**
  * An append-only log file with supervisord's size rotation (file → file.1 → … → file.N, the
  * oldest deleted). A regular file that keeps up is written at once, on this thread (writeNow: a
  * write into the page cache costs microseconds, less than a hand-off to another thread); other
@@ -109,21 +137,13 @@ export class RotatingFile {
   private readonly maxPending: number;
   private readonly inlineSlowMs: number;
   private readonly onError: (error: Error) => void;
-  private fd: number | undefined;
-  private opening: Promise<void> | undefined;
-  private size = 0;
+  private life: FileLife = { state: 'unopened' };
+  private writer: WriterMode = IDLE;
+  /** What the target was when last opened: a regular file (rotated, never shed) or not. */
   private regular = false;
   private queue: Buffer[] = [];
   private queued = 0;
-  private pumping = false;
-  private closed = false;
-  /** Closed and flushed: nothing is opened or written any more. */
-  private finished = false;
-  private failed = false;
-  /** After an I/O error the file is reopened on the first write after this time (ms). */
-  private retryAt = 0;
   private idleWaiters: (() => void)[] = [];
-  private gatherTimer: NodeJS.Timeout | undefined;
   private readonly startPumpBound = () => this.startPump();
   private drainWaiters: (() => void)[] = [];
   /** Until this time (Date.now() ms) writes are queued rather than inline: an inline write was slow. */
@@ -145,21 +165,25 @@ export class RotatingFile {
 
   /** Opens (creating the directory if needed) and learns whether the target can be rotated. */
   open(): Promise<void> {
-    // Once closed, never again: a late open must not recreate a directory someone removed.
-    if (this.finished) return Promise.resolve();
-    this.opening ??= (async () => {
+    if (this.life.state === 'opening') return this.life.opened;
+    // Open already; failed, until a write after retryAt; closed, never again.
+    if (this.life.state !== 'unopened') return Promise.resolve();
+    const opened = (async () => {
+      let fd: number | undefined;
       try {
         await fs.promises.mkdir(path.dirname(this.path), { recursive: true });
-        this.fd = await openAsync(this.path, 'a');
-        const stats = await fstatAsync(this.fd);
+        fd = await openAsync(this.path, 'a');
+        const stats = await fstatAsync(fd);
         this.regular = stats.isFile();
-        this.size = this.regular ? stats.size : 0;
+        this.life = { state: 'open', fd, size: this.regular ? stats.size : 0 };
         if (this.regular && this.maxBytes > 0 && this.backups > 0) this.track(removeLeftBehind(this.path));
       } catch (error) {
+        if (fd !== undefined) fs.close(fd, () => {});
         this.fail(error);
       }
     })();
-    return this.opening;
+    this.life = { state: 'opening', opened };
+    return opened;
   }
 
   /**
@@ -168,21 +192,21 @@ export class RotatingFile {
    */
   write(chunk: Buffer): boolean {
     if (chunk.length === 0) return true;
-    if (this.failed && !this.closed && Date.now() >= this.retryAt) this.failed = false;
-    if (this.closed || this.failed) {
+    if (this.life.state === 'failed' && !this.closing && Date.now() >= this.life.retryAt) this.life = { state: 'unopened' };
+    if (this.closing || this.life.state === 'failed') {
       this.counters.dropped += chunk.length;
       return true;
     }
     this.queue.push(chunk);
     this.queued += chunk.length;
-    if (!this.pumping) {
+    if (this.writer.mode === 'idle' || this.writer.mode === 'gathering') {
       // Small writes are gathered for a moment: a program writing line by line would otherwise
       // cost a thread-pool round trip per line.
       if (this.queued >= GATHER_BYTES) this.startPump();
-      else this.gatherTimer ??= setTimeout(this.startPumpBound, GATHER_MS);
+      else if (this.writer.mode === 'idle') this.writer = { mode: 'gathering', timer: setTimeout(this.startPumpBound, GATHER_MS) };
     }
     if (this.queued <= this.maxPending) return true;
-    if (this.fd === undefined || this.regular) return false;
+    if (this.life.state !== 'open' || this.regular) return false;
     this.shed();
     return true;
   }
@@ -193,26 +217,19 @@ export class RotatingFile {
    * `write` returns.
    */
   writeNow(chunk: Buffer): boolean {
-    if (
-      this.fd === undefined ||
-      !this.regular ||
-      this.pumping ||
-      this.queue.length > 0 ||
-      this.closed ||
-      this.failed ||
-      (this.inlineAfter !== 0 && Date.now() < this.inlineAfter)
-    ) {
+    let file = this.openFile();
+    if (!file || !this.regular || this.writer.mode !== 'idle' || (this.inlineAfter !== 0 && Date.now() < this.inlineAfter)) {
       return this.write(Buffer.from(chunk));
     }
     const started = performance.now();
     let rest = chunk;
     try {
       while (rest.length > 0) {
-        if (this.maxBytes > 0 && this.size >= this.maxBytes) this.rotate();
-        const room = this.maxBytes > 0 ? this.maxBytes - this.size : rest.length;
-        const written = fs.writeSync(this.fd!, rest, 0, Math.min(room, rest.length));
+        if (this.maxBytes > 0 && file.size >= this.maxBytes) file = this.rotate(file);
+        const room = this.maxBytes > 0 ? this.maxBytes - file.size : rest.length;
+        const written = fs.writeSync(file.fd, rest, 0, Math.min(room, rest.length));
         this.counters.written += written;
-        this.size += written;
+        file.size += written;
         rest = rest.subarray(written);
       }
     } catch (error) {
@@ -225,26 +242,26 @@ export class RotatingFile {
 
   /** Calls `callback` once the waiting bytes are down to half the bound. */
   whenDrained(callback: () => void): void {
-    if (this.queued <= this.maxPending / 2 || this.failed || this.closed) queueMicrotask(callback);
+    if (this.queued <= this.maxPending / 2 || this.life.state === 'failed' || this.closing) queueMicrotask(callback);
     else this.drainWaiters.push(callback);
   }
 
   /** Resolves once everything queued so far is written (or dropped). */
   flush(): Promise<void> {
-    if (!this.pumping && this.queue.length === 0) return Promise.resolve();
-    if (!this.pumping) this.startPump();
+    if (this.writer.mode === 'gathering') this.startPump();
+    else if (this.writer.mode !== 'pumping' && this.writer.mode !== 'draining') return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async close(): Promise<void> {
-    if (this.closed) return this.flush();
-    this.closed = true;
+    if (this.closing) return this.flush();
+    if (this.writer.mode === 'gathering') this.startPump();
+    this.writer = this.writer.mode === 'pumping' ? DRAINING : CLOSED;
     await this.flush();
-    await this.opening;
-    this.finished = true;
-    const fd = this.fd;
-    this.fd = undefined;
-    if (fd !== undefined) await closeAsync(fd);
+    if (this.life.state === 'opening') await this.life.opened;
+    const life = this.life;
+    this.life = { state: 'closed' };
+    if (life.state === 'open') await closeAsync(life.fd);
     await Promise.all(this.deletions);
     this.notifyDrained();
   }
@@ -258,6 +275,15 @@ export class RotatingFile {
     return this.queued;
   }
 
+  /** close() was called: chunks are dropped (the pump may still be writing what was queued). */
+  private get closing(): boolean {
+    return this.writer.mode === 'draining' || this.writer.mode === 'closed';
+  }
+
+  private openFile(): OpenFile | undefined {
+    return this.life.state === 'open' ? this.life : undefined;
+  }
+
   /** A pipe or tty that does not keep up: drop the oldest waiting output, keep the newest. */
   private shed(): void {
     while (this.queued > this.maxPending && this.queue.length > 1) {
@@ -269,43 +295,43 @@ export class RotatingFile {
 
   private notifyDrained(): void {
     if (this.drainWaiters.length === 0) return;
-    if (this.queued > this.maxPending / 2 && !this.failed && !this.closed) return;
+    if (this.queued > this.maxPending / 2 && this.life.state !== 'failed' && !this.closing) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const callback of waiters) callback();
   }
 
   private startPump(): void {
-    if (this.gatherTimer !== undefined) {
-      clearTimeout(this.gatherTimer);
-      this.gatherTimer = undefined;
-    }
-    if (!this.pumping) void this.pump();
+    if (this.writer.mode === 'gathering') clearTimeout(this.writer.timer);
+    else if (this.writer.mode !== 'idle') return;
+    this.writer = PUMPING;
+    void this.pump();
   }
 
   private async pump(): Promise<void> {
-    this.pumping = true;
     try {
       await this.open();
-      if (this.fd === undefined && !this.failed) this.discardQueue();
-      while (this.queue.length > 0 && !this.failed) {
+      if (this.life.state === 'closed') this.discardQueue();
+      let file = this.openFile();
+      while (file && this.queue.length > 0) {
         const rotating = this.regular && this.maxBytes > 0;
-        if (rotating && this.size >= this.maxBytes) {
+        if (rotating && file.size >= this.maxBytes) {
           try {
-            this.rotate();
+            file = this.rotate(file);
           } catch (error) {
             this.fail(error);
             break;
           }
         }
-        const room = rotating ? this.maxBytes - this.size : Number.POSITIVE_INFINITY;
+        const room = rotating ? this.maxBytes - file.size : Number.POSITIVE_INFINITY;
         const batch = this.take(Math.min(room, MAX_BATCH_BYTES));
         this.notifyDrained();
-        await this.writeAll(batch);
+        await this.writeAll(file, batch);
+        file = this.openFile();
       }
-      if (this.failed) this.discardQueue();
+      if (this.life.state === 'failed') this.discardQueue();
     } finally {
-      this.pumping = false;
+      this.writer = this.writer.mode === 'draining' ? CLOSED : IDLE;
       this.notifyDrained();
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -334,12 +360,13 @@ export class RotatingFile {
     return batch;
   }
 
-  private async writeAll(batch: Buffer[]): Promise<void> {
+  /** The pump's write of one batch; the pump owns the file meanwhile, so `file` stays the open one. */
+  private async writeAll(file: OpenFile, batch: Buffer[]): Promise<void> {
     let buffers = batch;
     while (buffers.length > 0) {
       let written: number;
       try {
-        written = await writevAsync(this.fd!, buffers);
+        written = await writevAsync(file.fd, buffers);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
           // A non-blocking pipe that is full: wait a little rather than spin.
@@ -351,7 +378,7 @@ export class RotatingFile {
         return;
       }
       this.counters.written += written;
-      this.size += written;
+      file.size += written;
       buffers = skipBytes(buffers, written);
     }
   }
@@ -359,25 +386,25 @@ export class RotatingFile {
   /**
    * Inline: a few renames cost microseconds, and the writes around them wait for them anyway. The
    * oldest backup is not renamed over (that would free its pages inline: ~15 ms for 16 MiB) but
-   * moved aside and deleted in the thread pool.
+   * moved aside and deleted in the thread pool. Returns the file open now.
    */
-  private rotate(): void {
-    if (this.fd === undefined) return;
+  private rotate(file: OpenFile): OpenFile {
     if (this.backups === 0) {
-      fs.ftruncateSync(this.fd, 0);
+      fs.ftruncateSync(file.fd, 0);
+      file.size = 0;
     } else {
-      const fd = this.fd;
-      this.fd = undefined;
-      fs.closeSync(fd);
+      // Between the two files none is open: a rename or reopen that throws leaves nothing to close.
+      this.life = { state: 'unopened' };
+      fs.closeSync(file.fd);
       const names = backupNames(this.path, this.backups);
       const doomed = `${names[names.length - 1]!}.deleting.${process.pid}.${this.counters.rotations}`;
       if (renameIfExists(names[names.length - 1]!, doomed)) this.track(fs.promises.unlink(doomed).catch(() => {}));
       for (let i = names.length - 1; i > 0; i--) renameIfExists(names[i - 1]!, names[i]!);
       renameIfExists(this.path, names[0]!);
-      this.fd = fs.openSync(this.path, 'a', 0o644);
+      this.life = { state: 'open', fd: fs.openSync(this.path, 'a', 0o644), size: 0 };
     }
-    this.size = 0;
     this.counters.rotations++;
+    return this.openFile()!;
   }
 
   /** A deletion in the thread pool, which close() waits for. */
@@ -387,13 +414,10 @@ export class RotatingFile {
   }
 
   private fail(error: unknown): void {
-    this.failed = true;
-    this.retryAt = Date.now() + RETRY_MS;
+    const life = this.life;
+    this.life = { state: 'failed', retryAt: Date.now() + RETRY_MS };
     this.discardQueue();
-    const fd = this.fd;
-    this.fd = undefined;
-    this.opening = undefined;
-    if (fd !== undefined) fs.close(fd, () => {});
+    if (life.state === 'open') fs.close(life.fd, () => {});
     this.onError(error instanceof Error ? error : new Error(String(error)));
   }
 

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { descendants, processTable, type ProcInfo } from '../../lib/procfs.js';
 import { collectJsonLines, REPO, waitFor } from '../test-helpers.js';
 
 const exec = promisify(execFile);
@@ -74,30 +75,9 @@ async function startContainer(t: { after(fn: () => unknown): void }, config: str
 }
 
 /** Host view: every descendant of `pid` with its state and command name. */
-function descendants(pid: number): { pid: number; state: string; comm: string }[] {
-  const all = fs
-    .readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .flatMap((d) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        const [state, ppid] = stat.slice(close + 2).split(' ');
-        return [{ pid: Number(d), ppid: Number(ppid), state: state!, comm: stat.slice(stat.indexOf('(') + 1, close) }];
-      } catch {
-        return [];
-      }
-    });
-  const out: { pid: number; state: string; comm: string }[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const parent = queue.shift()!;
-    for (const p of all.filter((q) => q.ppid === parent)) {
-      out.push(p);
-      queue.push(p.pid);
-    }
-  }
-  return out;
+function descendantsOf(pid: number): ProcInfo[] {
+  const table = processTable();
+  return descendants(pid, table).map((child) => table.get(child)!);
 }
 
 const corePod = (programs: string) => `apiVersion: dreamscape.io/v1alpha1
@@ -167,7 +147,7 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
   await waitFor(
     'the storm is over and no zombie is left',
     () => {
-      const procs = descendants(init);
+      const procs = descendantsOf(init);
       return procs.filter((p) => p.comm === 'sleep').length === 3 && procs.every((p) => p.state !== 'Z') ? true : undefined;
     },
     30_000,

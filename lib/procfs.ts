@@ -1,4 +1,5 @@
-// What the benchmarks read from /proc: process table, resident memory, process trees.
+// What the process tests and the benchmarks read from /proc: the process table, process trees
+// (and killing one), resident memory, CPU time. Linux only; nothing of the project.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -105,6 +106,11 @@ function statusField(pid: number, field: string): number | undefined {
 /** Resident set size in bytes (VmRSS), undefined if the process is gone. */
 export function rssBytes(pid: number): number | undefined {
   return statusField(pid, 'VmRSS');
+}
+
+/** The most resident memory the process has had, in bytes (VmHWM), undefined if it is gone. */
+export function peakRssBytes(pid: number): number | undefined {
+  return statusField(pid, 'VmHWM');
 }
 
 export interface MemoryBreakdown {
