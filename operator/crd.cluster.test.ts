@@ -62,6 +62,8 @@ test('kubectl explain describes the programs', async () => {
   assert.match(programs.stdout, /The programs to run, started by priority and dependsOn/);
 });
 
+// A CEL rule's message follows the field path directly on 1.35 and 1.37 (1.32 printed the value's
+// type, "array": or "object":, between); the OpenAPI checks still print the value or its type.
 const invalid: [string, Record<string, unknown>, RegExp][] = [
   ['no image', { programs: [{ name: 'a', command: ['/a'] }] }, /spec\.image: Required value/],
   ['no programs', base([]), /spec\.programs: Invalid value: 0: spec\.programs in body should have at least 1 items/],
@@ -89,28 +91,24 @@ const invalid: [string, Record<string, unknown>, RegExp][] = [
     ]),
     /spec\.programs\[1\]: Duplicate value: .*"name":"a"/,
   ],
-  [
-    'dependency on a missing program',
-    base([{ name: 'a', command: ['/a'], dependsOn: ['ghost'] }]),
-    /spec\.programs: Invalid value: (?:"array": )?dependsOn names a program that does not exist/,
-  ],
+  ['dependency on a missing program', base([{ name: 'a', command: ['/a'], dependsOn: ['ghost'] }]), /spec\.programs: Invalid value: dependsOn names a program that does not exist/],
   [
     'program depending on itself',
     base([
       { name: 'a', command: ['/a'] },
       { name: 'b', command: ['/b'], dependsOn: ['b'] },
     ]),
-    /spec\.programs\[1\]\.dependsOn: Invalid value: (?:"object": )?a program cannot depend on itself/,
+    /spec\.programs\[1\]\.dependsOn: Invalid value: a program cannot depend on itself/,
   ],
   [
     'health check without a probe',
     base([{ name: 'a', command: ['/a'], healthCheck: { periodSeconds: 5 } }]),
-    /spec\.programs\[0\]\.healthCheck: Invalid value: (?:"object": )?exactly one of httpGet, tcpSocket or exec must be set/,
+    /spec\.programs\[0\]\.healthCheck: Invalid value: exactly one of httpGet, tcpSocket or exec must be set/,
   ],
   [
     'health check with two probes',
     base([{ name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80 }, exec: { command: ['true'] } } }]),
-    /spec\.programs\[0\]\.healthCheck: Invalid value: (?:"object": )?exactly one of httpGet, tcpSocket or exec must be set/,
+    /spec\.programs\[0\]\.healthCheck: Invalid value: exactly one of httpGet, tcpSocket or exec must be set/,
   ],
   [
     'relative health path',
@@ -128,11 +126,7 @@ const invalid: [string, Record<string, unknown>, RegExp][] = [
     /spec\.programs\[0\]\.memory\.limit: Invalid value: -1: spec\.programs\[0\]\.memory\.limit in body should be greater than or equal to 0/,
   ],
   ['memory action "kill"', base([{ name: 'a', command: ['/a'], memory: { limit: '1Gi', action: 'kill' } }]), /spec\.programs\[0\]\.memory\.action: Unsupported value: "kill"/],
-  [
-    'warning above critical',
-    base(undefined, { memory: { warningPercent: 96 } }),
-    /spec\.memory\.warningPercent: Invalid value: (?:"object": )?warningPercent must be below criticalPercent/,
-  ],
+  ['warning above critical', base(undefined, { memory: { warningPercent: 96 } }), /spec\.memory\.warningPercent: Invalid value: warningPercent must be below criticalPercent/],
   ['env name with a space', base([{ name: 'a', command: ['/a'], env: [{ name: 'MY VAR', value: 'x' }] }]), /spec\.programs\[0\]\.env\[0\]\.name: Invalid value: "MY VAR"/],
   ['port 0', base([{ name: 'a', command: ['/a'], ports: [{ containerPort: 0 }] }]), /spec\.programs\[0\]\.ports\[0\]\.containerPort: Invalid value: 0/],
   ['SCTP port', base([{ name: 'a', command: ['/a'], ports: [{ containerPort: 80, protocol: 'SCTP' }] }]), /spec\.programs\[0\]\.ports\[0\]\.protocol: Unsupported value: "SCTP"/],

@@ -66,8 +66,8 @@ for (const delivery of ['image-volume', 'copy'] as const) {
       }),
     });
     assert.notEqual(switching.code, 0);
-    // Kubernetes 1.37 no longer prints the value's type ("object": ) before a CEL rule's message.
-    assert.match(switching.stderr, new RegExp(`spec\\.securityContext: Invalid value: ("object": )?${USER_NEEDS_ROOT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), switching.stderr);
+    // Neither 1.35 nor 1.37 prints an object's value (1.32 printed its type, "object": ) before a CEL rule's message.
+    assert.ok(switching.stderr.includes(`spec.securityContext: Invalid value: ${USER_NEEDS_ROOT}`), switching.stderr);
 
     const web = (port: number) => ({
       name: 'web',
