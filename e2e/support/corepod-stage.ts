@@ -11,7 +11,8 @@ import { createNamespace, installCrd, kubeconfigPath, kubectl, repoRoot, run, st
 export { kubectl, waitFor };
 
 export const IMAGES = {
-  sidecar: 'localhost/corepod/sidecar:dev',
+  /** $SIDECAR_IMAGE (also build-images' tag) lets two checkouts test their own sidecar on one cluster. */
+  sidecar: process.env.SIDECAR_IMAGE ?? 'localhost/corepod/sidecar:dev',
   muslBusybox: 'localhost/corepod/musl-busybox:dev',
   static: 'localhost/corepod/static-http:dev',
 } as const;
