@@ -43,6 +43,16 @@ export function processName(pid: number): string {
   return isNode(pid) ? 'node' : (readProc(pid)?.comm ?? 'gone');
 }
 
+/** The process's pid in its innermost pid namespace (1 for a container's init), undefined if it is gone. */
+export function namespacePid(pid: number): number | undefined {
+  try {
+    const line = /^NSpid:(.*)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return line === undefined ? undefined : Number(line.trim().split(/\s+/).pop());
+  } catch {
+    return undefined;
+  }
+}
+
 export function processTable(): Map<number, ProcInfo> {
   const table = new Map<number, ProcInfo>();
   for (const name of fs.readdirSync('/proc')) {
@@ -119,6 +129,8 @@ export interface MemoryBreakdown {
   anonymous: number;
   /** File-backed resident pages (the executable and libraries, shared with other processes). */
   file: number;
+  /** Pages no other process maps (Private_Clean + Private_Dirty). */
+  private: number;
 }
 
 /** /proc/<pid>/smaps_rollup in bytes. */
@@ -128,7 +140,7 @@ export function memoryBreakdown(pid: number): MemoryBreakdown | undefined {
     const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
     const rss = field('Rss');
     const anonymous = field('Anonymous');
-    return { rss, pss: field('Pss'), anonymous, file: rss - anonymous - field('Shmem') };
+    return { rss, pss: field('Pss'), anonymous, file: rss - anonymous - field('Shmem'), private: field('Private_Clean') + field('Private_Dirty') };
   } catch {
     return undefined;
   }

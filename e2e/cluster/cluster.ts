@@ -81,6 +81,11 @@ export function kubeconfigPath(): string {
   }
 }
 
+/** The cluster's state directory: the kubelet's root (kubelet/), containerd's (containerd/root), logs. */
+export function stateDir(): string {
+  return execFileSync(clusterScript, ['state-dir'], { encoding: 'utf8' }).trim();
+}
+
 /** The machine's kubectl when there is one, else the one built with the cluster. */
 export function kubectlPath(): string {
   for (const dir of (process.env.PATH ?? '').split(':')) {

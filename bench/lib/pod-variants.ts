@@ -1,0 +1,109 @@
+// The pods bench/pod-bench.ts compares with a CorePod's (pure): the same image, pod security,
+// resources and programs, started by a plain shell script (the floor: no supervisor at all) or by
+// supervisord, each with a kubelet readiness probe on the last program's health check.
+import type { V1ConfigMap, V1Container, V1Deployment, V1PodSpec, V1Probe } from '@kubernetes/client-node';
+import type { CorePodObject } from '../../crds/corepod-object.js';
+import type { ProgramSpec as Program } from '../../crds/corepod-schema.js';
+import type { ProgramDef } from './program.js';
+import { shellQuote } from './program.js';
+import { supervisordConf } from './supervisord-conf.js';
+
+export type Variant = 'floor' | 'supervisord';
+
+/** The programs in start order (priority, then name, as the sidecar-init orders peers). */
+export function startOrder(programs: readonly Program[]): Program[] {
+  return [...programs].filter((p) => p.autostart).sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
+}
+
+/** sh: every program in the background, in start order, in its directory and with its environment; then wait. */
+export function floorScript(programs: readonly Program[]): string {
+  const lines = startOrder(programs).map((p) => {
+    const env = p.env.map((e) => shellQuote(`${e.name}=${e.value}`));
+    const exec = ['exec', ...(env.length > 0 ? ['env', ...env] : []), ...p.command.map(shellQuote)].join(' ');
+    return `(${p.workingDir ? `cd ${shellQuote(p.workingDir)} && ` : ''}${exec}) &`;
+  });
+  return [...lines, 'wait'].join('\n');
+}
+
+export function programDefs(programs: readonly Program[]): ProgramDef[] {
+  return startOrder(programs).map((p) => ({
+    name: p.name,
+    command: p.command,
+    priority: p.priority,
+    startSeconds: p.startSeconds,
+    startRetries: p.startRetries,
+    autorestart: p.autorestart !== false,
+    stopSignal: p.stopSignal,
+    stopWaitSeconds: p.stopWaitSeconds,
+    env: Object.fromEntries(p.env.map((e) => [e.name, e.value])),
+    ...(p.workingDir ? { workingDir: p.workingDir } : {}),
+  }));
+}
+
+/** The last program to start with an HTTP health check: when it answers, the others have started. */
+export function readinessProbe(programs: readonly Program[]): V1Probe {
+  const last = startOrder(programs)
+    .reverse()
+    .find((p) => p.healthCheck?.httpGet);
+  if (!last?.healthCheck?.httpGet) throw new Error('no program has an httpGet health check to probe');
+  const { path, port } = last.healthCheck.httpGet;
+  return { httpGet: { path, port }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 1, successThreshold: 1 };
+}
+
+const SUPERVISORD_DIR = '/run/supervisord';
+const SUPERVISORD_CONF_DIR = '/etc/supervisord-bench';
+
+export interface VariantObjects {
+  configMap?: V1ConfigMap;
+  deployment: V1Deployment;
+}
+
+/**
+ * `corePodDeployment` is the operator's Deployment for `corePod` (operator/desired): the variant
+ * keeps its image, pod and container security contexts, resources, ports and grace period, and
+ * drops the sidecar-init (runtime, config, token, its probes and environment).
+ */
+export function variantObjects(variant: Variant, name: string, corePod: CorePodObject, corePodDeployment: V1Deployment, replicas: number): VariantObjects {
+  const template = corePodDeployment.spec!.template.spec!;
+  const app = template.containers[0]!;
+  const labels = { 'app.kubernetes.io/name': `bench-${variant}`, 'app.kubernetes.io/instance': name };
+  const container: V1Container = {
+    name: 'app',
+    image: app.image,
+    imagePullPolicy: app.imagePullPolicy,
+    ports: (app.ports ?? []).filter((p) => !p.name?.startsWith('corepod-')),
+    readinessProbe: readinessProbe(corePod.spec.programs),
+    ...(app.resources ? { resources: app.resources } : {}),
+    ...(app.securityContext ? { securityContext: app.securityContext } : {}),
+  };
+  const pod: V1PodSpec = {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    terminationGracePeriodSeconds: template.terminationGracePeriodSeconds,
+    ...(template.securityContext ? { securityContext: template.securityContext } : {}),
+    containers: [container],
+  };
+  let configMap: V1ConfigMap | undefined;
+  if (variant === 'floor') {
+    container.command = ['sh', '-c', floorScript(corePod.spec.programs)];
+  } else {
+    const conf = supervisordConf(programDefs(corePod.spec.programs), { dir: SUPERVISORD_DIR, socket: `${SUPERVISORD_DIR}/supervisor.sock`, root: false });
+    configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { 'supervisord.conf': conf } };
+    container.command = ['supervisord', '-n', '-c', `${SUPERVISORD_CONF_DIR}/supervisord.conf`];
+    container.volumeMounts = [
+      { name: 'conf', mountPath: SUPERVISORD_CONF_DIR, readOnly: true },
+      { name: 'run', mountPath: SUPERVISORD_DIR },
+    ];
+    pod.volumes = [
+      { name: 'conf', configMap: { name } },
+      { name: 'run', emptyDir: {} },
+    ];
+  }
+  const deployment: V1Deployment = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels },
+    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: pod } },
+  };
+  return configMap ? { configMap, deployment } : { deployment };
+}
