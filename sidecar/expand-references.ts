@@ -57,6 +57,7 @@ export function expandReferences(input: string, lookup: Lookup): string {
 export function programEnvironment(base: Readonly<Record<string, string>>, variables: readonly { name: string; value: string }[]): Record<string, string> {
   const env: Record<string, string> = { ...base };
   for (const variable of variables) {
+    // Defined, not assigned: "__proto__" is a valid variable name.
     Object.defineProperty(env, variable.name, { value: expandReferences(variable.value, lookupIn(env)), enumerable: true, writable: true, configurable: true });
   }
   return env;
