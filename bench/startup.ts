@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Bench, BenchContext } from './lib/bench.js';
 import { startCorepod } from './lib/corepod-runner.js';
 import { healthEndpoints, loadSpec, programDefs, type Endpoint } from './lib/layout.js';
+import { readImageRoot, specUnderRoot } from '../sidecar/image-root.js';
 import { CHILDREN, REPO } from './lib/paths.js';
 import type { BenchResult, Column } from './lib/report.js';
 import { nowMs, sleep, withScope, type Scope } from './lib/scope.js';
@@ -18,6 +19,8 @@ import { median } from './lib/stats.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 
 export const REFERENCE_LAYOUT = path.join(REPO, 'examples', 'dreamscape', 'corepod.yaml');
+/** What the layout's image holds at / (`corepod run --root`). */
+export const REFERENCE_ROOT = path.join(REPO, 'examples', 'dreamscape', 'rootfs');
 /** startsecs of the seed's supervisord.conf. */
 export const SEED_STARTSECS: Record<string, number> = { 'auth-service': 10, 'user-service': 10, nginx: 5 };
 const SIZES = { tiny: { runs: 1 }, full: { runs: 5 } };
@@ -102,7 +105,7 @@ function latest(up: Record<string, number>): number {
 
 async function corepodRun(scope: Scope, file: string, endpoints: Endpoint[]): Promise<Timing> {
   const t0 = nowMs();
-  const corepod = startCorepod(scope, { file });
+  const corepod = startCorepod(scope, { file, ...(file === REFERENCE_LAYOUT ? { args: ['--root', REFERENCE_ROOT] } : {}) });
   const up = endpointsUp(endpoints, t0, 60_000);
   const timeline: Timing['timeline'] = {};
   let socketUp: number | undefined;
@@ -130,7 +133,8 @@ async function corepodRun(scope: Scope, file: string, endpoints: Endpoint[]): Pr
 }
 
 async function supervisordRun(scope: Scope, file: string, endpoints: Endpoint[]): Promise<Timing> {
-  const programs = programDefs(loadSpec(file), SEED_STARTSECS);
+  const spec = loadSpec(file);
+  const programs = programDefs(file === REFERENCE_LAYOUT ? specUnderRoot(spec, readImageRoot(REFERENCE_ROOT)) : spec, SEED_STARTSECS);
   const t0 = nowMs();
   const supervisord = startSupervisord(scope, programs);
   const up = endpointsUp(endpoints, t0, 60_000);
@@ -200,7 +204,7 @@ export const startup: Bench = {
           },
         ],
         notes: [
-          `Layout: ${file === REFERENCE_LAYOUT ? path.relative(REPO, file) : 'three small Node services with /health, each depending on the previous (tiny run)'}; ${runs} run(s) each, median. t0 is just before spawning \`node bin/corepod.js run\` / \`supervisord -n\` (both include their interpreter start-up).`,
+          `Layout: ${file === REFERENCE_LAYOUT ? `${path.relative(REPO, file)} with --root ${path.relative(REPO, REFERENCE_ROOT)} (supervisord: the same paths)` : 'three small Node services with /health, each depending on the previous (tiny run)'}; ${runs} run(s) each, median. t0 is just before spawning \`node bin/corepod.js run\` / \`supervisord -n\` (both include their interpreter start-up).`,
           `supervisord gets the same programs with startsecs ${JSON.stringify(SEED_STARTSECS)} (the seed's), priorities as in the layout; it has no readiness gating, so RUNNING says nothing about /health.`,
           ...Object.entries(samples).map(
             ([who, list]) =>

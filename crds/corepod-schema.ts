@@ -66,7 +66,10 @@ export function quantityToBytes(value: number | string): number {
 export const EnvVar = z
   .strictObject({
     name: z.string().regex(ENV_NAME, { error: 'expected an environment variable name' }).describe('Name of the variable.'),
-    value: z.string().default('').describe('Value of the variable.'),
+    value: z
+      .string()
+      .default('')
+      .describe('Value of the variable; $(VAR_NAME) references to the inherited environment and to variables defined before this one are expanded, $$ is a literal $.'),
   })
   .describe('An environment variable for the program.');
 
@@ -149,7 +152,13 @@ export const Program = z
       .max(63)
       .regex(DNS_LABEL, { error: 'expected a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit' })
       .describe('Name of the program, unique within the CorePod.'),
-    command: z.array(z.string()).min(1).max(256).describe('The program and its arguments (no shell).'),
+    command: z
+      .array(z.string())
+      .min(1)
+      .max(256)
+      .describe(
+        'The program and its arguments (no shell). Variable references $(VAR_NAME) are expanded from the program\'s environment; a reference that cannot be resolved is left unchanged, and $$ is a literal $, so "$$(VAR_NAME)" gives "$(VAR_NAME)".',
+      ),
     workingDir: z.string().startsWith('/').optional().describe('Working directory of the program.'),
     user: z
       .string()

@@ -1,6 +1,7 @@
 // `corepod run` brings up the DreamScape reference layout (examples/dreamscape): all three
 // programs healthy, each started only once what it depends on is healthy, traffic through nginx,
-// then an orderly stop in reverse. A copy of the example runs on free loopback ports.
+// then an orderly stop in reverse. A copy of the example's rootfs (`--root`) runs on free loopback
+// ports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,10 +21,12 @@ interface Program {
 test('corepod run brings the DreamScape example up healthy, in dependency order, and stops it in reverse', async (t) => {
   const home = tempDir(t, 'dreamscape-');
   fs.chmodSync(home, 0o755);
-  fs.cpSync(EXAMPLE, home, { recursive: true, filter: (source) => !source.endsWith('.ts') });
+  const root = path.join(home, 'rootfs');
+  fs.cpSync(path.join(EXAMPLE, 'rootfs'), root, { recursive: true });
   const ports = { auth: await freePort(), user: await freePort(), nginx: await freePort() };
   // nginx.conf: the test's ports, pid and temp files in the copy.
-  let nginx = fs.readFileSync(path.join(EXAMPLE, 'nginx', 'nginx.conf'), 'utf8');
+  const nginxConf = path.join(root, 'app', 'nginx', 'nginx.conf');
+  let nginx = fs.readFileSync(nginxConf, 'utf8');
   const swap = (from: string, to: string) => {
     assert.ok(nginx.includes(from), `nginx.conf has ${from}`);
     nginx = nginx.replaceAll(from, to);
@@ -32,7 +35,7 @@ test('corepod run brings the DreamScape example up healthy, in dependency order,
   swap('server 127.0.0.1:3001;', `server 127.0.0.1:${ports.auth};`);
   swap('server 127.0.0.1:3002;', `server 127.0.0.1:${ports.user};`);
   swap('/tmp/dreamscape-nginx', path.join(home, 'nginx-run'));
-  fs.writeFileSync(path.join(home, 'nginx', 'nginx.conf'), nginx);
+  fs.writeFileSync(nginxConf, nginx);
   // corepod.yaml: the same programs on the test's ports.
   const document = parse(fs.readFileSync(path.join(EXAMPLE, 'corepod.yaml'), 'utf8')) as { spec: { programs: Program[] } };
   const portOf: Record<string, number> = { 'auth-service': ports.auth, 'user-service': ports.user, nginx: ports.nginx };
@@ -47,8 +50,8 @@ test('corepod run brings the DreamScape example up healthy, in dependency order,
   const config = path.join(home, 'corepod.json');
   fs.writeFileSync(config, JSON.stringify(document));
 
-  const env = { ...process.env, DREAMSCAPE_HOME: home, COREPOD_RUN_DIR: path.join(home, 'run') };
-  const run = startCli(t, ['run', '-f', config, '--health-port', '0'], env);
+  const env = { ...process.env, COREPOD_RUN_DIR: path.join(home, 'run') };
+  const run = startCli(t, ['run', '-f', config, '--root', root, '--health-port', '0'], env);
   await waitFor('all healthy', async () => (await runCli(['health'], env)).code === 0, 60_000);
 
   const records = () =>

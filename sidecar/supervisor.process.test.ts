@@ -216,6 +216,26 @@ test('what a program leaves behind in its process group is killed when it exits'
   await waitFor('orphan killed', () => !alive(orphan) || fs.readFileSync(`/proc/${orphan}/stat`, 'utf8').includes(') Z'));
 });
 
+test('$(VAR) references in the command and env values are expanded from the program environment when it is spawned', async (t) => {
+  const { supervisor } = supervise(t, [
+    {
+      name: 'refs',
+      command: [process.execPath, '-e', 'setInterval(() => {}, 1000)', '$(GREETING)', '--who=$(WHO)', '$$(GREETING)', '$(NOPE)', '$(COREPOD_PROGRAM)'],
+      env: [
+        { name: 'WHO', value: 'ada' },
+        { name: 'GREETING', value: 'hello $(WHO) from $(HOME)' },
+      ],
+      startSeconds: 0,
+    },
+  ]);
+  supervisor.start();
+  const pid = await waitFor('RUNNING', () => state(supervisor, 'refs').state === 'RUNNING' && state(supervisor, 'refs').pid);
+  const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(3, -1);
+  assert.deepEqual(argv, [`hello ada from ${process.env.HOME}`, '--who=ada', '$(GREETING)', '$(NOPE)', 'refs']);
+  const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  assert.ok(environ.includes(`GREETING=hello ada from ${process.env.HOME}`), environ.join('\n'));
+});
+
 test('user switching: uid, gid and supplementary groups of the user are set before exec', async (t) => {
   const euid = process.geteuid!();
   const setpriv = findExecutable(['setpriv']);

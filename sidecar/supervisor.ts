@@ -5,6 +5,7 @@
 import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { startable, stopWaves } from './dependency-order.js';
+import { expandCommand, programEnvironment } from './expand-references.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { HealthMonitor } from './health-monitor.js';
 import { networkProbe, type Probe } from './health-probe.js';
@@ -135,8 +136,7 @@ export class Supervisor {
     const baseEnv = Object.fromEntries(Object.entries(options.baseEnv ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
     this.slots = options.spec.programs.map((program, index) => {
       const plan = options.userPlans?.get(program.name) ?? { kind: 'none' };
-      const env: Record<string, string> = { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name };
-      for (const variable of program.env) env[variable.name] = variable.value;
+      const env = programEnvironment({ ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name }, program.env);
       const request: Omit<SpawnRequest, 'command'> = {
         env,
         ...(program.workingDir ? { workingDir: program.workingDir } : {}),
@@ -328,7 +328,8 @@ export class Supervisor {
   }
 
   private spawn(slot: Slot, generation: number): void {
-    const result = this.options.runner.spawn({ ...slot.request, command: slot.spec.command }, (code, signal) => this.raise(slot, { type: 'exited', generation, code, signal }));
+    const command = expandCommand(slot.spec.command, slot.request.env);
+    const result = this.options.runner.spawn({ ...slot.request, command }, (code, signal) => this.raise(slot, { type: 'exited', generation, code, signal }));
     if (!result.ok) {
       this.logger.warn('spawn failed', { program: slot.name, error: result.error });
       this.raise(slot, { type: 'spawnFailed', generation, error: result.error });

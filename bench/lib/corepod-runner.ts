@@ -44,6 +44,8 @@ export function corepodSpec(programs: readonly ProgramDef[], extra: Record<strin
 export interface CorepodOptions {
   /** A CorePod file to run as is, instead of programs. */
   file?: string;
+  /** More arguments of `corepod run` (such as --root DIR). */
+  args?: string[];
   programs?: readonly ProgramDef[];
   /** Where the supervisor's stdout goes (default /dev/null). */
   stdout?: 'ignore' | number;
@@ -94,7 +96,7 @@ export function startCorepod(scope: Scope, options: CorepodOptions): CorepodHand
     file = path.join(dir, 'corepod.json');
     fs.writeFileSync(file, JSON.stringify(corepodSpec(options.programs ?? []), null, 2));
   }
-  const argv = [...(options.nodeFlags ?? []), COREPOD_CLI, 'run', '-f', file, '--health-port', '0'];
+  const argv = [...(options.nodeFlags ?? []), COREPOD_CLI, 'run', '-f', file, '--health-port', '0', ...(options.args ?? [])];
   const env = { ...process.env, ...options.env, COREPOD_RUN_DIR: runDir };
   const stdio: ['ignore', 'ignore' | number, 'ignore' | 'inherit'] = ['ignore', options.stdout ?? 'ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore'];
   const child = options.pid1

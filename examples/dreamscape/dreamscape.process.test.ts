@@ -1,7 +1,8 @@
 // The DreamScape example without the supervisor: the three commands of corepod.yaml, started
-// directly, answer /health, and nginx routes /auth/ and /users/ to the two services. Ports are
-// free ones (the services take PORT; nginx gets a copy of its config with the ports swapped), so
-// the test runs next to anything, as any user.
+// directly from the checkout's rootfs (with its paths mapped as `corepod run --root` maps them),
+// answer /health, and nginx routes /auth/ and /users/ to the two services. Ports are free ones
+// (the services take PORT; nginx gets a copy of the rootfs with its ports swapped in nginx.conf),
+// so the test runs next to anything, as any user.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +11,8 @@ import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { validateCorePod, type ProgramSpec } from '../../crds/corepod-schema.js';
+import { validateCorePod, type CorePodSpec, type ProgramSpec } from '../../crds/corepod-schema.js';
+import { readImageRoot, specUnderRoot } from '../../sidecar/image-root.js';
 import { OutputPipePool } from '../../sidecar/logs/output-pipe.js';
 import { ProgramLog } from '../../sidecar/logs/program-log.js';
 import { freePort, waitFor } from '../../sidecar/test-helpers.js';
@@ -36,7 +38,7 @@ function start(t: TestContext, pipes: OutputPipePool, program: ProgramSpec, env:
   assert.ok(out && err, 'pipes for stdout and stderr');
   const programEnv = Object.fromEntries(program.env.map((v) => [v.name, v.value]));
   const child = spawn(program.command[0]!, program.command.slice(1), {
-    cwd: REPO,
+    cwd: program.workingDir ?? REPO,
     env: { PATH: process.env.PATH, ...programEnv, ...env },
     stdio: ['ignore', out.writeFd, err.writeFd],
     detached: true,
@@ -55,13 +57,14 @@ function start(t: TestContext, pipes: OutputPipePool, program: ProgramSpec, env:
   return { child, log, exited };
 }
 
-/** nginx.conf with the test's ports and a private directory for pid and temp files. */
-function nginxHome(t: TestContext, ports: { nginx: number; auth: number; user: number }): string {
+/** A copy of the rootfs whose nginx.conf has the test's ports and a private directory for pid and temp files. */
+function nginxRoot(t: TestContext, ports: { nginx: number; auth: number; user: number }): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dreamscape-'));
   fs.chmodSync(home, 0o755);
   t.after(() => fs.rmSync(home, { recursive: true, force: true }));
-  fs.mkdirSync(path.join(home, 'nginx'));
-  let config = fs.readFileSync(path.join(EXAMPLE, 'nginx', 'nginx.conf'), 'utf8');
+  fs.cpSync(path.join(EXAMPLE, 'rootfs'), path.join(home, 'rootfs'), { recursive: true });
+  const file = path.join(home, 'rootfs', 'app', 'nginx', 'nginx.conf');
+  let config = fs.readFileSync(file, 'utf8');
   const swap = (from: string, to: string, count: number) => {
     assert.equal(config.split(from).length - 1, count, `nginx.conf has ${count} × ${from}`);
     config = config.replaceAll(from, to);
@@ -70,9 +73,11 @@ function nginxHome(t: TestContext, ports: { nginx: number; auth: number; user: n
   swap('server 127.0.0.1:3001;', `server 127.0.0.1:${ports.auth};`, 1);
   swap('server 127.0.0.1:3002;', `server 127.0.0.1:${ports.user};`, 1);
   swap('/tmp/dreamscape-nginx', path.join(home, 'run'), 6);
-  fs.writeFileSync(path.join(home, 'nginx', 'nginx.conf'), config);
-  return home;
+  fs.writeFileSync(file, config);
+  return path.join(home, 'rootfs');
 }
+
+const under = (spec: CorePodSpec, root: string) => (name: string) => specUnderRoot(spec, readImageRoot(root)).programs.find((p) => p.name === name)!;
 
 test('the three DreamScape programs answer /health and nginx proxies to both services', async (t) => {
   const loaded = validateCorePod(parse(fs.readFileSync(path.join(EXAMPLE, 'corepod.yaml'), 'utf8')));
@@ -102,14 +107,24 @@ test('the three DreamScape programs answer /health and nginx proxies to both ser
   await pipes.ready();
   const ports = { auth: await freePort(), user: await freePort(), nginx: await freePort() };
 
-  // The services from a checkout: no DREAMSCAPE_HOME, no /app, run from the repository root.
-  const noHome = { DREAMSCAPE_HOME: undefined };
-  const auth = start(t, pipes, program('auth-service'), { ...noHome, PORT: String(ports.auth) });
+  // The image's layout: `node dist/server.js` in /app/auth and /app/user, nginx with /app/nginx/nginx.conf.
+  assert.deepEqual(
+    spec.programs.map((p) => [p.command, p.workingDir]),
+    [
+      [['node', 'dist/server.js'], '/app/auth'],
+      [['node', 'dist/server.js'], '/app/user'],
+      [['nginx', '-e', 'stderr', '-c', '/app/nginx/nginx.conf', '-g', 'daemon off;'], undefined],
+    ],
+  );
+
+  // The services from the checkout's rootfs.
+  const checkout = under(spec, path.join(EXAMPLE, 'rootfs'));
+  const auth = start(t, pipes, checkout('auth-service'), { PORT: String(ports.auth) });
   await waitFor('auth-service /health', async () => ((await get(ports.auth, '/health')).status === 200 ? true : undefined));
-  const user = start(t, pipes, program('user-service'), { ...noHome, PORT: String(ports.user), AUTH_URL: `http://127.0.0.1:${ports.auth}` });
+  const user = start(t, pipes, checkout('user-service'), { PORT: String(ports.user), AUTH_URL: `http://127.0.0.1:${ports.auth}` });
   await waitFor('user-service /health', async () => ((await get(ports.user, '/health')).status === 200 ? true : undefined));
-  // nginx from DREAMSCAPE_HOME, holding the config with the test's ports.
-  const nginx = start(t, pipes, program('nginx'), { DREAMSCAPE_HOME: nginxHome(t, ports) });
+  // nginx from a copy of the rootfs, holding the config with the test's ports.
+  const nginx = start(t, pipes, under(spec, nginxRoot(t, ports))('nginx'), {});
   const health = await waitFor('nginx /health', async () => {
     const answer = await get(ports.nginx, '/health');
     return answer.status === 200 ? answer.body : undefined;

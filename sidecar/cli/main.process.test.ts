@@ -281,6 +281,9 @@ test('invalid configs: every error with its path on stderr, exit 2, nothing star
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /absent\.yaml: cannot read: ENOENT/);
   assert.equal((await runCli(['run'], { ...env, COREPOD_CONFIG: '' })).code, 2);
+  const noRoot = await runCli(['run', '-f', path.join(dir, 'absent.yaml'), '--root', path.join(dir, 'no-such-root')], env);
+  assert.equal(noRoot.code, 2);
+  assert.match(noRoot.stderr, /^corepod: --root .*no-such-root: no such directory\nUsage: corepod run/);
   assert.ok(!fs.existsSync(marker), 'no program was started');
   assert.ok(!fs.existsSync(path.join(env.COREPOD_RUN_DIR, 'corepod.sock')));
 });

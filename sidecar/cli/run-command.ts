@@ -5,13 +5,17 @@ import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../config-loader.js';
 import { EXIT, UsageError, command, parse } from './args.js';
 import { ENV, SIDECAR_ENV } from '../../contract/sidecar-contract.js';
+import { readImageRoot, specUnderRoot, type ImageRoot } from '../image-root.js';
 
-export const usage = `Usage: corepod run [-f FILE] [--health-port PORT] [--health-host HOST]
+export const usage = `Usage: corepod run [-f FILE] [--root DIR] [--health-port PORT] [--health-host HOST]
 
 Runs the programs of a CorePod (YAML or JSON, or just its spec) and supervises them until SIGTERM
 or SIGINT, then stops them in reverse order. As PID 1 it puts tini in front to reap orphans.
 
   -f, --file FILE       the CorePod (default: $COREPOD_CONFIG)
+  --root DIR            DIR stands in for the image: the spec's paths (workingDir, absolute command
+                        elements, log files) whose first component is an entry of DIR are taken
+                        from DIR, as if DIR/app were mounted at /app; others stay this machine's
   --health-port PORT    health endpoint port (default: $COREPOD_HEALTH_PORT, else spec.healthPort;
                         0 picks a free port, shown by "corepod status --json")
   --health-host HOST    its address (default: 0.0.0.0 in Kubernetes, else 127.0.0.1)
@@ -23,6 +27,7 @@ supervisor could not start; 2 invalid config or usage (nothing started).`;
 
 export interface RunOptions {
   file: string;
+  root: ImageRoot | undefined;
   healthPort: number | undefined;
   healthHost: string | undefined;
 }
@@ -30,6 +35,7 @@ export interface RunOptions {
 function options(argv: string[]): RunOptions | 'help' {
   const { values, positionals } = parse(argv, {
     file: { type: 'string', short: 'f' },
+    root: { type: 'string' },
     'health-port': { type: 'string' },
     'health-host': { type: 'string' },
   });
@@ -43,7 +49,7 @@ function options(argv: string[]): RunOptions | 'help' {
     healthPort = Number(portText);
     if (!Number.isInteger(healthPort) || healthPort < 0 || healthPort > 65_535) throw new UsageError(`--health-port: expected a port number, got "${portText}"`);
   }
-  return { file, healthPort, healthHost: values['health-host'] };
+  return { file, root: values.root !== undefined ? readImageRoot(values.root) : undefined, healthPort, healthHost: values['health-host'] };
 }
 
 /** Runs `corepod validate --json` in a child; its errors go straight to our stderr. */
@@ -85,6 +91,6 @@ export async function main(argv: string[]): Promise<number> {
     const config = await validateInChild(opts.file);
     if (typeof config === 'number') return config;
     const { runSupervisor } = await engine;
-    return runSupervisor({ ...opts, config });
+    return runSupervisor({ ...opts, config: opts.root ? { ...config, spec: specUnderRoot(config.spec, opts.root) } : config });
   });
 }

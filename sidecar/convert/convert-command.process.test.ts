@@ -69,11 +69,14 @@ test('corepod convert -o FILE writes the YAML, which corepod validate accepts', 
   assert.equal((parse(fs.readFileSync(out, 'utf8')) as { metadata: { name: string } }).metadata.name, 'supervisord');
 });
 
-test('includes are read relative to the config; %(ENV_X)s comes from the environment of the command', (t) => {
+test('includes are read relative to the config; %(ENV_X)s becomes $(X) in command=, comes from the environment of the command elsewhere', (t) => {
   const dir = tempDir(t);
   fs.mkdirSync(path.join(dir, 'conf.d'));
   fs.writeFileSync(path.join(dir, 'main.conf'), '[supervisord]\nnodaemon=true\n[include]\nfiles=conf.d/*.ini\n');
-  fs.writeFileSync(path.join(dir, 'conf.d', 'web.ini'), '[program:web]\ncommand=/usr/bin/web --root %(ENV_WEB_ROOT)s\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)d\n');
+  fs.writeFileSync(
+    path.join(dir, 'conf.d', 'web.ini'),
+    '[program:web]\ncommand=/usr/bin/web --root %(ENV_WEB_ROOT)s\ndirectory=%(ENV_WEB_ROOT)s\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)d\n',
+  );
   const result = spawnSync(process.execPath, [CLI, 'convert', path.join(dir, 'main.conf'), '--image', 'img:1'], {
     encoding: 'utf8',
     env: { ...process.env, WEB_ROOT: '/srv/www' },
@@ -81,10 +84,11 @@ test('includes are read relative to the config; %(ENV_X)s comes from the environ
   });
   assert.equal(result.status, 0, result.stderr);
   const document = parse(result.stdout) as { spec: { programs: { name: string; command: string[] }[] } };
-  assert.deepEqual(document.spec.programs, [{ name: 'web', command: ['/usr/bin/web', '--root', '/srv/www'], autorestart: 'unexpected' }]);
+  assert.deepEqual(document.spec.programs, [{ name: 'web', command: ['/usr/bin/web', '--root', '$(WEB_ROOT)'], workingDir: '/srv/www', autorestart: 'unexpected' }]);
   assert.match(result.stderr, /warning: \[program:web\] numprocs=2: not supported \(one process per program\); ignored/);
   assert.match(result.stderr, /warning: \[program:web\] process_name=%\(program_name\)s_%\(process_num\)d: not supported/);
-  assert.match(result.stderr, /warning: \[program:web\] command: %\(ENV_WEB_ROOT\)s expanded at conversion time to "\/srv\/www"/);
+  assert.match(result.stderr, /warning: \[program:web\] command: %\(ENV_WEB_ROOT\)s becomes \$\(WEB_ROOT\), which the sidecar-init expands/);
+  assert.match(result.stderr, /warning: \[program:web\] directory: %\(ENV_WEB_ROOT\)s expanded at conversion time to "\/srv\/www"/);
 });
 
 test('bad input exits 2 with a message naming the problem; nothing on stdout', (t) => {

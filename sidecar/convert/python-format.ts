@@ -50,3 +50,21 @@ export function expandPercent(text: string, expansions: Expansions): string {
     }
   });
 }
+
+/**
+ * Like expandPercent, but a plain `%(name)s` whose name `defer` accepts is not expanded: it is
+ * returned as `{ reference: name }` between the expanded text.
+ */
+export function expandPercentDeferring(text: string, expansions: Expansions, defer: (name: string) => boolean): (string | { reference: string })[] {
+  const parts: (string | { reference: string })[] = [];
+  let last = 0;
+  for (const match of text.matchAll(SPEC)) {
+    const [whole, name, flags, width, precision, type] = match;
+    parts.push(text.slice(last, match.index));
+    last = match.index + whole.length;
+    if (name !== undefined && type === 's' && flags === '' && width === undefined && precision === undefined && defer(name)) parts.push({ reference: name });
+    else parts.push(expandPercent(whole, expansions));
+  }
+  parts.push(text.slice(last));
+  return parts;
+}

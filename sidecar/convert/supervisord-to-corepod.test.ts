@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateCorePod } from '../../crds/corepod-schema.js';
+import { expandCommand, programEnvironment } from '../expand-references.js';
 import { ConvertError, PLACEHOLDER_IMAGE, bytesToQuantity, convertSupervisord, programName, type ConfigSource, type ConvertOptions } from './supervisord-to-corepod.js';
 
 /** An in-memory file tree for the converter's file access. */
@@ -228,7 +229,7 @@ priority=5
   assert.throws(() => convert(`${program('')}\n[group:g]\nprograms=app,ghost\n`), /\[group:g\] names unknown program ghost/);
 });
 
-test('interpolation: ENV_ (also from environment=), program_name, process_num, here, host_node_name', () => {
+test('interpolation: ENV_ (also from environment=), program_name, process_num, here, host_node_name; ENV_ in command= and environment= becomes $(X)', () => {
   const text = `[supervisord]
 environment=BASE=/srv
 
@@ -240,25 +241,52 @@ stdout_logfile=%(ENV_BASE)s/log/%(program_name)s.log
 `;
   const { document, warnings } = convert(text, { env: { HOME: '/home/ops' }, hostname: 'node-1' });
   const app = document.spec.programs[0]!;
-  assert.deepEqual(app.command, ['/srv/bin/app', '--name', 'app', '--n', '00', '--host', 'node-1', '--env', 'prod']);
+  // command= and environment= keep their ENV_ references for the sidecar-init, which expands them
+  // from the program's environment when it starts it, as supervisord did from its own.
+  assert.deepEqual(app.command, ['$(BASE)/bin/app', '--name', 'app', '--n', '00', '--host', 'node-1', '--env', '$(STAGE)']);
   assert.equal(app.workingDir, '/etc/supervisor/work');
   assert.deepEqual(app.env, [
     { name: 'BASE', value: '/srv' },
     { name: 'STAGE', value: 'prod' },
-    { name: 'HOME_DIR', value: '/home/ops' },
+    { name: 'HOME_DIR', value: '$(HOME)' },
   ]);
+  const env = programEnvironment({ HOME: '/home/app' }, app.env as { name: string; value: string }[]);
+  assert.equal(env.HOME_DIR, '/home/app');
+  assert.deepEqual(expandCommand(app.command, env), ['/srv/bin/app', '--name', 'app', '--n', '00', '--host', 'node-1', '--env', 'prod']);
+  // The other options cannot hold references: expanded now, from the converter's environment.
   assert.equal(app.logs?.stdoutFile, '/srv/log/app.log');
-  // Values baked in at conversion time are pointed out.
   assert.ok(warnings.includes('[program:app] directory: %(here)s expanded at conversion time to "/etc/supervisor"'));
-  assert.ok(warnings.includes('[program:app] environment: %(ENV_HOME)s expanded at conversion time to "/home/ops"'));
+  assert.ok(warnings.includes("[program:app] environment: %(ENV_HOME)s becomes $(HOME), which the sidecar-init expands from the program's environment when it starts"));
+  assert.ok(
+    warnings.includes(
+      "[program:app] command: %(ENV_BASE)s becomes $(BASE), which the sidecar-init expands from the program's environment when it starts, within one argument (supervisord split the value into words)",
+    ),
+  );
   assert.ok(warnings.includes('[program:app] command: %(host_node_name)s expanded at conversion time to "node-1"'));
+  assert.deepEqual(convert(program('environment=A=%(ENV_MISSING)s')).document.spec.programs[0]!.env, [{ name: 'A', value: '$(MISSING)' }]);
   assert.throws(
-    () => convert(program('environment=A=%(ENV_MISSING)s')),
+    () => convert(program('directory=%(ENV_MISSING)s')),
     (error: unknown) =>
-      error instanceof ConvertError && /supervisord\.conf:3: \[program:app\] environment=A=%\(ENV_MISSING\)s: %\(ENV_MISSING\) cannot be expanded/.test(error.message),
+      error instanceof ConvertError && /supervisord\.conf:3: \[program:app\] directory=%\(ENV_MISSING\)s: %\(ENV_MISSING\) cannot be expanded/.test(error.message),
   );
   assert.throws(() => convert('[program:app]\ncommand=printf %s\n'), /command=printf %s: unnamed conversion "%s" \(write %% for a literal %\)/);
   assert.deepEqual(convert('[program:app]\ncommand=printf %%s\n').document.spec.programs[0]!.command, ['printf', '%s']);
+});
+
+test('a literal $ in command= and environment= is escaped where the sidecar-init would read a reference', () => {
+  const converted = convert(`[program:app]
+command=sh -c 'echo $$ $(date) a$%(ENV_X)s $HOME' %%(ENV_X)s
+environment=PATH="%(ENV_PATH)s:/opt/bin",PRICE="5$",SUB="$(id -u)"
+`).document.spec.programs[0]!;
+  assert.deepEqual(converted.command, ['sh', '-c', 'echo $$$ $$(date) a$$$(X) $HOME', '%(ENV_X)s']);
+  assert.deepEqual(converted.env, [
+    { name: 'PATH', value: '$(PATH):/opt/bin' },
+    { name: 'PRICE', value: '5$' },
+    { name: 'SUB', value: '$$(id -u)' },
+  ]);
+  const env = programEnvironment({ PATH: '/usr/bin', X: 'x', date: 'not a command' }, converted.env as { name: string; value: string }[]);
+  assert.deepEqual([env.PATH, env.PRICE, env.SUB], ['/usr/bin:/opt/bin', '5$', '$(id -u)']);
+  assert.deepEqual(expandCommand(converted.command, env), ['sh', '-c', 'echo $$ $(date) a$x $HOME', '%(ENV_X)s']);
 });
 
 test('environment= quoting: commas and spaces inside quotes, program values override [supervisord]', () => {

@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { API_VERSION, KIND, STOP_SIGNALS, validateCorePod, type CorePodSpecInput, type StopSignal } from '../../crds/corepod-schema.js';
 import { IniError, parseIni, type IniOption, type IniSection } from './ini.js';
-import { FormatError, expandPercent, type Expansions } from './python-format.js';
+import { joinReferences } from '../expand-references.js';
+import { FormatError, expandPercent, expandPercentDeferring, type Expansions } from './python-format.js';
 import { ShlexError, keyValuePairs, shellSplit } from './shlex.js';
 
 export interface ConfigSource {
@@ -260,8 +261,9 @@ class Converter {
     let env: [string, string][] = [];
     for (const option of section.options.values()) {
       if (option.key === 'environment') {
-        env = this.pairs(option, { ...this.baseExpansions, here: path.dirname(path.resolve(section.file)) }, section.name);
-        for (const [key, value] of env) this.baseExpansions[`ENV_${key}`] = value;
+        const environment = this.environment(option, { ...this.baseExpansions, here: path.dirname(path.resolve(section.file)) }, section.name);
+        env = environment.variables;
+        Object.assign(this.baseExpansions, environment.now);
       } else {
         this.warn(section.name, option, SUPERVISORD_OPTIONS[option.key] ?? 'unknown option; ignored');
       }
@@ -269,16 +271,69 @@ class Converter {
     return env;
   }
 
-  private pairs(option: IniOption, expansions: Expansions, section: string): [string, string][] {
-    const text = this.expand(option, expansions, section);
+  /**
+   * environment=: the CorePod variables (see deferred), and the values supervisord would give them
+   * here and now, as the ENV_X expansions of the options expanded at conversion time.
+   */
+  private environment(option: IniOption, expansions: Expansions, section: string): { variables: [string, string][]; now: Expansions } {
+    const { text, finish } = this.deferred(option, expansions, section);
+    let variables: [string, string][];
     try {
       const pairs = keyValuePairs(text);
       for (const token of pairs.skipped) this.warn(section, option, `"${token}" stands where a "," belongs and is skipped, as supervisord does (quote values holding spaces)`);
-      return pairs;
+      variables = pairs.map(([key, value]) => [key, finish(value)]);
     } catch (error) {
       if (error instanceof ShlexError) throw new ConvertError(`${where(option)}: [${section}] ${option.key}=${show(option.value)}: ${error.message}`);
       throw error;
     }
+    const now: Expansions = {};
+    try {
+      for (const [key, value] of keyValuePairs(expandPercent(option.value, expansions))) now[`ENV_${key}`] = value;
+    } catch {
+      // A variable not defined here cannot be used by the options expanded at conversion time
+      // (they then fail naming it); the CorePod variables above do not need it.
+    }
+    return { variables, now };
+  }
+
+  /**
+   * An option the sidecar-init expands again when the program starts (command=, environment=):
+   * each %(ENV_X)s becomes $(X), resolved then from the program's environment as supervisord
+   * resolved it from its own; the other %(…)s are expanded now. `text` is to be split as
+   * supervisord splits the option, and `finish` turns each piece into its CorePod form, with the
+   * literal `$` escaped where the sidecar-init would take it for a reference.
+   */
+  private deferred(option: IniOption, expansions: Expansions, section: string): { text: string; finish: (piece: string) => string } {
+    let parts: (string | { reference: string })[];
+    try {
+      parts = expandPercentDeferring(option.value, expansions, (name) => name.startsWith('ENV_'));
+    } catch (error) {
+      if (error instanceof FormatError) throw new ConvertError(`${where(option)}: [${section}] ${option.key}=${show(option.value)}: ${error.message}`);
+      throw error;
+    }
+    if (option.value.includes('%(host_node_name)')) {
+      this.warnings.push(`[${section}] ${option.key}: %(host_node_name)s expanded at conversion time to "${expansions.host_node_name}"`);
+    }
+    const within = option.key === 'command' ? ', within one argument (supervisord split the value into words)' : '';
+    for (const name of new Set(parts.flatMap((part) => (typeof part === 'string' ? [] : [part.reference.slice('ENV_'.length)])))) {
+      this.warnings.push(`[${section}] ${option.key}: %(ENV_${name})s becomes $(${name}), which the sidecar-init expands from the program's environment when it starts${within}`);
+    }
+    // Each reference travels through the splitting as a word-character marker the text does not hold.
+    let marker = 'CorePodRef';
+    while (parts.some((part) => typeof part === 'string' && part.includes(marker))) marker += '_';
+    const text = parts.map((part, i) => (typeof part === 'string' ? part : `${marker}${i}x`)).join('');
+    const markers = new RegExp(`${marker}(\\d+)x`, 'g');
+    const finish = (piece: string): string => {
+      const out: (string | { reference: string })[] = [];
+      let last = 0;
+      for (const match of piece.matchAll(markers)) {
+        out.push(piece.slice(last, match.index), { reference: (parts[Number(match[1])] as { reference: string }).reference.slice('ENV_'.length) });
+        last = match.index + match[0].length;
+      }
+      out.push(piece.slice(last));
+      return joinReferences(out);
+    };
+    return { text, finish };
   }
 
   /** Program → group name, from the [group:x] sections (which have no CorePod equivalent). */
@@ -343,21 +398,21 @@ class Converter {
     const env = new Map(globalEnv);
     const environment = raw('environment');
     if (environment) {
-      for (const [key, value] of this.pairs(environment, expansions, sectionName)) {
-        env.set(key, value);
-        expansions[`ENV_${key}`] = value;
-      }
+      const { variables, now } = this.environment(environment, expansions, sectionName);
+      for (const [key, value] of variables) env.set(key, value);
+      Object.assign(expansions, now);
     }
 
-    const command = text('command');
-    if (!command) throw new ConvertError(`${section.file}:${section.line}: [${sectionName}] has no command= option`);
+    const commandOption = raw('command');
+    if (!commandOption) throw new ConvertError(`${section.file}:${section.line}: [${sectionName}] has no command= option`);
+    const command = this.deferred(commandOption, expansions, sectionName);
     let argv: string[];
     try {
-      argv = shellSplit(command.value);
+      argv = shellSplit(command.text.trim()).map(command.finish);
     } catch (error) {
-      return fail(command.option, `cannot split the command: ${(error as Error).message}`);
+      return fail(commandOption, `cannot split the command: ${(error as Error).message}`);
     }
-    if (argv.length === 0) fail(command.option, 'the command is empty');
+    if (argv.length === 0) fail(commandOption, 'the command is empty');
 
     const program: ProgramInput = { name, command: argv };
     const workingDir = text('directory');

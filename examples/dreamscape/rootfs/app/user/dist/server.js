@@ -1,6 +1,6 @@
 // user-service: user profiles (in memory); /users/me asks auth-service who the caller is.
 //   GET /users → the list;  GET /users/ada → one;  GET /users/me (Authorization: Bearer …)
-import { serve } from '../lib/http-service.js';
+import { serve } from '../../lib/http-service.js';
 
 const AUTH_URL = process.env.AUTH_URL ?? 'http://127.0.0.1:3001';
 const users = new Map(

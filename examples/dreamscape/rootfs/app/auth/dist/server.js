@@ -2,7 +2,7 @@
 //   POST /auth/login {"username": "ada"} → {"token": "…"}
 //   GET  /auth/verify (Authorization: Bearer …) → {"username": "ada"} or 401
 import { randomBytes } from 'node:crypto';
-import { readJson, serve } from '../lib/http-service.js';
+import { readJson, serve } from '../../lib/http-service.js';
 
 const tokens = new Map();
 
