@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { validateCorePod, validateSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
@@ -39,16 +36,16 @@ test('the floor script starts each program in its directory with its environment
   assert.equal(floorScript(programs), ["(cd '/app/api dir' && exec env PORT=3001 node server.js 'it'\"'\"'s') &", "(exec /usr/sbin/nginx -g 'daemon off;') &", 'wait'].join('\n'));
 });
 
-test('the floor script runs its programs for real, in their directories, with their environment, and waits for them', (t) => {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'corepod-floor-'));
-  t.after(() => rmSync(out, { recursive: true, force: true }));
+test("the ordered floor script starts each program once the previous one's health-check port answers", () => {
   const programs = spec([
-    { name: 'one', command: ['sh', '-c', 'echo "$PWD $GREETING" > "$OUT/one"'], workingDir: '/tmp', env: [{ name: 'GREETING', value: 'hello world' }], priority: 1 },
-    { name: 'two', command: ['sh', '-c', 'echo "$PWD" > "$OUT/two"'], priority: 2 },
+    { name: 'api', command: ['api'], priority: 1, healthCheck: { httpGet: { path: '/health', port: 3001 } } },
+    { name: 'worker', command: ['worker'], priority: 2 },
+    { name: 'web', command: ['web'], priority: 3, healthCheck: { tcpSocket: { port: 80 } } },
   ]).programs;
-  execFileSync('sh', ['-c', floorScript(programs)], { cwd: out, env: { ...process.env, OUT: out } });
-  assert.equal(readFileSync(`${out}/one`, 'utf8'), '/tmp hello world\n');
-  assert.equal(readFileSync(`${out}/two`, 'utf8'), `${out}\n`);
+  assert.equal(
+    floorScript(programs, { ordered: true }),
+    ['(exec api) &', 'until (exec 3<>/dev/tcp/127.0.0.1/3001) 2>/dev/null; do sleep 0.02; done', '(exec worker) &', '(exec web) &', 'wait'].join('\n'),
+  );
 });
 
 test("supervisord gets the same programs and settings as the sidecar-init (the benchmarks' ProgramDef)", () => {
@@ -98,7 +95,7 @@ test("DreamScape's variants keep the CorePod pod's image, security and resources
   const corePod = validated.value as unknown as CorePodObject;
   const corePodDeployment = desiredState(corePod, DEFAULT_SIDECAR).objects.find((o) => o.kind === 'Deployment') as import('@kubernetes/client-node').V1Deployment;
   const corePodPod = corePodDeployment.spec!.template.spec!;
-  for (const variant of ['floor', 'supervisord'] as const) {
+  for (const variant of ['floor', 'floor-ordered', 'supervisord'] as const) {
     const { deployment, configMap } = variantObjects(variant, `dreamscape-${variant}`, corePod, corePodDeployment, 10);
     const pod = deployment.spec!.template.spec!;
     const app = pod.containers[0]!;
@@ -111,7 +108,7 @@ test("DreamScape's variants keep the CorePod pod's image, security and resources
     assert.equal(app.env, undefined);
     assert.ok(!(app.ports ?? []).some((p) => p.name === 'corepod-health'));
     assert.deepEqual(app.readinessProbe?.httpGet, { path: '/health', port: 80 });
-    assert.equal(configMap === undefined, variant === 'floor');
+    assert.equal(configMap === undefined, variant !== 'supervisord');
   }
   const { configMap } = variantObjects('supervisord', 'sv', corePod, corePodDeployment, 1);
   const conf = configMap!.data!['supervisord.conf']!;

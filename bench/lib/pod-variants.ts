@@ -1,6 +1,7 @@
 // The pods bench/pod-bench.ts compares with a CorePod's (pure): the same image, pod security,
-// resources and programs, started by a plain shell script (the floor: no supervisor at all) or by
-// supervisord, each with a kubelet readiness probe on the last program's health check.
+// resources and programs, started by a plain shell script (the floor: no supervisor at all; all at
+// once, or in start order, each once the previous one's port answers) or by supervisord, each with a
+// kubelet readiness probe on the last program's health check.
 import type { V1ConfigMap, V1Container, V1Deployment, V1PodSpec, V1Probe } from '@kubernetes/client-node';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { ProgramSpec as Program } from '../../crds/corepod-schema.js';
@@ -8,19 +9,30 @@ import type { ProgramDef } from './program.js';
 import { shellQuote } from './program.js';
 import { supervisordConf } from './supervisord-conf.js';
 
-export type Variant = 'floor' | 'supervisord';
+export type Variant = 'floor' | 'floor-ordered' | 'supervisord';
 
 /** The programs in start order (priority, then name, as the sidecar-init orders peers). */
 export function startOrder(programs: readonly Program[]): Program[] {
   return [...programs].filter((p) => p.autostart).sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
 }
 
-/** sh: every program in the background, in start order, in its directory and with its environment; then wait. */
-export function floorScript(programs: readonly Program[]): string {
-  const lines = startOrder(programs).map((p) => {
+/** The port a program's health check connects to, if it has one. */
+function healthPort(p: Program): number | undefined {
+  return p.healthCheck?.httpGet?.port ?? p.healthCheck?.tcpSocket?.port;
+}
+
+/**
+ * A shell script: every program in the background, in start order, in its directory and with its
+ * environment; then wait. `ordered` (bash): each program starts once the previous one's health-check
+ * port accepts connections, as dependsOn would have it, polling every 20 ms.
+ */
+export function floorScript(programs: readonly Program[], options: { ordered?: boolean } = {}): string {
+  const lines = startOrder(programs).flatMap((p, index, all) => {
     const env = p.env.map((e) => shellQuote(`${e.name}=${e.value}`));
     const exec = ['exec', ...(env.length > 0 ? ['env', ...env] : []), ...p.command.map(shellQuote)].join(' ');
-    return `(${p.workingDir ? `cd ${shellQuote(p.workingDir)} && ` : ''}${exec}) &`;
+    const previous = index > 0 ? healthPort(all[index - 1]!) : undefined;
+    const wait = options.ordered && previous !== undefined ? [`until (exec 3<>/dev/tcp/127.0.0.1/${previous}) 2>/dev/null; do sleep 0.02; done`] : [];
+    return [...wait, `(${p.workingDir ? `cd ${shellQuote(p.workingDir)} && ` : ''}${exec}) &`];
   });
   return [...lines, 'wait'].join('\n');
 }
@@ -86,6 +98,8 @@ export function variantObjects(variant: Variant, name: string, corePod: CorePodO
   let configMap: V1ConfigMap | undefined;
   if (variant === 'floor') {
     container.command = ['sh', '-c', floorScript(corePod.spec.programs)];
+  } else if (variant === 'floor-ordered') {
+    container.command = ['bash', '-c', floorScript(corePod.spec.programs, { ordered: true })];
   } else {
     const conf = supervisordConf(programDefs(corePod.spec.programs), { dir: SUPERVISORD_DIR, socket: `${SUPERVISORD_DIR}/supervisor.sock`, root: false });
     configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { 'supervisord.conf': conf } };
