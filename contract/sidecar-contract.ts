@@ -32,6 +32,23 @@ export const ENV = {
   githubToken: 'COREPOD_GITHUB_TOKEN',
 } as const;
 
+/**
+ * Program variables from Kubernetes sources (env[].valueFrom, envFrom) reach the one container
+ * under names mangled per program, which the kubelet resolves; the sidecar-init gives each program
+ * only its own, unmangled, and passes none of them on. Index = the program's place in spec.programs.
+ */
+export const PROGRAM_ENV_PATTERN = /^COREPOD_P\d+_[EF]/;
+/** The container variable holding spec.programs[program].env[].valueFrom of the variable `name`. */
+export function programEnvName(program: number, name: string): string {
+  return `COREPOD_P${program}_E_${name}`;
+}
+/** The container envFrom prefix of spec.programs[program].envFrom[source], before the user's prefix. */
+export function programEnvFromPrefix(program: number, source: number): string {
+  return `COREPOD_P${program}_F${source}_`;
+}
+/** Container variables that are for the sidecar-init alone, never passed on to a program. */
+export const SIDECAR_ONLY_ENV: readonly string[] = [ENV.githubToken];
+
 /** Environment variables of the sidecar-init's own (set by whoever runs `corepod run`, or by tests), and what programs get. */
 export const SIDECAR_ENV = {
   /** Every program's own name, in its environment. */

@@ -324,6 +324,68 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
       { path: 'spec.programs[1].dependsOn[0]', message: 'no program named "nope"' },
     ],
   ],
+  [
+    'env name repeated in one program',
+    (d) => {
+      d.spec.programs[1]!.env = [{ name: 'A', value: '1' }, { name: 'B' }, { name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }];
+    },
+    [{ path: 'spec.programs[1].env[2]', message: 'duplicate environment variable "A"' }],
+  ],
+  [
+    'valueFrom with two sources',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k' }, configMapKeyRef: { name: 'c', key: 'k' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].valueFrom', message: 'exactly one of secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef must be set' }],
+  ],
+  [
+    'value and valueFrom',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', value: 'x', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].value', message: 'value must be empty when valueFrom is set' }],
+  ],
+  [
+    'secretKeyRef without a key',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { secretKeyRef: { name: 's' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].valueFrom.secretKeyRef.key', message: 'Invalid input: expected string, received undefined' }],
+  ],
+  [
+    'fieldRef to a field the downward API has not',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { fieldRef: { fieldPath: 'spec.containers' } } }];
+    },
+    [
+      {
+        path: 'spec.programs[0].env[0].valueFrom.fieldRef.fieldPath',
+        message:
+          'expected metadata.name, metadata.namespace, metadata.uid, metadata.labels[...], metadata.annotations[...], spec.nodeName, spec.serviceAccountName or status.hostIP(s)/podIP(s)',
+      },
+    ],
+  ],
+  [
+    'unknown field in a secretKeyRef',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k', namespace: 'other' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].valueFrom.secretKeyRef.namespace', message: 'unknown field' }],
+  ],
+  [
+    'envFrom with a Secret and a ConfigMap',
+    (d) => {
+      d.spec.programs[0]!.envFrom = [{ secretRef: { name: 's' }, configMapRef: { name: 'c' } }];
+    },
+    [{ path: 'spec.programs[0].envFrom[0]', message: 'exactly one of secretRef or configMapRef must be set' }],
+  ],
+  [
+    'envFrom Secret name not a DNS subdomain',
+    (d) => {
+      d.spec.programs[0]!.envFrom = [{ secretRef: { name: 'My_Secret' } }];
+    },
+    [{ path: 'spec.programs[0].envFrom[0].secretRef.name', message: 'expected the name of a Secret' }],
+  ],
 ];
 
 for (const [name, mutate, expected] of invalid) {
@@ -411,4 +473,22 @@ test('a non-root pod: runAsUser alone, runAsGroup and fsGroup only where given; 
   assert.ok(full.ok);
   assert.deepEqual(full.value.securityContext, { runAsUser: 1000, runAsGroup: 0, fsGroup: 2000 });
   assert.ok(validateSpec({ image: 'i', programs: [{ name: 'a', command: ['x'], user: 'nobody' }] }).ok);
+});
+
+test('env from Kubernetes sources keeps the core/v1 shapes', () => {
+  const doc = valid();
+  doc.spec.programs[0]!.env = [
+    { name: 'KEY', valueFrom: { secretKeyRef: { name: 'api.keys', key: 'signing', optional: true } } },
+    { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
+    { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+    { name: 'TEAM', valueFrom: { fieldRef: { fieldPath: "metadata.labels['team']" } } },
+    { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+  ];
+  doc.spec.programs[0]!.envFrom = [{ secretRef: { name: 'db' } }, { prefix: 'CFG_', configMapRef: { name: 'settings', optional: false } }];
+  const result = validateCorePod(doc);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+  const program = result.value.spec.programs[0]!;
+  assert.deepEqual(program.env[0], { name: 'KEY', value: '', valueFrom: { secretKeyRef: { name: 'api.keys', key: 'signing', optional: true } } });
+  assert.deepEqual(program.envFrom, doc.spec.programs[0]!.envFrom);
+  assert.equal(result.value.spec.programs[1]!.envFrom, undefined, 'no default: existing CorePods keep their config hash');
 });

@@ -20,6 +20,9 @@ export const PHASES = ['Pending', 'Starting', 'Running', 'Degraded', 'Failed'] a
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const ENV_SOURCE_ONE_OF = 'exactly one of secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef must be set';
+const ENV_FROM_ONE_OF = 'exactly one of secretRef or configMapRef must be set';
+const VALUE_AND_VALUE_FROM = 'value must be empty when valueFrom is set';
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
 const seconds = (description: string, defaultValue: number) => z.int().min(0).max(86_400).default(defaultValue).describe(description);
@@ -63,12 +66,105 @@ export function quantityToBytes(value: number | string): number {
   return Math.round(Number.parseFloat(value) * (QUANTITY_FACTORS[unit] ?? 1));
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const envName = z.string().regex(ENV_NAME, { error: 'expected an environment variable name' });
+const objectName = (kind: string) =>
+  z
+    .string()
+    .max(253)
+    .regex(DNS_SUBDOMAIN, { error: `expected the name of a ${kind}` })
+    .describe(`Name of the ${kind} in the CorePod's namespace.`);
+const optionalRef = (kind: string) => z.boolean().optional().describe(`Whether the ${kind} (or its key) may be missing; if not, the pod waits for it.`);
+
+/** Pod fields a fieldRef may select (the downward API of a container's env). */
+export const FIELD_PATH = /^(metadata\.(name|namespace|uid|labels\['[^']+'\]|annotations\['[^']+'\])|spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs))$/;
+const RESOURCE_FIELD = /^(limits|requests)\.(cpu|memory|ephemeral-storage|hugepages-[a-zA-Z0-9]+)$/;
+
+export const KeyRef = (kind: string) =>
+  z
+    .strictObject({
+      name: objectName(kind),
+      key: z.string().min(1).max(253).describe(`The key of the ${kind} to select.`),
+      optional: optionalRef(kind),
+    })
+    .describe(`Selects a key of a ${kind} in the CorePod's namespace.`);
+
+/** Where a variable's value comes from, as in a container's env[].valueFrom (core/v1 EnvVarSource). */
+export const EnvVarSource = z
+  .strictObject({
+    secretKeyRef: KeyRef('Secret').optional(),
+    configMapKeyRef: KeyRef('ConfigMap').optional(),
+    fieldRef: z
+      .strictObject({
+        apiVersion: z.literal('v1').optional().describe('Version of the schema the fieldPath is written in; only "v1".'),
+        fieldPath: z
+          .string()
+          .regex(FIELD_PATH, {
+            error:
+              'expected metadata.name, metadata.namespace, metadata.uid, metadata.labels[...], metadata.annotations[...], spec.nodeName, spec.serviceAccountName or status.hostIP(s)/podIP(s)',
+          })
+          .describe('Path of the pod field to select, e.g. metadata.name or status.podIP.'),
+      })
+      .optional()
+      .describe('Selects a field of the pod.'),
+    resourceFieldRef: z
+      .strictObject({
+        resource: z
+          .string()
+          .regex(RESOURCE_FIELD, { error: 'expected limits.cpu, limits.memory, limits.ephemeral-storage or requests.*' })
+          .describe('Resource of the container to select, e.g. limits.memory.'),
+        divisor: z
+          .union([z.int().min(1), z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/)])
+          .meta({ 'x-kubernetes-int-or-string': true })
+          .optional()
+          .describe('Output format of the exposed resources, defaults to "1".'),
+      })
+      .optional()
+      .describe('Selects a resource of the container (spec.resources): its limit or request.'),
+  })
+  .refine((source) => [source.secretKeyRef, source.configMapKeyRef, source.fieldRef, source.resourceFieldRef].filter(Boolean).length === 1, {
+    error: ENV_SOURCE_ONE_OF,
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '[has(self.secretKeyRef), has(self.configMapKeyRef), has(self.fieldRef), has(self.resourceFieldRef)].filter(x, x).size() == 1',
+        message: ENV_SOURCE_ONE_OF,
+      },
+    ],
+  })
+  .describe("Source for the variable's value; the kubelet resolves it when the pod starts.");
+
 export const EnvVar = z
   .strictObject({
-    name: z.string().regex(ENV_NAME, { error: 'expected an environment variable name' }).describe('Name of the variable.'),
-    value: z.string().default('').describe('Value of the variable.'),
+    name: envName.describe('Name of the variable.'),
+    value: z.string().default('').describe('Value of the variable; must be empty with valueFrom.'),
+    valueFrom: EnvVarSource.optional(),
   })
+  .refine((variable) => variable.valueFrom === undefined || variable.value === '', { error: VALUE_AND_VALUE_FROM, path: ['value'] })
+  .meta({ 'x-kubernetes-validations': [{ rule: "!has(self.valueFrom) || !has(self.value) || self.value == ''", message: VALUE_AND_VALUE_FROM, fieldPath: '.value' }] })
   .describe('An environment variable for the program.');
+
+export const EnvFromSource = z
+  .strictObject({
+    prefix: z
+      .string()
+      .max(253)
+      .regex(/^([-._a-zA-Z][-._a-zA-Z0-9]*)?$/, { error: 'expected the start of an environment variable name' })
+      .optional()
+      .describe('Prepended to each key of the source.'),
+    secretRef: z
+      .strictObject({ name: objectName('Secret'), optional: optionalRef('Secret') })
+      .optional()
+      .describe('Every key of a Secret as a variable.'),
+    configMapRef: z
+      .strictObject({ name: objectName('ConfigMap'), optional: optionalRef('ConfigMap') })
+      .optional()
+      .describe('Every key of a ConfigMap as a variable.'),
+  })
+  .refine((source) => (source.secretRef === undefined) !== (source.configMapRef === undefined), { error: ENV_FROM_ONE_OF })
+  .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.secretRef) != has(self.configMapRef)', message: ENV_FROM_ONE_OF }] })
+  .describe('Variables from every key of a Secret or a ConfigMap; keys that are not valid variable names are skipped.');
 
 export const ContainerPort = z
   .strictObject({
@@ -157,7 +253,13 @@ export const Program = z
       .max(64)
       .optional()
       .describe('User (name or uid) to run the program as; needs the sidecar-init to run as root (no spec.securityContext) with CAP_SETUID and CAP_SETGID.'),
-    env: z.array(EnvVar).max(256).default([]).describe('Environment variables added to the supervisor environment.'),
+    env: z
+      .array(EnvVar)
+      .max(256)
+      .default([])
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
+      .describe('Environment variables of this program only, added to the supervisor environment after envFrom (a later one wins).'),
+    envFrom: z.array(EnvFromSource).max(64).optional().describe('Variables of this program from whole Secrets and ConfigMaps, before env; a later source wins.'),
     autostart: z.boolean().default(true).describe('Start the program when the supervisor starts.'),
     autorestart: z
       .union([z.boolean(), z.literal('unexpected')], { error: 'expected true, false or "unexpected"' })
@@ -188,6 +290,16 @@ export const Program = z
     memory: ProgramMemory.optional(),
     restartBudget: RestartBudget.prefault({}),
   })
+  .superRefine(
+    (program, ctx) => {
+      const seen = new Set<string>();
+      program.env.forEach((variable, j) => {
+        if (seen.has(variable.name)) ctx.addIssue({ code: 'custom', path: ['env', j], message: `duplicate environment variable "${variable.name}"` });
+        seen.add(variable.name);
+      });
+    },
+    { when: unlessIssuesIn('env') },
+  )
   .meta({
     'x-kubernetes-validations': [{ rule: '!(self.name in self.dependsOn)', message: 'a program cannot depend on itself', fieldPath: '.dependsOn' }],
   })

@@ -14,6 +14,7 @@ import { RESOURCES, resourceFor } from '../../kube/resources.js';
 import type { ObjectRef } from '../../kube/events/event-object.js';
 import type { EventRecorder } from '../../kube/events/event-recorder.js';
 import { conditionTime } from './conditions.js';
+import { configErrorProblems, type PodConfigError } from './container-config-errors.js';
 import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
 import { WritePriority, WriteScheduler } from './write-scheduler.js';
 import { systemClock, wallDate, type Clock } from '../../lib/clock.js';
@@ -29,6 +30,8 @@ export interface Caches {
   owned(kind: string, namespace: string, name: string): KubeObject | undefined;
   /** Names of the existing pods of a CorePod; undefined while the pod cache is not synced. */
   podsOf(namespace: string, corePodName: string): ReadonlySet<string> | undefined;
+  /** The pods of a CorePod whose container the kubelet holds for a missing Secret or ConfigMap. */
+  podConfigErrors(namespace: string, corePodName: string): PodConfigError[];
 }
 
 export interface ReconcileResult {
@@ -152,7 +155,7 @@ export class Reconciler {
       return {};
     }
 
-    const waiting = await this.checkSecret(corePod);
+    const waiting = [...(await this.checkSecret(corePod)), ...configErrorProblems(corePod.spec, caches.podConfigErrors(regarding.namespace, regarding.name))];
     for (const problem of waiting) {
       this.warn(regarding, problem.reason, 'Reconcile', `${problem.path}: ${problem.message}`);
     }

@@ -1,7 +1,7 @@
 // The Deployment running the CorePod: one app container (the user's image) whose command is the
 // sidecar-init, mounted from the sidecar image as an image volume or copied into an emptyDir by an
 // init container (contract/sidecar-contract.ts RuntimeDelivery).
-import type { V1Container, V1Deployment, V1EnvVar, V1PodSpec, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1EnvFromSource, V1EnvVar, V1EnvVarSource, V1PodSpec, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
@@ -16,6 +16,8 @@ import {
   READINESS_PATH,
   RUNTIME_MOUNT_PATH,
   TOKEN_MOUNT_PATH,
+  programEnvFromPrefix,
+  programEnvName,
   type SidecarContract,
 } from '../../contract/sidecar-contract.js';
 
@@ -47,6 +49,18 @@ function resources(spec: CorePodSpec): V1ResourceRequirements | undefined {
   return out;
 }
 
+/** Each program's env[].valueFrom under its mangled name (the contract's), for the kubelet to resolve. */
+export function programEnv(spec: CorePodSpec): V1EnvVar[] {
+  return spec.programs.flatMap((program, i) =>
+    program.env.flatMap((variable) => (variable.valueFrom ? [{ name: programEnvName(i, variable.name), valueFrom: variable.valueFrom as V1EnvVarSource }] : [])),
+  );
+}
+
+/** Each program's envFrom under its mangled prefix, ahead of the program's own prefix. */
+export function programEnvFrom(spec: CorePodSpec): V1EnvFromSource[] {
+  return spec.programs.flatMap((program, i) => (program.envFrom ?? []).map((source, k) => ({ ...source, prefix: `${programEnvFromPrefix(i, k)}${source.prefix ?? ''}` })));
+}
+
 function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[]): V1Container {
   const { spec } = corePod;
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
@@ -72,6 +86,7 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
       ...(spec.alerts?.github
         ? [{ name: ENV.githubToken, valueFrom: { secretKeyRef: { name: spec.alerts.github.tokenSecretRef.name, key: spec.alerts.github.tokenSecretRef.key } } }]
         : []),
+      ...programEnv(spec),
     ],
     ports: [{ name: HEALTH_PORT_NAME, containerPort: spec.healthPort, protocol: 'TCP' }, ...ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol }))],
     // A generous startup window: liveness only starts once the sidecar-init answers.
@@ -84,6 +99,8 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
       { name: VOLUME.token, mountPath: TOKEN_MOUNT_PATH, readOnly: true },
     ],
   };
+  const envFrom = programEnvFrom(spec);
+  if (envFrom.length > 0) container.envFrom = envFrom;
   const limits = resources(spec);
   if (limits) container.resources = limits;
   return container;
