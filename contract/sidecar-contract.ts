@@ -15,6 +15,10 @@ export const CONFIG_FILE_KEY = 'corepod.json';
 export const CONFIG_PATH = `${CONFIG_MOUNT_PATH}/${CONFIG_FILE_KEY}`;
 /** The ServiceAccount token, mounted readable only by the sidecar-init's user (mode 0400). */
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The pod volumes the operator adds; a CorePod's spec.volumes may not use these names. */
+export const OPERATOR_VOLUMES = { runtime: 'corepod-runtime', config: 'corepod-config', token: 'corepod-token' } as const;
+/** Where the operator mounts them; a program's volumeMounts may not mount at or under these. */
+export const OPERATOR_MOUNT_PATHS: readonly string[] = [RUNTIME_MOUNT_PATH, CONFIG_MOUNT_PATH, TOKEN_MOUNT_PATH];
 /** Health endpoints the sidecar-init serves on spec.healthPort for the kubelet probes. */
 export const LIVENESS_PATH = '/livez';
 export const READINESS_PATH = '/readyz';

@@ -386,6 +386,75 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     },
     [{ path: 'spec.programs[0].envFrom[0].secretRef.name', message: 'expected the name of a Secret' }],
   ],
+  [
+    'volume name used twice',
+    (d) => {
+      d.spec.volumes = [
+        { name: 'data', emptyDir: {} },
+        { name: 'data', secret: { secretName: 's' } },
+      ];
+    },
+    [{ path: 'spec.volumes[1].name', message: 'duplicate volume name "data"' }],
+  ],
+  [
+    "a volume named like one of the operator's",
+    (d) => {
+      d.spec.volumes = [{ name: 'corepod-config', emptyDir: {} }];
+    },
+    [{ path: 'spec.volumes[0].name', message: "volume names corepod-runtime, corepod-config, corepod-token are the operator's own" }],
+  ],
+  [
+    'mount of an undeclared volume',
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[1]!.volumeMounts = [{ name: 'cache', mountPath: '/cache' }];
+    },
+    [{ path: 'spec.programs[1].volumeMounts[0].name', message: 'no volume named "cache" in spec.volumes' }],
+  ],
+  [
+    'mount path used twice in one program',
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[0]!.volumeMounts = [
+        { name: 'data', mountPath: '/data' },
+        { name: 'data', mountPath: '/data', subPath: 'x' },
+      ];
+    },
+    [{ path: 'spec.programs[0].volumeMounts[1].mountPath', message: 'mount path "/data" is mounted twice by this program' }],
+  ],
+  [
+    'mount path shared by two programs from different sources',
+    (d) => {
+      d.spec.volumes = [
+        { name: 'data', emptyDir: {} },
+        { name: 'tls', secret: { secretName: 'tls' } },
+      ];
+      d.spec.programs[0]!.volumeMounts = [{ name: 'data', mountPath: '/srv' }];
+      d.spec.programs[1]!.volumeMounts = [{ name: 'tls', mountPath: '/srv' }];
+    },
+    [{ path: 'spec.programs[1].volumeMounts[0].mountPath', message: 'mount path "/srv" is also mounted by program "a" from another volume, subPath or mode' }],
+  ],
+  [
+    "mount under one of the operator's paths",
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[0]!.volumeMounts = [{ name: 'data', mountPath: '/etc/corepod/extra' }];
+    },
+    [
+      {
+        path: 'spec.programs[0].volumeMounts[0].mountPath',
+        message: "/corepod, /etc/corepod, /var/run/secrets/kubernetes.io/serviceaccount and what is under them are the operator's own mount paths",
+      },
+    ],
+  ],
+  [
+    'relative mount path',
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[0]!.volumeMounts = [{ name: 'data', mountPath: 'data' }];
+    },
+    [{ path: 'spec.programs[0].volumeMounts[0].mountPath', message: 'expected an absolute path' }],
+  ],
 ];
 
 for (const [name, mutate, expected] of invalid) {
@@ -491,4 +560,21 @@ test('env from Kubernetes sources keeps the core/v1 shapes', () => {
   assert.deepEqual(program.env[0], { name: 'KEY', value: '', valueFrom: { secretKeyRef: { name: 'api.keys', key: 'signing', optional: true } } });
   assert.deepEqual(program.envFrom, doc.spec.programs[0]!.envFrom);
   assert.equal(result.value.spec.programs[1]!.envFrom, undefined, 'no default: existing CorePods keep their config hash');
+});
+
+test('volumes pass through as core/v1 objects; two programs may share one mount', () => {
+  const doc = valid();
+  doc.spec.volumes = [
+    { name: 'tls', secret: { secretName: 'nginx-tls', defaultMode: 0o440 } },
+    { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+  ];
+  doc.spec.programs[0]!.volumeMounts = [{ name: 'tls', mountPath: '/etc/tls', readOnly: true }];
+  doc.spec.programs[1]!.volumeMounts = [
+    { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+    { name: 'data', mountPath: '/var/lib/app', subPath: 'b', mountPropagation: 'None' },
+  ];
+  const result = validateCorePod(doc);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+  assert.deepEqual(result.value.spec.volumes, doc.spec.volumes);
+  assert.deepEqual(result.value.spec.programs[1]!.volumeMounts, doc.spec.programs[1]!.volumeMounts);
 });

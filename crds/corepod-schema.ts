@@ -4,11 +4,24 @@
 import { z } from 'zod';
 
 import { API_VERSION, KIND } from './corepod-names.js';
+import { OPERATOR_MOUNT_PATHS, OPERATOR_VOLUMES } from '../contract/sidecar-contract.js';
 
 export { API_VERSION, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './corepod-names.js';
 
 export const MAX_PROGRAMS = 100;
 export const MAX_DEPENDENCIES = 16;
+// Both bound the CEL rule that checks every mount names a declared volume (programs × mounts × volumes).
+export const MAX_VOLUMES = 64;
+export const MAX_VOLUME_MOUNTS = 16;
+
+/**
+ * A field whose CRD schema is core/v1's own (crds/core-v1.ts, generated from Kubernetes' OpenAPI):
+ * the CRD generator puts that schema, with its description, in place of this node and keeps the
+ * bounds and CEL rules set here. zod checks only what the CorePod itself relies on; the rest of
+ * the object passes through, to be checked by the apiserver.
+ */
+export const CORE_V1_META = 'x-corepod-core-v1';
+const coreV1 = <T extends z.ZodType>(field: string, type: T): T => type.meta({ [CORE_V1_META]: field });
 
 export const STOP_SIGNALS = ['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
@@ -166,6 +179,44 @@ export const EnvFromSource = z
   .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.secretRef) != has(self.configMapRef)', message: ENV_FROM_ONE_OF }] })
   .describe('Variables from every key of a Secret or a ConfigMap; keys that are not valid variable names are skipped.');
 
+const OPERATOR_VOLUME_NAMES = Object.values(OPERATOR_VOLUMES);
+const OPERATOR_VOLUME_NAME = `volume names ${OPERATOR_VOLUME_NAMES.join(', ')} are the operator's own`;
+const OPERATOR_MOUNT_PATH = `${OPERATOR_MOUNT_PATHS.join(', ')} and what is under them are the operator's own mount paths`;
+const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+const isOperatorPath = (mountPath: string) => OPERATOR_MOUNT_PATHS.some((p) => mountPath === p || mountPath.startsWith(`${p}/`));
+
+export const Volume = z
+  .looseObject({
+    name: z
+      .string()
+      .max(63)
+      .regex(DNS_LABEL, { error: 'expected a DNS label' })
+      .refine((name) => !OPERATOR_VOLUME_NAMES.includes(name as never), { error: OPERATOR_VOLUME_NAME }),
+  })
+  .meta({ 'x-kubernetes-validations': [{ rule: `!(self.name in ${celList(OPERATOR_VOLUME_NAMES)})`, message: OPERATOR_VOLUME_NAME, fieldPath: '.name' }] });
+
+export const VolumeMount = z
+  .looseObject({
+    name: z.string().max(63),
+    mountPath: z
+      .string()
+      .max(1024)
+      .regex(/^\//, { error: 'expected an absolute path' })
+      .refine((mountPath) => !isOperatorPath(mountPath), { error: OPERATOR_MOUNT_PATH }),
+    readOnly: z.boolean().optional(),
+    subPath: z.string().optional(),
+    subPathExpr: z.string().optional(),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: `!${celList(OPERATOR_MOUNT_PATHS)}.exists(p, self.mountPath == p || self.mountPath.startsWith(p + '/'))`,
+        message: OPERATOR_MOUNT_PATH,
+        fieldPath: '.mountPath',
+      },
+    ],
+  });
+
 export const ContainerPort = z
   .strictObject({
     name: z.string().regex(DNS_LABEL).max(15).optional().describe('Name of the port, used by the generated Service.'),
@@ -285,6 +336,7 @@ export const Program = z
       .default([])
       .describe('Programs that must be RUNNING (and healthy, if they have a health check) before this one starts.'),
     ports: z.array(ContainerPort).max(64).default([]).describe('Ports the program serves.'),
+    volumeMounts: coreV1('io.k8s.api.core.v1.Container.volumeMounts', z.array(VolumeMount).max(MAX_VOLUME_MOUNTS).optional()),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),
@@ -433,6 +485,53 @@ export function findCycle(programs: { name: string; dependsOn: string[] }[]): st
   return undefined;
 }
 
+const MOUNT_OF_UNDECLARED_VOLUME = 'a volumeMounts entry names a volume that is not in spec.volumes';
+
+type MountLike = { name: string; mountPath: string; readOnly?: boolean | undefined; subPath?: string | undefined; subPathExpr?: string | undefined };
+
+/** What a mount is, besides where: two programs may share a mount path only if this is the same. */
+export function mountSource(mount: MountLike): string {
+  return JSON.stringify([mount.name, mount.subPath ?? '', mount.subPathExpr ?? '', mount.readOnly ?? false, (mount as { mountPropagation?: string }).mountPropagation ?? '']);
+}
+
+/**
+ * Volume names used twice, mounts of undeclared volumes, and mount paths used twice: within one
+ * program at all, across programs with a different source (the one container gets the union of
+ * the programs' mounts, so the same mount in two programs is one mount).
+ */
+export function volumeProblems(spec: {
+  volumes?: { name: string }[] | undefined;
+  programs: { name: string; volumeMounts?: MountLike[] | undefined }[];
+}): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const declared = new Set<string>();
+  (spec.volumes ?? []).forEach((volume, j) => {
+    if (declared.has(volume.name)) problems.push({ path: ['volumes', j, 'name'], message: `duplicate volume name "${volume.name}"` });
+    declared.add(volume.name);
+  });
+  const byPath = new Map<string, { program: string; source: string }>();
+  spec.programs.forEach((program, i) => {
+    const own = new Set<string>();
+    (program.volumeMounts ?? []).forEach((mount, m) => {
+      const at = ['programs', i, 'volumeMounts', m];
+      if (!declared.has(mount.name)) problems.push({ path: [...at, 'name'], message: `no volume named "${mount.name}" in spec.volumes` });
+      if (own.has(mount.mountPath)) {
+        problems.push({ path: [...at, 'mountPath'], message: `mount path "${mount.mountPath}" is mounted twice by this program` });
+        return;
+      }
+      own.add(mount.mountPath);
+      const holder = byPath.get(mount.mountPath);
+      if (holder && holder.source !== mountSource(mount)) {
+        problems.push({
+          path: [...at, 'mountPath'],
+          message: `mount path "${mount.mountPath}" is also mounted by program "${holder.program}" from another volume, subPath or mode`,
+        });
+      } else if (!holder) byPath.set(mount.mountPath, { program: program.name, source: mountSource(mount) });
+    });
+  });
+  return problems;
+}
+
 export const CorePodSpec = z
   .strictObject({
     image: z.string().min(1).max(512).describe('Container image holding the programs.'),
@@ -444,6 +543,7 @@ export const CorePodSpec = z
     memory: ContainerMemory.prefault({}),
     alerts: Alerts.optional(),
     securityContext: PodSecurity.optional(),
+    volumes: coreV1('io.k8s.api.core.v1.PodSpec.volumes', z.array(Volume).max(MAX_VOLUMES).optional()),
     programs: z
       .array(Program)
       .min(1)
@@ -475,8 +575,21 @@ export const CorePodSpec = z
     },
     { when: unlessIssuesIn('programs', 'securityContext') },
   )
+  .superRefine(
+    (spec, ctx) => {
+      for (const problem of volumeProblems(spec)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    },
+    { when: unlessIssuesIn('programs', 'volumes') },
+  )
   .meta({
-    'x-kubernetes-validations': [{ rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' }],
+    'x-kubernetes-validations': [
+      { rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' },
+      {
+        rule: 'self.programs.all(p, !has(p.volumeMounts) || p.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name)))',
+        message: MOUNT_OF_UNDECLARED_VOLUME,
+        fieldPath: '.programs',
+      },
+    ],
   })
   .describe('Desired state of a CorePod.');
 

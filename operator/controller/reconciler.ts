@@ -156,9 +156,10 @@ export class Reconciler {
     }
 
     const waiting = [...(await this.checkSecret(corePod)), ...configErrorProblems(corePod.spec, caches.podConfigErrors(regarding.namespace, regarding.name))];
-    for (const problem of waiting) {
+    for (const problem of [...waiting, ...desired.warnings]) {
       this.warn(regarding, problem.reason, 'Reconcile', `${problem.path}: ${problem.message}`);
     }
+    const { warnings } = desired;
 
     let applyError: string | undefined;
     let permanent = false;
@@ -170,7 +171,7 @@ export class Reconciler {
       permanent = isPermanent(error);
       this.warn(regarding, 'ApplyFailed', 'Apply', applyError);
       if (!permanent) {
-        await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired: [] }, log).catch(() => undefined);
+        await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: [] }, log).catch(() => undefined);
         throw error;
       }
     }
@@ -179,7 +180,7 @@ export class Reconciler {
       this.warn(regarding, 'DriftRepaired', 'Apply', `${what} was changed or deleted by hand and has been restored`);
     }
 
-    await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired }, log);
+    await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired }, log);
     if (permanent) return { requeueAfterMs: PERMANENT_RECHECK_MS, ...(applyError ? { terminal: applyError } : {}) };
     return waiting.length > 0 ? { requeueAfterMs: SECRET_RECHECK_MS } : {};
   }
@@ -285,7 +286,7 @@ export class Reconciler {
 
   private async writeStatus(
     corePod: CorePodObject,
-    found: { problems: SpecProblem[]; waiting: SpecProblem[]; applyError?: string; repaired: string[] },
+    found: { problems: SpecProblem[]; waiting: SpecProblem[]; warnings?: SpecProblem[]; applyError?: string; repaired: string[] },
     log: Logger,
   ): Promise<void> {
     const { api, caches } = this.options;

@@ -22,6 +22,8 @@ export interface RollupInput {
   problems: SpecProblem[];
   /** Problems that resolve without a spec change (a missing Secret): retried. */
   waiting: SpecProblem[];
+  /** What is likely unintended but is rolled out anyway (a volume no program mounts). */
+  warnings?: SpecProblem[];
   /** Transient or permanent failure to apply the owned objects. */
   applyError?: string;
   /** Owned objects found changed or deleted by hand and restored in this reconcile. */
@@ -123,8 +125,12 @@ export function rollup(input: RollupInput): Rollup {
   else if (fatal.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ProcessFatal', message: `FATAL: ${fatal.join(', ')}` };
   else degraded = { type: CONDITION.degraded, status: 'False', reason: 'AsExpected', message: '' };
 
-  let conditions: Condition[] = corePod.status?.conditions ?? [];
-  for (const c of [readyCondition, progressing, degraded]) conditions = setCondition(conditions, c, generation, now);
+  // Present only while there is something to warn about.
+  const warnings = input.warnings ?? [];
+  const specWarning: ConditionInput[] = warnings.length > 0 ? [{ type: CONDITION.specWarning, status: 'True', reason: warnings[0]!.reason, message: problemText(warnings) }] : [];
+
+  let conditions: Condition[] = (corePod.status?.conditions ?? []).filter((c) => warnings.length > 0 || c.type !== CONDITION.specWarning);
+  for (const c of [readyCondition, progressing, degraded, ...specWarning]) conditions = setCondition(conditions, c, generation, now);
 
   return {
     status: { observedGeneration: generation, phase, readyProcesses: `${ready}/${expected}`, restarts, conditions },

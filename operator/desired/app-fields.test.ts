@@ -76,3 +76,38 @@ test('what the kubelet would resolve from the container, the sidecar-init splits
     ),
   );
 });
+
+test("spec.volumes join the operator volumes; the container mounts the union of the programs' mounts", () => {
+  const corePod = corePodFrom({
+    image: 'app:1',
+    volumes: [
+      { name: 'tls', secret: { secretName: 'nginx-tls' } },
+      { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+      { name: 'spare', emptyDir: {} },
+    ],
+    programs: [
+      { name: 'nginx', command: ['/nginx'], volumeMounts: [{ name: 'tls', mountPath: '/etc/tls', readOnly: true }] },
+      {
+        name: 'worker',
+        command: ['/worker'],
+        volumeMounts: [
+          { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+          { name: 'data', mountPath: '/var/lib/worker', subPath: 'w' },
+        ],
+      },
+    ],
+  });
+  const state = desiredState(corePod, sidecar);
+  const pod = find<V1Deployment>(state.objects, 'Deployment').spec!.template.spec!;
+  assert.deepEqual(
+    pod.volumes!.map((v) => v.name),
+    ['corepod-runtime', 'corepod-config', 'corepod-token', 'tls', 'data', 'spare'],
+  );
+  assert.deepEqual(pod.volumes![3], { name: 'tls', secret: { secretName: 'nginx-tls' } });
+  assert.deepEqual(pod.containers[0]!.volumeMounts!.slice(3), [
+    { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+    { name: 'data', mountPath: '/var/lib/worker', subPath: 'w' },
+  ]);
+  assert.deepEqual(state.warnings, [{ reason: 'VolumeNotMounted', path: 'spec.volumes[2]', message: 'volume "spare" is not mounted by any program' }]);
+  assert.deepEqual(state.problems, []);
+});

@@ -13,6 +13,7 @@ import {
   CONFIG_PATH,
   ENV,
   LIVENESS_PATH,
+  OPERATOR_VOLUMES,
   READINESS_PATH,
   RUNTIME_MOUNT_PATH,
   TOKEN_MOUNT_PATH,
@@ -21,7 +22,7 @@ import {
   type SidecarContract,
 } from '../../contract/sidecar-contract.js';
 
-const VOLUME = { runtime: 'corepod-runtime', config: 'corepod-config', token: 'corepod-token' } as const;
+const VOLUME = OPERATOR_VOLUMES;
 export const APP_CONTAINER = 'app';
 export const INIT_CONTAINER = 'corepod-init';
 export const HEALTH_PORT_NAME = 'corepod-health';
@@ -47,6 +48,15 @@ function resources(spec: CorePodSpec): V1ResourceRequirements | undefined {
   if (requests) out.requests = requests;
   if (limits) out.limits = limits;
   return out;
+}
+
+/** The union of the programs' volumeMounts: one mount per path (validation refused two different ones). */
+export function programMounts(spec: CorePodSpec): V1VolumeMount[] {
+  const byPath = new Map<string, V1VolumeMount>();
+  for (const program of spec.programs) {
+    for (const mount of program.volumeMounts ?? []) if (!byPath.has(mount.mountPath)) byPath.set(mount.mountPath, mount as V1VolumeMount);
+  }
+  return [...byPath.values()];
 }
 
 /** Each program's env[].valueFrom under its mangled name (the contract's), for the kubelet to resolve. */
@@ -97,6 +107,7 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
       runtimeMount(sidecar),
       { name: VOLUME.config, mountPath: CONFIG_MOUNT_PATH, readOnly: true },
       { name: VOLUME.token, mountPath: TOKEN_MOUNT_PATH, readOnly: true },
+      ...programMounts(spec),
     ],
   };
   const envFrom = programEnvFrom(spec);
@@ -173,6 +184,7 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
                 ],
               },
             },
+            ...((spec.volumes ?? []) as V1Volume[]),
           ],
         },
       },

@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import { buildConfigMap, configHash, supervisorConfig } from './config-map.js';
 import { buildDeployment } from './deployment.js';
-import { planPorts, type SpecProblem } from './port-plan.js';
+import { planPorts, unusedVolumes, type SpecProblem } from './port-plan.js';
 import { buildRole, buildRoleBinding, buildServiceAccount } from './rbac.js';
 import { buildService } from './service.js';
 import type { SidecarContract } from '../../contract/sidecar-contract.js';
@@ -16,6 +16,8 @@ export interface DesiredState {
   absent: { apiVersion: string; kind: string; name: string }[];
   configHash: string;
   problems: SpecProblem[];
+  /** What is likely unintended but does not stop the rollout (a volume no program mounts). */
+  warnings: SpecProblem[];
 }
 
 export function desiredState(corePod: CorePodObject, sidecar: SidecarContract): DesiredState {
@@ -32,5 +34,5 @@ export function desiredState(corePod: CorePodObject, sidecar: SidecarContract): 
   ];
   if (service) objects.push(service);
   const absent = service ? [] : [{ apiVersion: 'v1', kind: 'Service', name: corePod.metadata.name }];
-  return { objects, absent, configHash: hash, problems };
+  return { objects, absent, configHash: hash, problems, warnings: unusedVolumes(corePod.spec) };
 }
