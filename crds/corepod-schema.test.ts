@@ -455,6 +455,20 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     },
     [{ path: 'spec.programs[0].volumeMounts[0].mountPath', message: 'expected an absolute path' }],
   ],
+  [
+    'a disruption budget with both minAvailable and maxUnavailable',
+    (d) => {
+      d.spec.podDisruptionBudget = { minAvailable: 1, maxUnavailable: 1 };
+    },
+    [{ path: 'spec.podDisruptionBudget', message: 'exactly one of minAvailable or maxUnavailable must be set' }],
+  ],
+  [
+    'a disruption budget of "half"',
+    (d) => {
+      d.spec.podDisruptionBudget = { maxUnavailable: 'half' };
+    },
+    [{ path: 'spec.podDisruptionBudget.maxUnavailable', message: 'expected a number of pods or a percentage such as 50%' }],
+  ],
 ];
 
 for (const [name, mutate, expected] of invalid) {

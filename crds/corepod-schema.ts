@@ -405,6 +405,25 @@ export const SecretKeyRef = z
   })
   .describe('A key of a Secret in the same namespace.');
 
+const PDB_ONE_OF = 'exactly one of minAvailable or maxUnavailable must be set';
+const intOrPercent = (description: string) =>
+  z
+    .union([z.int().min(0), z.string().regex(/^[0-9]+%$/, { error: 'expected a number of pods or a percentage such as 50%' })], {
+      error: 'expected a number of pods or a percentage such as 50%',
+    })
+    .meta({ 'x-kubernetes-int-or-string': true })
+    .optional()
+    .describe(description);
+
+export const PodDisruptionBudget = z
+  .strictObject({
+    minAvailable: intOrPercent('Pods (a number, or a percentage of spec.replicas) that must stay available during a voluntary disruption such as a node drain.'),
+    maxUnavailable: intOrPercent('Pods (a number, or a percentage of spec.replicas) that may be unavailable during a voluntary disruption.'),
+  })
+  .refine((budget) => (budget.minAvailable === undefined) !== (budget.maxUnavailable === undefined), { error: PDB_ONE_OF })
+  .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.minAvailable) != has(self.maxUnavailable)', message: PDB_ONE_OF }] })
+  .describe('A PodDisruptionBudget (policy/v1) for the pods of this CorePod, owned by it; none when left out.');
+
 export const Alerts = z
   .strictObject({
     github: z
@@ -543,6 +562,7 @@ export const CorePodSpec = z
     memory: ContainerMemory.prefault({}),
     alerts: Alerts.optional(),
     securityContext: PodSecurity.optional(),
+    podDisruptionBudget: PodDisruptionBudget.optional(),
     volumes: coreV1('io.k8s.api.core.v1.PodSpec.volumes', z.array(Volume).max(MAX_VOLUMES).optional()),
     programs: z
       .array(Program)
@@ -642,6 +662,8 @@ export const CorePodStatus = z
     phase: z.enum(PHASES).optional().describe('Summary of the state: Pending, Starting, Running, Degraded or Failed.'),
     readyProcesses: z.string().optional().describe('Ready processes out of all, e.g. 3/3.'),
     restarts: z.int().min(0).optional().describe('Restarts of all processes in all pods.'),
+    replicas: z.int().min(0).optional().describe("Pods of this CorePod that exist (the Deployment's status.replicas): the scale subresource's status."),
+    selector: z.string().optional().describe('Label selector of the pods, for the scale subresource (kubectl scale, HorizontalPodAutoscaler).'),
     conditions: z
       .array(Condition)
       .max(16)

@@ -75,7 +75,10 @@ test('names, printer columns and the status subresource', () => {
   assert.equal(crd.metadata.name, 'corepods.dreamscape.io');
   assert.deepEqual(crd.spec.names.shortNames, ['cpod']);
   const version = crd.spec.versions[0]!;
-  assert.deepEqual(version.subresources, { status: {} });
+  assert.deepEqual(version.subresources, {
+    status: {},
+    scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+  });
   assert.deepEqual(
     version.additionalPrinterColumns.map((c) => [c.name, c.jsonPath]),
     [

@@ -241,7 +241,7 @@ export function corePodCrd(): OpenApiSchema {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
           additionalPrinterColumns: [
             { name: 'Ready', type: 'string', jsonPath: '.status.readyProcesses', description: 'Ready processes out of all.' },
             { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Summary of the state.' },

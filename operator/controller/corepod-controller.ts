@@ -44,7 +44,7 @@ export interface ControllerOptions {
   clock?: Clock;
 }
 
-const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding'] as const;
+const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding', 'podDisruptionBudget'] as const;
 
 /** Keeps only what the reconciler reads, so 1,000 CorePods' worth of owned objects stays small. */
 function slimMeta(meta: ObjectMetaLike | undefined): ObjectMetaLike {

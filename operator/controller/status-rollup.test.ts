@@ -143,3 +143,11 @@ test('a volume no program mounts: SpecWarning=True while it lasts, gone once fix
     ['Ready', 'Progressing', 'Degraded'],
   );
 });
+
+test("the scale subresource status: replicas are the Deployment's pods, the selector selects them", () => {
+  const { status } = rollup(input([], { deployment: { ...doneDeployment, replicas: 2 } }));
+  assert.equal(status.replicas, 2);
+  assert.equal(status.selector, 'app.kubernetes.io/name=corepod,app.kubernetes.io/instance=core-pod');
+  assert.equal(rollup(input([], { deployment: undefined })).status.replicas, 0);
+  assert.ok(statusDiffers({ ...status, replicas: 1 }, status), 'a change of replicas alone is written');
+});

@@ -6,6 +6,7 @@ import type { Condition, CorePodStatus } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { SpecProblem } from '../desired/port-plan.js';
 import { CONDITION, setCondition, type ConditionInput } from './conditions.js';
+import { selectorString } from '../desired/names.js';
 
 export interface DeploymentView {
   generation?: number;
@@ -35,7 +36,7 @@ export interface RollupInput {
 }
 
 /** The fields of status the operator owns (status.pods[] belongs to the pods). */
-export type OwnedStatus = Required<Pick<CorePodStatus, 'observedGeneration' | 'phase' | 'readyProcesses' | 'restarts' | 'conditions'>>;
+export type OwnedStatus = Required<Pick<CorePodStatus, 'observedGeneration' | 'phase' | 'readyProcesses' | 'restarts' | 'conditions' | 'replicas' | 'selector'>>;
 
 export interface Rollup {
   status: OwnedStatus;
@@ -133,7 +134,15 @@ export function rollup(input: RollupInput): Rollup {
   for (const c of [readyCondition, progressing, degraded, ...specWarning]) conditions = setCondition(conditions, c, generation, now);
 
   return {
-    status: { observedGeneration: generation, phase, readyProcesses: `${ready}/${expected}`, restarts, conditions },
+    status: {
+      observedGeneration: generation,
+      phase,
+      readyProcesses: `${ready}/${expected}`,
+      restarts,
+      conditions,
+      replicas: d?.replicas ?? 0,
+      selector: selectorString(corePod.metadata.name),
+    },
     prune,
   };
 }
@@ -147,6 +156,7 @@ export function statusDiffers(current: CorePodStatus | undefined, next: OwnedSta
   if (!current) return true;
   if (current.observedGeneration !== next.observedGeneration || current.phase !== next.phase) return true;
   if (current.readyProcesses !== next.readyProcesses || current.restarts !== next.restarts) return true;
+  if (current.replicas !== next.replicas || current.selector !== next.selector) return true;
   const have = current.conditions ?? [];
   if (have.length !== next.conditions.length) return true;
   return next.conditions.some((c) => {

@@ -1,7 +1,8 @@
 // The application fields of a CorePod (issue #18) as they reach the Deployment's pod template.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import { LABEL } from './names.js';
 import { desiredState } from './desired-state.js';
 import { corePodFrom } from './test-fixtures.js';
 import { DEFAULT_SIDECAR, PROGRAM_ENV_PATTERN, programEnvFromPrefix, programEnvName } from '../../contract/sidecar-contract.js';
@@ -110,4 +111,19 @@ test("spec.volumes join the operator volumes; the container mounts the union of 
   ]);
   assert.deepEqual(state.warnings, [{ reason: 'VolumeNotMounted', path: 'spec.volumes[2]', message: 'volume "spare" is not mounted by any program' }]);
   assert.deepEqual(state.problems, []);
+});
+
+test("spec.podDisruptionBudget: a policy/v1 budget over the CorePod's pods, owned by it; none (and absent) when left out", () => {
+  const withBudget = desiredState(corePodFrom({ image: 'a', replicas: 3, podDisruptionBudget: { minAvailable: '50%' }, programs: [{ name: 'a', command: ['/a'] }] }), sidecar);
+  const budget = find<V1PodDisruptionBudget>(withBudget.objects, 'PodDisruptionBudget');
+  assert.equal(budget.apiVersion, 'policy/v1');
+  assert.equal(budget.metadata!.name, 'core-pod');
+  assert.equal(budget.metadata!.ownerReferences![0]!.kind, 'CorePod');
+  assert.deepEqual(budget.spec, { selector: { matchLabels: { [LABEL.name]: 'corepod', [LABEL.instance]: 'core-pod' } }, minAvailable: '50%' });
+  assert.ok(!withBudget.absent.some((o) => o.kind === 'PodDisruptionBudget'));
+  const other = desiredState(corePodFrom({ image: 'a', podDisruptionBudget: { maxUnavailable: 1 }, programs: [{ name: 'a', command: ['/a'] }] }), sidecar);
+  assert.deepEqual(find<V1PodDisruptionBudget>(other.objects, 'PodDisruptionBudget').spec!.maxUnavailable, 1);
+  const without = desiredState(corePodFrom({ image: 'a', programs: [{ name: 'a', command: ['/a'] }] }), sidecar);
+  assert.equal(find(without.objects, 'PodDisruptionBudget'), undefined);
+  assert.ok(without.absent.some((o) => o.kind === 'PodDisruptionBudget' && o.name === 'core-pod'));
 });

@@ -7,6 +7,7 @@ import { buildDeployment } from './deployment.js';
 import { planPorts, unusedVolumes, type SpecProblem } from './port-plan.js';
 import { buildRole, buildRoleBinding, buildServiceAccount } from './rbac.js';
 import { buildService } from './service.js';
+import { buildPodDisruptionBudget } from './pod-disruption-budget.js';
 import type { SidecarContract } from '../../contract/sidecar-contract.js';
 
 export interface DesiredState {
@@ -32,7 +33,12 @@ export function desiredState(corePod: CorePodObject, sidecar: SidecarContract): 
     buildRoleBinding(corePod),
     buildDeployment(corePod, sidecar, ports, hash),
   ];
+  const budget = buildPodDisruptionBudget(corePod);
   if (service) objects.push(service);
-  const absent = service ? [] : [{ apiVersion: 'v1', kind: 'Service', name: corePod.metadata.name }];
+  if (budget) objects.push(budget);
+  const absent = [
+    ...(service ? [] : [{ apiVersion: 'v1', kind: 'Service', name: corePod.metadata.name }]),
+    ...(budget ? [] : [{ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: corePod.metadata.name }]),
+  ];
   return { objects, absent, configHash: hash, problems, warnings: unusedVolumes(corePod.spec) };
 }
