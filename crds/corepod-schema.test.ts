@@ -469,6 +469,34 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     },
     [{ path: 'spec.podDisruptionBudget.maxUnavailable', message: 'expected a number of pods or a percentage such as 50%' }],
   ],
+  [
+    "a pod label that is one of the operator's selector labels",
+    (d) => {
+      d.spec.podMetadata = { labels: { team: 'a', 'app.kubernetes.io/instance': 'other' } };
+    },
+    [{ path: 'spec.podMetadata.labels', message: "app.kubernetes.io/name, app.kubernetes.io/instance, app.kubernetes.io/managed-by are the operator's own pod labels" }],
+  ],
+  [
+    'an ExternalName Service',
+    (d) => {
+      d.spec.service = { type: 'ExternalName' };
+    },
+    [{ path: 'spec.service.type', message: 'Invalid option: expected one of "ClusterIP"|"NodePort"|"LoadBalancer"' }],
+  ],
+  [
+    'a Pod field the CorePod does not take',
+    (d) => {
+      d.spec.hostNetwork = true;
+    },
+    [{ path: 'spec.hostNetwork', message: 'unknown field' }],
+  ],
+  [
+    'unknown field in the Service settings',
+    (d) => {
+      d.spec.service = { clusterIP: 'None' };
+    },
+    [{ path: 'spec.service.clusterIP', message: 'unknown field' }],
+  ],
 ];
 
 for (const [name, mutate, expected] of invalid) {

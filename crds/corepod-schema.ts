@@ -424,6 +424,52 @@ export const PodDisruptionBudget = z
   .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.minAvailable) != has(self.maxUnavailable)', message: PDB_ONE_OF }] })
   .describe('A PodDisruptionBudget (policy/v1) for the pods of this CorePod, owned by it; none when left out.');
 
+/** Pod labels the operator selects its pods by; spec.podMetadata.labels may not set them. */
+export const OPERATOR_POD_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by'] as const;
+/** Pod annotations the operator sets; spec.podMetadata.annotations may not set them. */
+export const OPERATOR_POD_ANNOTATIONS = ['dreamscape.io/config-hash', 'kubectl.kubernetes.io/default-container'] as const;
+
+const stringMap = (description: string) => z.record(z.string(), z.string()).optional().describe(description);
+const notOperatorKeys = (keys: readonly string[], what: string) => {
+  const message = `${keys.join(', ')} are the operator's own ${what}`;
+  return {
+    check: (map: Record<string, string> | undefined) => !Object.keys(map ?? {}).some((key) => keys.includes(key)),
+    message,
+    rule: { rule: `!self.exists(k, k in ${celList(keys)})`, message },
+  };
+};
+const podLabels = notOperatorKeys(OPERATOR_POD_LABELS, 'pod labels');
+const podAnnotations = notOperatorKeys(OPERATOR_POD_ANNOTATIONS, 'pod annotations');
+
+export const PodMetadata = z
+  .strictObject({
+    labels: stringMap("Labels added to every pod (e.g. for a mesh or a NetworkPolicy); the operator's selector labels are its own.")
+      .refine(podLabels.check, { error: podLabels.message })
+      .meta({ 'x-kubernetes-validations': [podLabels.rule] }),
+    annotations: stringMap("Annotations added to every pod (e.g. a mesh's injection or a scraper's port).")
+      .refine(podAnnotations.check, { error: podAnnotations.message })
+      .meta({ 'x-kubernetes-validations': [podAnnotations.rule] }),
+  })
+  .describe("Labels and annotations of the pods, merged into the Deployment's pod template (not the CorePod's own metadata).");
+
+export const ServiceAccountSettings = z
+  .strictObject({
+    annotations: stringMap("Annotations of the pods' ServiceAccount, e.g. for workload identity (eks.amazonaws.com/role-arn, iam.gke.io/gcp-service-account)."),
+  })
+  .describe("The pods' ServiceAccount, which the operator creates.");
+
+export const ServiceSettings = z
+  .strictObject({
+    enabled: z.boolean().optional().describe('false: no Service, even when programs declare ports. Default true.'),
+    type: coreV1('io.k8s.api.core.v1.ServiceSpec.type', z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).optional()),
+    annotations: stringMap('Annotations of the Service, e.g. for a cloud load balancer.'),
+    externalTrafficPolicy: coreV1('io.k8s.api.core.v1.ServiceSpec.externalTrafficPolicy', z.enum(['Cluster', 'Local']).optional()),
+    loadBalancerClass: coreV1('io.k8s.api.core.v1.ServiceSpec.loadBalancerClass', z.string().max(253).optional()),
+  })
+  .describe('The Service of the ports the programs declare.');
+
+const LOCAL_OBJECT_REFERENCE = z.looseObject({ name: z.string().max(253) });
+
 export const Alerts = z
   .strictObject({
     github: z
@@ -563,6 +609,25 @@ export const CorePodSpec = z
     alerts: Alerts.optional(),
     securityContext: PodSecurity.optional(),
     podDisruptionBudget: PodDisruptionBudget.optional(),
+    podMetadata: PodMetadata.optional(),
+    serviceAccount: ServiceAccountSettings.optional(),
+    service: ServiceSettings.optional(),
+    imagePullSecrets: coreV1('io.k8s.api.core.v1.PodSpec.imagePullSecrets', z.array(LOCAL_OBJECT_REFERENCE).max(64).optional()),
+    nodeSelector: coreV1('io.k8s.api.core.v1.PodSpec.nodeSelector', z.record(z.string(), z.string()).optional()),
+    tolerations: coreV1('io.k8s.api.core.v1.PodSpec.tolerations', z.array(z.looseObject({})).max(64).optional()),
+    affinity: coreV1('io.k8s.api.core.v1.PodSpec.affinity', z.looseObject({}).optional()),
+    topologySpreadConstraints: coreV1('io.k8s.api.core.v1.PodSpec.topologySpreadConstraints', z.array(z.looseObject({})).max(16).optional()),
+    priorityClassName: coreV1('io.k8s.api.core.v1.PodSpec.priorityClassName', z.string().max(253).optional()),
+    runtimeClassName: coreV1('io.k8s.api.core.v1.PodSpec.runtimeClassName', z.string().max(253).optional()),
+    hostAliases: coreV1(
+      'io.k8s.api.core.v1.PodSpec.hostAliases',
+      z
+        .array(z.looseObject({ ip: z.string() }))
+        .max(64)
+        .optional(),
+    ),
+    dnsPolicy: coreV1('io.k8s.api.core.v1.PodSpec.dnsPolicy', z.enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).optional()),
+    dnsConfig: coreV1('io.k8s.api.core.v1.PodSpec.dnsConfig', z.looseObject({}).optional()),
     volumes: coreV1('io.k8s.api.core.v1.PodSpec.volumes', z.array(Volume).max(MAX_VOLUMES).optional()),
     programs: z
       .array(Program)

@@ -121,7 +121,7 @@ export function toStructural(node: OpenApiSchema, path: string): OpenApiSchema {
 }
 
 /** What the zod schema adds to a core/v1 schema: bounds (CEL needs them for its cost estimate) and rules. */
-const OVERLAID = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum']);
+const OVERLAID = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'enum']);
 
 /** The core/v1 schema the node names, with the bounds and CEL rules the zod schema sets on it. */
 function fromCoreV1(node: OpenApiSchema, path: string): OpenApiSchema {

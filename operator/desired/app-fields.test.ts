@@ -1,10 +1,12 @@
 // The application fields of a CorePod (issue #18) as they reach the Deployment's pod template.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubernetesObject, V1Deployment, V1PodDisruptionBudget } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1PodDisruptionBudget, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+import type { CorePodSpecInput } from '../../crds/corepod-schema.js';
+import { POD_FIELDS } from './deployment.js';
 import { LABEL } from './names.js';
 import { desiredState } from './desired-state.js';
-import { corePodFrom } from './test-fixtures.js';
+import { corePodFrom, random } from './test-fixtures.js';
 import { DEFAULT_SIDECAR, PROGRAM_ENV_PATTERN, programEnvFromPrefix, programEnvName } from '../../contract/sidecar-contract.js';
 import { ownEnv, sharedEnv } from '../../contract/program-env.js';
 
@@ -126,4 +128,115 @@ test("spec.podDisruptionBudget: a policy/v1 budget over the CorePod's pods, owne
   const without = desiredState(corePodFrom({ image: 'a', programs: [{ name: 'a', command: ['/a'] }] }), sidecar);
   assert.equal(find(without.objects, 'PodDisruptionBudget'), undefined);
   assert.ok(without.absent.some((o) => o.kind === 'PodDisruptionBudget' && o.name === 'core-pod'));
+});
+
+/** A random CorePod using every application field, from a seeded PRNG (test-fixtures' random). */
+function randomAppSpec(next: () => number): CorePodSpecInput {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const word = () => `w${Math.floor(next() * 1e6).toString(36)}`;
+  const maybe = <T>(make: () => T): T | undefined => (next() < 0.6 ? make() : undefined);
+  const volumes = Array.from({ length: Math.floor(next() * 4) }, (_, j) =>
+    pick([
+      { name: `v${j}`, emptyDir: { sizeLimit: '64Mi' } },
+      { name: `v${j}`, secret: { secretName: word(), defaultMode: 0o440 } },
+      { name: `v${j}`, configMap: { name: word(), items: [{ key: 'k', path: 'p' }] } },
+      { name: `v${j}`, persistentVolumeClaim: { claimName: word(), readOnly: true } },
+    ]),
+  );
+  const programs = Array.from({ length: 1 + Math.floor(next() * 4) }, (_, i) => ({
+    name: `prog-${i}`,
+    command: ['/bin/prog'],
+    env: Array.from({ length: Math.floor(next() * 3) }, (_, j) =>
+      pick([
+        { name: `E${j}`, value: word() },
+        { name: `E${j}`, valueFrom: { secretKeyRef: { name: word(), key: word(), optional: next() < 0.5 } } },
+        { name: `E${j}`, valueFrom: { configMapKeyRef: { name: word(), key: word() } } },
+        { name: `E${j}`, valueFrom: { fieldRef: { fieldPath: pick(['metadata.name', 'status.podIP', 'spec.nodeName']) } } },
+      ]),
+    ),
+    ...(next() < 0.5 ? { envFrom: [pick([{ secretRef: { name: word() } }, { prefix: 'P_', configMapRef: { name: word(), optional: true } }])] } : {}),
+    ...(volumes.length > 0 ? { volumeMounts: [{ name: pick(volumes).name, mountPath: `/mnt/p${i}`, readOnly: next() < 0.5 }] } : {}),
+    ports: next() < 0.5 ? [{ containerPort: 1000 + i }] : [],
+  }));
+  const spec: Record<string, unknown> = {
+    image: 'app:1',
+    replicas: Math.floor(next() * 4),
+    programs,
+    ...(volumes.length > 0 ? { volumes } : {}),
+    podMetadata: maybe(() => ({ labels: { team: word() }, annotations: { 'mesh.io/inject': String(next() < 0.5) } })),
+    serviceAccount: maybe(() => ({ annotations: { 'iam.gke.io/gcp-service-account': `${word()}@p.iam` } })),
+    service: maybe(() => ({ type: pick(['ClusterIP', 'NodePort', 'LoadBalancer'] as const), annotations: { a: word() }, loadBalancerClass: 'example.com/lb' })),
+    podDisruptionBudget: maybe(() => pick([{ minAvailable: 1 }, { maxUnavailable: '25%' }])),
+    imagePullSecrets: maybe(() => [{ name: word() }]),
+    nodeSelector: maybe(() => ({ 'kubernetes.io/os': 'linux', disk: word() })),
+    tolerations: maybe(() => [{ key: word(), operator: 'Exists', effect: 'NoSchedule' }]),
+    affinity: maybe(() => ({
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: [word()] }] }] } },
+    })),
+    topologySpreadConstraints: maybe(() => [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway' }]),
+    priorityClassName: maybe(word),
+    runtimeClassName: maybe(word),
+    hostAliases: maybe(() => [{ ip: '10.0.0.1', hostnames: [word()] }]),
+    dnsPolicy: maybe(() => pick(['ClusterFirst', 'Default'] as const)),
+    dnsConfig: maybe(() => ({ options: [{ name: 'ndots', value: '2' }] })),
+  };
+  return Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== undefined)) as CorePodSpecInput;
+}
+
+test('property: over 300 random specs no application field is lost or renamed between the CorePod and its objects', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const corePod = corePodFrom(randomAppSpec(random(seed)));
+    const { spec } = corePod;
+    const state = desiredState(corePod, sidecar);
+    const deployment = find<V1Deployment>(state.objects, 'Deployment');
+    const pod = deployment.spec!.template.spec!;
+    const app = pod.containers[0]!;
+    const at = `seed ${seed}`;
+    for (const field of POD_FIELDS) assert.deepEqual(pod[field], spec[field], `${at}: ${field}`);
+    assert.deepEqual(pod.volumes!.slice(3), spec.volumes ?? [], `${at}: volumes`);
+    const mounts = new Map(spec.programs.flatMap((p) => p.volumeMounts ?? []).map((m) => [m.mountPath, m]));
+    assert.deepEqual(app.volumeMounts!.slice(3), [...mounts.values()], `${at}: volumeMounts`);
+    for (const [key, value] of Object.entries(spec.podMetadata?.labels ?? {})) assert.equal(deployment.spec!.template.metadata!.labels![key], value, `${at}: label ${key}`);
+    for (const [key, value] of Object.entries(spec.podMetadata?.annotations ?? {}))
+      assert.equal(deployment.spec!.template.metadata!.annotations![key], value, `${at}: annotation ${key}`);
+    assert.deepEqual(find<V1ServiceAccount>(state.objects, 'ServiceAccount').metadata!.annotations, spec.serviceAccount?.annotations, `${at}: ServiceAccount annotations`);
+    const service = find<V1Service>(state.objects, 'Service');
+    assert.equal(
+      service !== undefined,
+      spec.programs.some((p) => p.ports.length > 0),
+      `${at}: Service`,
+    );
+    if (service) {
+      assert.equal(service.spec!.type, spec.service?.type ?? 'ClusterIP', `${at}: Service type`);
+      assert.deepEqual(service.metadata!.annotations, spec.service?.annotations, `${at}: Service annotations`);
+      assert.equal(service.spec!.loadBalancerClass, spec.service?.loadBalancerClass, `${at}: loadBalancerClass`);
+    }
+    const budget = find<V1PodDisruptionBudget>(state.objects, 'PodDisruptionBudget');
+    assert.deepEqual(
+      budget && { minAvailable: budget.spec!.minAvailable, maxUnavailable: budget.spec!.maxUnavailable },
+      spec.podDisruptionBudget && { minAvailable: spec.podDisruptionBudget.minAvailable, maxUnavailable: spec.podDisruptionBudget.maxUnavailable },
+      `${at}: PDB`,
+    );
+    // Env: what the kubelet resolves from the container, split back per program, is each program's own env.
+    const resolved: Record<string, string> = {};
+    for (const variable of app.env!) resolved[variable.name] = variable.value ?? `from:${JSON.stringify(variable.valueFrom)}`;
+    spec.programs.forEach((program, i) => {
+      const own = ownEnv(program, i, resolved);
+      for (const variable of program.env) {
+        assert.equal(own[variable.name], variable.valueFrom ? `from:${JSON.stringify(variable.valueFrom)}` : variable.value, `${at}: ${program.name} ${variable.name}`);
+      }
+    });
+    const envFrom = spec.programs.flatMap((p) => (p.envFrom ?? []).map(({ prefix: _prefix, ...source }) => source));
+    assert.deepEqual(
+      (app.envFrom ?? []).map(({ prefix: _prefix, ...source }) => source),
+      envFrom,
+      `${at}: envFrom`,
+    );
+  }
+});
+
+test('spec.service.enabled false: no Service though programs declare ports (and a stale one is absent)', () => {
+  const state = desiredState(corePodFrom({ image: 'a', service: { enabled: false }, programs: [{ name: 'a', command: ['/a'], ports: [{ containerPort: 80 }] }] }), sidecar);
+  assert.equal(find(state.objects, 'Service'), undefined);
+  assert.ok(state.absent.some((o) => o.kind === 'Service'));
 });

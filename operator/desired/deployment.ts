@@ -142,6 +142,24 @@ function installContainers(sidecar: SidecarContract, securityContext: V1Containe
   return { initContainers: [install] };
 }
 
+/** The Pod fields a CorePod passes through as they are (core/v1 schemas, checked by the apiserver). */
+export const POD_FIELDS = [
+  'imagePullSecrets',
+  'nodeSelector',
+  'tolerations',
+  'affinity',
+  'topologySpreadConstraints',
+  'priorityClassName',
+  'runtimeClassName',
+  'hostAliases',
+  'dnsPolicy',
+  'dnsConfig',
+] as const satisfies readonly (keyof CorePodSpec & keyof V1PodSpec)[];
+
+function podFields(spec: CorePodSpec): Partial<V1PodSpec> {
+  return Object.fromEntries(POD_FIELDS.filter((field) => spec[field] !== undefined).map((field) => [field, spec[field]]));
+}
+
 export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[], configHash: string): V1Deployment {
   const name = corePod.metadata.name;
   const { spec } = corePod;
@@ -157,8 +175,12 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
       selector: { matchLabels: selectorLabels(name) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
       template: {
-        metadata: { labels: objectLabels(name, 'workload'), annotations: { [CONFIG_HASH_ANNOTATION]: configHash, [DEFAULT_CONTAINER_ANNOTATION]: APP_CONTAINER } },
+        metadata: {
+          labels: { ...spec.podMetadata?.labels, ...objectLabels(name, 'workload') },
+          annotations: { ...spec.podMetadata?.annotations, [CONFIG_HASH_ANNOTATION]: configHash, [DEFAULT_CONTAINER_ANNOTATION]: APP_CONTAINER },
+        },
         spec: {
+          ...podFields(spec),
           serviceAccountName: names.serviceAccount(name),
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
