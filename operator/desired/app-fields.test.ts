@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubernetesObject, V1Deployment, V1PodDisruptionBudget, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
-import type { CorePodSpecInput } from '../../crds/corepod-schema.js';
+import { OPERATOR_POD_ANNOTATIONS, OPERATOR_POD_LABELS, type CorePodSpecInput } from '../../crds/corepod-schema.js';
 import { POD_FIELDS } from './deployment.js';
 import { LABEL } from './names.js';
 import { desiredState } from './desired-state.js';
@@ -239,4 +239,14 @@ test('spec.service.enabled false: no Service though programs declare ports (and 
   const state = desiredState(corePodFrom({ image: 'a', service: { enabled: false }, programs: [{ name: 'a', command: ['/a'], ports: [{ containerPort: 80 }] }] }), sidecar);
   assert.equal(find(state.objects, 'Service'), undefined);
   assert.ok(state.absent.some((o) => o.kind === 'Service'));
+});
+
+test("the labels and annotations the schema reserves are exactly the operator's own on the pod template", () => {
+  const template = find<V1Deployment>(desiredState(corePodFrom({ image: 'a', programs: [{ name: 'a', command: ['/a'] }] }), sidecar).objects, 'Deployment').spec!.template
+    .metadata!;
+  const selector = Object.keys(
+    find<V1Deployment>(desiredState(corePodFrom({ image: 'a', programs: [{ name: 'a', command: ['/a'] }] }), sidecar).objects, 'Deployment').spec!.selector.matchLabels!,
+  );
+  assert.deepEqual([...selector, LABEL.managedBy].sort(), [...OPERATOR_POD_LABELS].sort(), 'the selector and the pod informer labels');
+  assert.deepEqual(Object.keys(template.annotations!).sort(), [...OPERATOR_POD_ANNOTATIONS].sort());
 });
