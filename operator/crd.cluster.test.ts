@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
-import { createNamespace, installCrd, kubectl } from '../e2e/support/cluster-env.js';
+import { createNamespace, installCrd, kubectl, repoRoot } from '../e2e/support/cluster-env.js';
 
 let namespace: string;
 let removeNamespace: () => Promise<void>;
@@ -48,6 +48,12 @@ test('a valid CorePod is stored with every default filled in', async () => {
   assert.deepEqual(spec.programs[0].logs, { mirror: true, maxBytes: '50Mi', backups: 10 });
   assert.deepEqual(spec.programs[0].healthCheck.httpGet, { path: '/', port: 80, host: '127.0.0.1' });
   assert.deepEqual(spec.programs[1].restartBudget, { maxRestarts: 5, windowSeconds: 60 });
+});
+
+test('the CRD also installs by a client-side kubectl apply: it fits the last-applied annotation (server dry run)', async () => {
+  const result = await kubectl(['apply', '--dry-run=server', '-f', `${repoRoot}crds/corepod.yaml`], { allowFailure: true });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /customresourcedefinition\.apiextensions\.k8s\.io\/corepods\.dreamscape\.io (configured|created|unchanged) \(server dry run\)/);
 });
 
 test('kubectl get shows the printer columns and cpod is a short name', async () => {

@@ -127,9 +127,10 @@ export class Reconciler {
 
     const validated = validateSpec(raw.spec);
     if (!validated.ok) {
-      // The CRD rejects most of this at apply time; what is left (a dependency cycle) lands here.
+      // The CRD rejects most of this at apply time; what is left (a dependency cycle, one mount path
+      // used by two programs from different sources) lands here.
       const problems = validated.errors.map((e) => ({
-        reason: e.message.startsWith('dependency cycle') ? 'DependencyCycle' : 'SpecInvalid',
+        reason: e.message.startsWith('dependency cycle') ? 'DependencyCycle' : e.message.includes('is also mounted by program') ? 'MountConflict' : 'SpecInvalid',
         path: e.path,
         message: e.message,
       }));
