@@ -250,3 +250,11 @@ test("the labels and annotations the schema reserves are exactly the operator's 
   assert.deepEqual([...selector, LABEL.managedBy].sort(), [...OPERATOR_POD_LABELS].sort(), 'the selector and the pod informer labels');
   assert.deepEqual(Object.keys(template.annotations!).sort(), [...OPERATOR_POD_ANNOTATIONS].sort());
 });
+
+test('the Service, ServiceAccount and disruption budget settings do not change the config hash (no pod rolls); volumes do', () => {
+  const spec = { image: 'a', volumes: [{ name: 'data', emptyDir: {} }], programs: [{ name: 'a', command: ['/a'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] };
+  const hash = (extra: Record<string, unknown>) => desiredState(corePodFrom({ ...spec, ...extra }), sidecar).configHash;
+  const plain = hash({});
+  assert.equal(hash({ service: { type: 'LoadBalancer', annotations: { a: 'b' } }, serviceAccount: { annotations: { c: 'd' } }, podDisruptionBudget: { minAvailable: 1 } }), plain);
+  assert.notEqual(hash({ volumes: [{ name: 'data', emptyDir: { medium: 'Memory' } }] }), plain);
+});
