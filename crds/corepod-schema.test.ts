@@ -497,6 +497,27 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     },
     [{ path: 'spec.service.clusterIP', message: 'unknown field' }],
   ],
+  [
+    'externalTrafficPolicy on a ClusterIP Service',
+    (d) => {
+      d.spec.service = { externalTrafficPolicy: 'Local' };
+    },
+    [{ path: 'spec.service.externalTrafficPolicy', message: 'externalTrafficPolicy needs type NodePort or LoadBalancer' }],
+  ],
+  [
+    'loadBalancerClass on a NodePort Service',
+    (d) => {
+      d.spec.service = { type: 'NodePort', loadBalancerClass: 'example.com/lb' };
+    },
+    [{ path: 'spec.service.loadBalancerClass', message: 'loadBalancerClass needs type LoadBalancer' }],
+  ],
+  [
+    'dnsPolicy None without dnsConfig',
+    (d) => {
+      d.spec.dnsPolicy = 'None';
+    },
+    [{ path: 'spec.dnsConfig', message: 'dnsPolicy None needs dnsConfig' }],
+  ],
 ];
 
 for (const [name, mutate, expected] of invalid) {

@@ -458,6 +458,10 @@ export const ServiceAccountSettings = z
   })
   .describe("The pods' ServiceAccount, which the operator creates.");
 
+const TRAFFIC_POLICY_NEEDS_TYPE = 'externalTrafficPolicy needs type NodePort or LoadBalancer';
+const CLASS_NEEDS_TYPE = 'loadBalancerClass needs type LoadBalancer';
+const DNS_NONE_NEEDS_CONFIG = 'dnsPolicy None needs dnsConfig';
+
 export const ServiceSettings = z
   .strictObject({
     enabled: z.boolean().optional().describe('false: no Service, even when programs declare ports. Default true.'),
@@ -465,6 +469,17 @@ export const ServiceSettings = z
     annotations: stringMap('Annotations of the Service, e.g. for a cloud load balancer.'),
     externalTrafficPolicy: coreV1('io.k8s.api.core.v1.ServiceSpec.externalTrafficPolicy', z.enum(['Cluster', 'Local']).optional()),
     loadBalancerClass: coreV1('io.k8s.api.core.v1.ServiceSpec.loadBalancerClass', z.string().max(253).optional()),
+  })
+  .refine((service) => service.externalTrafficPolicy === undefined || service.type === 'NodePort' || service.type === 'LoadBalancer', {
+    error: TRAFFIC_POLICY_NEEDS_TYPE,
+    path: ['externalTrafficPolicy'],
+  })
+  .refine((service) => service.loadBalancerClass === undefined || service.type === 'LoadBalancer', { error: CLASS_NEEDS_TYPE, path: ['loadBalancerClass'] })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: "!has(self.externalTrafficPolicy) || (has(self.type) && self.type != 'ClusterIP')", message: TRAFFIC_POLICY_NEEDS_TYPE, fieldPath: '.externalTrafficPolicy' },
+      { rule: "!has(self.loadBalancerClass) || (has(self.type) && self.type == 'LoadBalancer')", message: CLASS_NEEDS_TYPE, fieldPath: '.loadBalancerClass' },
+    ],
   })
   .describe('The Service of the ports the programs declare.');
 
@@ -660,6 +675,11 @@ export const CorePodSpec = z
     },
     { when: unlessIssuesIn('programs', 'securityContext') },
   )
+  .refine((spec) => spec.dnsPolicy !== 'None' || spec.dnsConfig !== undefined, {
+    error: DNS_NONE_NEEDS_CONFIG,
+    path: ['dnsConfig'],
+    when: unlessIssuesIn('dnsPolicy', 'dnsConfig'),
+  })
   .superRefine(
     (spec, ctx) => {
       for (const problem of volumeProblems(spec)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
@@ -669,6 +689,7 @@ export const CorePodSpec = z
   .meta({
     'x-kubernetes-validations': [
       { rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' },
+      { rule: "!has(self.dnsPolicy) || self.dnsPolicy != 'None' || has(self.dnsConfig)", message: DNS_NONE_NEEDS_CONFIG, fieldPath: '.dnsConfig' },
       {
         rule: 'self.programs.all(p, !has(p.volumeMounts) || p.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name)))',
         message: MOUNT_OF_UNDECLARED_VOLUME,

@@ -58,6 +58,7 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
     specRules.map((r) => [r.rule, r.fieldPath]),
     [
       ['!has(self.securityContext) || self.programs.all(p, !has(p.user))', '.securityContext'],
+      ["!has(self.dnsPolicy) || self.dnsPolicy != 'None' || has(self.dnsConfig)", '.dnsConfig'],
       ['self.programs.all(p, !has(p.volumeMounts) || p.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name)))', '.programs'],
     ],
   );

@@ -226,6 +226,12 @@ const invalid: [string, Record<string, unknown>, RegExp][] = [
   ['a toleration with an unknown field', base(undefined, { tolerations: [{ key: 'k', operator: 'Exists', seconds: 3 }] }), /unknown field "spec\.tolerations\[0\]\.seconds"/],
   ['an ExternalName Service', base(undefined, { service: { type: 'ExternalName' } }), /spec\.service\.type: Unsupported value: "ExternalName"/],
   [
+    'externalTrafficPolicy on a ClusterIP Service',
+    base(undefined, { service: { externalTrafficPolicy: 'Local' } }),
+    /spec\.service\.externalTrafficPolicy: Invalid value: externalTrafficPolicy needs type NodePort or LoadBalancer/,
+  ],
+  ['dnsPolicy None without dnsConfig', base(undefined, { dnsPolicy: 'None' }), /spec\.dnsConfig: Invalid value: dnsPolicy None needs dnsConfig/],
+  [
     'a disruption budget with both fields',
     base(undefined, { podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 } }),
     /spec\.podDisruptionBudget: Invalid value: exactly one of minAvailable or maxUnavailable must be set/,

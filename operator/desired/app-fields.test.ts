@@ -165,7 +165,14 @@ function randomAppSpec(next: () => number): CorePodSpecInput {
     ...(volumes.length > 0 ? { volumes } : {}),
     podMetadata: maybe(() => ({ labels: { team: word() }, annotations: { 'mesh.io/inject': String(next() < 0.5) } })),
     serviceAccount: maybe(() => ({ annotations: { 'iam.gke.io/gcp-service-account': `${word()}@p.iam` } })),
-    service: maybe(() => ({ type: pick(['ClusterIP', 'NodePort', 'LoadBalancer'] as const), annotations: { a: word() }, loadBalancerClass: 'example.com/lb' })),
+    service: maybe(() => ({
+      annotations: { a: word() },
+      ...pick([
+        { type: 'ClusterIP' as const },
+        { type: 'NodePort' as const },
+        { type: 'LoadBalancer' as const, loadBalancerClass: 'example.com/lb', externalTrafficPolicy: 'Local' as const },
+      ]),
+    })),
     podDisruptionBudget: maybe(() => pick([{ minAvailable: 1 }, { maxUnavailable: '25%' }])),
     imagePullSecrets: maybe(() => [{ name: word() }]),
     nodeSelector: maybe(() => ({ 'kubernetes.io/os': 'linux', disk: word() })),
@@ -210,6 +217,7 @@ test('property: over 300 random specs no application field is lost or renamed be
       assert.equal(service.spec!.type, spec.service?.type ?? 'ClusterIP', `${at}: Service type`);
       assert.deepEqual(service.metadata!.annotations, spec.service?.annotations, `${at}: Service annotations`);
       assert.equal(service.spec!.loadBalancerClass, spec.service?.loadBalancerClass, `${at}: loadBalancerClass`);
+      assert.equal(service.spec!.externalTrafficPolicy, spec.service?.externalTrafficPolicy, `${at}: externalTrafficPolicy`);
     }
     const budget = find<V1PodDisruptionBudget>(state.objects, 'PodDisruptionBudget');
     assert.deepEqual(
