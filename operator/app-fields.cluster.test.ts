@@ -75,9 +75,15 @@ test('env from a Secret, a ConfigMap and the downward API reach their program on
         ports: [{ name: 'auth', containerPort: 3001 }],
       }),
       recorder('web', { env: [{ name: 'PORT', value: '8080' }] }),
+      // Another uid: no process's environment (the sidecar-init's holds every program's secrets) is readable.
+      {
+        name: 'outsider',
+        user: 'nobody',
+        command: ['/bin/sh', '-c', 'grep -l signing-key-of-auth /proc/[0-9]*/environ > /tmp/outsider.found 2>/dev/null; echo searched >> /tmp/outsider.found; exec sleep 100000'],
+      },
     ],
   });
-  await stage.waitForCorePod('shop', 'READY 2/2', (c) => c.status?.readyProcesses === '2/2');
+  await stage.waitForCorePod('shop', 'READY 3/3', (c) => c.status?.readyProcesses === '3/3');
   const pod = await stage.readyPod('shop');
   const name = pod.metadata.name as string;
 
@@ -100,6 +106,7 @@ test('env from a Secret, a ConfigMap and the downward API reach their program on
   assert.ok(!web.has('CFG_MODE') && !web.has('SIGNING_KEY'));
   assert.equal(await fileIn(name, '/tmp/auth.tls'), 'CERTIFICATE OF NGINX');
   assert.match(await fileIn(name, '/tmp/auth.hosts'), /10\.1\.2\.3\s+payments\.internal/);
+  assert.equal(await fileIn(name, '/tmp/outsider.found'), 'searched\n', 'a program run as another user finds the secret in no environ');
 
   const spec = pod.spec as Json;
   assert.equal(spec.nodeName, node, 'scheduled onto the labelled node');
@@ -129,8 +136,8 @@ test('env from a Secret, a ConfigMap and the downward API reach their program on
 
 test('kubectl scale to 2 and back to 1: status.replicas, status.selector and one status.pods entry per pod', async () => {
   await stage.kubectl(['scale', 'corepod', 'shop', '--replicas=2']);
-  const scaled = await stage.waitForCorePod('shop', '2 replicas, each reporting, READY 4/4', (c) =>
-    c.status?.replicas === 2 && c.status.pods?.length === 2 && c.status.readyProcesses === '4/4' ? c : undefined,
+  const scaled = await stage.waitForCorePod('shop', '2 replicas, each reporting, READY 6/6', (c) =>
+    c.status?.replicas === 2 && c.status.pods?.length === 2 && c.status.readyProcesses === '6/6' ? c : undefined,
   );
   assert.equal((scaled.status as Json).selector, 'app.kubernetes.io/name=corepod,app.kubernetes.io/instance=shop');
   const pods = await stage.pods('shop');
@@ -144,7 +151,7 @@ test('kubectl scale to 2 and back to 1: status.replicas, status.selector and one
   await stage.waitForCorePod(
     'shop',
     'back to 1 replica with one status.pods entry',
-    (c) => c.status?.replicas === 1 && c.status.pods?.length === 1 && c.status.readyProcesses === '2/2',
+    (c) => c.status?.replicas === 1 && c.status.pods?.length === 1 && c.status.readyProcesses === '3/3',
   );
 });
 
