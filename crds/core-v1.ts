@@ -87,6 +87,7 @@ export function trimCoreV1(openapi: { components: { schemas: Record<string, Open
     const name = pending.shift()!;
     const full = all[name];
     if (!full) throw new Error(`${source} has no ${name}`);
+    // Taken before it is trimmed, so that a definition reached from inside itself is not queued again.
     schemas[name] = {};
     schemas[name] = trimNode(full, reach);
   }
