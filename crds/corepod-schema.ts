@@ -336,7 +336,14 @@ export const Program = z
       .default([])
       .describe('Programs that must be RUNNING (and healthy, if they have a health check) before this one starts.'),
     ports: z.array(ContainerPort).max(64).default([]).describe('Ports the program serves.'),
-    volumeMounts: coreV1('io.k8s.api.core.v1.Container.volumeMounts', z.array(VolumeMount).max(MAX_VOLUME_MOUNTS).optional()),
+    volumeMounts: coreV1(
+      'io.k8s.api.core.v1.Container.volumeMounts',
+      z
+        .array(VolumeMount)
+        .max(MAX_VOLUME_MOUNTS)
+        .optional()
+        .describe("Volumes of spec.volumes this program needs mounted; the container gets the union of the programs' mounts (a change rolls the pods)."),
+    ),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),

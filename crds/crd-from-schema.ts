@@ -127,8 +127,10 @@ const OVERLAID = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'pat
 function fromCoreV1(node: OpenApiSchema, path: string): OpenApiSchema {
   const field = node[CORE_V1_META] as string;
   const dot = field.lastIndexOf('.');
-  const { [CORE_V1_META]: _field, description: _description, ...own } = node;
-  return overlay(toStructural(own, path), coreV1Field(field.slice(0, dot), field.slice(dot + 1)), path);
+  const { [CORE_V1_META]: _field, description, ...own } = node;
+  const schema = overlay(toStructural(own, path), coreV1Field(field.slice(0, dot), field.slice(dot + 1)), path);
+  // Where the CorePod's meaning differs from the Pod's, its own description wins.
+  return typeof description === 'string' ? { ...schema, description } : schema;
 }
 
 function overlay(own: OpenApiSchema, core: OpenApiSchema, path: string): OpenApiSchema {
