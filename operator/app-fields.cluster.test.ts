@@ -211,3 +211,24 @@ test('a Secret that does not exist: the pod waits and the CorePod names the Secr
   await stage.waitForCorePod('no-secret', 'READY 1/1 once the Secret exists', (c) => c.status?.readyProcesses === '1/1');
   await stage.waitForCorePod('no-secret', 'the condition is gone', (c) => c.status?.conditions?.find((x) => x.type === 'Degraded')?.reason === 'AsExpected');
 });
+
+test('a changed Secret reaches the program once the pods are restarted with kubectl rollout restart, which the operator leaves in place', async () => {
+  await stage.kubectl(['patch', 'secret', 'auth-keys', '--type=merge', '-p', JSON.stringify({ stringData: { signing: 'rotated-key' } })]);
+  const before = (await stage.readyPod('shop')).metadata.name as string;
+  assert.equal(envOf(await fileIn(before, '/tmp/auth.env')).get('SIGNING_KEY'), 'signing-key-of-auth', 'env is resolved when the container starts');
+  await stage.kubectl(['rollout', 'restart', 'deployment', 'shop']);
+  const after = await waitFor(
+    'a new ready pod',
+    async () => {
+      const pods = await stage.pods('shop');
+      const ready = pods.filter((p) => p.metadata.name !== before && p.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
+      return pods.length === 1 && ready.length === 1 ? ready[0] : undefined;
+    },
+    180_000,
+  );
+  assert.equal(envOf(await fileIn(after.metadata.name, '/tmp/auth.env')).get('SIGNING_KEY'), 'rotated-key');
+  await stage.waitForCorePod('shop', 'READY 3/3 after the restart', (c) => c.status?.readyProcesses === '3/3');
+  const deployment = JSON.parse((await stage.kubectl(['get', 'deployment', 'shop', '-o', 'json'])).stdout) as Json;
+  assert.ok(deployment.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], 'the restart annotation stays');
+  assert.ok(!(await stage.events('shop')).some((e) => e.reason === 'DriftRepaired'), 'not taken for drift');
+});
