@@ -28,6 +28,7 @@ build: deps ## Compile the TypeScript
 	npm run build --silent
 
 crds: build ## Regenerate crds/corepod.yaml from the zod schema, and the chart's CRD template from it
+	node dist/crds/generate-core-v1.js
 	node dist/crds/generate-crd.js > crds/corepod.yaml
 	node dist/charts/generate-chart.js crd
 

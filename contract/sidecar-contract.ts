@@ -15,6 +15,10 @@ export const CONFIG_FILE_KEY = 'corepod.json';
 export const CONFIG_PATH = `${CONFIG_MOUNT_PATH}/${CONFIG_FILE_KEY}`;
 /** The ServiceAccount token, mounted readable only by the sidecar-init's user (mode 0400). */
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The pod volumes the operator adds; a CorePod's spec.volumes may not use these names. */
+export const OPERATOR_VOLUMES = { runtime: 'corepod-runtime', config: 'corepod-config', token: 'corepod-token' } as const;
+/** Where the operator mounts them; a program's volumeMounts may not mount at or under these. */
+export const OPERATOR_MOUNT_PATHS: readonly string[] = [RUNTIME_MOUNT_PATH, CONFIG_MOUNT_PATH, TOKEN_MOUNT_PATH];
 /** Health endpoints the sidecar-init serves on spec.healthPort for the kubelet probes. */
 export const LIVENESS_PATH = '/livez';
 export const READINESS_PATH = '/readyz';
@@ -31,6 +35,23 @@ export const ENV = {
   /** Only with spec.alerts.github: the token from spec.alerts.github.tokenSecretRef. */
   githubToken: 'COREPOD_GITHUB_TOKEN',
 } as const;
+
+/**
+ * Program variables from Kubernetes sources (env[].valueFrom, envFrom) reach the one container
+ * under names mangled per program, which the kubelet resolves; the sidecar-init gives each program
+ * only its own, unmangled, and passes none of them on. Index = the program's place in spec.programs.
+ */
+export const PROGRAM_ENV_PATTERN = /^COREPOD_P\d+_[EF]/;
+/** The container variable holding spec.programs[program].env[].valueFrom of the variable `name`. */
+export function programEnvName(program: number, name: string): string {
+  return `COREPOD_P${program}_E_${name}`;
+}
+/** The container envFrom prefix of spec.programs[program].envFrom[source], before the user's prefix. */
+export function programEnvFromPrefix(program: number, source: number): string {
+  return `COREPOD_P${program}_F${source}_`;
+}
+/** Container variables that are for the sidecar-init alone, never passed on to a program. */
+export const SIDECAR_ONLY_ENV: readonly string[] = [ENV.githubToken];
 
 /** Environment variables of the sidecar-init's own (set by whoever runs `corepod run`, or by tests), and what programs get. */
 export const SIDECAR_ENV = {

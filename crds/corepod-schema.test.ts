@@ -324,6 +324,200 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
       { path: 'spec.programs[1].dependsOn[0]', message: 'no program named "nope"' },
     ],
   ],
+  [
+    'env name repeated in one program',
+    (d) => {
+      d.spec.programs[1]!.env = [{ name: 'A', value: '1' }, { name: 'B' }, { name: 'A', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }];
+    },
+    [{ path: 'spec.programs[1].env[2]', message: 'duplicate environment variable "A"' }],
+  ],
+  [
+    'valueFrom with two sources',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k' }, configMapKeyRef: { name: 'c', key: 'k' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].valueFrom', message: 'exactly one of secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef must be set' }],
+  ],
+  [
+    'value and valueFrom',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', value: 'x', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].value', message: 'value must be empty when valueFrom is set' }],
+  ],
+  [
+    'secretKeyRef without a key',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { secretKeyRef: { name: 's' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].valueFrom.secretKeyRef.key', message: 'Invalid input: expected string, received undefined' }],
+  ],
+  [
+    'fieldRef to a field the downward API has not',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { fieldRef: { fieldPath: 'spec.containers' } } }];
+    },
+    [
+      {
+        path: 'spec.programs[0].env[0].valueFrom.fieldRef.fieldPath',
+        message:
+          'expected metadata.name, metadata.namespace, metadata.uid, metadata.labels[...], metadata.annotations[...], spec.nodeName, spec.serviceAccountName or status.hostIP(s)/podIP(s)',
+      },
+    ],
+  ],
+  [
+    'unknown field in a secretKeyRef',
+    (d) => {
+      d.spec.programs[0]!.env = [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k', namespace: 'other' } } }];
+    },
+    [{ path: 'spec.programs[0].env[0].valueFrom.secretKeyRef.namespace', message: 'unknown field' }],
+  ],
+  [
+    'envFrom with a Secret and a ConfigMap',
+    (d) => {
+      d.spec.programs[0]!.envFrom = [{ secretRef: { name: 's' }, configMapRef: { name: 'c' } }];
+    },
+    [{ path: 'spec.programs[0].envFrom[0]', message: 'exactly one of secretRef or configMapRef must be set' }],
+  ],
+  [
+    'envFrom Secret name not a DNS subdomain',
+    (d) => {
+      d.spec.programs[0]!.envFrom = [{ secretRef: { name: 'My_Secret' } }];
+    },
+    [{ path: 'spec.programs[0].envFrom[0].secretRef.name', message: 'expected the name of a Secret' }],
+  ],
+  [
+    'volume name used twice',
+    (d) => {
+      d.spec.volumes = [
+        { name: 'data', emptyDir: {} },
+        { name: 'data', secret: { secretName: 's' } },
+      ];
+    },
+    [{ path: 'spec.volumes[1].name', message: 'duplicate volume name "data"' }],
+  ],
+  [
+    "a volume named like one of the operator's",
+    (d) => {
+      d.spec.volumes = [{ name: 'corepod-config', emptyDir: {} }];
+    },
+    [{ path: 'spec.volumes[0].name', message: "volume names corepod-runtime, corepod-config, corepod-token are the operator's own" }],
+  ],
+  [
+    'mount of an undeclared volume',
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[1]!.volumeMounts = [{ name: 'cache', mountPath: '/cache' }];
+    },
+    [{ path: 'spec.programs[1].volumeMounts[0].name', message: 'no volume named "cache" in spec.volumes' }],
+  ],
+  [
+    'mount path used twice in one program',
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[0]!.volumeMounts = [
+        { name: 'data', mountPath: '/data' },
+        { name: 'data', mountPath: '/data', subPath: 'x' },
+      ];
+    },
+    [{ path: 'spec.programs[0].volumeMounts[1].mountPath', message: 'mount path "/data" is mounted twice by this program' }],
+  ],
+  [
+    'mount path shared by two programs from different sources',
+    (d) => {
+      d.spec.volumes = [
+        { name: 'data', emptyDir: {} },
+        { name: 'tls', secret: { secretName: 'tls' } },
+      ];
+      d.spec.programs[0]!.volumeMounts = [{ name: 'data', mountPath: '/srv' }];
+      d.spec.programs[1]!.volumeMounts = [{ name: 'tls', mountPath: '/srv' }];
+    },
+    [{ path: 'spec.programs[1].volumeMounts[0].mountPath', message: 'mount path "/srv" is also mounted by program "a" from another volume, subPath or mode' }],
+  ],
+  [
+    "mount under one of the operator's paths",
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[0]!.volumeMounts = [{ name: 'data', mountPath: '/etc/corepod/extra' }];
+    },
+    [
+      {
+        path: 'spec.programs[0].volumeMounts[0].mountPath',
+        message: "/corepod, /etc/corepod, /var/run/secrets/kubernetes.io/serviceaccount and what is under them are the operator's own mount paths",
+      },
+    ],
+  ],
+  [
+    'relative mount path',
+    (d) => {
+      d.spec.volumes = [{ name: 'data', emptyDir: {} }];
+      d.spec.programs[0]!.volumeMounts = [{ name: 'data', mountPath: 'data' }];
+    },
+    [{ path: 'spec.programs[0].volumeMounts[0].mountPath', message: 'expected an absolute path' }],
+  ],
+  [
+    'a disruption budget with both minAvailable and maxUnavailable',
+    (d) => {
+      d.spec.podDisruptionBudget = { minAvailable: 1, maxUnavailable: 1 };
+    },
+    [{ path: 'spec.podDisruptionBudget', message: 'exactly one of minAvailable or maxUnavailable must be set' }],
+  ],
+  [
+    'a disruption budget of "half"',
+    (d) => {
+      d.spec.podDisruptionBudget = { maxUnavailable: 'half' };
+    },
+    [{ path: 'spec.podDisruptionBudget.maxUnavailable', message: 'expected a number of pods or a percentage such as 50%' }],
+  ],
+  [
+    "a pod label that is one of the operator's selector labels",
+    (d) => {
+      d.spec.podMetadata = { labels: { team: 'a', 'app.kubernetes.io/instance': 'other' } };
+    },
+    [{ path: 'spec.podMetadata.labels', message: "app.kubernetes.io/name, app.kubernetes.io/instance, app.kubernetes.io/managed-by are the operator's own pod labels" }],
+  ],
+  [
+    'an ExternalName Service',
+    (d) => {
+      d.spec.service = { type: 'ExternalName' };
+    },
+    [{ path: 'spec.service.type', message: 'Invalid option: expected one of "ClusterIP"|"NodePort"|"LoadBalancer"' }],
+  ],
+  [
+    'a Pod field the CorePod does not take',
+    (d) => {
+      d.spec.hostNetwork = true;
+    },
+    [{ path: 'spec.hostNetwork', message: 'unknown field' }],
+  ],
+  [
+    'unknown field in the Service settings',
+    (d) => {
+      d.spec.service = { clusterIP: 'None' };
+    },
+    [{ path: 'spec.service.clusterIP', message: 'unknown field' }],
+  ],
+  [
+    'externalTrafficPolicy on a ClusterIP Service',
+    (d) => {
+      d.spec.service = { externalTrafficPolicy: 'Local' };
+    },
+    [{ path: 'spec.service.externalTrafficPolicy', message: 'externalTrafficPolicy needs type NodePort or LoadBalancer' }],
+  ],
+  [
+    'loadBalancerClass on a NodePort Service',
+    (d) => {
+      d.spec.service = { type: 'NodePort', loadBalancerClass: 'example.com/lb' };
+    },
+    [{ path: 'spec.service.loadBalancerClass', message: 'loadBalancerClass needs type LoadBalancer' }],
+  ],
+  [
+    'dnsPolicy None without dnsConfig',
+    (d) => {
+      d.spec.dnsPolicy = 'None';
+    },
+    [{ path: 'spec.dnsConfig', message: 'dnsPolicy None needs dnsConfig' }],
+  ],
 ];
 
 for (const [name, mutate, expected] of invalid) {
@@ -411,4 +605,39 @@ test('a non-root pod: runAsUser alone, runAsGroup and fsGroup only where given; 
   assert.ok(full.ok);
   assert.deepEqual(full.value.securityContext, { runAsUser: 1000, runAsGroup: 0, fsGroup: 2000 });
   assert.ok(validateSpec({ image: 'i', programs: [{ name: 'a', command: ['x'], user: 'nobody' }] }).ok);
+});
+
+test('env from Kubernetes sources keeps the core/v1 shapes', () => {
+  const doc = valid();
+  doc.spec.programs[0]!.env = [
+    { name: 'KEY', valueFrom: { secretKeyRef: { name: 'api.keys', key: 'signing', optional: true } } },
+    { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
+    { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+    { name: 'TEAM', valueFrom: { fieldRef: { fieldPath: "metadata.labels['team']" } } },
+    { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+  ];
+  doc.spec.programs[0]!.envFrom = [{ secretRef: { name: 'db' } }, { prefix: 'CFG_', configMapRef: { name: 'settings', optional: false } }];
+  const result = validateCorePod(doc);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+  const program = result.value.spec.programs[0]!;
+  assert.deepEqual(program.env[0], { name: 'KEY', value: '', valueFrom: { secretKeyRef: { name: 'api.keys', key: 'signing', optional: true } } });
+  assert.deepEqual(program.envFrom, doc.spec.programs[0]!.envFrom);
+  assert.equal(result.value.spec.programs[1]!.envFrom, undefined, 'no default: existing CorePods keep their config hash');
+});
+
+test('volumes pass through as core/v1 objects; two programs may share one mount', () => {
+  const doc = valid();
+  doc.spec.volumes = [
+    { name: 'tls', secret: { secretName: 'nginx-tls', defaultMode: 0o440 } },
+    { name: 'data', persistentVolumeClaim: { claimName: 'data' } },
+  ];
+  doc.spec.programs[0]!.volumeMounts = [{ name: 'tls', mountPath: '/etc/tls', readOnly: true }];
+  doc.spec.programs[1]!.volumeMounts = [
+    { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+    { name: 'data', mountPath: '/var/lib/app', subPath: 'b', mountPropagation: 'None' },
+  ];
+  const result = validateCorePod(doc);
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+  assert.deepEqual(result.value.spec.volumes, doc.spec.volumes);
+  assert.deepEqual(result.value.spec.programs[1]!.volumeMounts, doc.spec.programs[1]!.volumeMounts);
 });

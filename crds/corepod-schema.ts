@@ -4,11 +4,24 @@
 import { z } from 'zod';
 
 import { API_VERSION, KIND } from './corepod-names.js';
+import { OPERATOR_MOUNT_PATHS, OPERATOR_VOLUMES } from '../contract/sidecar-contract.js';
 
 export { API_VERSION, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './corepod-names.js';
 
 export const MAX_PROGRAMS = 100;
 export const MAX_DEPENDENCIES = 16;
+// Both bound the CEL rule that checks every mount names a declared volume (programs × mounts × volumes).
+export const MAX_VOLUMES = 64;
+export const MAX_VOLUME_MOUNTS = 16;
+
+/**
+ * A field whose CRD schema is core/v1's own (crds/core-v1.ts, generated from Kubernetes' OpenAPI):
+ * the CRD generator puts that schema, with its description, in place of this node and keeps the
+ * bounds and CEL rules set here. zod checks only what the CorePod itself relies on; the rest of
+ * the object passes through, to be checked by the apiserver.
+ */
+export const CORE_V1_META = 'x-corepod-core-v1';
+const coreV1 = <T extends z.ZodType>(field: string, type: T): T => type.meta({ [CORE_V1_META]: field });
 
 export const STOP_SIGNALS = ['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
@@ -20,6 +33,9 @@ export const PHASES = ['Pending', 'Starting', 'Running', 'Degraded', 'Failed'] a
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const ENV_SOURCE_ONE_OF = 'exactly one of secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef must be set';
+const ENV_FROM_ONE_OF = 'exactly one of secretRef or configMapRef must be set';
+const VALUE_AND_VALUE_FROM = 'value must be empty when valueFrom is set';
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 
 const seconds = (description: string, defaultValue: number) => z.int().min(0).max(86_400).default(defaultValue).describe(description);
@@ -63,15 +79,148 @@ export function quantityToBytes(value: number | string): number {
   return Math.round(Number.parseFloat(value) * (QUANTITY_FACTORS[unit] ?? 1));
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const envName = z.string().regex(ENV_NAME, { error: 'expected an environment variable name' });
+const objectName = (kind: string) =>
+  z
+    .string()
+    .max(253)
+    .regex(DNS_SUBDOMAIN, { error: `expected the name of a ${kind}` })
+    .describe(`Name of the ${kind} in the CorePod's namespace.`);
+const optionalRef = (kind: string) => z.boolean().optional().describe(`Whether the ${kind} (or its key) may be missing; if not, the pod waits for it.`);
+
+/** Pod fields a fieldRef may select (the downward API of a container's env). */
+export const FIELD_PATH = /^(metadata\.(name|namespace|uid|labels\['[^']+'\]|annotations\['[^']+'\])|spec\.(nodeName|serviceAccountName)|status\.(hostIP|hostIPs|podIP|podIPs))$/;
+const RESOURCE_FIELD = /^(limits|requests)\.(cpu|memory|ephemeral-storage|hugepages-[a-zA-Z0-9]+)$/;
+
+export const KeyRef = (kind: string) =>
+  z
+    .strictObject({
+      name: objectName(kind),
+      key: z.string().min(1).max(253).describe(`The key of the ${kind} to select.`),
+      optional: optionalRef(kind),
+    })
+    .describe(`Selects a key of a ${kind} in the CorePod's namespace.`);
+
+/** Where a variable's value comes from, as in a container's env[].valueFrom (core/v1 EnvVarSource). */
+export const EnvVarSource = z
+  .strictObject({
+    secretKeyRef: KeyRef('Secret').optional(),
+    configMapKeyRef: KeyRef('ConfigMap').optional(),
+    fieldRef: z
+      .strictObject({
+        apiVersion: z.literal('v1').optional().describe('Version of the schema the fieldPath is written in; only "v1".'),
+        fieldPath: z
+          .string()
+          .regex(FIELD_PATH, {
+            error:
+              'expected metadata.name, metadata.namespace, metadata.uid, metadata.labels[...], metadata.annotations[...], spec.nodeName, spec.serviceAccountName or status.hostIP(s)/podIP(s)',
+          })
+          .describe('Path of the pod field to select, e.g. metadata.name or status.podIP.'),
+      })
+      .optional()
+      .describe('Selects a field of the pod.'),
+    resourceFieldRef: z
+      .strictObject({
+        resource: z
+          .string()
+          .regex(RESOURCE_FIELD, { error: 'expected limits.cpu, limits.memory, limits.ephemeral-storage or requests.*' })
+          .describe('Resource of the container to select, e.g. limits.memory.'),
+        divisor: z
+          .union([z.int().min(1), z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/)])
+          .meta({ 'x-kubernetes-int-or-string': true })
+          .optional()
+          .describe('Output format of the exposed resources, defaults to "1".'),
+      })
+      .optional()
+      .describe('Selects a resource of the container (spec.resources): its limit or request.'),
+  })
+  .refine((source) => [source.secretKeyRef, source.configMapKeyRef, source.fieldRef, source.resourceFieldRef].filter(Boolean).length === 1, {
+    error: ENV_SOURCE_ONE_OF,
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '[has(self.secretKeyRef), has(self.configMapKeyRef), has(self.fieldRef), has(self.resourceFieldRef)].filter(x, x).size() == 1',
+        message: ENV_SOURCE_ONE_OF,
+      },
+    ],
+  })
+  .describe("Source for the variable's value; the kubelet resolves it when the pod starts.");
+
 export const EnvVar = z
   .strictObject({
-    name: z.string().regex(ENV_NAME, { error: 'expected an environment variable name' }).describe('Name of the variable.'),
+    name: envName.describe('Name of the variable.'),
     value: z
       .string()
       .default('')
-      .describe('Value of the variable; $(VAR_NAME) references to the inherited environment and to variables defined before this one are expanded, $$ is a literal $.'),
+      .describe(
+        'Value of the variable (empty with valueFrom); $(VAR_NAME) references to the inherited environment and to variables defined before this one are expanded, $$ is a literal $.',
+      ),
+    valueFrom: EnvVarSource.optional(),
   })
+  .refine((variable) => variable.valueFrom === undefined || variable.value === '', { error: VALUE_AND_VALUE_FROM, path: ['value'] })
+  .meta({ 'x-kubernetes-validations': [{ rule: "!has(self.valueFrom) || !has(self.value) || self.value == ''", message: VALUE_AND_VALUE_FROM, fieldPath: '.value' }] })
   .describe('An environment variable for the program.');
+
+export const EnvFromSource = z
+  .strictObject({
+    prefix: z
+      .string()
+      .max(253)
+      .regex(/^([-._a-zA-Z][-._a-zA-Z0-9]*)?$/, { error: 'expected the start of an environment variable name' })
+      .optional()
+      .describe('Prepended to each key of the source.'),
+    secretRef: z
+      .strictObject({ name: objectName('Secret'), optional: optionalRef('Secret') })
+      .optional()
+      .describe('Every key of a Secret as a variable.'),
+    configMapRef: z
+      .strictObject({ name: objectName('ConfigMap'), optional: optionalRef('ConfigMap') })
+      .optional()
+      .describe('Every key of a ConfigMap as a variable.'),
+  })
+  .refine((source) => (source.secretRef === undefined) !== (source.configMapRef === undefined), { error: ENV_FROM_ONE_OF })
+  .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.secretRef) != has(self.configMapRef)', message: ENV_FROM_ONE_OF }] })
+  .describe('Variables from every key of a Secret or a ConfigMap; keys that are not valid variable names are skipped.');
+
+const OPERATOR_VOLUME_NAMES = Object.values(OPERATOR_VOLUMES);
+const OPERATOR_VOLUME_NAME = `volume names ${OPERATOR_VOLUME_NAMES.join(', ')} are the operator's own`;
+const OPERATOR_MOUNT_PATH = `${OPERATOR_MOUNT_PATHS.join(', ')} and what is under them are the operator's own mount paths`;
+const celList = (values: readonly string[]) => `[${values.map((v) => `'${v}'`).join(', ')}]`;
+const isOperatorPath = (mountPath: string) => OPERATOR_MOUNT_PATHS.some((p) => mountPath === p || mountPath.startsWith(`${p}/`));
+
+export const Volume = z
+  .looseObject({
+    name: z
+      .string()
+      .max(63)
+      .regex(DNS_LABEL, { error: 'expected a DNS label' })
+      .refine((name) => !OPERATOR_VOLUME_NAMES.includes(name as never), { error: OPERATOR_VOLUME_NAME }),
+  })
+  .meta({ 'x-kubernetes-validations': [{ rule: `!(self.name in ${celList(OPERATOR_VOLUME_NAMES)})`, message: OPERATOR_VOLUME_NAME, fieldPath: '.name' }] });
+
+export const VolumeMount = z
+  .looseObject({
+    name: z.string().max(63),
+    mountPath: z
+      .string()
+      .max(1024)
+      .regex(/^\//, { error: 'expected an absolute path' })
+      .refine((mountPath) => !isOperatorPath(mountPath), { error: OPERATOR_MOUNT_PATH }),
+    readOnly: z.boolean().optional(),
+    subPath: z.string().optional(),
+    subPathExpr: z.string().optional(),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: `!${celList(OPERATOR_MOUNT_PATHS)}.exists(p, self.mountPath == p || self.mountPath.startsWith(p + '/'))`,
+        message: OPERATOR_MOUNT_PATH,
+        fieldPath: '.mountPath',
+      },
+    ],
+  });
 
 export const ContainerPort = z
   .strictObject({
@@ -166,7 +315,13 @@ export const Program = z
       .max(64)
       .optional()
       .describe('User (name or uid) to run the program as; needs the sidecar-init to run as root (no spec.securityContext) with CAP_SETUID and CAP_SETGID.'),
-    env: z.array(EnvVar).max(256).default([]).describe('Environment variables added to the supervisor environment.'),
+    env: z
+      .array(EnvVar)
+      .max(256)
+      .default([])
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
+      .describe('Environment variables of this program only, added to the supervisor environment after envFrom (a later one wins).'),
+    envFrom: z.array(EnvFromSource).max(64).optional().describe('Variables of this program from whole Secrets and ConfigMaps, before env; a later source wins.'),
     autostart: z.boolean().default(true).describe('Start the program when the supervisor starts.'),
     autorestart: z
       .union([z.boolean(), z.literal('unexpected')], { error: 'expected true, false or "unexpected"' })
@@ -192,11 +347,29 @@ export const Program = z
       .default([])
       .describe('Programs that must be RUNNING (and healthy, if they have a health check) before this one starts.'),
     ports: z.array(ContainerPort).max(64).default([]).describe('Ports the program serves.'),
+    volumeMounts: coreV1(
+      'io.k8s.api.core.v1.Container.volumeMounts',
+      z
+        .array(VolumeMount)
+        .max(MAX_VOLUME_MOUNTS)
+        .optional()
+        .describe("Volumes of spec.volumes this program needs mounted; the container gets the union of the programs' mounts (a change rolls the pods)."),
+    ),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),
     restartBudget: RestartBudget.prefault({}),
   })
+  .superRefine(
+    (program, ctx) => {
+      const seen = new Set<string>();
+      program.env.forEach((variable, j) => {
+        if (seen.has(variable.name)) ctx.addIssue({ code: 'custom', path: ['env', j], message: `duplicate environment variable "${variable.name}"` });
+        seen.add(variable.name);
+      });
+    },
+    { when: unlessIssuesIn('env') },
+  )
   .meta({
     'x-kubernetes-validations': [{ rule: '!(self.name in self.dependsOn)', message: 'a program cannot depend on itself', fieldPath: '.dependsOn' }],
   })
@@ -249,6 +422,86 @@ export const SecretKeyRef = z
     key: z.string().min(1).max(253).describe('Key within the Secret.'),
   })
   .describe('A key of a Secret in the same namespace.');
+
+const PDB_ONE_OF = 'exactly one of minAvailable or maxUnavailable must be set';
+const intOrPercent = (description: string) =>
+  z
+    .union([z.int().min(0), z.string().regex(/^[0-9]+%$/, { error: 'expected a number of pods or a percentage such as 50%' })], {
+      error: 'expected a number of pods or a percentage such as 50%',
+    })
+    .meta({ 'x-kubernetes-int-or-string': true })
+    .optional()
+    .describe(description);
+
+export const PodDisruptionBudget = z
+  .strictObject({
+    minAvailable: intOrPercent('Pods (a number, or a percentage of spec.replicas) that must stay available during a voluntary disruption such as a node drain.'),
+    maxUnavailable: intOrPercent('Pods (a number, or a percentage of spec.replicas) that may be unavailable during a voluntary disruption.'),
+  })
+  .refine((budget) => (budget.minAvailable === undefined) !== (budget.maxUnavailable === undefined), { error: PDB_ONE_OF })
+  .meta({ 'x-kubernetes-validations': [{ rule: 'has(self.minAvailable) != has(self.maxUnavailable)', message: PDB_ONE_OF }] })
+  .describe('A PodDisruptionBudget (policy/v1) for the pods of this CorePod, owned by it; none when left out.');
+
+/** Pod labels the operator selects its pods by; spec.podMetadata.labels may not set them. */
+export const OPERATOR_POD_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/managed-by'] as const;
+/** Pod annotations the operator sets; spec.podMetadata.annotations may not set them. */
+export const OPERATOR_POD_ANNOTATIONS = ['dreamscape.io/config-hash', 'kubectl.kubernetes.io/default-container'] as const;
+
+const stringMap = (description: string) => z.record(z.string(), z.string()).optional().describe(description);
+const notOperatorKeys = (keys: readonly string[], what: string) => {
+  const message = `${keys.join(', ')} are the operator's own ${what}`;
+  return {
+    check: (map: Record<string, string> | undefined) => !Object.keys(map ?? {}).some((key) => keys.includes(key)),
+    message,
+    rule: { rule: `!self.exists(k, k in ${celList(keys)})`, message },
+  };
+};
+const podLabels = notOperatorKeys(OPERATOR_POD_LABELS, 'pod labels');
+const podAnnotations = notOperatorKeys(OPERATOR_POD_ANNOTATIONS, 'pod annotations');
+
+export const PodMetadata = z
+  .strictObject({
+    labels: stringMap("Labels added to every pod (e.g. for a mesh or a NetworkPolicy); the operator's selector labels are its own.")
+      .refine(podLabels.check, { error: podLabels.message })
+      .meta({ 'x-kubernetes-validations': [podLabels.rule] }),
+    annotations: stringMap("Annotations added to every pod (e.g. a mesh's injection or a scraper's port).")
+      .refine(podAnnotations.check, { error: podAnnotations.message })
+      .meta({ 'x-kubernetes-validations': [podAnnotations.rule] }),
+  })
+  .describe("Labels and annotations of the pods, merged into the Deployment's pod template (not the CorePod's own metadata).");
+
+export const ServiceAccountSettings = z
+  .strictObject({
+    annotations: stringMap("Annotations of the pods' ServiceAccount, e.g. for workload identity (eks.amazonaws.com/role-arn, iam.gke.io/gcp-service-account)."),
+  })
+  .describe("The pods' ServiceAccount, which the operator creates.");
+
+const TRAFFIC_POLICY_NEEDS_TYPE = 'externalTrafficPolicy needs type NodePort or LoadBalancer';
+const CLASS_NEEDS_TYPE = 'loadBalancerClass needs type LoadBalancer';
+const DNS_NONE_NEEDS_CONFIG = 'dnsPolicy None needs dnsConfig';
+
+export const ServiceSettings = z
+  .strictObject({
+    enabled: z.boolean().optional().describe('false: no Service, even when programs declare ports. Default true.'),
+    type: coreV1('io.k8s.api.core.v1.ServiceSpec.type', z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).optional()),
+    annotations: stringMap('Annotations of the Service, e.g. for a cloud load balancer.'),
+    externalTrafficPolicy: coreV1('io.k8s.api.core.v1.ServiceSpec.externalTrafficPolicy', z.enum(['Cluster', 'Local']).optional()),
+    loadBalancerClass: coreV1('io.k8s.api.core.v1.ServiceSpec.loadBalancerClass', z.string().max(253).optional()),
+  })
+  .refine((service) => service.externalTrafficPolicy === undefined || service.type === 'NodePort' || service.type === 'LoadBalancer', {
+    error: TRAFFIC_POLICY_NEEDS_TYPE,
+    path: ['externalTrafficPolicy'],
+  })
+  .refine((service) => service.loadBalancerClass === undefined || service.type === 'LoadBalancer', { error: CLASS_NEEDS_TYPE, path: ['loadBalancerClass'] })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: "!has(self.externalTrafficPolicy) || (has(self.type) && self.type != 'ClusterIP')", message: TRAFFIC_POLICY_NEEDS_TYPE, fieldPath: '.externalTrafficPolicy' },
+      { rule: "!has(self.loadBalancerClass) || (has(self.type) && self.type == 'LoadBalancer')", message: CLASS_NEEDS_TYPE, fieldPath: '.loadBalancerClass' },
+    ],
+  })
+  .describe('The Service of the ports the programs declare.');
+
+const LOCAL_OBJECT_REFERENCE = z.looseObject({ name: z.string().max(253) });
 
 export const Alerts = z
   .strictObject({
@@ -330,6 +583,53 @@ export function findCycle(programs: { name: string; dependsOn: string[] }[]): st
   return undefined;
 }
 
+const MOUNT_OF_UNDECLARED_VOLUME = 'a volumeMounts entry names a volume that is not in spec.volumes';
+
+type MountLike = { name: string; mountPath: string; readOnly?: boolean | undefined; subPath?: string | undefined; subPathExpr?: string | undefined };
+
+/** What a mount is, besides where: two programs may share a mount path only if this is the same. */
+export function mountSource(mount: MountLike): string {
+  return JSON.stringify([mount.name, mount.subPath ?? '', mount.subPathExpr ?? '', mount.readOnly ?? false, (mount as { mountPropagation?: string }).mountPropagation ?? '']);
+}
+
+/**
+ * Volume names used twice, mounts of undeclared volumes, and mount paths used twice: within one
+ * program at all, across programs with a different source (the one container gets the union of
+ * the programs' mounts, so the same mount in two programs is one mount).
+ */
+export function volumeProblems(spec: {
+  volumes?: { name: string }[] | undefined;
+  programs: { name: string; volumeMounts?: MountLike[] | undefined }[];
+}): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const declared = new Set<string>();
+  (spec.volumes ?? []).forEach((volume, j) => {
+    if (declared.has(volume.name)) problems.push({ path: ['volumes', j, 'name'], message: `duplicate volume name "${volume.name}"` });
+    declared.add(volume.name);
+  });
+  const byPath = new Map<string, { program: string; source: string }>();
+  spec.programs.forEach((program, i) => {
+    const own = new Set<string>();
+    (program.volumeMounts ?? []).forEach((mount, m) => {
+      const at = ['programs', i, 'volumeMounts', m];
+      if (!declared.has(mount.name)) problems.push({ path: [...at, 'name'], message: `no volume named "${mount.name}" in spec.volumes` });
+      if (own.has(mount.mountPath)) {
+        problems.push({ path: [...at, 'mountPath'], message: `mount path "${mount.mountPath}" is mounted twice by this program` });
+        return;
+      }
+      own.add(mount.mountPath);
+      const holder = byPath.get(mount.mountPath);
+      if (holder && holder.source !== mountSource(mount)) {
+        problems.push({
+          path: [...at, 'mountPath'],
+          message: `mount path "${mount.mountPath}" is also mounted by program "${holder.program}" from another volume, subPath or mode`,
+        });
+      } else if (!holder) byPath.set(mount.mountPath, { program: program.name, source: mountSource(mount) });
+    });
+  });
+  return problems;
+}
+
 export const CorePodSpec = z
   .strictObject({
     image: z.string().min(1).max(512).describe('Container image holding the programs.'),
@@ -341,6 +641,27 @@ export const CorePodSpec = z
     memory: ContainerMemory.prefault({}),
     alerts: Alerts.optional(),
     securityContext: PodSecurity.optional(),
+    podDisruptionBudget: PodDisruptionBudget.optional(),
+    podMetadata: PodMetadata.optional(),
+    serviceAccount: ServiceAccountSettings.optional(),
+    service: ServiceSettings.optional(),
+    imagePullSecrets: coreV1('io.k8s.api.core.v1.PodSpec.imagePullSecrets', z.array(LOCAL_OBJECT_REFERENCE).max(64).optional()),
+    nodeSelector: coreV1('io.k8s.api.core.v1.PodSpec.nodeSelector', z.record(z.string(), z.string()).optional()),
+    tolerations: coreV1('io.k8s.api.core.v1.PodSpec.tolerations', z.array(z.looseObject({})).max(64).optional()),
+    affinity: coreV1('io.k8s.api.core.v1.PodSpec.affinity', z.looseObject({}).optional()),
+    topologySpreadConstraints: coreV1('io.k8s.api.core.v1.PodSpec.topologySpreadConstraints', z.array(z.looseObject({})).max(16).optional()),
+    priorityClassName: coreV1('io.k8s.api.core.v1.PodSpec.priorityClassName', z.string().max(253).optional()),
+    runtimeClassName: coreV1('io.k8s.api.core.v1.PodSpec.runtimeClassName', z.string().max(253).optional()),
+    hostAliases: coreV1(
+      'io.k8s.api.core.v1.PodSpec.hostAliases',
+      z
+        .array(z.looseObject({ ip: z.string() }))
+        .max(64)
+        .optional(),
+    ),
+    dnsPolicy: coreV1('io.k8s.api.core.v1.PodSpec.dnsPolicy', z.enum(['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None']).optional()),
+    dnsConfig: coreV1('io.k8s.api.core.v1.PodSpec.dnsConfig', z.looseObject({}).optional()),
+    volumes: coreV1('io.k8s.api.core.v1.PodSpec.volumes', z.array(Volume).max(MAX_VOLUMES).optional()),
     programs: z
       .array(Program)
       .min(1)
@@ -372,8 +693,27 @@ export const CorePodSpec = z
     },
     { when: unlessIssuesIn('programs', 'securityContext') },
   )
+  .refine((spec) => spec.dnsPolicy !== 'None' || spec.dnsConfig !== undefined, {
+    error: DNS_NONE_NEEDS_CONFIG,
+    path: ['dnsConfig'],
+    when: unlessIssuesIn('dnsPolicy', 'dnsConfig'),
+  })
+  .superRefine(
+    (spec, ctx) => {
+      for (const problem of volumeProblems(spec)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+    },
+    { when: unlessIssuesIn('programs', 'volumes') },
+  )
   .meta({
-    'x-kubernetes-validations': [{ rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' }],
+    'x-kubernetes-validations': [
+      { rule: '!has(self.securityContext) || self.programs.all(p, !has(p.user))', message: USER_NEEDS_ROOT, fieldPath: '.securityContext' },
+      { rule: "!has(self.dnsPolicy) || self.dnsPolicy != 'None' || has(self.dnsConfig)", message: DNS_NONE_NEEDS_CONFIG, fieldPath: '.dnsConfig' },
+      {
+        rule: 'self.programs.all(p, !has(p.volumeMounts) || p.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name)))',
+        message: MOUNT_OF_UNDECLARED_VOLUME,
+        fieldPath: '.programs',
+      },
+    ],
   })
   .describe('Desired state of a CorePod.');
 
@@ -426,6 +766,8 @@ export const CorePodStatus = z
     phase: z.enum(PHASES).optional().describe('Summary of the state: Pending, Starting, Running, Degraded or Failed.'),
     readyProcesses: z.string().optional().describe('Ready processes out of all, e.g. 3/3.'),
     restarts: z.int().min(0).optional().describe('Restarts of all processes in all pods.'),
+    replicas: z.int().min(0).optional().describe("Pods of this CorePod that exist (the Deployment's status.replicas): the scale subresource's status."),
+    selector: z.string().optional().describe('Label selector of the pods, for the scale subresource (kubectl scale, HorizontalPodAutoscaler).'),
     conditions: z
       .array(Condition)
       .max(16)

@@ -56,7 +56,11 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
   const specRules = spec['x-kubernetes-validations'] as { rule: string; fieldPath: string }[];
   assert.deepEqual(
     specRules.map((r) => [r.rule, r.fieldPath]),
-    [['!has(self.securityContext) || self.programs.all(p, !has(p.user))', '.securityContext']],
+    [
+      ['!has(self.securityContext) || self.programs.all(p, !has(p.user))', '.securityContext'],
+      ["!has(self.dnsPolicy) || self.dnsPolicy != 'None' || has(self.dnsConfig)", '.dnsConfig'],
+      ['self.programs.all(p, !has(p.volumeMounts) || p.volumeMounts.all(m, has(self.volumes) && self.volumes.exists(v, v.name == m.name)))', '.programs'],
+    ],
   );
   assert.deepEqual(spec.properties!.securityContext!.required, ['runAsUser']);
   assert.equal(spec.properties!.securityContext!.properties!.runAsUser!.minimum, 1);
@@ -72,7 +76,10 @@ test('names, printer columns and the status subresource', () => {
   assert.equal(crd.metadata.name, 'corepods.dreamscape.io');
   assert.deepEqual(crd.spec.names.shortNames, ['cpod']);
   const version = crd.spec.versions[0]!;
-  assert.deepEqual(version.subresources, { status: {} });
+  assert.deepEqual(version.subresources, {
+    status: {},
+    scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' },
+  });
   assert.deepEqual(
     version.additionalPrinterColumns.map((c) => [c.name, c.jsonPath]),
     [
@@ -91,4 +98,31 @@ test('the translator refuses what it cannot express structurally', () => {
   assert.throws(() => toStructural({ type: 'string', const: 'a' }, 'x'), /const/);
   assert.deepEqual(toStructural({ type: 'string', format: 'starts_with', pattern: '^/' }, 'x'), { type: 'string', pattern: '^/' });
   assert.deepEqual(toStructural({ type: 'object', additionalProperties: false, properties: {} }, 'x'), { type: 'object', properties: {} });
+});
+
+test("core/v1 fields carry Kubernetes' own schema and description, with the CorePod's bounds and rules on top", () => {
+  const spec = schema().properties!.spec!;
+  const volumes = spec.properties!.volumes!;
+  assert.match(String(volumes.description), /^List of volumes that can be mounted by containers belonging to the pod/);
+  assert.equal(volumes['x-kubernetes-list-type'], 'map');
+  assert.deepEqual(volumes['x-kubernetes-list-map-keys'], ['name']);
+  assert.equal(volumes.maxItems, 64);
+  const volume = volumes.items!;
+  assert.deepEqual(volume.required, ['name']);
+  assert.equal(volume.properties!.name!.maxLength, 63);
+  assert.equal((volume['x-kubernetes-validations'] as unknown[]).length, 1);
+  for (const source of ['secret', 'configMap', 'persistentVolumeClaim', 'emptyDir', 'projected', 'csi', 'ephemeral', 'image']) {
+    assert.equal(volume.properties![source]!.type, 'object', source);
+  }
+  assert.deepEqual(volume.properties!.emptyDir!.properties!.sizeLimit!['x-kubernetes-int-or-string'], true, 'Quantity is int-or-string');
+  const mounts = spec.properties!.programs!.items!.properties!.volumeMounts!;
+  assert.deepEqual(mounts['x-kubernetes-list-map-keys'], ['mountPath']);
+  assert.equal(mounts.items!.properties!.mountPath!.pattern, '^\\/');
+  const text = JSON.stringify([volumes, mounts]);
+  assert.doesNotMatch(text, /x-kubernetes-patch|\$ref|allOf|oneOf|"default":""/, 'no strategic-merge markers, references or Pod defaults');
+});
+
+test('the CRD fits the last-applied annotation of a client-side kubectl apply (262144 bytes)', () => {
+  const crd = parse(corePodCrdYaml());
+  assert.ok(JSON.stringify(crd).length < 262_144 - 4096, `${JSON.stringify(crd).length} bytes`);
 });

@@ -3,7 +3,8 @@
 // types), with the x-kubernetes-* extensions the schema sets through .meta().
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { CorePod, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './corepod-schema.js';
+import { CORE_V1_META, CorePod, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './corepod-schema.js';
+import { coreV1Field } from './core-v1.js';
 
 export type OpenApiSchema = { [key: string]: unknown };
 
@@ -81,6 +82,7 @@ function isObject(value: unknown): value is OpenApiSchema {
 
 /** Translates one node of zod's OpenAPI 3.0 output into a structural-schema node. */
 export function toStructural(node: OpenApiSchema, path: string): OpenApiSchema {
+  if (typeof node[CORE_V1_META] === 'string') return fromCoreV1(node, path);
   const out: OpenApiSchema = {};
   const intOrString = node['x-kubernetes-int-or-string'] === true;
   const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
@@ -115,6 +117,41 @@ export function toStructural(node: OpenApiSchema, path: string): OpenApiSchema {
   if (!intOrString && !preserve && out.type === undefined) {
     throw new SchemaTranslationError(`${path}: no type`);
   }
+  return out;
+}
+
+/** What the zod schema adds to a core/v1 schema: bounds (CEL needs them for its cost estimate) and rules. */
+const OVERLAID = new Set(['minItems', 'maxItems', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'enum']);
+
+/** The core/v1 schema the node names, with the bounds and CEL rules the zod schema sets on it. */
+function fromCoreV1(node: OpenApiSchema, path: string): OpenApiSchema {
+  const field = node[CORE_V1_META] as string;
+  const dot = field.lastIndexOf('.');
+  const { [CORE_V1_META]: _field, description, ...own } = node;
+  const schema = overlay(toStructural(own, path), coreV1Field(field.slice(0, dot), field.slice(dot + 1)), path);
+  // Where the CorePod's meaning differs from the Pod's, its own description wins.
+  return typeof description === 'string' ? { ...schema, description } : schema;
+}
+
+function overlay(own: OpenApiSchema, core: OpenApiSchema, path: string): OpenApiSchema {
+  if (own.type !== undefined && core.type !== undefined && own.type !== core.type) {
+    throw new SchemaTranslationError(`${path}: the zod schema says ${String(own.type)}, core/v1 says ${String(core.type)}`);
+  }
+  const out: OpenApiSchema = { ...core };
+  for (const [key, value] of Object.entries(own)) {
+    if (OVERLAID.has(key) && !SAFE_BOUNDS.has(value as number)) out[key] = value;
+    if (key === 'x-kubernetes-validations') out[key] = [...((core[key] as unknown[] | undefined) ?? []), ...(value as unknown[])];
+  }
+  if (isObject(own.properties)) {
+    const coreProperties = isObject(core.properties) ? core.properties : {};
+    out.properties = { ...coreProperties };
+    for (const [name, child] of Object.entries(own.properties)) {
+      const target = coreProperties[name];
+      if (!isObject(target)) throw new SchemaTranslationError(`${path}.${name}: not a field of the core/v1 schema`);
+      (out.properties as OpenApiSchema)[name] = overlay(child as OpenApiSchema, target, `${path}.${name}`);
+    }
+  }
+  if (isObject(own.items) && isObject(core.items)) out.items = overlay(own.items, core.items, `${path}[*]`);
   return out;
 }
 
@@ -206,7 +243,7 @@ export function corePodCrd(): OpenApiSchema {
           name: VERSION,
           served: true,
           storage: true,
-          subresources: { status: {} },
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
           additionalPrinterColumns: [
             { name: 'Ready', type: 'string', jsonPath: '.status.readyProcesses', description: 'Ready processes out of all.' },
             { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Summary of the state.' },

@@ -16,6 +16,7 @@ export const RESOURCES = {
   namespace: t('', 'v1', 'namespaces', 'Namespace', false),
   role: t('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'),
   roleBinding: t('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+  podDisruptionBudget: t('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
   lease: t('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   event: t('events.k8s.io', 'v1', 'events', 'Event'),
   crd: t('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition', false),

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
-import { createNamespace, installCrd, kubectl } from '../e2e/support/cluster-env.js';
+import { createNamespace, installCrd, kubectl, repoRoot } from '../e2e/support/cluster-env.js';
 
 let namespace: string;
 let removeNamespace: () => Promise<void>;
@@ -50,9 +50,23 @@ test('a valid CorePod is stored with every default filled in', async () => {
   assert.deepEqual(spec.programs[1].restartBudget, { maxRestarts: 5, windowSeconds: 60 });
 });
 
+test('the CRD also installs by a client-side kubectl apply: it fits the last-applied annotation (server dry run)', async () => {
+  const result = await kubectl(['apply', '--dry-run=server', '-f', `${repoRoot}crds/corepod.yaml`], { allowFailure: true });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /customresourcedefinition\.apiextensions\.k8s\.io\/corepods\.dreamscape\.io (configured|created|unchanged) \(server dry run\)/);
+});
+
 test('kubectl get shows the printer columns and cpod is a short name', async () => {
   const { stdout } = await kubectl(['get', 'cpod', '-n', namespace]);
   assert.match(stdout.split('\n')[0]!, /^NAME\s+READY\s+PHASE\s+RESTARTS\s+AGE/);
+});
+
+test('kubectl explain describes the core/v1 fields as for a Pod', async () => {
+  const { stdout } = await kubectl(['explain', 'corepod.spec.tolerations']);
+  assert.match(stdout, /If specified, the pod's tolerations/);
+  assert.match(stdout, /tolerationSeconds\s+<integer>/);
+  const secret = await kubectl(['explain', 'corepod.spec.volumes.secret.defaultMode']);
+  assert.match(secret.stdout, /defaultMode is Optional: mode bits used to set permissions/);
 });
 
 test('kubectl explain describes the programs', async () => {
@@ -132,6 +146,96 @@ const invalid: [string, Record<string, unknown>, RegExp][] = [
   ['SCTP port', base([{ name: 'a', command: ['/a'], ports: [{ containerPort: 80, protocol: 'SCTP' }] }]), /spec\.programs\[0\]\.ports\[0\]\.protocol: Unsupported value: "SCTP"/],
   ['alerts without a token Secret', base(undefined, { alerts: { github: { owner: 'o', repo: 'r' } } }), /spec\.alerts\.github\.tokenSecretRef: Required value/],
   ['name that is not a DNS label', base(), /metadata\.name: Invalid value: "Bad_Name"/],
+  [
+    'env name repeated in one program',
+    base([
+      {
+        name: 'a',
+        command: ['/a'],
+        env: [
+          { name: 'K', value: '1' },
+          { name: 'K', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        ],
+      },
+    ]),
+    /spec\.programs\[0\]\.env\[1\]: Duplicate value: .*"name":"K"/,
+  ],
+  [
+    'valueFrom with two sources',
+    base([{ name: 'a', command: ['/a'], env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k' }, configMapKeyRef: { name: 'c', key: 'k' } } }] }]),
+    /spec\.programs\[0\]\.env\[0\]\.valueFrom: Invalid value: exactly one of secretKeyRef, configMapKeyRef, fieldRef or resourceFieldRef must be set/,
+  ],
+  [
+    'value and valueFrom',
+    base([{ name: 'a', command: ['/a'], env: [{ name: 'K', value: 'x', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }]),
+    /spec\.programs\[0\]\.env\[0\]\.value: Invalid value: value must be empty when valueFrom is set/,
+  ],
+  [
+    'unknown field in a secretKeyRef',
+    base([{ name: 'a', command: ['/a'], env: [{ name: 'K', valueFrom: { secretKeyRef: { name: 's', key: 'k', namespace: 'x' } } }] }]),
+    /unknown field "spec\.programs\[0\]\.env\[0\]\.valueFrom\.secretKeyRef\.namespace"/,
+  ],
+  [
+    'volume name used twice',
+    base(undefined, {
+      volumes: [
+        { name: 'data', emptyDir: {} },
+        { name: 'data', emptyDir: {} },
+      ],
+    }),
+    /spec\.volumes\[1\]: Duplicate value: .*"name":"data"/,
+  ],
+  [
+    "a volume named like the operator's",
+    base(undefined, { volumes: [{ name: 'corepod-token', emptyDir: {} }] }),
+    /spec\.volumes\[0\]\.name: Invalid value: volume names corepod-runtime, corepod-config, corepod-token are the operator's own/,
+  ],
+  [
+    'mount of an undeclared volume',
+    base([{ name: 'a', command: ['/a'], volumeMounts: [{ name: 'ghost', mountPath: '/data' }] }]),
+    /spec\.programs: Invalid value: a volumeMounts entry names a volume that is not in spec\.volumes/,
+  ],
+  [
+    'mount path used twice in one program',
+    base(
+      [
+        {
+          name: 'a',
+          command: ['/a'],
+          volumeMounts: [
+            { name: 'data', mountPath: '/data' },
+            { name: 'data', mountPath: '/data', subPath: 'x' },
+          ],
+        },
+      ],
+      { volumes: [{ name: 'data', emptyDir: {} }] },
+    ),
+    /spec\.programs\[0\]\.volumeMounts\[1\]: Duplicate value: .*"mountPath":"\/data"/,
+  ],
+  [
+    "mount under the operator's config path",
+    base([{ name: 'a', command: ['/a'], volumeMounts: [{ name: 'data', mountPath: '/etc/corepod/x' }] }], { volumes: [{ name: 'data', emptyDir: {} }] }),
+    /spec\.programs\[0\]\.volumeMounts\[0\]\.mountPath: Invalid value: \/corepod, \/etc\/corepod, .* are the operator's own mount paths/,
+  ],
+  ['unknown field in a volume source', base(undefined, { volumes: [{ name: 'data', emptyDir: { size: '1Gi' } }] }), /unknown field "spec\.volumes\[0\]\.emptyDir\.size"/],
+  [
+    "a pod label of the operator's",
+    base(undefined, { podMetadata: { labels: { 'app.kubernetes.io/instance': 'x' } } }),
+    /spec\.podMetadata\.labels: Invalid value: app\.kubernetes\.io\/name, .* are the operator's own pod labels/,
+  ],
+  ['a toleration with an unknown field', base(undefined, { tolerations: [{ key: 'k', operator: 'Exists', seconds: 3 }] }), /unknown field "spec\.tolerations\[0\]\.seconds"/],
+  ['an ExternalName Service', base(undefined, { service: { type: 'ExternalName' } }), /spec\.service\.type: Unsupported value: "ExternalName"/],
+  [
+    'externalTrafficPolicy on a ClusterIP Service',
+    base(undefined, { service: { externalTrafficPolicy: 'Local' } }),
+    /spec\.service\.externalTrafficPolicy: Invalid value: externalTrafficPolicy needs type NodePort or LoadBalancer/,
+  ],
+  ['dnsPolicy None without dnsConfig', base(undefined, { dnsPolicy: 'None' }), /spec\.dnsConfig: Invalid value: dnsPolicy None needs dnsConfig/],
+  [
+    'a disruption budget with both fields',
+    base(undefined, { podDisruptionBudget: { minAvailable: 1, maxUnavailable: 1 } }),
+    /spec\.podDisruptionBudget: Invalid value: exactly one of minAvailable or maxUnavailable must be set/,
+  ],
 ];
 
 test('there are at least 20 invalid CorePods', () => assert.ok(invalid.length >= 20));

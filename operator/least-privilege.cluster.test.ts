@@ -113,3 +113,20 @@ test('as its least-privilege ServiceAccount, a clean create of CorePods raises n
     [],
   );
 });
+
+test('as its least-privilege ServiceAccount, a PodDisruptionBudget is created and deleted with the spec', async () => {
+  const name = 'budgeted';
+  const spec = { image: IMAGE, replicas: 1, programs: [{ name: 'web', command: ['/web'] }] };
+  const apply = (extra: Json) =>
+    kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name, namespace }, spec: { ...spec, ...extra } }) });
+  await apply({ podDisruptionBudget: { maxUnavailable: 1 } });
+  const budget = await waitFor('the PodDisruptionBudget', () => api.get<KubeObject & Json>(RESOURCES.podDisruptionBudget, namespace, name));
+  assert.equal(budget.spec.maxUnavailable, 1);
+  await apply({});
+  await waitFor('the PodDisruptionBudget is deleted', async () => (await api.get(RESOURCES.podDisruptionBudget, namespace, name)) === undefined);
+  const failedReconciles = operator.logs.filter((l) => l.msg === 'reconcile failed; requeued with backoff');
+  assert.deepEqual(
+    failedReconciles.map((l) => (l.err as Json | undefined)?.message),
+    [],
+  );
+});

@@ -52,13 +52,16 @@ export function expandReferences(input: string, lookup: Lookup): string {
 
 /**
  * A program's environment: `base` (what it inherits), then each of its variables in order, whose
- * value may reference the variables defined before it, as in a container.
+ * value may reference the variables defined before it, as in a container. A variable with
+ * `literal: false` (a value the kubelet resolved from a Secret, ConfigMap or the downward API) is
+ * taken as it is: Kubernetes expands only `value`.
  */
-export function programEnvironment(base: Readonly<Record<string, string>>, variables: readonly { name: string; value: string }[]): Record<string, string> {
+export function programEnvironment(base: Readonly<Record<string, string>>, variables: readonly { name: string; value: string; literal?: boolean }[]): Record<string, string> {
   const env: Record<string, string> = { ...base };
   for (const variable of variables) {
+    const value = variable.literal === false ? variable.value : expandReferences(variable.value, lookupIn(env));
     // Defined, not assigned: "__proto__" is a valid variable name.
-    Object.defineProperty(env, variable.name, { value: expandReferences(variable.value, lookupIn(env)), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(env, variable.name, { value, enumerable: true, writable: true, configurable: true });
   }
   return env;
 }

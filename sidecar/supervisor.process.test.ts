@@ -13,15 +13,21 @@ import { Supervisor } from './supervisor.js';
 import { alive, descendants } from '../lib/procfs.js';
 import { Recorder, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
+import { ENV, programEnvFromPrefix, programEnvName } from '../contract/sidecar-contract.js';
 
 type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory'>> & { name: string; command: string[]; healthCheck?: object; memory?: object };
 
-function supervise(t: TestContext, programs: ProgramInput[], extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers> } = {}) {
+function supervise(
+  t: TestContext,
+  programs: ProgramInput[],
+  extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers>; baseEnv?: NodeJS.ProcessEnv } = {},
+) {
   const spec = specOf({ programs: programs as never, terminationGracePeriodSeconds: extra.terminationGracePeriodSeconds ?? 10 });
   const supervisor = new Supervisor({
     spec,
     runner: nodeProcessRunner,
     memory: createProcMemoryReader(),
+    ...(extra.baseEnv ? { baseEnv: extra.baseEnv } : {}),
     ...(extra.userPlans ? { userPlans: extra.userPlans.plans, userEnvs: extra.userPlans.envs } : {}),
   });
   const recorder = new Recorder(supervisor);
@@ -300,4 +306,31 @@ test("the health endpoint answers at once while a program's check hangs", async 
   );
   assert.equal((await get('/livez')).status, 200);
   assert.notEqual(state(supervisor, 'silent').healthy, true);
+});
+
+test("each real process gets its own Kubernetes-sourced variables, unmangled, and none of the other programs'", async (t) => {
+  // The container's environment as the kubelet would set it from the operator's mangled env and envFrom.
+  const baseEnv = {
+    PATH: process.env.PATH,
+    [programEnvName(0, 'SIGNING_KEY')]: 'key-of-auth',
+    [`${programEnvFromPrefix(0, 0)}DB_PASSWORD`]: 'db-of-auth',
+    [programEnvName(1, 'SIGNING_KEY')]: 'key-of-web',
+    [ENV.githubToken]: 'ghp_sidecar_only',
+  };
+  const secret = { name: 'SIGNING_KEY', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } };
+  const { supervisor } = supervise(
+    t,
+    [
+      { name: 'auth', command: ['sleep', '1000'], startSeconds: 0, env: [secret as never, { name: 'PORT', value: '3001' }], envFrom: [{ secretRef: { name: 'db' } }] },
+      { name: 'web', command: ['sleep', '1000'], startSeconds: 0, env: [secret as never] },
+    ],
+    { baseEnv },
+  );
+  supervisor.start();
+  const environOf = async (name: string) => {
+    const pid = await waitFor(`${name} RUNNING`, () => state(supervisor, name).state === 'RUNNING' && state(supervisor, name).pid);
+    return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).sort();
+  };
+  assert.deepEqual(await environOf('auth'), [`COREPOD_PROGRAM=auth`, 'DB_PASSWORD=db-of-auth', `PATH=${process.env.PATH}`, 'PORT=3001', 'SIGNING_KEY=key-of-auth']);
+  assert.deepEqual(await environOf('web'), [`COREPOD_PROGRAM=web`, `PATH=${process.env.PATH}`, 'SIGNING_KEY=key-of-web']);
 });

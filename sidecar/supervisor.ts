@@ -6,6 +6,7 @@ import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { startable, stopWaves } from './dependency-order.js';
 import { expandCommand, programEnvironment } from './expand-references.js';
+import { ownVariables, sharedEnv } from '../contract/program-env.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { HealthMonitor } from './health-monitor.js';
 import { networkProbe, type Probe } from './health-probe.js';
@@ -133,10 +134,14 @@ export class Supervisor {
     const probe = options.probe ?? networkProbe;
     this.logger = options.logger ?? silentLogger;
     this.startedAt = this.clock.now();
-    const baseEnv = Object.fromEntries(Object.entries(options.baseEnv ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const containerEnv = options.baseEnv ?? process.env;
+    const baseEnv = sharedEnv(containerEnv);
     this.slots = options.spec.programs.map((program, index) => {
       const plan = options.userPlans?.get(program.name) ?? { kind: 'none' };
-      const env = programEnvironment({ ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name }, program.env);
+      const env = programEnvironment(
+        { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name },
+        ownVariables(program, index, containerEnv),
+      );
       const request: Omit<SpawnRequest, 'command'> = {
         env,
         ...(program.workingDir ? { workingDir: program.workingDir } : {}),

@@ -3,7 +3,7 @@
 import type { Condition } from '../../crds/corepod-schema.js';
 import { metaTime } from '../../kube/kube-api.js';
 
-export const CONDITION = { ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded' } as const;
+export const CONDITION = { ready: 'Ready', progressing: 'Progressing', degraded: 'Degraded', specWarning: 'SpecWarning' } as const;
 export type ConditionType = (typeof CONDITION)[keyof typeof CONDITION];
 
 export const REASON_PATTERN = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
@@ -33,7 +33,7 @@ export function setCondition(conditions: readonly Condition[], next: ConditionIn
 }
 
 function order(type: string): number {
-  const index = [CONDITION.ready, CONDITION.progressing, CONDITION.degraded].indexOf(type as ConditionType);
+  const index = [CONDITION.ready, CONDITION.progressing, CONDITION.degraded, CONDITION.specWarning].indexOf(type as ConditionType);
   return index < 0 ? 99 : index;
 }
 

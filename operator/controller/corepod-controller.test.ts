@@ -238,3 +238,46 @@ test('a deleted CorePod takes its objects with it (owner references), and the co
   assert.ok(op.owned('stays').every((o) => o !== undefined));
   assert.equal(op.controller.queue.length, 0);
 });
+
+test('one mount path used by two programs from different volumes is Failed with MountConflict, and nothing applied', { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('mounts', {
+    image: 'app:1',
+    volumes: [
+      { name: 'data', emptyDir: {} },
+      { name: 'tls', secret: { secretName: 'tls' } },
+    ],
+    programs: [
+      { name: 'one', command: ['one'], volumeMounts: [{ name: 'data', mountPath: '/srv' }] },
+      { name: 'two', command: ['two'], volumeMounts: [{ name: 'tls', mountPath: '/srv' }] },
+    ],
+  });
+  const message = 'spec.programs[1].volumeMounts[0].mountPath: mount path "/srv" is also mounted by program "one" from another volume, subPath or mode';
+  assert.equal(op.corePod('mounts')!.status!.phase, 'Failed');
+  assert.deepEqual(op.condition('mounts', 'Ready'), { status: 'False', reason: 'MountConflict', message });
+  assert.deepEqual(
+    op.events('mounts').map((e) => [e.type, e.reason, e.note]),
+    [['Warning', 'MountConflict', message]],
+  );
+  assert.ok(op.owned('mounts').every((o) => o === undefined));
+});
+
+test('a pod the kubelet holds for a missing Secret: Pending, SecretNotFound naming the field, cleared when the pod starts', { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('keyed', { image: 'app:1', programs: [{ name: 'api', command: ['api'], env: [{ name: 'KEY', valueFrom: { secretKeyRef: { name: 'api-key', key: 'k' } } }] }] });
+  const labels = { 'app.kubernetes.io/name': 'corepod', 'app.kubernetes.io/instance': 'keyed', 'app.kubernetes.io/managed-by': 'corepod-operator' };
+  const held = { containerStatuses: [{ name: 'app', state: { waiting: { reason: 'CreateContainerConfigError', message: 'secret "api-key" not found' } } }] };
+  await op.api.create(RESOURCES.pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'keyed-1', namespace: NS, labels } });
+  await op.api.patch(RESOURCES.pod, NS, 'keyed-1', 'merge', { status: held }, { subresource: 'status' });
+  await op.api.idle();
+  const message = 'spec.programs[0].env[0].valueFrom.secretKeyRef: Secret "api-key": secret "api-key" not found (pod keyed-1 waits for it)';
+  assert.equal(op.corePod('keyed')!.status!.phase, 'Pending');
+  assert.deepEqual(op.condition('keyed', 'Ready'), { status: 'False', reason: 'SecretNotFound', message });
+  assert.deepEqual(op.condition('keyed', 'Degraded'), { status: 'True', reason: 'SecretNotFound', message });
+  assert.ok(op.events('keyed').some((e) => e.type === 'Warning' && e.reason === 'SecretNotFound' && e.note === message));
+  assert.ok(op.api.peek(RESOURCES.deployment, NS, 'keyed'), 'the workload is applied: its pods wait for the Secret');
+
+  await op.api.patch(RESOURCES.pod, NS, 'keyed-1', 'merge', { status: { containerStatuses: [{ name: 'app', state: { running: {} } }] } }, { subresource: 'status' });
+  await op.api.idle();
+  assert.deepEqual(op.condition('keyed', 'Degraded'), { status: 'False', reason: 'AsExpected', message: '' });
+});

@@ -12,6 +12,7 @@ import { RESOURCES } from '../../kube/resources.js';
 import { LeaderElector } from '../leader/leader-elector.js';
 import { EventRecorder } from '../../kube/events/event-recorder.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
+import { CONFIG_ERROR_REASON, podConfigErrors } from './container-config-errors.js';
 import { Reconciler, type Caches, type RawCorePod } from './reconciler.js';
 import { defaultControllerRateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
@@ -43,7 +44,7 @@ export interface ControllerOptions {
   clock?: Clock;
 }
 
-const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding'] as const;
+const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding', 'podDisruptionBudget'] as const;
 
 /** Keeps only what the reconciler reads, so 1,000 CorePods' worth of owned objects stays small. */
 function slimMeta(meta: ObjectMetaLike | undefined): ObjectMetaLike {
@@ -60,6 +61,15 @@ function slim(object: KubeObject & { status?: Record<string, unknown> }, keepSta
   const out: KubeObject & { status?: Record<string, unknown> } = { apiVersion: object.apiVersion, kind: object.kind, metadata: slimMeta(object.metadata) };
   if (keepStatus.length > 0 && object.status) {
     out.status = Object.fromEntries(keepStatus.filter((k) => k in object.status!).map((k) => [k, object.status![k]]));
+  }
+  return out;
+}
+
+function slimPod(pod: KubeObject & { status?: Record<string, unknown> }): KubeObject {
+  const out: KubeObject & { status?: Record<string, unknown> } = slim(pod);
+  const held = podConfigErrors(pod);
+  if (held.length > 0) {
+    out.status = { containerStatuses: held.map((e) => ({ state: { waiting: { reason: CONFIG_ERROR_REASON, message: e.message } } })) };
   }
   return out;
 }
@@ -111,7 +121,8 @@ export class CorePodController {
     this.pods = cacheInformer<KubeObject>(api, RESOURCES.pod, namespaces, {
       ...common,
       labelSelector: `${LABEL.name}=corepod,${LABEL.managedBy}=${MANAGED_BY}`,
-      transform: (o) => slim(o),
+      // Of the status only the containers held in CreateContainerConfigError (a missing Secret or ConfigMap).
+      transform: (o) => slimPod(o),
     });
     this.queue = new WorkQueue(defaultControllerRateLimiter(clock), clock, metrics.queueObserver(CONTROLLER_NAME));
     this.events = new EventRecorder({
@@ -156,6 +167,10 @@ export class CorePodController {
         this.podIndex.set(owner, names);
         enqueue(owner);
       },
+      onUpdate: (before, after) => {
+        const status = (o: KubeObject) => JSON.stringify((o as { status?: unknown }).status);
+        if (status(before) !== status(after)) enqueue(podOwner(after));
+      },
       onDelete: (o) => {
         const owner = podOwner(o);
         if (!owner) return;
@@ -194,6 +209,11 @@ export class CorePodController {
       corePod: (key) => this.corePods.get(key),
       owned: (kind, namespace, name) => this.owned.get(kind)?.get(`${namespace}/${name}`),
       podsOf: (namespace, name) => (this.pods.hasSynced ? new Set(this.podIndex.get(`${namespace}/${name}`)) : undefined),
+      podConfigErrors: (namespace, name) =>
+        [...(this.podIndex.get(`${namespace}/${name}`) ?? [])].flatMap((pod) => {
+          const cached = this.pods.get(`${namespace}/${pod}`);
+          return cached ? podConfigErrors(cached) : [];
+        }),
     };
   }
 

@@ -14,6 +14,7 @@ import { RESOURCES, resourceFor } from '../../kube/resources.js';
 import type { ObjectRef } from '../../kube/events/event-object.js';
 import type { EventRecorder } from '../../kube/events/event-recorder.js';
 import { conditionTime } from './conditions.js';
+import { configErrorProblems, type PodConfigError } from './container-config-errors.js';
 import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
 import { WritePriority, WriteScheduler } from './write-scheduler.js';
 import { systemClock, wallDate, type Clock } from '../../lib/clock.js';
@@ -29,6 +30,8 @@ export interface Caches {
   owned(kind: string, namespace: string, name: string): KubeObject | undefined;
   /** Names of the existing pods of a CorePod; undefined while the pod cache is not synced. */
   podsOf(namespace: string, corePodName: string): ReadonlySet<string> | undefined;
+  /** The pods of a CorePod whose container the kubelet holds for a missing Secret or ConfigMap. */
+  podConfigErrors(namespace: string, corePodName: string): PodConfigError[];
 }
 
 export interface ReconcileResult {
@@ -124,9 +127,10 @@ export class Reconciler {
 
     const validated = validateSpec(raw.spec);
     if (!validated.ok) {
-      // The CRD rejects most of this at apply time; what is left (a dependency cycle) lands here.
+      // The CRD rejects most of this at apply time; what is left (a dependency cycle, one mount path
+      // used by two programs from different sources) lands here.
       const problems = validated.errors.map((e) => ({
-        reason: e.message.startsWith('dependency cycle') ? 'DependencyCycle' : 'SpecInvalid',
+        reason: e.message.startsWith('dependency cycle') ? 'DependencyCycle' : e.message.includes('is also mounted by program') ? 'MountConflict' : 'SpecInvalid',
         path: e.path,
         message: e.message,
       }));
@@ -152,10 +156,11 @@ export class Reconciler {
       return {};
     }
 
-    const waiting = await this.checkSecret(corePod);
-    for (const problem of waiting) {
+    const waiting = [...(await this.checkSecret(corePod)), ...configErrorProblems(corePod.spec, caches.podConfigErrors(regarding.namespace, regarding.name))];
+    for (const problem of [...waiting, ...desired.warnings]) {
       this.warn(regarding, problem.reason, 'Reconcile', `${problem.path}: ${problem.message}`);
     }
+    const { warnings } = desired;
 
     let applyError: string | undefined;
     let permanent = false;
@@ -167,7 +172,7 @@ export class Reconciler {
       permanent = isPermanent(error);
       this.warn(regarding, 'ApplyFailed', 'Apply', applyError);
       if (!permanent) {
-        await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired: [] }, log).catch(() => undefined);
+        await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: [] }, log).catch(() => undefined);
         throw error;
       }
     }
@@ -176,7 +181,7 @@ export class Reconciler {
       this.warn(regarding, 'DriftRepaired', 'Apply', `${what} was changed or deleted by hand and has been restored`);
     }
 
-    await this.writeStatus(corePod, { problems: [], waiting, applyError, repaired }, log);
+    await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired }, log);
     if (permanent) return { requeueAfterMs: PERMANENT_RECHECK_MS, ...(applyError ? { terminal: applyError } : {}) };
     return waiting.length > 0 ? { requeueAfterMs: SECRET_RECHECK_MS } : {};
   }
@@ -282,7 +287,7 @@ export class Reconciler {
 
   private async writeStatus(
     corePod: CorePodObject,
-    found: { problems: SpecProblem[]; waiting: SpecProblem[]; applyError?: string; repaired: string[] },
+    found: { problems: SpecProblem[]; waiting: SpecProblem[]; warnings?: SpecProblem[]; applyError?: string; repaired: string[] },
     log: Logger,
   ): Promise<void> {
     const { api, caches } = this.options;

@@ -122,3 +122,32 @@ test('statusDiffers: equal rollups do not write again', () => {
   assert.equal(statusDiffers({ ...first, restarts: 1 }, first), true);
   assert.equal(statusDiffers(undefined, first), true);
 });
+
+test('a volume no program mounts: SpecWarning=True while it lasts, gone once fixed; the rest is unaffected', () => {
+  const running = [pod('p1', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING', 0, true)])];
+  const warned = rollup(input(running, { warnings: [{ reason: 'VolumeNotMounted', path: 'spec.volumes[0]', message: 'volume "cache" is not mounted by any program' }] }));
+  assert.equal(warned.status.phase, 'Running');
+  assert.deepEqual(
+    warned.status.conditions.map((c) => [c.type, c.status, c.reason, c.message]),
+    [
+      ['Ready', 'True', 'AllProcessesReady', '3/3 processes ready'],
+      ['Progressing', 'False', 'RolloutComplete', '1 replicas up to date'],
+      ['Degraded', 'False', 'AsExpected', ''],
+      ['SpecWarning', 'True', 'VolumeNotMounted', 'spec.volumes[0]: volume "cache" is not mounted by any program'],
+    ],
+  );
+  const fixed = input(running);
+  fixed.corePod.status = { ...fixed.corePod.status, conditions: warned.status.conditions };
+  assert.deepEqual(
+    rollup(fixed).status.conditions.map((c) => c.type),
+    ['Ready', 'Progressing', 'Degraded'],
+  );
+});
+
+test("the scale subresource status: replicas are the Deployment's pods, the selector selects them", () => {
+  const { status } = rollup(input([], { deployment: { ...doneDeployment, replicas: 2 } }));
+  assert.equal(status.replicas, 2);
+  assert.equal(status.selector, 'app.kubernetes.io/name=corepod,app.kubernetes.io/instance=core-pod');
+  assert.equal(rollup(input([], { deployment: undefined })).status.replicas, 0);
+  assert.ok(statusDiffers({ ...status, replicas: 1 }, status), 'a change of replicas alone is written');
+});

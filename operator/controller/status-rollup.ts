@@ -6,6 +6,7 @@ import type { Condition, CorePodStatus } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { SpecProblem } from '../desired/port-plan.js';
 import { CONDITION, setCondition, type ConditionInput } from './conditions.js';
+import { selectorString } from '../desired/names.js';
 
 export interface DeploymentView {
   generation?: number;
@@ -22,6 +23,8 @@ export interface RollupInput {
   problems: SpecProblem[];
   /** Problems that resolve without a spec change (a missing Secret): retried. */
   waiting: SpecProblem[];
+  /** What is likely unintended but is rolled out anyway (a volume no program mounts). */
+  warnings?: SpecProblem[];
   /** Transient or permanent failure to apply the owned objects. */
   applyError?: string;
   /** Owned objects found changed or deleted by hand and restored in this reconcile. */
@@ -33,7 +36,7 @@ export interface RollupInput {
 }
 
 /** The fields of status the operator owns (status.pods[] belongs to the pods). */
-export type OwnedStatus = Required<Pick<CorePodStatus, 'observedGeneration' | 'phase' | 'readyProcesses' | 'restarts' | 'conditions'>>;
+export type OwnedStatus = Required<Pick<CorePodStatus, 'observedGeneration' | 'phase' | 'readyProcesses' | 'restarts' | 'conditions' | 'replicas' | 'selector'>>;
 
 export interface Rollup {
   status: OwnedStatus;
@@ -123,11 +126,23 @@ export function rollup(input: RollupInput): Rollup {
   else if (fatal.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ProcessFatal', message: `FATAL: ${fatal.join(', ')}` };
   else degraded = { type: CONDITION.degraded, status: 'False', reason: 'AsExpected', message: '' };
 
-  let conditions: Condition[] = corePod.status?.conditions ?? [];
-  for (const c of [readyCondition, progressing, degraded]) conditions = setCondition(conditions, c, generation, now);
+  // Present only while there is something to warn about.
+  const warnings = input.warnings ?? [];
+  const specWarning: ConditionInput[] = warnings.length > 0 ? [{ type: CONDITION.specWarning, status: 'True', reason: warnings[0]!.reason, message: problemText(warnings) }] : [];
+
+  let conditions: Condition[] = (corePod.status?.conditions ?? []).filter((c) => warnings.length > 0 || c.type !== CONDITION.specWarning);
+  for (const c of [readyCondition, progressing, degraded, ...specWarning]) conditions = setCondition(conditions, c, generation, now);
 
   return {
-    status: { observedGeneration: generation, phase, readyProcesses: `${ready}/${expected}`, restarts, conditions },
+    status: {
+      observedGeneration: generation,
+      phase,
+      readyProcesses: `${ready}/${expected}`,
+      restarts,
+      conditions,
+      replicas: d?.replicas ?? 0,
+      selector: selectorString(corePod.metadata.name),
+    },
     prune,
   };
 }
@@ -141,6 +156,7 @@ export function statusDiffers(current: CorePodStatus | undefined, next: OwnedSta
   if (!current) return true;
   if (current.observedGeneration !== next.observedGeneration || current.phase !== next.phase) return true;
   if (current.readyProcesses !== next.readyProcesses || current.restarts !== next.restarts) return true;
+  if (current.replicas !== next.replicas || current.selector !== next.selector) return true;
   const have = current.conditions ?? [];
   if (have.length !== next.conditions.length) return true;
   return next.conditions.some((c) => {

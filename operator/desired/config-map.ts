@@ -7,10 +7,11 @@ import { names, objectLabels, ownerReference } from './names.js';
 
 /**
  * The document in the ConfigMap: a CorePod without status, so `corepod run -f` accepts it too.
- * replicas is left out: scaling must not change the hash and so roll every pod.
+ * What only concerns other objects than the pods is left out (replicas, the Service, the
+ * ServiceAccount, the disruption budget): changing it must not change the hash and so roll every pod.
  */
 export function supervisorConfig(corePod: CorePodObject): string {
-  const { replicas: _replicas, ...spec } = corePod.spec;
+  const { replicas: _replicas, service: _service, serviceAccount: _serviceAccount, podDisruptionBudget: _budget, ...spec } = corePod.spec;
   const document = {
     apiVersion: corePod.apiVersion,
     kind: corePod.kind,

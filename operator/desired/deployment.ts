@@ -1,7 +1,7 @@
 // The Deployment running the CorePod: one app container (the user's image) whose command is the
 // sidecar-init, mounted from the sidecar image as an image volume or copied into an emptyDir by an
 // init container (contract/sidecar-contract.ts RuntimeDelivery).
-import type { V1Container, V1Deployment, V1EnvVar, V1PodSpec, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1EnvFromSource, V1EnvVar, V1EnvVarSource, V1PodSpec, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
@@ -13,13 +13,16 @@ import {
   CONFIG_PATH,
   ENV,
   LIVENESS_PATH,
+  OPERATOR_VOLUMES,
   READINESS_PATH,
   RUNTIME_MOUNT_PATH,
   TOKEN_MOUNT_PATH,
+  programEnvFromPrefix,
+  programEnvName,
   type SidecarContract,
 } from '../../contract/sidecar-contract.js';
 
-const VOLUME = { runtime: 'corepod-runtime', config: 'corepod-config', token: 'corepod-token' } as const;
+const VOLUME = OPERATOR_VOLUMES;
 export const APP_CONTAINER = 'app';
 export const INIT_CONTAINER = 'corepod-init';
 export const HEALTH_PORT_NAME = 'corepod-health';
@@ -47,6 +50,27 @@ function resources(spec: CorePodSpec): V1ResourceRequirements | undefined {
   return out;
 }
 
+/** The union of the programs' volumeMounts: one mount per path (validation refused two different ones). */
+export function programMounts(spec: CorePodSpec): V1VolumeMount[] {
+  const byPath = new Map<string, V1VolumeMount>();
+  for (const program of spec.programs) {
+    for (const mount of program.volumeMounts ?? []) if (!byPath.has(mount.mountPath)) byPath.set(mount.mountPath, mount as V1VolumeMount);
+  }
+  return [...byPath.values()];
+}
+
+/** Each program's env[].valueFrom under its mangled name (the contract's), for the kubelet to resolve. */
+export function programEnv(spec: CorePodSpec): V1EnvVar[] {
+  return spec.programs.flatMap((program, i) =>
+    program.env.flatMap((variable) => (variable.valueFrom ? [{ name: programEnvName(i, variable.name), valueFrom: variable.valueFrom as V1EnvVarSource }] : [])),
+  );
+}
+
+/** Each program's envFrom under its mangled prefix, ahead of the program's own prefix. */
+export function programEnvFrom(spec: CorePodSpec): V1EnvFromSource[] {
+  return spec.programs.flatMap((program, i) => (program.envFrom ?? []).map((source, k) => ({ ...source, prefix: `${programEnvFromPrefix(i, k)}${source.prefix ?? ''}` })));
+}
+
 function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[]): V1Container {
   const { spec } = corePod;
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
@@ -72,6 +96,7 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
       ...(spec.alerts?.github
         ? [{ name: ENV.githubToken, valueFrom: { secretKeyRef: { name: spec.alerts.github.tokenSecretRef.name, key: spec.alerts.github.tokenSecretRef.key } } }]
         : []),
+      ...programEnv(spec),
     ],
     ports: [{ name: HEALTH_PORT_NAME, containerPort: spec.healthPort, protocol: 'TCP' }, ...ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol }))],
     // A generous startup window: liveness only starts once the sidecar-init answers.
@@ -82,8 +107,11 @@ function appContainer(corePod: CorePodObject, sidecar: SidecarContract, ports: P
       runtimeMount(sidecar),
       { name: VOLUME.config, mountPath: CONFIG_MOUNT_PATH, readOnly: true },
       { name: VOLUME.token, mountPath: TOKEN_MOUNT_PATH, readOnly: true },
+      ...programMounts(spec),
     ],
   };
+  const envFrom = programEnvFrom(spec);
+  if (envFrom.length > 0) container.envFrom = envFrom;
   const limits = resources(spec);
   if (limits) container.resources = limits;
   return container;
@@ -114,6 +142,24 @@ function installContainers(sidecar: SidecarContract, securityContext: V1Containe
   return { initContainers: [install] };
 }
 
+/** The Pod fields a CorePod passes through as they are (core/v1 schemas, checked by the apiserver). */
+export const POD_FIELDS = [
+  'imagePullSecrets',
+  'nodeSelector',
+  'tolerations',
+  'affinity',
+  'topologySpreadConstraints',
+  'priorityClassName',
+  'runtimeClassName',
+  'hostAliases',
+  'dnsPolicy',
+  'dnsConfig',
+] as const satisfies readonly (keyof CorePodSpec & keyof V1PodSpec)[];
+
+function podFields(spec: CorePodSpec): Partial<V1PodSpec> {
+  return Object.fromEntries(POD_FIELDS.filter((field) => spec[field] !== undefined).map((field) => [field, spec[field]]));
+}
+
 export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract, ports: PlannedPort[], configHash: string): V1Deployment {
   const name = corePod.metadata.name;
   const { spec } = corePod;
@@ -129,8 +175,12 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
       selector: { matchLabels: selectorLabels(name) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: 0 } },
       template: {
-        metadata: { labels: objectLabels(name, 'workload'), annotations: { [CONFIG_HASH_ANNOTATION]: configHash, [DEFAULT_CONTAINER_ANNOTATION]: APP_CONTAINER } },
+        metadata: {
+          labels: { ...spec.podMetadata?.labels, ...objectLabels(name, 'workload') },
+          annotations: { ...spec.podMetadata?.annotations, [CONFIG_HASH_ANNOTATION]: configHash, [DEFAULT_CONTAINER_ANNOTATION]: APP_CONTAINER },
+        },
         spec: {
+          ...podFields(spec),
           serviceAccountName: names.serviceAccount(name),
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
@@ -156,6 +206,7 @@ export function buildDeployment(corePod: CorePodObject, sidecar: SidecarContract
                 ],
               },
             },
+            ...((spec.volumes ?? []) as V1Volume[]),
           ],
         },
       },

@@ -4,9 +4,10 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import { buildConfigMap, configHash, supervisorConfig } from './config-map.js';
 import { buildDeployment } from './deployment.js';
-import { planPorts, type SpecProblem } from './port-plan.js';
+import { planPorts, unusedVolumes, type SpecProblem } from './port-plan.js';
 import { buildRole, buildRoleBinding, buildServiceAccount } from './rbac.js';
 import { buildService } from './service.js';
+import { buildPodDisruptionBudget } from './pod-disruption-budget.js';
 import type { SidecarContract } from '../../contract/sidecar-contract.js';
 
 export interface DesiredState {
@@ -16,6 +17,8 @@ export interface DesiredState {
   absent: { apiVersion: string; kind: string; name: string }[];
   configHash: string;
   problems: SpecProblem[];
+  /** What is likely unintended but does not stop the rollout (a volume no program mounts). */
+  warnings: SpecProblem[];
 }
 
 export function desiredState(corePod: CorePodObject, sidecar: SidecarContract): DesiredState {
@@ -30,7 +33,12 @@ export function desiredState(corePod: CorePodObject, sidecar: SidecarContract): 
     buildRoleBinding(corePod),
     buildDeployment(corePod, sidecar, ports, hash),
   ];
+  const budget = buildPodDisruptionBudget(corePod);
   if (service) objects.push(service);
-  const absent = service ? [] : [{ apiVersion: 'v1', kind: 'Service', name: corePod.metadata.name }];
-  return { objects, absent, configHash: hash, problems };
+  if (budget) objects.push(budget);
+  const absent = [
+    ...(service ? [] : [{ apiVersion: 'v1', kind: 'Service', name: corePod.metadata.name }]),
+    ...(budget ? [] : [{ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name: corePod.metadata.name }]),
+  ];
+  return { objects, absent, configHash: hash, problems, warnings: unusedVolumes(corePod.spec) };
 }

@@ -29,6 +29,13 @@ export function objectLabels(corePodName: string, component: Component): Record<
   return { ...selectorLabels(corePodName), [LABEL.component]: component, [LABEL.managedBy]: MANAGED_BY, [LABEL.partOf]: NAME_LABEL_VALUE };
 }
 
+/** selectorLabels as a label selector string (status.selector, for the scale subresource). */
+export function selectorString(corePodName: string): string {
+  return Object.entries(selectorLabels(corePodName))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
 /** The label selector that finds everything the operator manages. */
 export const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`;
 
@@ -46,6 +53,7 @@ export function ownerReference(corePod: CorePodObject): V1OwnerReference {
 export const names = {
   deployment: (corePod: string) => corePod,
   service: (corePod: string) => corePod,
+  podDisruptionBudget: (corePod: string) => corePod,
   configMap: (corePod: string) => `${corePod}-corepod-config`,
   serviceAccount: (corePod: string) => `${corePod}-corepod`,
   role: (corePod: string) => `${corePod}-corepod`,

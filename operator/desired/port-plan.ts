@@ -48,3 +48,11 @@ export function planPorts(spec: CorePodSpec): PortPlan {
   );
   return { ports, problems };
 }
+
+/** Declared volumes no program mounts: likely a mistake, so a warning condition (the pod runs anyway). */
+export function unusedVolumes(spec: CorePodSpec): SpecProblem[] {
+  const mounted = new Set(spec.programs.flatMap((program) => (program.volumeMounts ?? []).map((mount) => mount.name)));
+  return (spec.volumes ?? []).flatMap((volume, j) =>
+    mounted.has(volume.name) ? [] : [{ reason: 'VolumeNotMounted', path: `spec.volumes[${j}]`, message: `volume "${volume.name}" is not mounted by any program` }],
+  );
+}

@@ -13,7 +13,10 @@ export function buildServiceAccount(corePod: CorePodObject): V1ServiceAccount {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: meta(corePod, names.serviceAccount(corePod.metadata.name)),
+    metadata: {
+      ...meta(corePod, names.serviceAccount(corePod.metadata.name)),
+      ...(corePod.spec.serviceAccount?.annotations ? { annotations: corePod.spec.serviceAccount.annotations } : {}),
+    },
     // The pod mounts its token through its own projected volume with mode 0400.
     automountServiceAccountToken: false,
   };
