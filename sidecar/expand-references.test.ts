@@ -93,6 +93,14 @@ test("a program's variables reference the environment it inherits and the variab
   );
 });
 
+test('a value the kubelet resolved (valueFrom, envFrom) is taken as it is; a later literal value may reference it', () => {
+  const env = programEnvironment({ HOST: 'db' }, [
+    { name: 'PASSWORD', value: 'p$(HOST)$$', literal: false },
+    { name: 'URL', value: 'postgres://app:$(PASSWORD)@$(HOST)', literal: true },
+  ]);
+  assert.deepEqual({ ...env }, { HOST: 'db', PASSWORD: 'p$(HOST)$$', URL: 'postgres://app:p$(HOST)$$@db' });
+});
+
 test('a command is expanded element by element from the final environment, each element once', () => {
   const env = { PORT: '3001', ARGS: '--a --b', REF: '$(PORT)' };
   assert.deepEqual(expandCommand(['node', 'server.js', '--port=$(PORT)', '$(ARGS)', '$$(PORT)', '$(REF)', '$(NOPE)'], env), [
