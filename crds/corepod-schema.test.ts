@@ -314,6 +314,27 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     ],
   ],
   [
+    'unknown backoff policy',
+    (d) => {
+      d.spec.programs[0]!.backoff = { policy: 'fibonacci' };
+    },
+    [{ path: 'spec.programs[0].backoff.policy', message: 'expected one of linear, exponential' }],
+  ],
+  [
+    'backoff maxSeconds below initialSeconds',
+    (d) => {
+      d.spec.programs[1]!.backoff = { policy: 'exponential', initialSeconds: 10, maxSeconds: 5 };
+    },
+    [{ path: 'spec.programs[1].backoff.maxSeconds', message: 'maxSeconds must not be below initialSeconds' }],
+  ],
+  [
+    'restartPreventExitCodes out of range',
+    (d) => {
+      d.spec.programs[0]!.restartPreventExitCodes = [1, 256];
+    },
+    [{ path: 'spec.programs[0].restartPreventExitCodes[1]', message: 'Too big: expected number to be <=255' }],
+  ],
+  [
     'cross-field errors reported alongside field errors',
     (d) => {
       delete d.spec.image;
@@ -369,6 +390,9 @@ test('defaults fill every optional field', () => {
     stopSignal: 'TERM',
     stopWaitSeconds: 10,
     critical: false,
+    backoff: { policy: 'linear', initialSeconds: 1, resetAfterSeconds: 0 },
+    restartPreventExitCodes: [],
+    exitContainerOnExit: false,
     dependsOn: [],
     ports: [],
     logs: { mirror: true, maxBytes: '50Mi', backups: 10 },

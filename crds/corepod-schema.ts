@@ -141,6 +141,37 @@ export const RestartBudget = z
   })
   .describe('A limit on restarts over a sliding window, also after startSeconds has passed.');
 
+export const BACKOFF_POLICIES = ['linear', 'exponential'] as const;
+
+export const Backoff = z
+  .strictObject({
+    policy: z
+      .enum(BACKOFF_POLICIES, { error: `expected one of ${BACKOFF_POLICIES.join(', ')}` })
+      .default('linear')
+      .describe('How the delay before retry n grows: linear (n × initialSeconds, supervisord) or exponential (initialSeconds × 2^(n-1)).'),
+    initialSeconds: z.int().min(1).max(86_400).default(1).describe('Delay before the first retry.'),
+    maxSeconds: z.int().min(1).max(86_400).optional().describe('Upper bound of the delay; no bound when left out.'),
+    resetAfterSeconds: seconds(
+      'With 0 the retry count resets when the program becomes RUNNING and an exit from RUNNING restarts it at once (supervisord). Above 0 an exit from RUNNING sooner than this after becoming RUNNING is retried after the next delay too, and only a run this long resets the count.',
+      0,
+    ),
+  })
+  .refine((b) => b.maxSeconds === undefined || b.maxSeconds >= b.initialSeconds, {
+    error: 'maxSeconds must not be below initialSeconds',
+    path: ['maxSeconds'],
+    when: unlessIssuesIn('initialSeconds', 'maxSeconds'),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '!has(self.maxSeconds) || self.maxSeconds >= (has(self.initialSeconds) ? self.initialSeconds : 1)',
+        message: 'maxSeconds must not be below initialSeconds',
+        fieldPath: '.maxSeconds',
+      },
+    ],
+  })
+  .describe("Delays between restarts; the default is supervisord's 1 s, 2 s, 3 s, ...");
+
 export const Program = z
   .strictObject({
     name: z
@@ -169,13 +200,30 @@ export const Program = z
     exitCodes: z.array(z.int().min(0).max(255)).max(256).default([0]).describe('Exit codes that are expected, for autorestart "unexpected".'),
     priority: z.int().min(0).max(100_000).default(999).describe('Start order (ascending) and stop order (descending).'),
     startSeconds: seconds('Seconds the program must stay up to count as started (RUNNING).', 1),
-    startRetries: z.int().min(0).max(1000).default(3).describe('Failed starts (exits before startSeconds) allowed before FATAL; the delay grows 1 s, 2 s, 3 s, ...'),
+    startRetries: z
+      .int()
+      .min(0)
+      .max(1000)
+      .default(3)
+      .describe('Failed starts (exits before startSeconds) allowed before FATAL; the delay between them follows backoff (1 s, 2 s, 3 s, ... by default).'),
     stopSignal: z
       .enum(STOP_SIGNALS, { error: `expected one of ${STOP_SIGNALS.join(', ')}` })
       .default('TERM')
       .describe('Signal sent to the process group to stop the program.'),
     stopWaitSeconds: seconds('Seconds to wait after stopSignal before SIGKILL.', 10),
     critical: z.boolean().default(false).describe('When the program goes FATAL the whole container exits non-zero.'),
+    backoff: Backoff.prefault({}),
+    restartPreventExitCodes: z
+      .array(z.int().min(0).max(255))
+      .max(256)
+      .default([])
+      .describe('Exit codes after which the program is never restarted automatically, whatever autorestart says (systemd RestartPreventExitStatus).'),
+    exitContainerOnExit: z
+      .boolean()
+      .default(false)
+      .describe(
+        'When the program exits by itself it is not restarted: every program is stopped and the container (or corepod run) exits with its exit code (128 + the signal number after a signal).',
+      ),
     dependsOn: z
       .array(z.string().max(63))
       // Bounded so that the CEL rule checking the names stays within the apiserver's cost budget.

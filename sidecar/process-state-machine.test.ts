@@ -4,6 +4,7 @@ import type { ProcessStateName } from '../crds/corepod-schema.js';
 import {
   EVENT_TYPES,
   TABLE,
+  backoffDelayMs,
   initialState,
   isCommand,
   restartsOf,
@@ -24,6 +25,9 @@ const config = (over: Partial<MachineConfig> = {}): MachineConfig => ({
   startRetries: 3,
   autorestart: true,
   exitCodes: [0],
+  backoff: { policy: 'linear', initialSeconds: 1, resetAfterSeconds: 0 },
+  restartPreventExitCodes: [],
+  exitContainerOnExit: false,
   stopSignal: 'TERM',
   stopWaitSeconds: 10,
   restartBudget: { maxRestarts: 5, windowSeconds: 60 },
@@ -184,6 +188,31 @@ cell('STARTING', 'exited', 'after startSeconds but before the timer: RUNNING, EX
   assert.equal(t.state.generation, 2);
 });
 
+cell('STARTING', 'exited', 'before startSeconds with exponential backoff: the delay doubles up to maxSeconds', () => {
+  const c = config({ startRetries: 10, backoff: { policy: 'exponential', initialSeconds: 2, maxSeconds: 10, resetAfterSeconds: 0 } });
+  const third = transition(at('STARTING', { backoff: 2 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, c);
+  assert.equal(third.state.backoff, 3);
+  assert.deepEqual(effectsOf(third, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 8000, generation: 1 }]);
+  const capped = transition(at('STARTING', { backoff: 3 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, c);
+  assert.deepEqual(effectsOf(capped, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 10_000, generation: 1 }]);
+});
+
+cell('STARTING', 'exited', 'before startSeconds with a code in restartPreventExitCodes: EXITED, no retry', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 78, signal: null }, T0 + 10, config({ restartPreventExitCodes: [78] }));
+  assert.deepEqual(states(t), ['STARTING>EXITED']);
+  assert.equal(effectsOf(t, 'setTimer').length, 0);
+  assert.equal(effectsOf(t, 'spawn').length, 0);
+  assert.match(t.state.reason ?? '', /restartPreventExitCodes/);
+  assert.equal(t.state.lastExit?.code, 78);
+});
+
+cell('STARTING', 'exited', 'before startSeconds with exitContainerOnExit: EXITED and the container exits with its status', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 4, signal: null }, T0 + 10, config({ exitContainerOnExit: true }));
+  assert.deepEqual(states(t), ['STARTING>EXITED']);
+  assert.deepEqual(effectsOf(t, 'exitContainer'), [{ type: 'exitContainer', code: 4, signal: null }]);
+  assert.equal(effectsOf(t, 'setTimer').length, 0);
+});
+
 cell('STARTING', 'timer', 'the start timer makes it RUNNING and resets the backoff', () => {
   const t = transition(at('STARTING', { backoff: 2 }), { type: 'timer', generation: 1, timer: 'start' }, T0 + 1000, config());
   assert.deepEqual(states(t), ['STARTING>RUNNING']);
@@ -332,6 +361,45 @@ cell('RUNNING', 'exited', 'the restart budget: maxRestarts in the window, then F
   assert.deepEqual(slid.state.restartTimes, [now - 10_000, now]);
 });
 
+cell('RUNNING', 'exited', 'a code in restartPreventExitCodes is never restarted, even with autorestart true; a signal is not a code', () => {
+  const c = config({ autorestart: true, restartPreventExitCodes: [3] });
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 3, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(t), ['RUNNING>EXITED']);
+  assert.equal(effectsOf(t, 'spawn').length, 0);
+  assert.equal(t.state.reason, 'exited with 3: not restarted (restartPreventExitCodes)');
+  const other = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 4, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(other), ['RUNNING>EXITED', 'EXITED>STARTING']);
+  const killed = transition(at('RUNNING'), { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 5000, c);
+  assert.deepEqual(states(killed), ['RUNNING>EXITED', 'EXITED>STARTING']);
+});
+
+cell('RUNNING', 'exited', 'exitContainerOnExit: EXITED, no restart, the container exits with its status; not while shutting down', () => {
+  const c = config({ autorestart: true, exitContainerOnExit: true });
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: null, signal: 'SIGSEGV' }, T0 + 5000, c);
+  assert.deepEqual(states(t), ['RUNNING>EXITED']);
+  assert.deepEqual(effectsOf(t, 'exitContainer'), [{ type: 'exitContainer', code: null, signal: 'SIGSEGV' }]);
+  assert.equal(effectsOf(t, 'spawn').length, 0);
+  const closing = transition(at('RUNNING', { shuttingDown: true }), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(closing), ['RUNNING>EXITED']);
+  assert.equal(effectsOf(closing, 'exitContainer').length, 0);
+});
+
+cell('RUNNING', 'exited', 'resetAfterSeconds: a short run is restarted after the next backoff delay, a long one at once', () => {
+  const c = config({ backoff: { policy: 'exponential', initialSeconds: 1, resetAfterSeconds: 30 } });
+  const short = transition(at('RUNNING', { crashes: 2 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(short), ['RUNNING>EXITED', 'EXITED>BACKOFF']);
+  assert.equal(short.state.crashes, 3);
+  assert.equal(short.state.backoff, 0, 'short runs are not failed starts: startRetries does not bound them');
+  assert.deepEqual(short.state.restartTimes, [T0 + 5000], 'counted against the restart budget');
+  assert.deepEqual(effectsOf(short, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 4000, generation: 1 }]);
+  assert.equal(short.state.reason, 'autorestart in 4s (backoff)');
+  const long = transition(at('RUNNING', { crashes: 2 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 30_000, c);
+  assert.deepEqual(states(long), ['RUNNING>EXITED', 'EXITED>STARTING']);
+  assert.equal(long.state.crashes, 0);
+  const spent = transition(at('RUNNING', { restartTimes: [T0, T0, T0, T0, T0] }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(spent), ['RUNNING>EXITED', 'EXITED>FATAL']);
+});
+
 cell('RUNNING', 'stop', 'signals the group and arms SIGKILL', () => {
   const t = transition(at('RUNNING'), { type: 'stop' }, T0, config({ stopSignal: 'QUIT', stopWaitSeconds: 3 }));
   assert.deepEqual(states(t), ['RUNNING>STOPPING']);
@@ -437,6 +505,14 @@ cell('BACKOFF', 'timer', 'the backoff timer retries, keeping the backoff count',
   assert.equal(t.state.backoff, 2);
   assert.equal(t.state.generation, 2);
   assert.deepEqual(t.state.restartTimes, [], 'retries are bounded by startRetries, not by the budget');
+});
+
+cell('BACKOFF', 'timer', 'after a short run the backoff timer restarts it, keeping the run count', () => {
+  const t = transition(at('BACKOFF', { crashes: 2 }), { type: 'timer', generation: 1, timer: 'backoff' }, T0 + 2000, config());
+  assert.deepEqual(states(t), ['BACKOFF>STARTING']);
+  assert.equal(t.state.crashes, 2);
+  const notice = t.effects.find((fx) => fx.type === 'emit');
+  assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.reason === 'autorestart after backoff');
 });
 
 cell('BACKOFF', 'timer', 'other timers are ignored', () => {
@@ -576,9 +652,10 @@ cell('STOPPING', 'spawnFailed', 'a failed spawn after the stop is STOPPED', () =
 
 for (const state of ['EXITED', 'FATAL'] as const) {
   cell(state, 'start', 'starts with a fresh backoff and budget', () => {
-    const t = transition(at(state, { backoff: 3, restartTimes: [T0, T0 + 1] }), { type: 'start' }, T0 + 5, config());
+    const t = transition(at(state, { backoff: 3, crashes: 4, restartTimes: [T0, T0 + 1] }), { type: 'start' }, T0 + 5, config());
     assert.deepEqual(states(t), [`${state}>STARTING`]);
     assert.equal(t.state.backoff, 0);
+    assert.equal(t.state.crashes, 0);
     assert.deepEqual(t.state.restartTimes, []);
     assert.equal(t.state.generation, 2);
   });
@@ -726,4 +803,45 @@ test('stop after stopWaitSeconds escalates to SIGKILL, and the exit ends in STOP
   d.send({ type: 'exited', generation: 1, code: null, signal: 'SIGKILL' });
   assert.equal(d.state.state, 'STOPPED');
   assert.equal(d.timers.size, 0);
+});
+
+test('backoffDelayMs: linear n × initial, exponential initial × 2^(n-1), both capped at maxSeconds', () => {
+  const cases: [Parameters<typeof backoffDelayMs>[1], number[]][] = [
+    [{ policy: 'linear', initialSeconds: 1, resetAfterSeconds: 0 }, [1000, 2000, 3000, 4000, 5000]],
+    [{ policy: 'linear', initialSeconds: 2, maxSeconds: 5, resetAfterSeconds: 0 }, [2000, 4000, 5000, 5000, 5000]],
+    [{ policy: 'exponential', initialSeconds: 1, resetAfterSeconds: 0 }, [1000, 2000, 4000, 8000, 16_000]],
+    [{ policy: 'exponential', initialSeconds: 3, maxSeconds: 20, resetAfterSeconds: 0 }, [3000, 6000, 12_000, 20_000, 20_000]],
+  ];
+  for (const [b, delays] of cases)
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, b)),
+      delays,
+      JSON.stringify(b),
+    );
+  assert.equal(backoffDelayMs(1000, { policy: 'exponential', initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 0 }), 60_000);
+});
+
+test('exponential backoff over a crash loop: the restarts wait 1, 2, 4, 8, 8 s, and a long run resets it', () => {
+  const d = new Driver(
+    config({
+      startSeconds: 1,
+      backoff: { policy: 'exponential', initialSeconds: 1, maxSeconds: 8, resetAfterSeconds: 60 },
+      restartBudget: { maxRestarts: 100, windowSeconds: 60 },
+    }),
+  );
+  d.send({ type: 'start' });
+  const waits: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    assert.equal(d.fireNext().timer, 'start');
+    d.crash(4000); // up 5 s in all: RUNNING, but shorter than resetAfterSeconds
+    assert.equal(d.state.state, 'BACKOFF');
+    const { timer, waited } = d.fireNext();
+    assert.equal(timer, 'backoff');
+    waits.push(waited);
+  }
+  assert.deepEqual(waits, [1000, 2000, 4000, 8000, 8000]);
+  assert.equal(d.fireNext().timer, 'start');
+  d.crash(60_000);
+  assert.equal(d.state.state, 'STARTING', 'a run of resetAfterSeconds restarts at once');
+  assert.equal(d.state.crashes, 0);
 });

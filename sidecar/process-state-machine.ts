@@ -1,7 +1,8 @@
 // The life of one supervised program as a pure transition table, after supervisord 4.2
 // (supervisor/process.py) with CorePod's additions: a restart budget over a sliding window,
-// restarts on failed health checks and on memory over the limit, and early RUNNING on a passing
-// health check. Rows are states, columns are events, each cell a tiny function returning the next
+// restarts on failed health checks and on memory over the limit, early RUNNING on a passing
+// health check, linear or exponential backoff (also between short runs), exit codes that prevent
+// a restart, and programs whose exit ends the container. Rows are states, columns are events, each cell a tiny function returning the next
 // state and the effects (spawn, signal, timers, notices) that the runner carries out.
 import type { ProcessStateName, StopSignal } from '../crds/corepod-schema.js';
 
@@ -9,11 +10,22 @@ export type SignalName = StopSignal | 'KILL' | 'CONT' | 'STOP' | 'WINCH' | 'ALRM
 export type TimerName = 'start' | 'backoff' | 'kill';
 export type RestartReason = 'admin' | 'health' | 'memory';
 
+export interface BackoffConfig {
+  policy: 'linear' | 'exponential';
+  initialSeconds: number;
+  maxSeconds?: number | undefined;
+  /** 0: the count resets on RUNNING and exits from RUNNING restart at once (supervisord). */
+  resetAfterSeconds: number;
+}
+
 export interface MachineConfig {
   startSeconds: number;
   startRetries: number;
   autorestart: boolean | 'unexpected';
   exitCodes: readonly number[];
+  backoff: BackoffConfig;
+  restartPreventExitCodes: readonly number[];
+  exitContainerOnExit: boolean;
   stopSignal: StopSignal;
   stopWaitSeconds: number;
   restartBudget: { maxRestarts: number; windowSeconds: number };
@@ -37,6 +49,8 @@ export interface ProgramState {
   readonly startedAt: number | undefined;
   /** supervisord's backoff counter: failed starts in a row. */
   readonly backoff: number;
+  /** Exits from RUNNING in a row sooner than backoff.resetAfterSeconds after their start. */
+  readonly crashes: number;
   readonly spawns: number;
   /** Times of automatic restarts inside the budget window. */
   readonly restartTimes: readonly number[];
@@ -102,7 +116,9 @@ export type Effect =
   | { type: 'signal'; pid: number; signal: SignalName; group: boolean }
   | { type: 'setTimer'; timer: TimerName; ms: number; generation: number }
   | { type: 'cancelTimer'; timer: TimerName }
-  | { type: 'emit'; notice: Notice };
+  | { type: 'emit'; notice: Notice }
+  /** The program ended by itself and has exitContainerOnExit: stop everything, exit with its status. */
+  | { type: 'exitContainer'; code: number | null; signal: string | null };
 
 /** Why an administrative command was refused. */
 export type CommandError = 'ALREADY_STARTED' | 'NOT_RUNNING' | 'STOPPING' | 'SHUTTING_DOWN';
@@ -121,6 +137,7 @@ export function initialState(now: number): ProgramState {
     pid: undefined,
     startedAt: undefined,
     backoff: 0,
+    crashes: 0,
     spawns: 0,
     restartTimes: [],
     pendingRestart: undefined,
@@ -136,6 +153,12 @@ export function initialState(now: number): ProgramState {
 /** Restarts so far: every spawn after the first. */
 export function restartsOf(state: ProgramState): number {
   return Math.max(0, state.spawns - 1);
+}
+
+/** The delay before retry `n` (1, 2, ...): linear n × initial or exponential initial × 2^(n-1), capped at maxSeconds. */
+export function backoffDelayMs(n: number, b: BackoffConfig): number {
+  const seconds = b.policy === 'linear' ? n * b.initialSeconds : b.initialSeconds * 2 ** Math.min(Math.max(n - 1, 0), 30);
+  return Math.min(seconds, b.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000;
 }
 
 type Cell<E extends MachineEvent = MachineEvent> = (s: ProgramState, e: E, now: number, c: MachineConfig) => Transition;
@@ -167,20 +190,31 @@ function spawn(t: Transition, now: number, reason: string, reset: boolean): Tran
     healthFailures: 0,
     memoryOver: false,
     reason: undefined,
-    ...(reset ? { backoff: 0, restartTimes: [] } : {}),
+    ...(reset ? { backoff: 0, crashes: 0, restartTimes: [] } : {}),
   });
   return withEffects(enter(next, 'STARTING', now, { reason }), { type: 'spawn', generation });
 }
 
-/** An automatic restart, unless the restart budget of the window is used up (then FATAL). */
-function budgetedRestart(t: Transition, now: number, c: MachineConfig, reason: string): Transition {
+/**
+ * An automatic restart, unless the restart budget of the window is used up (then FATAL); after
+ * `delayMs` in BACKOFF when given, else at once.
+ */
+function budgetedRestart(t: Transition, now: number, c: MachineConfig, reason: string, delayMs?: number): Transition {
   const windowMs = c.restartBudget.windowSeconds * 1000;
   const recent = t.state.restartTimes.filter((at) => at > now - windowMs);
   if (recent.length >= c.restartBudget.maxRestarts) {
     const why = `restart budget exhausted: ${recent.length} restarts in ${c.restartBudget.windowSeconds}s`;
     return enter(patch(t, { restartTimes: recent, reason: why, backoff: 0 }), 'FATAL', now, { reason: why });
   }
-  return spawn(patch(t, { restartTimes: [...recent, now] }), now, reason, false);
+  const counted = patch(t, { restartTimes: [...recent, now] });
+  if (delayMs === undefined) return spawn(counted, now, reason, false);
+  const why = `${reason} in ${delayMs / 1000}s (backoff)`;
+  return withEffects(enter(patch(counted, { reason: why }), 'BACKOFF', now, { reason: why }), {
+    type: 'setTimer',
+    timer: 'backoff',
+    ms: delayMs,
+    generation: t.state.generation,
+  });
 }
 
 /** STARTING → BACKOFF, then FATAL when the retries are used up (supervisord: backoff > startretries). */
@@ -192,7 +226,7 @@ function enterBackoff(t: Transition, now: number, c: MachineConfig, reason: stri
     const why = 'too many start retries too quickly';
     return enter(patch(next, { backoff: 0, reason: why }), 'FATAL', now, { reason: why });
   }
-  return withEffects(next, { type: 'setTimer', timer: 'backoff', ms: backoff * 1000, generation: t.state.generation });
+  return withEffects(next, { type: 'setTimer', timer: 'backoff', ms: backoffDelayMs(backoff, c.backoff), generation: t.state.generation });
 }
 
 function becomeRunning(t: Transition, now: number, reason: string): Transition {
@@ -222,10 +256,37 @@ function killStragglers(t: Transition, pid: number | undefined): Transition {
   return pid === undefined ? t : withEffects(t, { type: 'signal', pid, signal: 'KILL', group: true });
 }
 
-function exitFromRunning(t: Transition, e: Extract<MachineEvent, { type: 'exited' }>, now: number, c: MachineConfig): Transition {
+type ExitEvent = Extract<MachineEvent, { type: 'exited' }>;
+
+const isExpected = (e: ExitEvent, c: MachineConfig) => e.signal === null && e.code !== null && c.exitCodes.includes(e.code);
+const preventsRestart = (e: ExitEvent, c: MachineConfig) => e.signal === null && e.code !== null && c.restartPreventExitCodes.includes(e.code);
+
+/**
+ * An exit after which the program is not started again, whatever autorestart says: with
+ * exitContainerOnExit (the container exits with its status) or an exit code in
+ * restartPreventExitCodes. Undefined for any other exit.
+ */
+function finalExit(t: Transition, e: ExitEvent, now: number, c: MachineConfig, pid: number | undefined): Transition | undefined {
+  if (t.state.shuttingDown) return undefined;
+  const expected = isExpected(e, c);
+  if (c.exitContainerOnExit) {
+    const reason = 'exited: the container exits with its status (exitContainerOnExit)';
+    const next = enter(patch(t, { pid: undefined, reason }), 'EXITED', now, { ...exitFacts(e, pid), expected, reason });
+    return withEffects(next, { type: 'exitContainer', code: e.code, signal: e.signal });
+  }
+  if (preventsRestart(e, c)) {
+    const reason = `exited with ${e.code}: not restarted (restartPreventExitCodes)`;
+    return enter(patch(t, { pid: undefined, reason }), 'EXITED', now, { ...exitFacts(e, pid), expected, reason });
+  }
+  return undefined;
+}
+
+function exitFromRunning(t: Transition, e: ExitEvent, now: number, c: MachineConfig): Transition {
   const s = t.state;
-  const expected = e.signal === null && e.code !== null && c.exitCodes.includes(e.code);
+  const expected = isExpected(e, c);
   const lastExit = { code: e.code, signal: e.signal, at: now };
+  const final = finalExit(patch(t, { lastExit, backoff: 0 }), e, now, c, s.pid);
+  if (final) return final;
   const next = enter(patch(t, { pid: undefined, lastExit, backoff: 0 }), 'EXITED', now, {
     ...exitFacts(e, s.pid),
     expected,
@@ -233,7 +294,11 @@ function exitFromRunning(t: Transition, e: Extract<MachineEvent, { type: 'exited
   });
   if (s.shuttingDown) return next;
   const again = c.autorestart === true || (c.autorestart === 'unexpected' && !expected);
-  return again ? budgetedRestart(next, now, c, 'autorestart') : next;
+  if (!again) return next;
+  const resetMs = c.backoff.resetAfterSeconds * 1000;
+  if (resetMs === 0 || s.startedAt === undefined || now - s.startedAt >= resetMs) return budgetedRestart(patch(next, { crashes: 0 }), now, c, 'autorestart');
+  const crashes = s.crashes + 1;
+  return budgetedRestart(patch(next, { crashes }), now, c, 'autorestart', backoffDelayMs(crashes, c.backoff));
 }
 
 function afterStopped(t: Transition, now: number, c: MachineConfig): Transition {
@@ -300,7 +365,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
       const lastExit = { code: e.code, signal: e.signal, at: now };
       let t = killStragglers(withEffects({ state: { ...s, lastExit }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
       const tooQuickly = s.startedAt !== undefined && now - s.startedAt < c.startSeconds * 1000;
-      if (tooQuickly) return enterBackoff(t, now, c, 'exited too quickly');
+      if (tooQuickly) return finalExit(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited too quickly');
       // The start timer has not fired yet although startSeconds passed: it was RUNNING.
       t = becomeRunning(t, now, `stayed up for ${c.startSeconds}s (startSeconds)`);
       return exitFromRunning(t, e, now, c);
@@ -346,7 +411,8 @@ export const TABLE: Record<ProcessStateName, Row> = {
   },
   BACKOFF: {
     start: alreadyStarted,
-    timer: (s, e, now) => (e.timer === 'backoff' && !s.shuttingDown ? spawn({ state: s, effects: [] }, now, `retry ${s.backoff}`, false) : unchanged(s)),
+    timer: (s, e, now) =>
+      e.timer === 'backoff' && !s.shuttingDown ? spawn({ state: s, effects: [] }, now, s.backoff > 0 ? `retry ${s.backoff}` : 'autorestart after backoff', false) : unchanged(s),
     stop: (s, _e, now) => enter({ state: s, effects: [{ type: 'cancelTimer', timer: 'backoff' }] }, 'STOPPED', now, { reason: 'stop requested' }),
     restart: (s, e, now) => {
       if (e.reason !== 'admin') return unchanged(s);

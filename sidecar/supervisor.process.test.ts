@@ -14,7 +14,7 @@ import { alive, descendants } from '../lib/procfs.js';
 import { Recorder, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
 
-type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory'>> & { name: string; command: string[]; healthCheck?: object; memory?: object };
+type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory' | 'backoff'>> & { name: string; command: string[]; healthCheck?: object; memory?: object; backoff?: object };
 
 function supervise(t: TestContext, programs: ProgramInput[], extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers> } = {}) {
   const spec = specOf({ programs: programs as never, terminationGracePeriodSeconds: extra.terminationGracePeriodSeconds ?? 10 });
@@ -203,6 +203,94 @@ test('a critical program going FATAL stops everything with exit code 1', async (
   assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
   assert.equal(state(supervisor, 'vital').state, 'FATAL');
   assert.equal(supervisor.health().live, false);
+});
+
+/** Milliseconds between one program's consecutive STARTING events, from the events' times. */
+function startGaps(recorder: Recorder, program: string): number[] {
+  const starts = recorder
+    .of('process-state')
+    .filter((e) => e.program === program && e.to === 'STARTING')
+    .map((e) => Date.parse(e.time));
+  return starts.slice(1).map((at, i) => at - starts[i]!);
+}
+
+test('exponential backoff: the retries of a failing start come 1, 2 and 4 s apart, then FATAL', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'flaky', command: ['sh', '-c', 'exit 1'], startSeconds: 1, startRetries: 3, backoff: { policy: 'exponential', initialSeconds: 1 } },
+  ]);
+  supervisor.start();
+  await waitFor('FATAL', () => state(supervisor, 'flaky').state === 'FATAL', 30_000);
+  const gaps = startGaps(recorder, 'flaky');
+  assert.equal(gaps.length, 3);
+  [1000, 2000, 4000].forEach((delay, i) => {
+    // The gap is the delay plus the time the program takes to fail (a shell's start and exit).
+    assert.ok(gaps[i]! >= delay && gaps[i]! < delay + 1000, `retry ${i + 1} came ${gaps[i]} ms after the start before it, expected ${delay} ms and a little`);
+  });
+});
+
+test('backoff.resetAfterSeconds: a program that keeps crashing soon after RUNNING is restarted after growing delays', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    {
+      name: 'crasher',
+      command: ['sh', '-c', 'sleep 0.2; exit 1'],
+      startSeconds: 0,
+      backoff: { policy: 'exponential', initialSeconds: 1, maxSeconds: 2, resetAfterSeconds: 60 },
+      restartBudget: { maxRestarts: 3, windowSeconds: 60 },
+    },
+  ]);
+  supervisor.start();
+  await waitFor('FATAL', () => state(supervisor, 'crasher').state === 'FATAL', 30_000);
+  assert.deepEqual(
+    recorder.states('crasher'),
+    [
+      ...['STARTING', 'RUNNING', 'EXITED', 'BACKOFF'],
+      ...['STARTING', 'RUNNING', 'EXITED', 'BACKOFF'],
+      ...['STARTING', 'RUNNING', 'EXITED', 'BACKOFF'],
+      ...['STARTING', 'RUNNING', 'EXITED', 'FATAL'],
+    ].map((s) => `crasher:${s}`),
+  );
+  const gaps = startGaps(recorder, 'crasher');
+  [1200, 2200, 2200].forEach((delay, i) =>
+    assert.ok(gaps[i]! >= delay && gaps[i]! < delay + 1000, `restart ${i + 1} came ${gaps[i]} ms after the start before it, expected ${delay} ms and a little`),
+  );
+});
+
+test('restartPreventExitCodes: an exit with such a code is not restarted although autorestart is true; another code is', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'configerror', command: ['sh', '-c', 'sleep 0.2; exit 78'], autorestart: true, startSeconds: 0, restartPreventExitCodes: [78] },
+    { name: 'crash', command: ['sh', '-c', 'sleep 0.2; exit 1'], autorestart: true, startSeconds: 0, restartPreventExitCodes: [78] },
+  ]);
+  supervisor.start();
+  await waitFor('both exited', () => state(supervisor, 'configerror').state === 'EXITED' && state(supervisor, 'crash').restarts >= 1);
+  // The restart would be part of the same transition as the exit: nothing can follow later.
+  assert.deepEqual(recorder.states('configerror'), ['configerror:STARTING', 'configerror:RUNNING', 'configerror:EXITED']);
+  assert.equal(state(supervisor, 'configerror').lastExitCode, 78);
+  assert.equal(supervisor.details()[0]!.reason, 'exited with 78: not restarted (restartPreventExitCodes)');
+});
+
+test('exitContainerOnExit: the supervisor stops every program and resolves with the exit status, 128 + signal after a signal', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0 },
+    { name: 'main', command: ['sh', '-c', 'sleep 0.3; kill -USR1 $$'], startSeconds: 0, exitContainerOnExit: true },
+  ]);
+  supervisor.start();
+  const stopped = await waitFor('supervisor stopped', () => recorder.of('supervisor').find((e) => e.state === 'stopped'));
+  assert.equal(stopped.exitCode, 128 + 10);
+  assert.match(stopped.reason ?? '', /program main exited with 138 \(exitContainerOnExit\)/);
+  assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
+  assert.deepEqual(recorder.states('main'), ['main:STARTING', 'main:RUNNING', 'main:EXITED']);
+});
+
+test('exitContainerOnExit: a program that cannot even be spawned goes FATAL and the supervisor exits 1', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0 },
+    { name: 'main', command: ['/nonexistent/program'], startRetries: 0, exitContainerOnExit: true },
+  ]);
+  supervisor.start();
+  const stopped = await waitFor('supervisor stopped', () => recorder.of('supervisor').find((e) => e.state === 'stopped'));
+  assert.equal(stopped.exitCode, 1);
+  assert.equal(stopped.reason, 'program main is FATAL (exitContainerOnExit)');
+  assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
 });
 
 test('what a program leaves behind in its process group is killed when it exits', async (t) => {

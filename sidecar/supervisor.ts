@@ -2,6 +2,7 @@
 // event at a time, gates starts on dependencies, stops in order under one deadline, and publishes
 // every change to its subscribers; health-monitor.ts probes, memory-watch.ts samples memory. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
+import os from 'node:os';
 import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { startable, stopWaves } from './dependency-order.js';
@@ -69,6 +70,13 @@ export function toBytes(value: number | string): number {
   throw new Error(`quantity "${value}" was not resolved to bytes by the config loader`);
 }
 
+/** A shell's view of how a process ended: its exit code, or 128 + the number of the signal that killed it. */
+export function exitStatus(code: number | null, signal: string | null): number {
+  if (code !== null) return code;
+  const number = signal ? os.constants.signals[signal as NodeJS.Signals] : undefined;
+  return number === undefined ? 1 : 128 + number;
+}
+
 export function machineConfig(program: ProgramSpec): MachineConfig {
   return {
     startSeconds: program.startSeconds,
@@ -78,6 +86,9 @@ export function machineConfig(program: ProgramSpec): MachineConfig {
     stopSignal: program.stopSignal,
     stopWaitSeconds: program.stopWaitSeconds,
     restartBudget: program.restartBudget,
+    backoff: program.backoff,
+    restartPreventExitCodes: program.restartPreventExitCodes,
+    exitContainerOnExit: program.exitContainerOnExit,
     ...(program.healthCheck ? { health: { failureThreshold: program.healthCheck.failureThreshold } } : {}),
     ...(program.memory ? { memory: { limitBytes: toBytes(program.memory.limit), action: program.memory.action } } : {}),
   };
@@ -324,6 +335,12 @@ export class Supervisor {
       case 'emit':
         this.notice(slot, effect.notice);
         break;
+      case 'exitContainer': {
+        const code = exitStatus(effect.code, effect.signal);
+        this.logger.info('program exited: stopping everything (exitContainerOnExit)', { program: slot.name, exitCode: code });
+        void this.shutdown(`program ${slot.name} exited with ${code} (exitContainerOnExit)`, code);
+        break;
+      }
     }
   }
 
@@ -347,6 +364,8 @@ export class Supervisor {
       this.criticalFatal = slot.name;
       this.logger.fatal('critical program is FATAL: stopping everything', { program: slot.name, reason: s.reason });
       void this.shutdown(`critical program ${slot.name} is FATAL`, 1);
+    } else if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.exitContainerOnExit) {
+      void this.shutdown(`program ${slot.name} is FATAL (exitContainerOnExit)`, 1);
     }
     if (s.state !== before.state || s.healthy !== before.healthy) this.releaseWaiting();
     for (const waiter of [...this.waiters]) {

@@ -19,7 +19,8 @@ or SIGINT, then stops them in reverse order. As PID 1 it puts tini in front to r
 Environment: COREPOD_RUN_DIR (control socket directory); COREPOD_TINI, COREPOD_SETPRIV,
 COREPOD_MKFIFO, COREPOD_PIPE_SIZE (helpers, when not the bundled runtime's).
 Exit codes: 0 clean stop; 1 a critical program went FATAL, the stop deadline passed, or the
-supervisor could not start; 2 invalid config or usage (nothing started).`;
+supervisor could not start; 2 invalid config or usage (nothing started); after a program with
+exitContainerOnExit exited, its exit status (at least 1 if the stop deadline passed).`;
 
 export interface RunOptions {
   file: string;
