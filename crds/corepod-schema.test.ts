@@ -335,6 +335,46 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     [{ path: 'spec.programs[0].restartPreventExitCodes[1]', message: 'Too big: expected number to be <=255' }],
   ],
   [
+    'unknown dependency condition',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = [{ name: 'a', condition: 'Healthy' }];
+    },
+    [{ path: 'spec.programs[1].dependsOn[0].condition', message: 'expected one of Started, Ready, Completed, CompletedSuccessfully' }],
+  ],
+  [
+    'dependency neither a name nor an object',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = [7];
+    },
+    [{ path: 'spec.programs[1].dependsOn[0]', message: 'expected a program name or {name, condition}' }],
+  ],
+  [
+    'dependency object naming a missing program',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = [{ name: 'ghost', condition: 'Started' }];
+    },
+    [{ path: 'spec.programs[1].dependsOn[0]', message: 'no program named "ghost"' }],
+  ],
+  [
+    'Completed dependency on a program that restarts forever',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = ['a', { name: 'a', condition: 'Completed' }];
+    },
+    [
+      {
+        path: 'spec.programs[1].dependsOn[1].condition',
+        message: '"a" is restarted whenever it exits (autorestart: true), so it never completes; give it autorestart: false or "unexpected"',
+      },
+    ],
+  ],
+  [
+    'unknown onDependencyFailure',
+    (d) => {
+      d.spec.programs[1]!.onDependencyFailure = 'ignore';
+    },
+    [{ path: 'spec.programs[1].onDependencyFailure', message: 'expected restart or stop' }],
+  ],
+  [
     'cross-field errors reported alongside field errors',
     (d) => {
       delete d.spec.image;
@@ -417,6 +457,36 @@ test('nested defaults: health check, env value, port protocol', () => {
     failureThreshold: 3,
     required: true,
   });
+});
+
+test('dependsOn: a bare name means Ready; objects keep their condition (Ready by default); oneshots may be Completed dependencies', () => {
+  const result = validateSpec({
+    image: 'i',
+    programs: [
+      { name: 'migrate', command: ['m'], autorestart: false },
+      { name: 'seed', command: ['s'], autorestart: 'unexpected' },
+      { name: 'db', command: ['d'] },
+      {
+        name: 'web',
+        command: ['w'],
+        onDependencyFailure: 'restart',
+        dependsOn: ['db', { name: 'db', condition: 'Started' }, { name: 'migrate', condition: 'CompletedSuccessfully' }, { name: 'seed', condition: 'Completed' }, { name: 'db' }],
+      },
+    ],
+  });
+  assert.ok(result.ok, JSON.stringify(result));
+  assert.deepEqual(result.value.programs[3]!.dependsOn, [
+    { name: 'db', condition: 'Ready' },
+    { name: 'db', condition: 'Started' },
+    { name: 'migrate', condition: 'CompletedSuccessfully' },
+    { name: 'seed', condition: 'Completed' },
+    { name: 'db', condition: 'Ready' },
+  ]);
+  assert.equal(result.value.programs[3]!.onDependencyFailure, 'restart');
+  // The validated spec (what the operator puts in the ConfigMap) validates again to itself.
+  const again = validateSpec(result.value);
+  assert.ok(again.ok);
+  assert.deepEqual(again.value, result.value);
 });
 
 test('autorestart accepts true, false and "unexpected"', () => {

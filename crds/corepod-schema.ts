@@ -141,6 +141,34 @@ export const RestartBudget = z
   })
   .describe('A limit on restarts over a sliding window, also after startSeconds has passed.');
 
+export const DEPENDENCY_CONDITIONS = ['Started', 'Ready', 'Completed', 'CompletedSuccessfully'] as const;
+export type DependencyCondition = (typeof DEPENDENCY_CONDITIONS)[number];
+export const COMPLETION_CONDITIONS: readonly DependencyCondition[] = ['Completed', 'CompletedSuccessfully'];
+
+const DEPENDENCY_DESCRIPTION =
+  'A program that must reach a condition before this one starts: its bare name (condition Ready), or {name, condition}. Started: it has been spawned. Ready: RUNNING and, with a health check, healthy. Completed: it exited by itself and is not restarted. CompletedSuccessfully: the same with an exit code in its exitCodes (a oneshot such as a migration).';
+
+export const Dependency = z
+  .union(
+    [
+      z.string().max(63),
+      z.strictObject({
+        name: z.string().max(63).describe('Name of the program depended on.'),
+        condition: z
+          .enum(DEPENDENCY_CONDITIONS, { error: `expected one of ${DEPENDENCY_CONDITIONS.join(', ')}` })
+          .default('Ready')
+          .describe('What the program depended on must reach: Started, Ready, Completed or CompletedSuccessfully.'),
+      }),
+    ],
+    { error: 'expected a program name or {name, condition}' },
+  )
+  .transform((dependency) => (typeof dependency === 'string' ? { name: dependency, condition: 'Ready' as const } : dependency))
+  // Not a structural type (a string or an object): the CRD leaves each entry untyped and the
+  // operator's validation (this schema) checks it.
+  .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+  .describe(DEPENDENCY_DESCRIPTION);
+export type DependencySpec = z.output<typeof Dependency>;
+
 export const BACKOFF_POLICIES = ['linear', 'exponential'] as const;
 
 export const Backoff = z
@@ -225,19 +253,23 @@ export const Program = z
         'When the program exits by itself it is not restarted: every program is stopped and the container (or corepod run) exits with its exit code (128 + the signal number after a signal).',
       ),
     dependsOn: z
-      .array(z.string().max(63))
-      // Bounded so that the CEL rule checking the names stays within the apiserver's cost budget.
+      .array(Dependency)
       .max(MAX_DEPENDENCIES)
       .default([])
-      .describe('Programs that must be RUNNING (and healthy, if they have a health check) before this one starts.'),
+      .describe(
+        'Programs that must reach a condition before this one starts: a bare name waits until it is RUNNING (and healthy, if it has a health check); {name, condition} for Started, Ready, Completed or CompletedSuccessfully.',
+      ),
+    onDependencyFailure: z
+      .enum(['restart', 'stop'], { error: 'expected restart or stop' })
+      .optional()
+      .describe(
+        'What to do with this program, once started, when a Started or Ready dependency exits, goes FATAL or fails its health check: stop it, or restart it once the dependency is back. Left out: nothing.',
+      ),
     ports: z.array(ContainerPort).max(64).default([]).describe('Ports the program serves.'),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),
     restartBudget: RestartBudget.prefault({}),
-  })
-  .meta({
-    'x-kubernetes-validations': [{ rule: '!(self.name in self.dependsOn)', message: 'a program cannot depend on itself', fieldPath: '.dependsOn' }],
   })
   .describe('A program run and supervised inside the container.');
 
@@ -325,7 +357,9 @@ export const PodSecurity = z
   })
   .describe('Run the whole pod as a non-root user (a subset of the Pod securityContext). Leave it out to run the sidecar-init as root, which per-program user switching needs.');
 
-function dependencyProblems(programs: { name: string; dependsOn: string[] }[]): { path: (string | number)[]; message: string }[] {
+type DependentProgram = { name: string; autorestart: boolean | 'unexpected'; dependsOn: DependencySpec[] };
+
+function dependencyProblems(programs: DependentProgram[]): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const index = new Map<string, number>();
   programs.forEach((program, i) => {
@@ -333,13 +367,19 @@ function dependencyProblems(programs: { name: string; dependsOn: string[] }[]): 
     else index.set(program.name, i);
   });
   programs.forEach((program, i) =>
-    program.dependsOn.forEach((dependency, j) => {
-      if (dependency === program.name) problems.push({ path: [i, 'dependsOn', j], message: 'a program cannot depend on itself' });
-      else if (!index.has(dependency)) problems.push({ path: [i, 'dependsOn', j], message: `no program named "${dependency}"` });
+    program.dependsOn.forEach(({ name, condition }, j) => {
+      if (name === program.name) problems.push({ path: [i, 'dependsOn', j], message: 'a program cannot depend on itself' });
+      else if (!index.has(name)) problems.push({ path: [i, 'dependsOn', j], message: `no program named "${name}"` });
+      else if (COMPLETION_CONDITIONS.includes(condition) && programs[index.get(name)!]!.autorestart === true) {
+        problems.push({
+          path: [i, 'dependsOn', j, 'condition'],
+          message: `"${name}" is restarted whenever it exits (autorestart: true), so it never completes; give it autorestart: false or "unexpected"`,
+        });
+      }
     }),
   );
   if (problems.length > 0) return problems;
-  const cycle = findCycle(programs);
+  const cycle = findCycle(programs.map((p) => ({ name: p.name, dependsOn: p.dependsOn.map((d) => d.name) })));
   if (cycle) problems.push({ path: [index.get(cycle[0]!)!, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
   return problems;
 }
@@ -387,10 +427,7 @@ export const CorePodSpec = z
       .meta({
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
-        'x-kubernetes-validations': [
-          { rule: 'self.all(p, self.exists_one(q, q.name == p.name))', message: 'program names must be unique' },
-          { rule: 'self.all(p, p.dependsOn.all(d, self.exists(q, q.name == d)))', message: 'dependsOn names a program that does not exist' },
-        ],
+        'x-kubernetes-validations': [{ rule: 'self.all(p, self.exists_one(q, q.name == p.name))', message: 'program names must be unique' }],
       })
       .describe('The programs to run, started by priority and dependsOn.'),
   })
@@ -428,6 +465,11 @@ export const ProcessStatus = z
     healthy: z.boolean().optional().describe('Result of the health check, if there is one.'),
     memoryBytes: z.int().optional().describe("Resident memory of the program's process tree."),
     probeLatencyMs: z.number().optional().describe('Latency of the last health probe in milliseconds.'),
+    reason: z
+      .string()
+      .optional()
+      .describe('Why the program waits to start (CamelCase): WaitingForDependencies, or DependencyFailed when a dependency will not reach its condition by itself.'),
+    message: z.string().optional().describe('Details of reason: the dependencies waited for and what became of them.'),
   })
   .describe('State of one supervised process.');
 
@@ -524,6 +566,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function issueErrors(issues: z.core.$ZodIssue[], prefix: PropertyKey[]): ValidationError[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union') {
+      // The one branch that matched the input's shape and failed inside it (an object with a bad
+      // field) says more than the union's own message.
+      const close = issue.errors.filter((branch) => branch.some((inner) => inner.path.length > 0));
+      if (close.length === 1) return issueErrors(close[0]!, path);
+    }
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ path: formatPath([...path, key]), message: 'unknown field' }));
     }

@@ -34,6 +34,7 @@ test('a valid CorePod is stored with every default filled in', async () => {
       base([
         { name: 'a', command: ['/a'], healthCheck: { httpGet: { port: 80 } } },
         { name: 'b', command: ['/b'], autorestart: 'unexpected', dependsOn: ['a'] },
+        { name: 'c', command: ['/c'], dependsOn: [{ name: 'b', condition: 'Completed' }] },
       ]),
     ),
   );
@@ -48,6 +49,10 @@ test('a valid CorePod is stored with every default filled in', async () => {
   assert.deepEqual(spec.programs[0].logs, { mirror: true, maxBytes: '50Mi', backups: 10 });
   assert.deepEqual(spec.programs[0].healthCheck.httpGet, { path: '/', port: 80, host: '127.0.0.1' });
   assert.deepEqual(spec.programs[1].restartBudget, { maxRestarts: 5, windowSeconds: 60 });
+  // A dependency is a name or {name, condition}, stored as written (the CRD leaves it untyped).
+  assert.deepEqual(spec.programs[1].dependsOn, ['a']);
+  assert.deepEqual(spec.programs[2].dependsOn, [{ name: 'b', condition: 'Completed' }]);
+  assert.deepEqual(spec.programs[0].backoff, { policy: 'linear', initialSeconds: 1, resetAfterSeconds: 0 });
 });
 
 test('kubectl get shows the printer columns and cpod is a short name', async () => {
@@ -91,14 +96,10 @@ const invalid: [string, Record<string, unknown>, RegExp][] = [
     ]),
     /spec\.programs\[1\]: Duplicate value: .*"name":"a"/,
   ],
-  ['dependency on a missing program', base([{ name: 'a', command: ['/a'], dependsOn: ['ghost'] }]), /spec\.programs: Invalid value: dependsOn names a program that does not exist/],
   [
-    'program depending on itself',
-    base([
-      { name: 'a', command: ['/a'] },
-      { name: 'b', command: ['/b'], dependsOn: ['b'] },
-    ]),
-    /spec\.programs\[1\]\.dependsOn: Invalid value: a program cannot depend on itself/,
+    'backoff maxSeconds below initialSeconds',
+    base([{ name: 'a', command: ['/a'], backoff: { initialSeconds: 10, maxSeconds: 5 } }]),
+    /spec\.programs\[0\]\.backoff\.maxSeconds: Invalid value: maxSeconds must not be below initialSeconds/,
   ],
   [
     'health check without a probe',

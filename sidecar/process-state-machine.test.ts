@@ -213,6 +213,19 @@ cell('STARTING', 'exited', 'before startSeconds with exitContainerOnExit: EXITED
   assert.equal(effectsOf(t, 'setTimer').length, 0);
 });
 
+cell('STARTING', 'exited', 'before startSeconds with an expected code and autorestart false or "unexpected": completed, EXITED (a oneshot)', () => {
+  for (const autorestart of [false, 'unexpected'] as const) {
+    const t = transition(at('STARTING', { backoff: 1 }), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 10, config({ autorestart }));
+    assert.deepEqual(states(t), ['STARTING>EXITED']);
+    assert.equal(t.state.backoff, 0);
+    assert.equal(effectsOf(t, 'setTimer').length, 0);
+    const notice = t.effects.find((fx) => fx.type === 'emit');
+    assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.expected === true);
+  }
+  const failed = transition(at('STARTING'), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, config({ autorestart: false }));
+  assert.deepEqual(states(failed), ['STARTING>BACKOFF'], 'an unexpected code is still a failed start');
+});
+
 cell('STARTING', 'timer', 'the start timer makes it RUNNING and resets the backoff', () => {
   const t = transition(at('STARTING', { backoff: 2 }), { type: 'timer', generation: 1, timer: 'start' }, T0 + 1000, config());
   assert.deepEqual(states(t), ['STARTING>RUNNING']);
@@ -411,6 +424,13 @@ cell('RUNNING', 'stop', 'signals the group and arms SIGKILL', () => {
     ],
   );
   assert.equal(t.state.pendingRestart, undefined);
+});
+
+cell('RUNNING', 'stop', 'a stop with a reason (a failed dependency) says so', () => {
+  const t = transition(at('RUNNING'), { type: 'stop', reason: 'dependency db failed' }, T0, config());
+  const notice = t.effects.find((fx) => fx.type === 'emit');
+  assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.reason === 'dependency db failed');
+  assert.equal(t.state.state, 'STOPPING');
 });
 
 cell('RUNNING', 'restart', 'admin, health and memory restarts stop with a pending restart', () => {

@@ -70,7 +70,8 @@ export type MachineEvent =
   | { type: 'spawnFailed'; generation: number; error: string }
   | { type: 'exited'; generation: number; code: number | null; signal: string | null }
   | { type: 'timer'; generation: number; timer: TimerName }
-  | { type: 'stop' }
+  /** reason: why, when not an administrator's request (a dependency failed). */
+  | { type: 'stop'; reason?: string }
   | { type: 'restart'; reason: RestartReason }
   | { type: 'shutdown' }
   | { type: 'forceKill' }
@@ -281,6 +282,17 @@ function finalExit(t: Transition, e: ExitEvent, now: number, c: MachineConfig, p
   return undefined;
 }
 
+/**
+ * A program that is not restarted after an expected exit (autorestart false or "unexpected") and
+ * exits with an expected code before startSeconds has completed, like a oneshot task: EXITED, not
+ * a failed start to retry (supervisord would retry it).
+ */
+function completedEarly(t: Transition, e: ExitEvent, now: number, c: MachineConfig, pid: number | undefined): Transition | undefined {
+  if (t.state.shuttingDown || c.autorestart === true || !isExpected(e, c)) return undefined;
+  const reason = 'completed (an expected exit code, before startSeconds)';
+  return enter(patch(t, { pid: undefined, backoff: 0, reason }), 'EXITED', now, { ...exitFacts(e, pid), expected: true, reason });
+}
+
 function exitFromRunning(t: Transition, e: ExitEvent, now: number, c: MachineConfig): Transition {
   const s = t.state;
   const expected = isExpected(e, c);
@@ -325,7 +337,8 @@ const restartWhileUp: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, 
   return beginStop({ state: s, effects: [] }, now, c, e.reason, why);
 };
 
-const stopWhileUp: Cell<{ type: 'stop' }> = (s, _e, now, c) => beginStop({ state: s, effects: [] }, now, c, undefined, s.shuttingDown ? 'shutting down' : 'stop requested');
+const stopWhileUp: Cell<{ type: 'stop'; reason?: string }> = (s, e, now, c) =>
+  beginStop({ state: s, effects: [] }, now, c, undefined, s.shuttingDown ? 'shutting down' : (e.reason ?? 'stop requested'));
 
 const signalWhileUp: Cell<{ type: 'signal'; signal: SignalName }> = (s, e) =>
   s.pid === undefined ? notRunning(s) : { state: s, effects: [{ type: 'signal', pid: s.pid, signal: e.signal, group: false }] };
@@ -365,7 +378,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
       const lastExit = { code: e.code, signal: e.signal, at: now };
       let t = killStragglers(withEffects({ state: { ...s, lastExit }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
       const tooQuickly = s.startedAt !== undefined && now - s.startedAt < c.startSeconds * 1000;
-      if (tooQuickly) return finalExit(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited too quickly');
+      if (tooQuickly) return finalExit(t, e, now, c, s.pid) ?? completedEarly(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited too quickly');
       // The start timer has not fired yet although startSeconds passed: it was RUNNING.
       t = becomeRunning(t, now, `stayed up for ${c.startSeconds}s (startSeconds)`);
       return exitFromRunning(t, e, now, c);

@@ -1,7 +1,7 @@
 // Read-only views of the supervised programs: the CorePod ProcessStatus, the `status --json`
 // detail, and the health report behind /livez and /readyz.
 import { processReadiness } from '../contract/readiness.js';
-import type { ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
+import type { DependencySpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { wallTime, type Clock } from '../lib/clock.js';
 import type { ProgramLogStats } from './logs/program-log.js';
 import type { ContainerMemoryFigures } from './memory-watch.js';
@@ -12,7 +12,7 @@ export interface ProgramDetail extends ProcessStatus {
   priority: number;
   critical: boolean;
   autostart: boolean;
-  dependsOn: string[];
+  dependsOn: DependencySpec[];
   /** Dependencies not ready yet, while the program waits to start. */
   waitingFor?: string[];
   /** Why it is FATAL, or why the last start failed. */
@@ -40,6 +40,8 @@ export interface ViewedProgram {
   readonly state: ProgramState;
   /** Waits to be started once its dependencies are ready. */
   readonly waiting: boolean;
+  /** While waiting: why (reason WaitingForDependencies or DependencyFailed). */
+  readonly wait: { readonly reason: string; readonly message: string } | undefined;
   readonly memoryBytes: number | undefined;
   readonly health: { readonly latencyMs: number | undefined; readonly message: string | undefined };
   readonly log: { stats(): ProgramLogStats };
@@ -58,6 +60,7 @@ export function statusOf(program: ViewedProgram, clock: Clock): ProcessStatus {
     ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
     ...(program.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: program.memoryBytes } : {}),
     ...(program.health.latencyMs !== undefined ? { probeLatencyMs: program.health.latencyMs } : {}),
+    ...(program.wait ? { reason: program.wait.reason, message: program.wait.message } : {}),
   };
 }
 

@@ -14,7 +14,14 @@ import { alive, descendants } from '../lib/procfs.js';
 import { Recorder, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
 
-type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory' | 'backoff'>> & { name: string; command: string[]; healthCheck?: object; memory?: object; backoff?: object };
+type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory' | 'backoff' | 'dependsOn'>> & {
+  name: string;
+  command: string[];
+  healthCheck?: object;
+  memory?: object;
+  backoff?: object;
+  dependsOn?: (string | { name: string; condition?: string })[];
+};
 
 function supervise(t: TestContext, programs: ProgramInput[], extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers> } = {}) {
   const spec = specOf({ programs: programs as never, terminationGracePeriodSeconds: extra.terminationGracePeriodSeconds ?? 10 });
@@ -94,6 +101,93 @@ test('dependsOn: a dependent starts only once its dependency passes its health c
   // Without dependencies: ascending priority. app waits for db's health, not for its startSeconds (30 s).
   assert.deepEqual(order, ['early', 'late', 'db', 'db:healthy', 'app']);
   assert.equal(state(supervisor, 'db').state, 'RUNNING');
+});
+
+test('a migration oneshot (autorestart false) gates the web server: web starts once it completed successfully', async (t) => {
+  const dir = tempDir(t);
+  const migrated = path.join(dir, 'migrated');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'web', command: ['sh', '-c', `test -f ${migrated} && exec sleep 1000`], startSeconds: 0, dependsOn: [{ name: 'migrate', condition: 'CompletedSuccessfully' }] },
+    { name: 'migrate', command: ['sh', '-c', `sleep 0.5; touch ${migrated}`], autorestart: false },
+  ]);
+  supervisor.start();
+  assert.equal(state(supervisor, 'web').reason, 'WaitingForDependencies');
+  assert.equal(state(supervisor, 'web').message, 'waiting for migrate (CompletedSuccessfully)');
+  await waitFor('web RUNNING', () => recorder.states().includes('web:RUNNING'));
+  // migrate exited 0 before its startSeconds (1 s): completed, not a failed start to retry.
+  assert.deepEqual(
+    recorder.states().filter((s) => !s.endsWith('RUNNING') || s.startsWith('web')),
+    ['migrate:STARTING', 'migrate:EXITED', 'web:STARTING', 'web:RUNNING'],
+  );
+  assert.equal(state(supervisor, 'web').reason, undefined);
+  assert.equal(state(supervisor, 'migrate').restarts, 0);
+  assert.equal(supervisor.health().ready, true, 'a completed oneshot counts as ready');
+});
+
+test('a failed migration keeps the web server waiting, reported once as dependency-failed and in its status; a successful rerun releases it', async (t) => {
+  const dir = tempDir(t);
+  const fixed = path.join(dir, 'fixed');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'migrate', command: ['sh', '-c', `sleep 0.2; test -f ${fixed}`], autorestart: false, startSeconds: 0 },
+    { name: 'web', command: ['sleep', '1000'], startSeconds: 0, dependsOn: [{ name: 'migrate', condition: 'CompletedSuccessfully' }] },
+  ]);
+  supervisor.start();
+  const failed = await waitFor('dependency-failed', () => recorder.of('dependency-failed')[0]);
+  assert.deepEqual(
+    [failed.program, failed.dependency, failed.condition, failed.reason],
+    ['web', 'migrate', 'CompletedSuccessfully', 'it exited with 1, not an exit code in its exitCodes'],
+  );
+  assert.equal(failed.status.state, 'STOPPED');
+  const web = state(supervisor, 'web');
+  assert.equal(web.state, 'STOPPED');
+  assert.equal(web.reason, 'DependencyFailed');
+  assert.equal(web.message, 'migrate cannot become CompletedSuccessfully: it exited with 1, not an exit code in its exitCodes');
+  assert.deepEqual(supervisor.details().find((p) => p.name === 'web')!.waitingFor, ['migrate']);
+  // Settled: the verdict is "failed" until migrate runs again, so web cannot have started.
+  assert.deepEqual(recorder.states('web'), []);
+  assert.equal(supervisor.health().ready, false);
+  fs.writeFileSync(fixed, '');
+  const [rerun] = await supervisor.command('start', 'migrate');
+  assert.equal(rerun!.ok, true, rerun!.message);
+  await waitFor('web RUNNING', () => state(supervisor, 'web').state === 'RUNNING');
+  assert.equal(recorder.of('dependency-failed').length, 1);
+});
+
+test('condition Started: a dependent starts as soon as its dependency is spawned, long before it is RUNNING', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'db', command: ['sleep', '1000'], startSeconds: 30 },
+    { name: 'worker', command: ['sleep', '1000'], startSeconds: 0, dependsOn: [{ name: 'db', condition: 'Started' }] },
+  ]);
+  supervisor.start();
+  await waitFor('worker RUNNING', () => recorder.states().includes('worker:RUNNING'));
+  assert.equal(state(supervisor, 'db').state, 'STARTING');
+  assert.deepEqual(recorder.states(), ['db:STARTING', 'worker:STARTING', 'worker:RUNNING']);
+});
+
+test('onDependencyFailure: when the dependency crashes, "restart" stops the dependent until the dependency is back, "stop" stops it for good', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'db', command: ['sleep', '1000'], startSeconds: 0 },
+    { name: 'api', command: ['sleep', '1000'], startSeconds: 0, dependsOn: ['db'], onDependencyFailure: 'restart' },
+    { name: 'report', command: ['sleep', '1000'], startSeconds: 0, dependsOn: ['db'], onDependencyFailure: 'stop' },
+    { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0, dependsOn: ['db'] },
+  ]);
+  supervisor.start();
+  await waitFor('all RUNNING', () => supervisor.snapshot().every((p) => p.state === 'RUNNING'));
+  const before = { api: state(supervisor, 'api').pid!, bystander: state(supervisor, 'bystander').pid! };
+  process.kill(state(supervisor, 'db').pid!, 'SIGKILL');
+  await waitFor('api back', () => state(supervisor, 'api').state === 'RUNNING' && state(supervisor, 'api').pid !== before.api);
+  await waitFor('report stopped', () => state(supervisor, 'report').state === 'STOPPED');
+  await waitFor('events', () => recorder.states('report').includes('report:STOPPED') && recorder.states('api').filter((s) => s === 'api:RUNNING').length === 2);
+  const stops = recorder.of('process-state').filter((e) => e.to === 'STOPPING');
+  assert.deepEqual(stops.map((e) => [e.program, e.reason]).sort(), [
+    ['api', 'dependency db exited (onDependencyFailure: restart)'],
+    ['report', 'dependency db exited (onDependencyFailure: stop)'],
+  ]);
+  // api started again only once db was RUNNING again.
+  const order = recorder.states().slice(recorder.states().indexOf('db:EXITED'));
+  assert.ok(order.indexOf('db:RUNNING') < order.indexOf('api:STARTING'), order.join(' '));
+  assert.equal(state(supervisor, 'bystander').pid, before.bystander);
+  assert.equal(state(supervisor, 'report').state, 'STOPPED');
 });
 
 test('orderly stop: reverse priority, group signals, SIGKILL after stopWaitSeconds, exit code 0', async (t) => {

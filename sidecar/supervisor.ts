@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
-import { startable, stopWaves } from './dependency-order.js';
+import { dependencyVerdict, startable, stopWaves, type Dependency, type DependencyVerdict } from './dependency-order.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { HealthMonitor } from './health-monitor.js';
 import { networkProbe, type Probe } from './health-probe.js';
@@ -99,6 +99,10 @@ class Slot {
   readonly timers = new Map<TimerName, TimerHandle>();
   /** Waits to be started once its dependencies are ready. */
   waiting = false;
+  /** While waiting: why, for the status (reason WaitingForDependencies or DependencyFailed). */
+  wait: { reason: string; message: string } | undefined;
+  /** The failed dependencies already reported, as name@generation. */
+  readonly reportedFailures = new Set<string>();
   memoryBytes: number | undefined;
   readonly health: HealthMonitor;
 
@@ -195,6 +199,7 @@ export class Supervisor {
     this.publish({ type: 'supervisor', time: this.iso(), state: 'running' });
     for (const slot of this.slots) slot.waiting = slot.spec.autostart;
     this.releaseWaiting();
+    this.updateWaits();
     for (const slot of this.slots) {
       if (slot.waiting) this.logger.info('waiting for dependencies', { program: slot.name, waitingFor: this.unready(slot) });
     }
@@ -367,7 +372,10 @@ export class Supervisor {
     } else if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.exitContainerOnExit) {
       void this.shutdown(`program ${slot.name} is FATAL (exitContainerOnExit)`, 1);
     }
-    if (s.state !== before.state || s.healthy !== before.healthy) this.releaseWaiting();
+    if (s.state !== before.state || s.healthy !== before.healthy) {
+      this.releaseWaiting();
+      this.updateWaits();
+    }
     for (const waiter of [...this.waiters]) {
       if (waiter.check()) this.settle(waiter, true);
     }
@@ -382,12 +390,14 @@ export class Supervisor {
         const level = notice.to === 'FATAL' || (notice.to === 'EXITED' && notice.expected === false) || notice.to === 'BACKOFF' ? 'warn' : 'info';
         this.logger[level](`${notice.from} -> ${notice.to}`, { program: slot.name, ...facts });
         this.publish({ type: 'process-state', time, program: slot.name, status, restarts: restartsOf(slot.state), ...facts });
+        if (notice.to === 'EXITED' || notice.to === 'BACKOFF' || notice.to === 'FATAL') this.cascade(slot, notice.to === 'FATAL' ? 'is FATAL' : 'exited');
         break;
       }
       case 'health': {
         const { kind: _kind, ...facts } = notice;
         this.logger[notice.healthy ? 'info' : 'warn'](notice.healthy ? 'health check passed' : 'health check failed', { program: slot.name, ...facts });
         this.publish({ type: 'health', time, program: slot.name, status, ...facts });
+        if (!notice.healthy) this.cascade(slot, 'failed its health check');
         break;
       }
       case 'memory': {
@@ -409,14 +419,80 @@ export class Supervisor {
 
   // ---------------- dependencies ----------------
 
-  private isReady(name: string): boolean {
-    const slot = this.byName.get(name);
-    if (slot?.state.state !== 'RUNNING') return false;
-    return !slot.spec.healthCheck || slot.state.healthy === true;
+  private verdict(dependency: Dependency): DependencyVerdict {
+    const slot = this.byName.get(dependency.name);
+    if (!slot) return { verdict: 'waiting' };
+    const s = slot.state;
+    return dependencyVerdict(dependency.condition, {
+      state: s.state,
+      pid: s.pid,
+      healthy: s.healthy,
+      hasHealthCheck: slot.spec.healthCheck !== undefined,
+      lastExit: s.lastExit,
+      exitCodes: slot.spec.exitCodes,
+    });
   }
 
   private unready(slot: Slot): string[] {
-    return slot.spec.dependsOn.filter((name) => !this.isReady(name));
+    return slot.spec.dependsOn.filter((dependency) => this.verdict(dependency).verdict !== 'satisfied').map((dependency) => dependency.name);
+  }
+
+  /**
+   * Refreshes why each waiting program waits; a dependency that failed (it will not reach its
+   * condition by itself) is reported once per run of it.
+   */
+  private updateWaits(): void {
+    for (const slot of this.slots) {
+      if (!slot.waiting || !DOWN.has(slot.state.state)) {
+        slot.wait = undefined;
+        continue;
+      }
+      const failed: string[] = [];
+      const pending: string[] = [];
+      for (const dependency of slot.spec.dependsOn) {
+        const verdict = this.verdict(dependency);
+        if (verdict.verdict === 'satisfied') continue;
+        if (verdict.verdict === 'waiting') {
+          pending.push(`${dependency.name} (${dependency.condition})`);
+          continue;
+        }
+        const message = `${dependency.name} cannot become ${dependency.condition}: ${verdict.reason}`;
+        failed.push(message);
+        const key = `${dependency.name}@${this.byName.get(dependency.name)!.state.generation}`;
+        if (slot.reportedFailures.has(key)) continue;
+        slot.reportedFailures.add(key);
+        this.logger.warn('dependency failed: still waiting', { program: slot.name, dependency: dependency.name, condition: dependency.condition, reason: verdict.reason });
+        this.publish({
+          type: 'dependency-failed',
+          time: this.iso(),
+          program: slot.name,
+          status: statusOf(slot, this.clock),
+          dependency: dependency.name,
+          condition: dependency.condition,
+          reason: verdict.reason,
+        });
+      }
+      slot.wait =
+        failed.length > 0
+          ? { reason: 'DependencyFailed', message: failed.join('; ') }
+          : pending.length > 0
+            ? { reason: 'WaitingForDependencies', message: `waiting for ${pending.join(', ')}` }
+            : undefined;
+    }
+  }
+
+  /** onDependencyFailure: a started dependent of `failed` (a Started or Ready dependency that went away) is stopped or restarted. */
+  private cascade(failed: Slot, why: string): void {
+    if (this.stopping) return;
+    for (const dependent of this.slots) {
+      const policy = dependent.spec.onDependencyFailure;
+      if (!policy || (dependent.state.state !== 'STARTING' && dependent.state.state !== 'RUNNING')) continue;
+      if (!dependent.spec.dependsOn.some((d) => d.name === failed.name && (d.condition === 'Started' || d.condition === 'Ready'))) continue;
+      const reason = `dependency ${failed.name} ${why} (onDependencyFailure: ${policy})`;
+      this.logger.warn('dependency failed: stopping its dependent', { program: dependent.name, dependency: failed.name, onDependencyFailure: policy });
+      if (policy === 'restart') dependent.waiting = true;
+      this.raise(dependent, { type: 'stop', reason });
+    }
   }
 
   /** Starts the waiting programs whose dependencies are ready, by priority. */
@@ -433,7 +509,7 @@ export class Supervisor {
         const waiting = this.slots.filter((slot) => slot.waiting && DOWN.has(slot.state.state));
         const ready = startable(
           waiting.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })),
-          (name) => this.isReady(name),
+          (dependency) => this.verdict(dependency).verdict === 'satisfied',
         );
         for (const { slot } of ready) {
           if (!slot.waiting) continue;

@@ -143,6 +143,29 @@ test('SIGKILL after stopWaitSeconds is ProcessKilled; supervisor events make non
   assert.deepEqual(t.translate({ type: 'supervisor', time, state: 'stopping' }), []);
 });
 
+test('a crash backoff after a short run makes no Event of its own: the EXITED before it reported the exit', () => {
+  const t = new EventTranslator();
+  assert.deepEqual(t.translate(state('EXITED', 'BACKOFF', { reason: 'autorestart in 2s (backoff)', status: status({ state: 'BACKOFF', lastExitCode: 1 }) })), []);
+  assert.equal(one(t, state('BACKOFF', 'STARTING', { reason: 'autorestart after backoff', restarts: 2 })).note, 'auth-service restarted (autorestart after backoff)');
+});
+
+test('a failed dependency is a Warning DependencyFailed naming the waiting program, the dependency and its condition', () => {
+  const t = new EventTranslator();
+  const e = one(t, {
+    type: 'dependency-failed',
+    time,
+    program: 'web',
+    status: status({ name: 'web', state: 'STOPPED' }),
+    dependency: 'migrate',
+    condition: 'CompletedSuccessfully',
+    reason: 'it exited with 1, not an exit code in its exitCodes',
+  });
+  assert.deepEqual(
+    [e.type, e.reason, e.action, e.program, e.note],
+    ['Warning', 'DependencyFailed', 'Wait', 'web', 'web keeps waiting: migrate cannot become CompletedSuccessfully (it exited with 1, not an exit code in its exitCodes)'],
+  );
+});
+
 test('formatBytes', () => {
   assert.equal(formatBytes(1.5 * 1024 * 1024), '1.5 MiB');
   assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');

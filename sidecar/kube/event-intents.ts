@@ -17,6 +17,7 @@ export const REASON = {
   healthFailed: 'HealthCheckFailed',
   healthRecovered: 'HealthCheckRecovered',
   memoryPressure: 'MemoryPressure',
+  dependencyFailed: 'DependencyFailed',
 } as const;
 
 export function formatBytes(bytes: number): string {
@@ -94,6 +95,16 @@ export class EventTranslator {
       }
       case 'sigkill':
         return [intent(event.program, 'Warning', REASON.killed, 'Kill', `${event.program} did not stop (${event.reason}); sent SIGKILL to its process group`)];
+      case 'dependency-failed':
+        return [
+          intent(
+            event.program,
+            'Warning',
+            REASON.dependencyFailed,
+            'Wait',
+            `${event.program} keeps waiting: ${event.dependency} cannot become ${event.condition} (${event.reason.slice(0, 300)})`,
+          ),
+        ];
       case 'supervisor':
         return [];
     }
@@ -108,6 +119,8 @@ export class EventTranslator {
       return [intent(name, expected ? 'Normal' : 'Warning', REASON.exited, 'Exit', `${name} ${how}${expected ? ' (expected)' : ''}`)];
     }
     if (to === 'BACKOFF') {
+      // After a short run (backoff.resetAfterSeconds): the EXITED just before reported the exit.
+      if (from === 'EXITED') return [];
       if (event.reason?.startsWith('spawn failed')) {
         return [intent(name, 'Warning', REASON.startFailed, 'Start', `${name} could not be started: ${event.reason.slice(0, 400)}`)];
       }
