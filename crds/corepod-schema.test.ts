@@ -375,6 +375,28 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     [{ path: 'spec.programs[1].onDependencyFailure', message: 'expected restart or stop' }],
   ],
   [
+    'notifyFd below 3',
+    (d) => {
+      d.spec.programs[0]!.notifyFd = 2;
+    },
+    [{ path: 'spec.programs[0].notifyFd', message: 'expected a file descriptor of 3 or more (0, 1 and 2 are stdin, stdout and stderr)' }],
+  ],
+  [
+    'notify and notifyFd together',
+    (d) => {
+      d.spec.programs[0]!.notify = true;
+      d.spec.programs[0]!.notifyFd = 3;
+    },
+    [{ path: 'spec.programs[0].notifyFd', message: 'notify and notifyFd exclude each other: a program says it is ready one way' }],
+  ],
+  [
+    'watchdogSeconds without notify',
+    (d) => {
+      d.spec.programs[1]!.watchdogSeconds = 10;
+    },
+    [{ path: 'spec.programs[1].watchdogSeconds', message: 'watchdogSeconds needs notify: true (WATCHDOG=1 comes over NOTIFY_SOCKET)' }],
+  ],
+  [
     'cross-field errors reported alongside field errors',
     (d) => {
       delete d.spec.image;
@@ -434,6 +456,8 @@ test('defaults fill every optional field', () => {
     restartPreventExitCodes: [],
     exitContainerOnExit: false,
     dependsOn: [],
+    notify: false,
+    startTimeoutSeconds: 90,
     ports: [],
     logs: { mirror: true, maxBytes: '50Mi', backups: 10 },
     restartBudget: { maxRestarts: 5, windowSeconds: 60 },

@@ -200,6 +200,9 @@ export const Backoff = z
   })
   .describe("Delays between restarts; the default is supervisord's 1 s, 2 s, 3 s, ...");
 
+const NOTIFY_EXCLUSIVE = 'notify and notifyFd exclude each other: a program says it is ready one way';
+const WATCHDOG_NEEDS_NOTIFY = 'watchdogSeconds needs notify: true (WATCHDOG=1 comes over NOTIFY_SOCKET)';
+
 export const Program = z
   .strictObject({
     name: z
@@ -266,10 +269,42 @@ export const Program = z
         'What to do with this program, once started, when a Started or Ready dependency exits, goes FATAL or fails its health check: stop it, or restart it once the dependency is back. Left out: nothing.',
       ),
     ports: z.array(ContainerPort).max(64).default([]).describe('Ports the program serves.'),
+    notify: z
+      .boolean()
+      .default(false)
+      .describe(
+        'The program says itself when it is ready, with the sd_notify protocol: it gets NOTIFY_SOCKET (a unix datagram socket) and is RUNNING only once it sent READY=1; STATUS= is shown in its status, WATCHDOG=1 pings (with watchdogSeconds), EXTEND_TIMEOUT_USEC= and MAINPID= are understood.',
+      ),
+    notifyFd: z
+      .int()
+      .min(3, { error: 'expected a file descriptor of 3 or more (0, 1 and 2 are stdin, stdout and stderr)' })
+      .max(255)
+      .optional()
+      .describe('s6-style readiness: the program gets a pipe as this file descriptor and is RUNNING only once it wrote a newline to it.'),
+    watchdogSeconds: z
+      .int()
+      .min(1)
+      .max(86_400)
+      .optional()
+      .describe('With notify: the program must send WATCHDOG=1 at least this often once ready (it gets WATCHDOG_USEC), else it is restarted.'),
+    startTimeoutSeconds: z.int().min(1).max(86_400).default(90).describe('With notify or notifyFd: seconds the program has to say it is ready; then it is stopped and FATAL.'),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),
     restartBudget: RestartBudget.prefault({}),
+  })
+  .superRefine(
+    (program, ctx) => {
+      if (program.notify && program.notifyFd !== undefined) ctx.addIssue({ code: 'custom', path: ['notifyFd'], message: NOTIFY_EXCLUSIVE });
+      if (program.watchdogSeconds !== undefined && !program.notify) ctx.addIssue({ code: 'custom', path: ['watchdogSeconds'], message: WATCHDOG_NEEDS_NOTIFY });
+    },
+    { when: unlessIssuesIn('notify', 'notifyFd', 'watchdogSeconds') },
+  )
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: '!has(self.notifyFd) || !has(self.notify) || !self.notify', message: NOTIFY_EXCLUSIVE, fieldPath: '.notifyFd' },
+      { rule: '!has(self.watchdogSeconds) || (has(self.notify) && self.notify)', message: WATCHDOG_NEEDS_NOTIFY, fieldPath: '.watchdogSeconds' },
+    ],
   })
   .describe('A program run and supervised inside the container.');
 
@@ -465,6 +500,7 @@ export const ProcessStatus = z
     healthy: z.boolean().optional().describe('Result of the health check, if there is one.'),
     memoryBytes: z.int().optional().describe("Resident memory of the program's process tree."),
     probeLatencyMs: z.number().optional().describe('Latency of the last health probe in milliseconds.'),
+    notifyStatus: z.string().max(1024).optional().describe('The last STATUS= the program sent over NOTIFY_SOCKET (notify).'),
     reason: z
       .string()
       .optional()

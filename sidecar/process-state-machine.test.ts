@@ -72,6 +72,8 @@ function sample(type: MachineEventType, generation = 1): MachineEvent {
       return { type, generation, ok: true };
     case 'memory':
       return { type, generation, bytes: 5000 };
+    case 'notify':
+      return { type, generation, ready: true };
   }
 }
 
@@ -319,6 +321,109 @@ cell('STARTING', 'memory', 'over the limit with action restart: a notice and a s
   assert.deepEqual(noticeKinds(t), ['memory', 'state']);
   assert.equal(t.state.state, 'STOPPING');
   assert.equal(t.state.pendingRestart, 'memory');
+});
+
+// ---------------- notify (sd_notify READY=1, s6 notifyFd) ----------------
+
+const notifying = (over: Partial<MachineConfig> = {}) => config({ notify: { startTimeoutSeconds: 30, watchdogSeconds: 5 }, ...over });
+
+cell('STARTING', 'spawned', 'a notify program waits for READY up to startTimeoutSeconds, whatever startSeconds says', () => {
+  const t = transition(at('STARTING', { pid: undefined }), { type: 'spawned', generation: 1, pid: 77 }, T0, notifying({ startSeconds: 0 }));
+  assert.equal(t.state.state, 'STARTING');
+  assert.deepEqual(t.effects, [{ type: 'setTimer', timer: 'start', ms: 30_000, generation: 1 }]);
+});
+
+cell('STARTING', 'notify', 'READY=1 makes it RUNNING and arms the watchdog', () => {
+  const t = transition(at('STARTING', { backoff: 2 }), { type: 'notify', generation: 1, ready: true }, T0 + 2000, notifying());
+  assert.deepEqual(states(t), ['STARTING>RUNNING']);
+  assert.equal(t.state.backoff, 0);
+  assert.deepEqual(
+    t.effects.filter((fx) => fx.type !== 'emit'),
+    [
+      { type: 'cancelTimer', timer: 'start' },
+      { type: 'setTimer', timer: 'watchdog', ms: 5000, generation: 1 },
+    ],
+  );
+});
+
+cell('STARTING', 'notify', 'EXTEND_TIMEOUT_USEC moves the start timeout; a ping before READY does nothing', () => {
+  const t = transition(at('STARTING'), { type: 'notify', generation: 1, extendMs: 45_000 }, T0, notifying());
+  assert.deepEqual(t.effects, [{ type: 'setTimer', timer: 'start', ms: 45_000, generation: 1 }]);
+  assert.deepEqual(transition(at('STARTING'), { type: 'notify', generation: 1, watchdog: 'ping' }, T0, notifying()).effects, []);
+});
+
+cell('STARTING', 'timer', 'a notify program that never said READY within startTimeoutSeconds is stopped, then FATAL', () => {
+  const t = transition(at('STARTING'), { type: 'timer', generation: 1, timer: 'start' }, T0 + 30_000, notifying());
+  assert.deepEqual(states(t), ['STARTING>STOPPING']);
+  assert.equal(t.state.fatalAfterStop, 'did not say it was ready within 30s (startTimeoutSeconds)');
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'TERM', group: true }]);
+  const stopped = transition(t.state, { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 30_100, notifying());
+  assert.deepEqual(states(stopped), ['STOPPING>STOPPED', 'STOPPED>FATAL']);
+  assert.equal(stopped.state.reason, 'did not say it was ready within 30s (startTimeoutSeconds)');
+  assert.equal(stopped.state.fatalAfterStop, undefined);
+});
+
+cell('STARTING', 'exited', 'a notify program that exits before READY has failed to start, even after startSeconds', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 10_000, notifying({ autorestart: false }));
+  assert.deepEqual(states(t), ['STARTING>BACKOFF']);
+  assert.equal(t.state.reason, 'exited before it said it was ready');
+});
+
+cell('STARTING', 'probe', 'a passing check does not make a notify program RUNNING: only its READY does', () => {
+  const t = transition(at('STARTING'), { type: 'probe', generation: 1, ok: true }, T0, notifying());
+  assert.equal(t.state.state, 'STARTING');
+  assert.equal(t.state.healthy, true);
+  assert.deepEqual(noticeKinds(t), ['health']);
+  assert.deepEqual(transition(t.state, { type: 'probe', generation: 1, ok: true }, T0, notifying()).effects, []);
+});
+
+cell('RUNNING', 'notify', 'WATCHDOG=1 re-arms the watchdog; WATCHDOG=trigger restarts; READY again does nothing', () => {
+  assert.deepEqual(transition(at('RUNNING'), { type: 'notify', generation: 1, watchdog: 'ping' }, T0, notifying()).effects, [
+    { type: 'setTimer', timer: 'watchdog', ms: 5000, generation: 1 },
+  ]);
+  const trigger = transition(at('RUNNING'), { type: 'notify', generation: 1, watchdog: 'trigger' }, T0, notifying());
+  assert.deepEqual(states(trigger), ['RUNNING>STOPPING']);
+  assert.equal(trigger.state.pendingRestart, 'watchdog');
+  assert.deepEqual(transition(at('RUNNING'), { type: 'notify', generation: 1, ready: true }, T0, notifying()).effects, []);
+  assert.deepEqual(transition(at('RUNNING'), { type: 'notify', generation: 1, watchdog: 'ping' }, T0, notifying({ notify: { startTimeoutSeconds: 1 } })).effects, []);
+});
+
+cell('RUNNING', 'timer', 'a missed watchdog stops it with a pending restart, counted against the budget', () => {
+  const t = transition(at('RUNNING'), { type: 'timer', generation: 1, timer: 'watchdog' }, T0, notifying());
+  assert.deepEqual(states(t), ['RUNNING>STOPPING']);
+  assert.equal(t.state.pendingRestart, 'watchdog');
+  assert.deepEqual(effectsOf(t, 'cancelTimer'), [{ type: 'cancelTimer', timer: 'watchdog' }]);
+  const again = transition(t.state, { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 10, notifying());
+  assert.deepEqual(states(again), ['STOPPING>STOPPED', 'STOPPED>STARTING']);
+  assert.deepEqual(again.state.restartTimes, [T0 + 10]);
+  const notice = again.effects.filter((fx) => fx.type === 'emit').at(-1);
+  assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.reason === 'restart after a missed watchdog');
+  assert.deepEqual(transition(at('RUNNING', { shuttingDown: true }), { type: 'timer', generation: 1, timer: 'watchdog' }, T0, notifying()).effects, []);
+  assert.deepEqual(transition(at('RUNNING'), { type: 'timer', generation: 1, timer: 'start' }, T0, notifying()).effects, []);
+});
+
+cell('STOPPING', 'notify', 'EXTEND_TIMEOUT_USEC while stopping moves the SIGKILL timer', () => {
+  const t = transition(at('STOPPING'), { type: 'notify', generation: 1, extendMs: 20_000 }, T0, notifying());
+  assert.deepEqual(t.effects, [{ type: 'setTimer', timer: 'kill', ms: 20_000, generation: 1 }]);
+  assert.deepEqual(transition(at('STOPPING'), { type: 'notify', generation: 1, ready: true }, T0, notifying()).effects, []);
+});
+
+test('notify on a fake clock: READY after 2 s, pings every 4 s keep it, then silence restarts it 5 s after the last ping', () => {
+  const d = new Driver(notifying({ startSeconds: 1 }));
+  d.send({ type: 'start' });
+  d.clock += 2000;
+  d.send({ type: 'notify', generation: 1, ready: true });
+  assert.equal(d.state.state, 'RUNNING');
+  for (let i = 0; i < 3; i++) {
+    d.clock += 4000;
+    d.send({ type: 'notify', generation: 1, watchdog: 'ping' });
+  }
+  const { timer, waited } = d.fireNext();
+  assert.deepEqual([timer, waited], ['watchdog', 5000]);
+  assert.equal(d.state.state, 'STOPPING');
+  d.send({ type: 'exited', generation: 1, code: null, signal: 'SIGTERM' });
+  assert.equal(d.state.state, 'STARTING');
+  assert.equal(d.state.generation, 2);
 });
 
 // ---------------- RUNNING ----------------

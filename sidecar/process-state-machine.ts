@@ -7,8 +7,8 @@
 import type { ProcessStateName, StopSignal } from '../crds/corepod-schema.js';
 
 export type SignalName = StopSignal | 'KILL' | 'CONT' | 'STOP' | 'WINCH' | 'ALRM' | 'PIPE' | 'TSTP' | 'TTIN' | 'TTOU';
-export type TimerName = 'start' | 'backoff' | 'kill';
-export type RestartReason = 'admin' | 'health' | 'memory';
+export type TimerName = 'start' | 'backoff' | 'kill' | 'watchdog';
+export type RestartReason = 'admin' | 'health' | 'memory' | 'watchdog';
 
 export interface BackoffConfig {
   policy: 'linear' | 'exponential';
@@ -26,6 +26,12 @@ export interface MachineConfig {
   backoff: BackoffConfig;
   restartPreventExitCodes: readonly number[];
   exitContainerOnExit: boolean;
+  /**
+   * The program says when it is ready (sd_notify READY=1 or a newline on its notifyFd): RUNNING only
+   * then, a failed start (stopped, then FATAL) if not within startTimeoutSeconds; with
+   * watchdogSeconds, restarted when WATCHDOG=1 pings stop.
+   */
+  notify?: { startTimeoutSeconds: number; watchdogSeconds?: number | undefined } | undefined;
   stopSignal: StopSignal;
   stopWaitSeconds: number;
   restartBudget: { maxRestarts: number; windowSeconds: number };
@@ -62,6 +68,8 @@ export interface ProgramState {
   readonly memoryOver: boolean;
   /** Why the program is FATAL, or why the last spawn failed. */
   readonly reason: string | undefined;
+  /** Set when a stop was begun because the program never said it was ready: FATAL once stopped, with this reason. */
+  readonly fatalAfterStop: string | undefined;
 }
 
 export type MachineEvent =
@@ -77,7 +85,9 @@ export type MachineEvent =
   | { type: 'forceKill' }
   | { type: 'signal'; signal: SignalName }
   | { type: 'probe'; generation: number; ok: boolean; message?: string }
-  | { type: 'memory'; generation: number; bytes: number };
+  | { type: 'memory'; generation: number; bytes: number }
+  /** What a notify program said: READY=1, WATCHDOG=1 (ping) or WATCHDOG=trigger, EXTEND_TIMEOUT_USEC (as ms). */
+  | { type: 'notify'; generation: number; ready?: boolean; watchdog?: 'ping' | 'trigger'; extendMs?: number };
 
 export type MachineEventType = MachineEvent['type'];
 
@@ -94,6 +104,7 @@ export const EVENT_TYPES: readonly MachineEventType[] = [
   'signal',
   'probe',
   'memory',
+  'notify',
 ];
 
 export type Notice =
@@ -148,6 +159,7 @@ export function initialState(now: number): ProgramState {
     healthFailures: 0,
     memoryOver: false,
     reason: undefined,
+    fatalAfterStop: undefined,
   };
 }
 
@@ -191,6 +203,7 @@ function spawn(t: Transition, now: number, reason: string, reset: boolean): Tran
     healthFailures: 0,
     memoryOver: false,
     reason: undefined,
+    fatalAfterStop: undefined,
     ...(reset ? { backoff: 0, crashes: 0, restartTimes: [] } : {}),
   });
   return withEffects(enter(next, 'STARTING', now, { reason }), { type: 'spawn', generation });
@@ -230,8 +243,13 @@ function enterBackoff(t: Transition, now: number, c: MachineConfig, reason: stri
   return withEffects(next, { type: 'setTimer', timer: 'backoff', ms: backoffDelayMs(backoff, c.backoff), generation: t.state.generation });
 }
 
-function becomeRunning(t: Transition, now: number, reason: string): Transition {
-  return enter(patch(t, { backoff: 0 }), 'RUNNING', now, { reason, ...(t.state.pid !== undefined ? { pid: t.state.pid } : {}) });
+function becomeRunning(t: Transition, now: number, reason: string, c?: MachineConfig): Transition {
+  const ran = enter(patch(t, { backoff: 0 }), 'RUNNING', now, { reason, ...(t.state.pid !== undefined ? { pid: t.state.pid } : {}) });
+  return c?.notify?.watchdogSeconds ? armWatchdog(ran, c.notify.watchdogSeconds) : ran;
+}
+
+function armWatchdog(t: Transition, seconds: number): Transition {
+  return withEffects(t, { type: 'setTimer', timer: 'watchdog', ms: seconds * 1000, generation: t.state.generation });
 }
 
 /** Sends the stop signal to the group and arms the SIGKILL timer. */
@@ -239,6 +257,7 @@ function beginStop(t: Transition, now: number, c: MachineConfig, pendingRestart:
   const s = t.state;
   let next = patch(t, { pendingRestart });
   if (s.state === 'STARTING') next = withEffects(next, { type: 'cancelTimer', timer: 'start' });
+  if (c.notify?.watchdogSeconds) next = withEffects(next, { type: 'cancelTimer', timer: 'watchdog' });
   next = enter(next, 'STOPPING', now, { reason });
   if (s.pid === undefined) return next; // not yet spawned: the exit (or spawn failure) will follow
   return withEffects(
@@ -314,10 +333,13 @@ function exitFromRunning(t: Transition, e: ExitEvent, now: number, c: MachineCon
 }
 
 function afterStopped(t: Transition, now: number, c: MachineConfig): Transition {
+  const fatal = t.state.fatalAfterStop;
+  if (fatal !== undefined) return enter(patch(t, { fatalAfterStop: undefined, pendingRestart: undefined, reason: fatal, backoff: 0 }), 'FATAL', now, { reason: fatal });
   const reason = t.state.pendingRestart;
   if (reason === undefined || t.state.shuttingDown) return patch(t, { pendingRestart: undefined });
   if (reason === 'admin') return spawn(t, now, 'restart requested', true);
-  return budgetedRestart(t, now, c, reason === 'health' ? 'restart after failed health checks' : 'restart after memory over limit');
+  const why = reason === 'health' ? 'restart after failed health checks' : reason === 'memory' ? 'restart after memory over limit' : 'restart after a missed watchdog';
+  return budgetedRestart(t, now, c, why);
 }
 
 // ---- the table ----
@@ -333,7 +355,7 @@ const adminRestartWhenDown: Cell<{ type: 'restart'; reason: RestartReason }> = (
 const restartWhileUp: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, now, c) => {
   if (s.shuttingDown) return unchanged(s, 'SHUTTING_DOWN');
   if (e.reason === 'health' && s.state !== 'RUNNING') return unchanged(s);
-  const why = e.reason === 'admin' ? 'restart requested' : e.reason === 'health' ? 'health check failed' : 'memory over limit';
+  const why = { admin: 'restart requested', health: 'health check failed', memory: 'memory over limit', watchdog: 'watchdog triggered' }[e.reason];
   return beginStop({ state: s, effects: [] }, now, c, e.reason, why);
 };
 
@@ -370,6 +392,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
     start: alreadyStarted,
     spawned: (s, e, now, c) => {
       const t = patch({ state: s, effects: [] }, { pid: e.pid });
+      if (c.notify) return withEffects(t, { type: 'setTimer', timer: 'start', ms: c.notify.startTimeoutSeconds * 1000, generation: s.generation });
       if (c.startSeconds === 0) return becomeRunning(t, now, 'started (startSeconds is 0)');
       return withEffects(t, { type: 'setTimer', timer: 'start', ms: c.startSeconds * 1000, generation: s.generation });
     },
@@ -377,25 +400,38 @@ export const TABLE: Record<ProcessStateName, Row> = {
     exited: (s, e, now, c) => {
       const lastExit = { code: e.code, signal: e.signal, at: now };
       let t = killStragglers(withEffects({ state: { ...s, lastExit }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
+      if (c.notify) return finalExit(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited before it said it was ready');
       const tooQuickly = s.startedAt !== undefined && now - s.startedAt < c.startSeconds * 1000;
       if (tooQuickly) return finalExit(t, e, now, c, s.pid) ?? completedEarly(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited too quickly');
       // The start timer has not fired yet although startSeconds passed: it was RUNNING.
       t = becomeRunning(t, now, `stayed up for ${c.startSeconds}s (startSeconds)`);
       return exitFromRunning(t, e, now, c);
     },
-    timer: (s, e, now) => (e.timer === 'start' ? becomeRunning({ state: s, effects: [] }, now, `stayed up for more than startSeconds`) : unchanged(s)),
+    timer: (s, e, now, c) => {
+      if (e.timer !== 'start') return unchanged(s);
+      if (!c.notify) return becomeRunning({ state: s, effects: [] }, now, `stayed up for more than startSeconds`, c);
+      const why = `did not say it was ready within ${c.notify.startTimeoutSeconds}s (startTimeoutSeconds)`;
+      return beginStop(patch({ state: s, effects: [] }, { fatalAfterStop: why }), now, c, undefined, why);
+    },
     stop: stopWhileUp,
     restart: restartWhileUp,
     shutdown: markShutdown,
     forceKill: forceKillWhileUp,
     signal: signalWhileUp,
-    probe: (s, e, now) => {
+    probe: (s, e, now, c) => {
       if (!e.ok) return unchanged(s);
+      const health: Effect = { type: 'emit', notice: { kind: 'health', healthy: true, failures: 0, ...(e.message ? { message: e.message } : {}) } };
+      if (c.notify) return s.healthy === true ? unchanged(s) : { state: { ...s, healthy: true, healthFailures: 0 }, effects: [health] };
       const t = withEffects({ state: { ...s, healthy: true, healthFailures: 0 }, effects: [] }, { type: 'cancelTimer', timer: 'start' });
       const ran = becomeRunning(t, now, 'health check passed');
       return withEffects(ran, { type: 'emit', notice: { kind: 'health', healthy: true, failures: 0, ...(e.message ? { message: e.message } : {}) } });
     },
     memory: memoryCell,
+    notify: (s, e, now, c) => {
+      if (e.ready) return becomeRunning(withEffects({ state: s, effects: [] }, { type: 'cancelTimer', timer: 'start' }), now, 'said it is ready', c);
+      if (e.extendMs !== undefined) return { state: s, effects: [{ type: 'setTimer', timer: 'start', ms: e.extendMs, generation: s.generation }] };
+      return unchanged(s);
+    },
   },
   RUNNING: {
     start: alreadyStarted,
@@ -421,6 +457,16 @@ export const TABLE: Record<ProcessStateName, Row> = {
       return s.shuttingDown ? t : beginStop(t, now, c, 'health', `health check failed ${failures} times`);
     },
     memory: memoryCell,
+    timer: (s, e, now, c) =>
+      e.timer === 'watchdog' && c.notify?.watchdogSeconds && !s.shuttingDown
+        ? beginStop({ state: s, effects: [] }, now, c, 'watchdog', `no WATCHDOG=1 within ${c.notify.watchdogSeconds}s (watchdogSeconds)`)
+        : unchanged(s),
+    notify: (s, e, now, c) => {
+      const seconds = c.notify?.watchdogSeconds;
+      if (e.watchdog === 'trigger' && !s.shuttingDown) return beginStop({ state: s, effects: [] }, now, c, 'watchdog', 'WATCHDOG=trigger');
+      if (e.watchdog === 'ping' && seconds) return armWatchdog({ state: s, effects: [] }, seconds);
+      return unchanged(s);
+    },
   },
   BACKOFF: {
     start: alreadyStarted,
@@ -470,6 +516,8 @@ export const TABLE: Record<ProcessStateName, Row> = {
     shutdown: markShutdown,
     forceKill: (s) => (s.pid === undefined ? unchanged(s) : { state: s, effects: [{ type: 'signal', pid: s.pid, signal: 'KILL', group: true }] }),
     signal: signalWhileUp,
+    notify: (s, e) =>
+      e.extendMs !== undefined && s.pid !== undefined ? { state: s, effects: [{ type: 'setTimer', timer: 'kill', ms: e.extendMs, generation: s.generation }] } : unchanged(s),
   },
   EXITED: {
     start: startCell,
@@ -487,7 +535,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
   },
 };
 
-const GENERATION_BOUND: ReadonlySet<MachineEventType> = new Set(['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory']);
+const GENERATION_BOUND: ReadonlySet<MachineEventType> = new Set(['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory', 'notify']);
 
 /** The next state and the effects to carry out. Events of an older run (generation) are ignored. */
 export function transition(state: ProgramState, event: MachineEvent, now: number, config: MachineConfig): Transition {

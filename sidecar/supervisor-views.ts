@@ -18,6 +18,8 @@ export interface ProgramDetail extends ProcessStatus {
   /** Why it is FATAL, or why the last start failed. */
   reason?: string;
   uptimeSeconds?: number;
+  /** MAINPID= from a notify program. */
+  mainPid?: number;
   hasHealthCheck: boolean;
   healthRequired?: boolean;
   healthMessage?: string;
@@ -43,6 +45,8 @@ export interface ViewedProgram {
   /** While waiting: why (reason WaitingForDependencies or DependencyFailed). */
   readonly wait: { readonly reason: string; readonly message: string } | undefined;
   readonly memoryBytes: number | undefined;
+  readonly notifyStatus: string | undefined;
+  readonly mainPid: number | undefined;
   readonly health: { readonly latencyMs: number | undefined; readonly message: string | undefined };
   readonly log: { stats(): ProgramLogStats };
 }
@@ -60,6 +64,7 @@ export function statusOf(program: ViewedProgram, clock: Clock): ProcessStatus {
     ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
     ...(program.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: program.memoryBytes } : {}),
     ...(program.health.latencyMs !== undefined ? { probeLatencyMs: program.health.latencyMs } : {}),
+    ...(program.notifyStatus !== undefined ? { notifyStatus: program.notifyStatus } : {}),
     ...(program.wait ? { reason: program.wait.reason, message: program.wait.message } : {}),
   };
 }
@@ -77,6 +82,7 @@ export function detailOf(program: ViewedProgram, clock: Clock, waitingFor: strin
     ...(waitingFor.length > 0 ? { waitingFor } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     ...(s.state === 'RUNNING' && s.startedAt !== undefined ? { uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000) } : {}),
+    ...(program.mainPid !== undefined ? { mainPid: program.mainPid } : {}),
     hasHealthCheck: program.spec.healthCheck !== undefined,
     ...(program.spec.healthCheck ? { healthRequired: program.spec.healthCheck.required } : {}),
     ...(program.health.message ? { healthMessage: program.health.message } : {}),

@@ -14,6 +14,8 @@ import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
 import type { MemoryReader } from './memory-reader.js';
 import { MemoryWatch } from './memory-watch.js';
+import { parseNotify } from './notify-protocol.js';
+import type { NotifyChannel } from './notify-socket.js';
 import {
   initialState,
   restartsOf,
@@ -58,6 +60,8 @@ export interface SupervisorOptions {
   userPlans?: Map<string, SwitchPlan>;
   userEnvs?: Map<string, Record<string, string>>;
   memoryIntervalMs?: number;
+  /** The NOTIFY_SOCKET of each program with notify: true (by name), opened by the caller. */
+  notify?: Map<string, NotifyChannel>;
 }
 
 const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
@@ -91,6 +95,9 @@ export function machineConfig(program: ProgramSpec): MachineConfig {
     exitContainerOnExit: program.exitContainerOnExit,
     ...(program.healthCheck ? { health: { failureThreshold: program.healthCheck.failureThreshold } } : {}),
     ...(program.memory ? { memory: { limitBytes: toBytes(program.memory.limit), action: program.memory.action } } : {}),
+    ...(program.notify || program.notifyFd !== undefined
+      ? { notify: { startTimeoutSeconds: program.startTimeoutSeconds, ...(program.watchdogSeconds !== undefined ? { watchdogSeconds: program.watchdogSeconds } : {}) } }
+      : {}),
   };
 }
 
@@ -104,6 +111,9 @@ class Slot {
   /** The failed dependencies already reported, as name@generation. */
   readonly reportedFailures = new Set<string>();
   memoryBytes: number | undefined;
+  /** What the program last said over NOTIFY_SOCKET: STATUS=, MAINPID=. */
+  notifyStatus: string | undefined;
+  mainPid: number | undefined;
   readonly health: HealthMonitor;
 
   constructor(
@@ -152,8 +162,15 @@ export class Supervisor {
       const plan = options.userPlans?.get(program.name) ?? { kind: 'none' };
       const env: Record<string, string> = { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name };
       for (const variable of program.env) env[variable.name] = variable.value;
+      const channel = options.notify?.get(program.name);
+      if (program.notify) {
+        if (!channel) throw new Error(`program ${program.name} has notify: true but no NOTIFY_SOCKET was opened for it`);
+        env.NOTIFY_SOCKET = channel.path;
+        if (program.watchdogSeconds !== undefined) env.WATCHDOG_USEC = String(program.watchdogSeconds * 1_000_000);
+      }
       const request: Omit<SpawnRequest, 'command'> = {
         env,
+        ...(program.notifyFd !== undefined ? { notifyFd: program.notifyFd } : {}),
         ...(program.workingDir ? { workingDir: program.workingDir } : {}),
         ...(plan.kind === 'setpriv' ? { prefix: plan.prefix } : {}),
         ...(plan.kind === 'spawn' ? { uid: plan.uid, gid: plan.gid } : {}),
@@ -177,6 +194,7 @@ export class Supervisor {
         (slot) => new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
       );
       this.byName.set(program.name, slot);
+      if (program.notify) channel!.onMessage((datagram) => this.onNotify(slot, datagram));
       return slot;
     });
     this.memory = new MemoryWatch({
@@ -358,8 +376,35 @@ export class Supervisor {
     }
     slot.log.attach('stdout', result.child.stdout);
     slot.log.attach('stderr', result.child.stderr);
+    const readiness = result.child.notify;
+    if (readiness) {
+      // s6: one newline on the notification fd means ready; nothing after it is read.
+      readiness.on('error', () => {});
+      readiness.on('data', (chunk: Buffer) => {
+        if (!chunk.includes(0x0a)) return;
+        readiness.destroy();
+        this.raise(slot, { type: 'notify', generation, ready: true });
+      });
+    }
     this.logger.info('spawned', { program: slot.name, pid: result.child.pid });
     this.raise(slot, { type: 'spawned', generation, pid: result.child.pid });
+  }
+
+  /** A datagram on the program's NOTIFY_SOCKET. */
+  private onNotify(slot: Slot, datagram: string): void {
+    const message = parseNotify(datagram);
+    if (message.status !== undefined) slot.notifyStatus = message.status.slice(0, 1024);
+    if (message.mainPid !== undefined) slot.mainPid = message.mainPid;
+    if (message.stopping) this.logger.info('program says it is stopping (STOPPING=1)', { program: slot.name });
+    if (message.ready || message.watchdog || message.extendTimeoutMs !== undefined) {
+      this.raise(slot, {
+        type: 'notify',
+        generation: slot.state.generation,
+        ...(message.ready ? { ready: true } : {}),
+        ...(message.watchdog ? { watchdog: message.watchdog } : {}),
+        ...(message.extendTimeoutMs !== undefined ? { extendMs: message.extendTimeoutMs } : {}),
+      });
+    }
   }
 
   private changed(slot: Slot, before: ProgramState): void {
