@@ -397,6 +397,20 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     [{ path: 'spec.programs[1].watchdogSeconds', message: 'watchdogSeconds needs notify: true (WATCHDOG=1 comes over NOTIFY_SOCKET)' }],
   ],
   [
+    'lifecycle hook with both exec and httpGet',
+    (d) => {
+      d.spec.programs[0]!.lifecycle = { preStop: { exec: { command: ['drain'] }, httpGet: { port: 80 } } };
+    },
+    [{ path: 'spec.programs[0].lifecycle.preStop', message: 'exactly one of exec or httpGet must be set' }],
+  ],
+  [
+    'lifecycle hook with neither',
+    (d) => {
+      d.spec.programs[1]!.lifecycle = { postStart: {} };
+    },
+    [{ path: 'spec.programs[1].lifecycle.postStart', message: 'exactly one of exec or httpGet must be set' }],
+  ],
+  [
     'cross-field errors reported alongside field errors',
     (d) => {
       delete d.spec.image;

@@ -117,6 +117,36 @@ export const HealthCheck = z
   })
   .describe('How to check that the program is healthy.');
 
+export const LifecycleHandler = z
+  .strictObject({
+    exec: z
+      .strictObject({
+        command: z.array(z.string()).min(1).max(64).describe("Command to run, with the program's environment, directory and user; exit code 0 is success."),
+      })
+      .optional()
+      .describe('Run a command.'),
+    httpGet: z
+      .strictObject({
+        path: z.string().startsWith('/').default('/').describe('Path to GET; any 2xx or 3xx answer is success.'),
+        port: port.describe('Port to connect to.'),
+        host: z.string().default('127.0.0.1').describe('Host to connect to.'),
+      })
+      .optional()
+      .describe('Send an HTTP GET.'),
+  })
+  .refine((handler) => [handler.exec, handler.httpGet].filter(Boolean).length === 1, { error: 'exactly one of exec or httpGet must be set' })
+  .meta({ 'x-kubernetes-validations': [{ rule: '[has(self.exec), has(self.httpGet)].filter(x, x).size() == 1', message: 'exactly one of exec or httpGet must be set' }] })
+  .describe('A lifecycle hook: exec or httpGet, as core/v1 LifecycleHandler.');
+
+export const Lifecycle = z
+  .strictObject({
+    postStart: LifecycleHandler.optional().describe(
+      'Run after each spawn; the program is RUNNING only once it succeeded (at most startTimeoutSeconds), and its failure stops the program and counts as a failed start.',
+    ),
+    preStop: LifecycleHandler.optional().describe('Run before the stop signal at every stop; its time counts in stopWaitSeconds, after which SIGKILL follows.'),
+  })
+  .describe('Hooks run around the life of each run of the program (core/v1 Lifecycle).');
+
 export const ProgramLogs = z
   .strictObject({
     mirror: z.boolean().default(true).describe("Mirror each output line as one JSON line to the container's stdout (kubectl logs)."),
@@ -287,7 +317,13 @@ export const Program = z
       .max(86_400)
       .optional()
       .describe('With notify: the program must send WATCHDOG=1 at least this often once ready (it gets WATCHDOG_USEC), else it is restarted.'),
-    startTimeoutSeconds: z.int().min(1).max(86_400).default(90).describe('With notify or notifyFd: seconds the program has to say it is ready; then it is stopped and FATAL.'),
+    startTimeoutSeconds: z
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(90)
+      .describe('With notify or notifyFd: seconds the program has to say it is ready, then it is stopped and FATAL; also the time a postStart hook has.'),
+    lifecycle: Lifecycle.optional(),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),

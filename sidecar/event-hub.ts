@@ -64,7 +64,10 @@ export type SupervisorStateEvent = {
   exitCode?: number;
 };
 
-export type SupervisorEvent = ProcessStateEvent | HealthEvent | ProgramMemoryEvent | ContainerMemoryEvent | SigkillEvent | DependencyFailedEvent | SupervisorStateEvent;
+/** A lifecycle hook finished: ok, or why not; ms is how long it took. */
+export type HookEvent = ProgramEventBase & { type: 'hook'; hook: 'postStart' | 'preStop'; ok: boolean; ms: number; message?: string };
+
+export type SupervisorEvent = ProcessStateEvent | HealthEvent | ProgramMemoryEvent | ContainerMemoryEvent | SigkillEvent | DependencyFailedEvent | HookEvent | SupervisorStateEvent;
 
 export interface Sink {
   deliver(event: SupervisorEvent): void | Promise<void>;

@@ -74,6 +74,8 @@ function sample(type: MachineEventType, generation = 1): MachineEvent {
       return { type, generation, bytes: 5000 };
     case 'notify':
       return { type, generation, ready: true };
+    case 'hookDone':
+      return { type, generation, hook: 'postStart', ok: true };
   }
 }
 
@@ -355,12 +357,12 @@ cell('STARTING', 'notify', 'EXTEND_TIMEOUT_USEC moves the start timeout; a ping 
 cell('STARTING', 'timer', 'a notify program that never said READY within startTimeoutSeconds is stopped, then FATAL', () => {
   const t = transition(at('STARTING'), { type: 'timer', generation: 1, timer: 'start' }, T0 + 30_000, notifying());
   assert.deepEqual(states(t), ['STARTING>STOPPING']);
-  assert.equal(t.state.fatalAfterStop, 'did not say it was ready within 30s (startTimeoutSeconds)');
+  assert.deepEqual(t.state.afterStop, { to: 'FATAL', reason: 'did not say it was ready within 30s (startTimeoutSeconds)' });
   assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'TERM', group: true }]);
   const stopped = transition(t.state, { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 30_100, notifying());
   assert.deepEqual(states(stopped), ['STOPPING>STOPPED', 'STOPPED>FATAL']);
   assert.equal(stopped.state.reason, 'did not say it was ready within 30s (startTimeoutSeconds)');
-  assert.equal(stopped.state.fatalAfterStop, undefined);
+  assert.equal(stopped.state.afterStop, undefined);
 });
 
 cell('STARTING', 'exited', 'a notify program that exits before READY has failed to start, even after startSeconds', () => {
@@ -424,6 +426,81 @@ test('notify on a fake clock: READY after 2 s, pings every 4 s keep it, then sil
   d.send({ type: 'exited', generation: 1, code: null, signal: 'SIGTERM' });
   assert.equal(d.state.state, 'STARTING');
   assert.equal(d.state.generation, 2);
+});
+
+// ---------------- lifecycle hooks ----------------
+
+const hooked = (over: Partial<MachineConfig> = {}) => config({ hooks: { postStart: true, preStop: true, startTimeoutSeconds: 20 }, ...over });
+
+cell('STARTING', 'spawned', 'with a postStart hook: the hook runs, bounded by startTimeoutSeconds, and holds RUNNING back', () => {
+  const t = transition(at('STARTING', { pid: undefined }), { type: 'spawned', generation: 1, pid: 77 }, T0, hooked({ startSeconds: 0 }));
+  assert.equal(t.state.state, 'STARTING');
+  assert.equal(t.state.hook, 'postStart');
+  assert.equal(t.state.heldRunning, 'started (startSeconds is 0)');
+  assert.deepEqual(t.effects, [{ type: 'runHook', hook: 'postStart', generation: 1, timeoutMs: 20_000 }]);
+  const timer = transition(at('STARTING', { hook: 'postStart' }), { type: 'timer', generation: 1, timer: 'start' }, T0 + 1000, hooked());
+  assert.equal(timer.state.state, 'STARTING', 'startSeconds passed, but the hook still runs');
+  assert.equal(timer.state.heldRunning, 'stayed up for more than startSeconds');
+});
+
+cell('STARTING', 'hookDone', 'postStart succeeded: RUNNING if it was held back, else it waits for startSeconds as usual', () => {
+  const held = transition(
+    at('STARTING', { hook: 'postStart', heldRunning: 'stayed up for more than startSeconds' }),
+    { type: 'hookDone', generation: 1, hook: 'postStart', ok: true },
+    T0,
+    hooked(),
+  );
+  assert.deepEqual(states(held), ['STARTING>RUNNING']);
+  assert.equal(held.state.hook, undefined);
+  const early = transition(at('STARTING', { hook: 'postStart' }), { type: 'hookDone', generation: 1, hook: 'postStart', ok: true }, T0, hooked());
+  assert.equal(early.state.state, 'STARTING');
+  assert.equal(early.state.hook, undefined);
+  assert.deepEqual(early.effects, []);
+});
+
+cell('STARTING', 'hookDone', 'postStart failed: the program is stopped (no preStop) and the start counts as failed', () => {
+  const t = transition(at('STARTING', { hook: 'postStart' }), { type: 'hookDone', generation: 1, hook: 'postStart', ok: false, message: 'exit 3' }, T0, hooked());
+  assert.deepEqual(states(t), ['STARTING>STOPPING']);
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'TERM', group: true }]);
+  assert.equal(effectsOf(t, 'runHook').length, 0);
+  const after = transition(t.state, { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 10, hooked());
+  assert.deepEqual(states(after), ['STOPPING>STOPPED', 'STOPPED>BACKOFF']);
+  assert.equal(after.state.backoff, 1);
+  assert.equal(after.state.reason, 'postStart hook failed: exit 3');
+  assert.deepEqual(effectsOf(after, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 1000, generation: 1 }]);
+});
+
+cell('RUNNING', 'stop', 'with a preStop hook: the hook runs first, the SIGKILL timer already counts', () => {
+  const t = transition(at('RUNNING'), { type: 'stop' }, T0, hooked({ stopWaitSeconds: 8 }));
+  assert.deepEqual(states(t), ['RUNNING>STOPPING']);
+  assert.equal(t.state.hook, 'preStop');
+  assert.deepEqual(
+    t.effects.filter((fx) => fx.type !== 'emit'),
+    [
+      { type: 'runHook', hook: 'preStop', generation: 1, timeoutMs: 10_000 },
+      { type: 'setTimer', timer: 'kill', ms: 8000, generation: 1 },
+    ],
+  );
+  const forced = transition(at('RUNNING'), { type: 'forceKill' }, T0, hooked());
+  assert.equal(effectsOf(forced, 'runHook').length, 0, 'the deadline skips preStop');
+});
+
+cell('STOPPING', 'hookDone', 'preStop done (or failed): the stop signal goes now', () => {
+  for (const ok of [true, false]) {
+    const t = transition(at('STOPPING', { hook: 'preStop' }), { type: 'hookDone', generation: 1, hook: 'preStop', ok }, T0, hooked());
+    assert.deepEqual(t.effects, [{ type: 'signal', pid: PID, signal: 'TERM', group: true }]);
+    assert.equal(t.state.hook, undefined);
+  }
+  assert.deepEqual(transition(at('STOPPING'), { type: 'hookDone', generation: 1, hook: 'preStop', ok: true }, T0, hooked()).effects, []);
+});
+
+cell('STOPPING', 'timer', 'a preStop that used up stopWaitSeconds: the stop signal, then SIGKILL 2 s later', () => {
+  const t = transition(at('STOPPING', { hook: 'preStop' }), { type: 'timer', generation: 1, timer: 'kill' }, T0, hooked());
+  assert.deepEqual(t.effects, [
+    { type: 'signal', pid: PID, signal: 'TERM', group: true },
+    { type: 'setTimer', timer: 'kill', ms: 2000, generation: 1 },
+  ]);
+  assert.equal(t.state.hook, undefined);
 });
 
 // ---------------- RUNNING ----------------

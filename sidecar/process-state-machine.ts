@@ -32,6 +32,11 @@ export interface MachineConfig {
    * watchdogSeconds, restarted when WATCHDOG=1 pings stop.
    */
   notify?: { startTimeoutSeconds: number; watchdogSeconds?: number | undefined } | undefined;
+  /**
+   * lifecycle hooks: postStart runs after the spawn (at most startTimeoutSeconds) and holds RUNNING
+   * back until it succeeded; preStop runs before the stop signal, within stopWaitSeconds.
+   */
+  hooks?: { postStart: boolean; preStop: boolean; startTimeoutSeconds: number } | undefined;
   stopSignal: StopSignal;
   stopWaitSeconds: number;
   restartBudget: { maxRestarts: number; windowSeconds: number };
@@ -68,9 +73,15 @@ export interface ProgramState {
   readonly memoryOver: boolean;
   /** Why the program is FATAL, or why the last spawn failed. */
   readonly reason: string | undefined;
-  /** Set when a stop was begun because the program never said it was ready: FATAL once stopped, with this reason. */
-  readonly fatalAfterStop: string | undefined;
+  /** Set when a stop was begun because the start failed (no READY in time, a failed postStart): where it goes once stopped. */
+  readonly afterStop: { to: 'FATAL' | 'BACKOFF'; reason: string } | undefined;
+  /** The lifecycle hook running now, if any. */
+  readonly hook: HookName | undefined;
+  /** Why it would have become RUNNING while its postStart hook still ran: it does once the hook succeeded. */
+  readonly heldRunning: string | undefined;
 }
+
+export type HookName = 'postStart' | 'preStop';
 
 export type MachineEvent =
   | { type: 'start' }
@@ -87,7 +98,8 @@ export type MachineEvent =
   | { type: 'probe'; generation: number; ok: boolean; message?: string }
   | { type: 'memory'; generation: number; bytes: number }
   /** What a notify program said: READY=1, WATCHDOG=1 (ping) or WATCHDOG=trigger, EXTEND_TIMEOUT_USEC (as ms). */
-  | { type: 'notify'; generation: number; ready?: boolean; watchdog?: 'ping' | 'trigger'; extendMs?: number };
+  | { type: 'notify'; generation: number; ready?: boolean; watchdog?: 'ping' | 'trigger'; extendMs?: number }
+  | { type: 'hookDone'; generation: number; hook: HookName; ok: boolean; message?: string };
 
 export type MachineEventType = MachineEvent['type'];
 
@@ -105,6 +117,7 @@ export const EVENT_TYPES: readonly MachineEventType[] = [
   'probe',
   'memory',
   'notify',
+  'hookDone',
 ];
 
 export type Notice =
@@ -130,7 +143,9 @@ export type Effect =
   | { type: 'cancelTimer'; timer: TimerName }
   | { type: 'emit'; notice: Notice }
   /** The program ended by itself and has exitContainerOnExit: stop everything, exit with its status. */
-  | { type: 'exitContainer'; code: number | null; signal: string | null };
+  | { type: 'exitContainer'; code: number | null; signal: string | null }
+  /** Run the program's lifecycle hook; its result comes back as hookDone. */
+  | { type: 'runHook'; hook: HookName; generation: number; timeoutMs: number };
 
 /** Why an administrative command was refused. */
 export type CommandError = 'ALREADY_STARTED' | 'NOT_RUNNING' | 'STOPPING' | 'SHUTTING_DOWN';
@@ -159,7 +174,9 @@ export function initialState(now: number): ProgramState {
     healthFailures: 0,
     memoryOver: false,
     reason: undefined,
-    fatalAfterStop: undefined,
+    afterStop: undefined,
+    hook: undefined,
+    heldRunning: undefined,
   };
 }
 
@@ -203,7 +220,9 @@ function spawn(t: Transition, now: number, reason: string, reset: boolean): Tran
     healthFailures: 0,
     memoryOver: false,
     reason: undefined,
-    fatalAfterStop: undefined,
+    afterStop: undefined,
+    hook: undefined,
+    heldRunning: undefined,
     ...(reset ? { backoff: 0, crashes: 0, restartTimes: [] } : {}),
   });
   return withEffects(enter(next, 'STARTING', now, { reason }), { type: 'spawn', generation });
@@ -244,6 +263,7 @@ function enterBackoff(t: Transition, now: number, c: MachineConfig, reason: stri
 }
 
 function becomeRunning(t: Transition, now: number, reason: string, c?: MachineConfig): Transition {
+  if (t.state.hook === 'postStart') return patch(t, { heldRunning: reason });
   const ran = enter(patch(t, { backoff: 0 }), 'RUNNING', now, { reason, ...(t.state.pid !== undefined ? { pid: t.state.pid } : {}) });
   return c?.notify?.watchdogSeconds ? armWatchdog(ran, c.notify.watchdogSeconds) : ran;
 }
@@ -252,14 +272,26 @@ function armWatchdog(t: Transition, seconds: number): Transition {
   return withEffects(t, { type: 'setTimer', timer: 'watchdog', ms: seconds * 1000, generation: t.state.generation });
 }
 
-/** Sends the stop signal to the group and arms the SIGKILL timer. */
-function beginStop(t: Transition, now: number, c: MachineConfig, pendingRestart: RestartReason | undefined, reason: string): Transition {
+/**
+ * Sends the stop signal to the group and arms the SIGKILL timer; with a preStop hook (unless
+ * skipped), runs the hook first and sends the signal when it is done, the SIGKILL timer counting
+ * from now.
+ */
+function beginStop(t: Transition, now: number, c: MachineConfig, pendingRestart: RestartReason | undefined, reason: string, skipPreStop = false): Transition {
   const s = t.state;
-  let next = patch(t, { pendingRestart });
+  let next = patch(t, { pendingRestart, hook: undefined, heldRunning: undefined });
   if (s.state === 'STARTING') next = withEffects(next, { type: 'cancelTimer', timer: 'start' });
   if (c.notify?.watchdogSeconds) next = withEffects(next, { type: 'cancelTimer', timer: 'watchdog' });
   next = enter(next, 'STOPPING', now, { reason });
   if (s.pid === undefined) return next; // not yet spawned: the exit (or spawn failure) will follow
+  if (c.hooks?.preStop && !skipPreStop && c.stopSignal !== 'KILL') {
+    return withEffects(
+      patch(next, { hook: 'preStop' }),
+      // The hook outlives the deadline a little, so that an overrun always ends by the kill timer (stop signal, then the grace).
+      { type: 'runHook', hook: 'preStop', generation: s.generation, timeoutMs: c.stopWaitSeconds * 1000 + PRESTOP_OVERRUN_MS },
+      { type: 'setTimer', timer: 'kill', ms: c.stopWaitSeconds * 1000, generation: s.generation },
+    );
+  }
   return withEffects(
     next,
     { type: 'signal', pid: s.pid, signal: c.stopSignal, group: true },
@@ -333,8 +365,9 @@ function exitFromRunning(t: Transition, e: ExitEvent, now: number, c: MachineCon
 }
 
 function afterStopped(t: Transition, now: number, c: MachineConfig): Transition {
-  const fatal = t.state.fatalAfterStop;
-  if (fatal !== undefined) return enter(patch(t, { fatalAfterStop: undefined, pendingRestart: undefined, reason: fatal, backoff: 0 }), 'FATAL', now, { reason: fatal });
+  const after = t.state.afterStop;
+  if (after?.to === 'FATAL') return enter(patch(t, { afterStop: undefined, pendingRestart: undefined, reason: after.reason, backoff: 0 }), 'FATAL', now, { reason: after.reason });
+  if (after?.to === 'BACKOFF') return enterBackoff(patch(t, { afterStop: undefined, pendingRestart: undefined }), now, c, after.reason);
   const reason = t.state.pendingRestart;
   if (reason === undefined || t.state.shuttingDown) return patch(t, { pendingRestart: undefined });
   if (reason === 'admin') return spawn(t, now, 'restart requested', true);
@@ -366,7 +399,10 @@ const signalWhileUp: Cell<{ type: 'signal'; signal: SignalName }> = (s, e) =>
   s.pid === undefined ? notRunning(s) : { state: s, effects: [{ type: 'signal', pid: s.pid, signal: e.signal, group: false }] };
 
 const forceKillWhileUp: Cell<{ type: 'forceKill' }> = (s, _e, now, c) =>
-  beginStop({ state: s, effects: [] }, now, { ...c, stopSignal: 'KILL' }, undefined, 'stop deadline reached');
+  beginStop({ state: s, effects: [] }, now, { ...c, stopSignal: 'KILL' }, undefined, 'stop deadline reached', true);
+
+/** After a preStop hook that took all of stopWaitSeconds: the time between the stop signal and SIGKILL. */
+export const PRESTOP_OVERRUN_MS = 2000;
 
 const markShutdown: Cell<{ type: 'shutdown' }> = (s) => ({ state: { ...s, shuttingDown: true, pendingRestart: undefined }, effects: [] });
 
@@ -391,7 +427,10 @@ export const TABLE: Record<ProcessStateName, Row> = {
   STARTING: {
     start: alreadyStarted,
     spawned: (s, e, now, c) => {
-      const t = patch({ state: s, effects: [] }, { pid: e.pid });
+      let t = patch({ state: s, effects: [] }, { pid: e.pid });
+      if (c.hooks?.postStart) {
+        t = withEffects(patch(t, { hook: 'postStart' }), { type: 'runHook', hook: 'postStart', generation: s.generation, timeoutMs: c.hooks.startTimeoutSeconds * 1000 });
+      }
       if (c.notify) return withEffects(t, { type: 'setTimer', timer: 'start', ms: c.notify.startTimeoutSeconds * 1000, generation: s.generation });
       if (c.startSeconds === 0) return becomeRunning(t, now, 'started (startSeconds is 0)');
       return withEffects(t, { type: 'setTimer', timer: 'start', ms: c.startSeconds * 1000, generation: s.generation });
@@ -399,7 +438,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
     spawnFailed: (s, e, now, c) => enterBackoff({ state: s, effects: [] }, now, c, `spawn failed: ${e.error}`),
     exited: (s, e, now, c) => {
       const lastExit = { code: e.code, signal: e.signal, at: now };
-      let t = killStragglers(withEffects({ state: { ...s, lastExit }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
+      let t = killStragglers(withEffects({ state: { ...s, lastExit, hook: undefined, heldRunning: undefined }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
       if (c.notify) return finalExit(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited before it said it was ready');
       const tooQuickly = s.startedAt !== undefined && now - s.startedAt < c.startSeconds * 1000;
       if (tooQuickly) return finalExit(t, e, now, c, s.pid) ?? completedEarly(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited too quickly');
@@ -411,7 +450,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
       if (e.timer !== 'start') return unchanged(s);
       if (!c.notify) return becomeRunning({ state: s, effects: [] }, now, `stayed up for more than startSeconds`, c);
       const why = `did not say it was ready within ${c.notify.startTimeoutSeconds}s (startTimeoutSeconds)`;
-      return beginStop(patch({ state: s, effects: [] }, { fatalAfterStop: why }), now, c, undefined, why);
+      return beginStop(patch({ state: s, effects: [] }, { afterStop: { to: 'FATAL', reason: why } }), now, c, undefined, why);
     },
     stop: stopWhileUp,
     restart: restartWhileUp,
@@ -427,6 +466,13 @@ export const TABLE: Record<ProcessStateName, Row> = {
       return withEffects(ran, { type: 'emit', notice: { kind: 'health', healthy: true, failures: 0, ...(e.message ? { message: e.message } : {}) } });
     },
     memory: memoryCell,
+    hookDone: (s, e, now, c) => {
+      if (e.hook !== 'postStart' || s.hook !== 'postStart') return unchanged(s);
+      const t: Transition = { state: { ...s, hook: undefined, heldRunning: undefined }, effects: [] };
+      if (e.ok) return s.heldRunning !== undefined ? becomeRunning(t, now, s.heldRunning, c) : t;
+      const why = `postStart hook failed: ${e.message ?? 'failed'}`;
+      return beginStop(patch(t, { afterStop: { to: 'BACKOFF', reason: why } }), now, c, undefined, why, true);
+    },
     notify: (s, e, now, c) => {
       if (e.ready) return becomeRunning(withEffects({ state: s, effects: [] }, { type: 'cancelTimer', timer: 'start' }), now, 'said it is ready', c);
       if (e.extendMs !== undefined) return { state: s, effects: [{ type: 'setTimer', timer: 'start', ms: e.extendMs, generation: s.generation }] };
@@ -486,7 +532,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
     start: (s) => unchanged(s, 'STOPPING'),
     exited: (s, e, now, c) => {
       const lastExit = { code: e.code, signal: e.signal, at: now };
-      const t = killStragglers({ state: { ...s, pid: undefined, lastExit }, effects: [{ type: 'cancelTimer', timer: 'kill' }] }, s.pid);
+      const t = killStragglers({ state: { ...s, pid: undefined, lastExit, hook: undefined }, effects: [{ type: 'cancelTimer', timer: 'kill' }] }, s.pid);
       return afterStopped(enter(t, 'STOPPED', now, { ...exitFacts(e, s.pid), reason: 'stopped' }), now, c);
     },
     // Stopped before the spawn was confirmed: the new process gets the stop signal at once.
@@ -498,8 +544,22 @@ export const TABLE: Record<ProcessStateName, Row> = {
       ],
     }),
     spawnFailed: (s, e, now, c) => afterStopped(enter({ state: { ...s, reason: `spawn failed: ${e.error}` }, effects: [] }, 'STOPPED', now, { reason: 'spawn failed' }), now, c),
+    hookDone: (s, e, _now, c) => {
+      if (e.hook !== 'preStop' || s.hook !== 'preStop' || s.pid === undefined) return unchanged(s);
+      return { state: { ...s, hook: undefined }, effects: [{ type: 'signal', pid: s.pid, signal: c.stopSignal, group: true }] };
+    },
     timer: (s, e, _now, c) => {
       if (e.timer !== 'kill' || s.pid === undefined) return unchanged(s);
+      // preStop used up stopWaitSeconds: the stop signal now, SIGKILL 2 s later (the kubelet's grace).
+      if (s.hook === 'preStop') {
+        return {
+          state: { ...s, hook: undefined },
+          effects: [
+            { type: 'signal', pid: s.pid, signal: c.stopSignal, group: true },
+            { type: 'setTimer', timer: 'kill', ms: PRESTOP_OVERRUN_MS, generation: s.generation },
+          ],
+        };
+      }
       // supervisord repeats SIGKILL every stopwaitsecs; a process that survives it stays STOPPING.
       return {
         state: s,
@@ -535,7 +595,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
   },
 };
 
-const GENERATION_BOUND: ReadonlySet<MachineEventType> = new Set(['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory', 'notify']);
+const GENERATION_BOUND: ReadonlySet<MachineEventType> = new Set(['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory', 'notify', 'hookDone']);
 
 /** The next state and the effects to carry out. Events of an older run (generation) are ignored. */
 export function transition(state: ProgramState, event: MachineEvent, now: number, config: MachineConfig): Transition {

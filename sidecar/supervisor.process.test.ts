@@ -14,7 +14,8 @@ import { alive, descendants } from '../lib/procfs.js';
 import { Recorder, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
 
-type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory' | 'backoff' | 'dependsOn'>> & {
+type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory' | 'backoff' | 'dependsOn' | 'lifecycle'>> & {
+  lifecycle?: object;
   name: string;
   command: string[];
   healthCheck?: object;
@@ -385,6 +386,69 @@ test('exitContainerOnExit: a program that cannot even be spawned goes FATAL and 
   assert.equal(stopped.exitCode, 1);
   assert.equal(stopped.reason, 'program main is FATAL (exitContainerOnExit)');
   assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
+});
+
+const timeOf = (recorder: Recorder, program: string, to: string) => Date.parse(recorder.of('process-state').find((e) => e.program === program && e.to === to)!.time);
+
+test('postStart: the hook runs after the spawn and the program is RUNNING, and its dependent starts, only once it succeeded', async (t) => {
+  const marker = path.join(tempDir(t), 'post-started');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'db', command: ['sleep', '1000'], startSeconds: 0, lifecycle: { postStart: { exec: { command: ['sh', '-c', `sleep 1; touch ${marker}`] } } } },
+    { name: 'api', command: ['sh', '-c', `test -f ${marker} && exec sleep 1000`], startSeconds: 0, dependsOn: ['db'] },
+  ]);
+  supervisor.start();
+  await waitFor('api RUNNING', () => recorder.states().includes('api:RUNNING'));
+  const held = timeOf(recorder, 'db', 'RUNNING') - timeOf(recorder, 'db', 'STARTING');
+  assert.ok(held >= 1000 && held < 1700, `db was RUNNING ${held} ms after its spawn, expected after the 1 s hook`);
+  const hook = recorder.of('hook')[0]!;
+  assert.deepEqual([hook.program, hook.hook, hook.ok], ['db', 'postStart', true]);
+});
+
+test('postStart: a failing or overrunning hook stops the program and counts as a failed start, up to FATAL', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'failing', command: ['sleep', '1000'], startRetries: 0, lifecycle: { postStart: { exec: { command: ['sh', '-c', 'exit 3'] } } } },
+    { name: 'slow', command: ['sleep', '1000'], startRetries: 0, startTimeoutSeconds: 1, lifecycle: { postStart: { exec: { command: ['sleep', '30'] } } } },
+  ]);
+  supervisor.start();
+  await waitFor('both FATAL', () => state(supervisor, 'failing').state === 'FATAL' && state(supervisor, 'slow').state === 'FATAL', 30_000);
+  await waitFor('events', () => recorder.states('slow').includes('slow:FATAL') && recorder.states('failing').includes('failing:FATAL'));
+  assert.deepEqual(recorder.states('failing'), ['failing:STARTING', 'failing:STOPPING', 'failing:STOPPED', 'failing:BACKOFF', 'failing:FATAL']);
+  const hooks = Object.fromEntries(recorder.of('hook').map((e) => [e.program, e]));
+  assert.equal(hooks.failing!.message, 'exit 3');
+  assert.equal(hooks.slow!.message, 'timed out after 1s');
+  assert.ok(hooks.slow!.ms >= 1000 && hooks.slow!.ms < 1700, `the hook was given ${hooks.slow!.ms} ms`);
+  assert.match(recorder.of('process-state').find((e) => e.program === 'slow' && e.to === 'STOPPING')!.reason ?? '', /^postStart hook failed: timed out after 1s$/);
+});
+
+test('preStop: the hook runs before the stop signal; its time counts in stopWaitSeconds, and an overrun gets the signal at the deadline', async (t) => {
+  const dir = tempDir(t);
+  const done = path.join(dir, 'pre-stopped');
+  const seen = path.join(dir, 'seen-at-term');
+  const port = await freePort();
+  const server = http.createServer((_request, response) => response.end('ok'));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const { supervisor, recorder } = supervise(t, [
+    {
+      name: 'graceful',
+      command: ['sh', '-c', `trap 'test -f ${done} && touch ${seen}; exit 0' TERM; while :; do sleep 0.1; done`],
+      startSeconds: 0,
+      lifecycle: { preStop: { exec: { command: ['sh', '-c', `sleep 0.3; touch ${done}`] } }, postStart: { httpGet: { port, path: '/started' } } },
+    },
+    { name: 'overrun', command: ['sleep', '1000'], startSeconds: 0, stopWaitSeconds: 1, lifecycle: { preStop: { exec: { command: ['sleep', '30'] } } } },
+  ]);
+  supervisor.start();
+  await waitFor('both RUNNING', () => supervisor.snapshot().every((p) => p.state === 'RUNNING'));
+  assert.equal(await supervisor.shutdown('test'), 0);
+  assert.ok(fs.existsSync(seen), 'the stop signal came after the preStop hook');
+  await waitFor('events', () => recorder.of('hook').length === 3 && recorder.states('overrun').includes('overrun:STOPPED'));
+  const overrun = recorder.of('hook').find((e) => e.program === 'overrun')!;
+  // At the deadline the stop goes on without the hook, whose process group is killed.
+  assert.deepEqual([overrun.hook, overrun.ok, overrun.message], ['preStop', false, 'aborted: stopWaitSeconds passed']);
+  const stopping = timeOf(recorder, 'overrun', 'STOPPED') - timeOf(recorder, 'overrun', 'STOPPING');
+  assert.ok(stopping >= 1000 && stopping < 1700, `overrun took ${stopping} ms to stop, expected stopWaitSeconds (1 s) and the TERM`);
+  assert.equal(state(supervisor, 'overrun').lastSignal, 'SIGTERM');
+  assert.deepEqual(recorder.of('hook').find((e) => e.program === 'graceful' && e.hook === 'postStart')?.ok, true);
 });
 
 test('what a program leaves behind in its process group is killed when it exits', async (t) => {

@@ -3,7 +3,7 @@
 // every change to its subscribers; health-monitor.ts probes, memory-watch.ts samples memory. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
 import os from 'node:os';
-import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
+import type { CorePodSpec, HealthCheckSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { dependencyVerdict, startable, stopWaves, type Dependency, type DependencyVerdict } from './dependency-order.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
@@ -27,6 +27,7 @@ import {
   type Notice,
   type ProgramState,
   type SignalName,
+  type HookName,
   type TimerName,
   type Transition,
 } from './process-state-machine.js';
@@ -98,6 +99,9 @@ export function machineConfig(program: ProgramSpec): MachineConfig {
     ...(program.notify || program.notifyFd !== undefined
       ? { notify: { startTimeoutSeconds: program.startTimeoutSeconds, ...(program.watchdogSeconds !== undefined ? { watchdogSeconds: program.watchdogSeconds } : {}) } }
       : {}),
+    ...(program.lifecycle?.postStart || program.lifecycle?.preStop
+      ? { hooks: { postStart: program.lifecycle.postStart !== undefined, preStop: program.lifecycle.preStop !== undefined, startTimeoutSeconds: program.startTimeoutSeconds } }
+      : {}),
   };
 }
 
@@ -114,6 +118,8 @@ class Slot {
   /** What the program last said over NOTIFY_SOCKET: STATUS=, MAINPID=. */
   notifyStatus: string | undefined;
   mainPid: number | undefined;
+  /** Aborts the lifecycle hook in flight (its process group is killed). */
+  hookAbort: AbortController | undefined;
   readonly health: HealthMonitor;
 
   constructor(
@@ -141,6 +147,7 @@ export class Supervisor {
   private readonly byName = new Map<string, Slot>();
   private readonly hub = new EventHub();
   private readonly clock: Clock;
+  private readonly probe: Probe;
   private readonly logger: Logger;
   private readonly waiters = new Set<Waiter>();
   private readonly jobs = new JobQueue();
@@ -155,6 +162,7 @@ export class Supervisor {
   constructor(private readonly options: SupervisorOptions) {
     this.clock = options.clock ?? systemClock;
     const probe = options.probe ?? networkProbe;
+    this.probe = probe;
     this.logger = options.logger ?? silentLogger;
     this.startedAt = this.clock.now();
     const baseEnv = Object.fromEntries(Object.entries(options.baseEnv ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -358,6 +366,9 @@ export class Supervisor {
       case 'emit':
         this.notice(slot, effect.notice);
         break;
+      case 'runHook':
+        this.runHook(slot, effect.hook, effect.generation, effect.timeoutMs);
+        break;
       case 'exitContainer': {
         const code = exitStatus(effect.code, effect.signal);
         this.logger.info('program exited: stopping everything (exitContainerOnExit)', { program: slot.name, exitCode: code });
@@ -390,6 +401,24 @@ export class Supervisor {
     this.raise(slot, { type: 'spawned', generation, pid: result.child.pid });
   }
 
+  private runHook(slot: Slot, hook: HookName, generation: number, timeoutMs: number): void {
+    const handler = slot.spec.lifecycle?.[hook];
+    if (!handler) return;
+    const began = this.clock.now();
+    // The probe runner settles within timeoutSeconds, so a hook is bounded the same way.
+    const check = { ...handler, timeoutSeconds: timeoutMs / 1000 } as unknown as HealthCheckSpec;
+    const abort = new AbortController();
+    slot.hookAbort = abort;
+    void this.probe.run(check, slot.request, abort.signal).then((result) => {
+      if (slot.hookAbort === abort) slot.hookAbort = undefined;
+      const message = abort.signal.aborted ? `aborted: ${String(abort.signal.reason)}` : result.message;
+      const facts = { program: slot.name, hook, ok: result.ok, ms: this.clock.now() - began, ...(message ? { message } : {}) };
+      this.logger[result.ok ? 'info' : 'warn'](result.ok ? `${hook} hook done` : `${hook} hook failed`, facts);
+      this.publish({ type: 'hook', time: this.iso(), status: statusOf(slot, this.clock), ...facts });
+      this.raise(slot, { type: 'hookDone', generation, hook, ok: result.ok, ...(result.message ? { message: result.message } : {}) });
+    });
+  }
+
   /** A datagram on the program's NOTIFY_SOCKET. */
   private onNotify(slot: Slot, datagram: string): void {
     const message = parseNotify(datagram);
@@ -410,6 +439,7 @@ export class Supervisor {
   private changed(slot: Slot, before: ProgramState): void {
     const s = slot.state;
     if (s.generation !== before.generation) slot.health.restart();
+    if (before.hook !== undefined && s.hook === undefined) slot.hookAbort?.abort(s.pid === undefined ? 'the program exited' : 'stopWaitSeconds passed');
     if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.critical && !this.criticalFatal) {
       this.criticalFatal = slot.name;
       this.logger.fatal('critical program is FATAL: stopping everything', { program: slot.name, reason: s.reason });
@@ -652,6 +682,7 @@ export class Supervisor {
     this.memory.stop();
     for (const slot of this.slots) {
       slot.health.stop();
+      slot.hookAbort?.abort('the supervisor stopped');
       for (const timer of slot.timers.values()) timer.cancel();
       slot.timers.clear();
     }

@@ -166,6 +166,16 @@ test('a failed dependency is a Warning DependencyFailed naming the waiting progr
   );
 });
 
+test("a failed hook is a Warning FailedPostStartHook or FailedPreStopHook (the kubelet's reasons); a hook that succeeded makes none", () => {
+  const t = new EventTranslator();
+  const hook = (name: 'postStart' | 'preStop', ok: boolean) =>
+    t.translate({ type: 'hook', time, program: 'db', status: status({ name: 'db' }), hook: name, ok, ms: 10, ...(ok ? {} : { message: 'exit 3' }) });
+  assert.deepEqual(hook('postStart', true), []);
+  const post = hook('postStart', false)[0]!;
+  assert.deepEqual([post.type, post.reason, post.action, post.note], ['Warning', 'FailedPostStartHook', 'Hook', 'db: postStart hook failed: exit 3']);
+  assert.equal(hook('preStop', false)[0]!.reason, 'FailedPreStopHook');
+});
+
 test('formatBytes', () => {
   assert.equal(formatBytes(1.5 * 1024 * 1024), '1.5 MiB');
   assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');

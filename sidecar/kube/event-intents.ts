@@ -18,6 +18,8 @@ export const REASON = {
   healthRecovered: 'HealthCheckRecovered',
   memoryPressure: 'MemoryPressure',
   dependencyFailed: 'DependencyFailed',
+  postStartHookFailed: 'FailedPostStartHook',
+  preStopHookFailed: 'FailedPreStopHook',
 } as const;
 
 export function formatBytes(bytes: number): string {
@@ -103,6 +105,17 @@ export class EventTranslator {
             REASON.dependencyFailed,
             'Wait',
             `${event.program} keeps waiting: ${event.dependency} cannot become ${event.condition} (${event.reason.slice(0, 300)})`,
+          ),
+        ];
+      case 'hook':
+        if (event.ok) return [];
+        return [
+          intent(
+            event.program,
+            'Warning',
+            event.hook === 'postStart' ? REASON.postStartHookFailed : REASON.preStopHookFailed,
+            'Hook',
+            `${event.program}: ${event.hook} hook failed${event.message ? `: ${event.message.slice(0, 300)}` : ''}`,
           ),
         ];
       case 'supervisor':
