@@ -411,6 +411,45 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     [{ path: 'spec.programs[1].lifecycle.postStart', message: 'exactly one of exec or httpGet must be set' }],
   ],
   [
+    'invalid cron expression',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '*/5 * * *' };
+    },
+    [{ path: 'spec.programs[0].schedule.cron', message: 'not a cron expression: expected 5 fields (minute hour day-of-month month day-of-week), got 4' }],
+  ],
+  [
+    'cron expression that never runs',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '0 0 30 2 *' };
+    },
+    [{ path: 'spec.programs[0].schedule.cron', message: 'this schedule never runs' }],
+  ],
+  [
+    'unknown time zone',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '@daily', timeZone: 'Europe/Atlantis' };
+    },
+    [{ path: 'spec.programs[0].schedule.timeZone', message: 'not a time zone known to the IANA database, e.g. Europe/Paris or UTC' }],
+  ],
+  [
+    'unknown concurrencyPolicy',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '@daily', concurrencyPolicy: 'Overlap' };
+    },
+    [{ path: 'spec.programs[0].schedule.concurrencyPolicy', message: 'expected one of Forbid, Allow, Replace' }],
+  ],
+  [
+    'scheduled program that restarts forever',
+    (d) => {
+      d.spec.programs[1]!.schedule = { cron: '@hourly' };
+    },
+    [{ path: 'spec.programs[1].schedule', message: 'a scheduled program runs once per schedule: give it autorestart: false or "unexpected"' }],
+  ],
+  [
     'cross-field errors reported alongside field errors',
     (d) => {
       delete d.spec.image;

@@ -3,6 +3,7 @@
 // sidecar-init's config parsing.
 import { z } from 'zod';
 
+import { isTimeZone, nextRun, parseCron } from '../lib/cron.js';
 import { API_VERSION, KIND } from './corepod-names.js';
 
 export { API_VERSION, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './corepod-names.js';
@@ -147,6 +148,35 @@ export const Lifecycle = z
   })
   .describe('Hooks run around the life of each run of the program (core/v1 Lifecycle).');
 
+export const CONCURRENCY_POLICIES = ['Forbid', 'Allow', 'Replace'] as const;
+
+export const Schedule = z
+  .strictObject({
+    cron: z
+      .string()
+      .max(256)
+      .superRefine((expression, ctx) => {
+        const parsed = parseCron(expression);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `not a cron expression: ${parsed.error}` });
+        else if (nextRun(parsed.schedule, Date.UTC(2000, 0, 1), 'UTC') === undefined) ctx.addIssue({ code: 'custom', message: 'this schedule never runs' });
+      })
+      .describe('When to run, as a Kubernetes CronJob schedule: minute hour day-of-month month day-of-week (e.g. "*/5 * * * *"), or @hourly, @daily, @weekly, @monthly, @yearly.'),
+    timeZone: z
+      .string()
+      .max(64)
+      .default('UTC')
+      .refine(isTimeZone, { error: 'not a time zone known to the IANA database, e.g. Europe/Paris or UTC' })
+      .describe('IANA time zone of the schedule (e.g. Europe/Paris).'),
+    concurrencyPolicy: z
+      .enum(CONCURRENCY_POLICIES, { error: `expected one of ${CONCURRENCY_POLICIES.join(', ')}` })
+      .default('Forbid')
+      .describe(
+        'A run due while the previous one is still up: Forbid skips it, Replace stops the previous one and starts it, Allow starts it as soon as the previous one has ended (one program is one process, so runs cannot overlap; at most one waits).',
+      ),
+    startingDeadlineSeconds: z.int().min(1).max(86_400).optional().describe('A run that cannot start within this many seconds of its time is skipped.'),
+  })
+  .describe('Run the program on a schedule, like a CronJob inside the pod; it is not started otherwise (autostart does not apply).');
+
 export const ProgramLogs = z
   .strictObject({
     mirror: z.boolean().default(true).describe("Mirror each output line as one JSON line to the container's stdout (kubectl logs)."),
@@ -231,6 +261,7 @@ export const Backoff = z
   .describe("Delays between restarts; the default is supervisord's 1 s, 2 s, 3 s, ...");
 
 const NOTIFY_EXCLUSIVE = 'notify and notifyFd exclude each other: a program says it is ready one way';
+const SCHEDULE_NEEDS_NO_RESTART = 'a scheduled program runs once per schedule: give it autorestart: false or "unexpected"';
 const WATCHDOG_NEEDS_NOTIFY = 'watchdogSeconds needs notify: true (WATCHDOG=1 comes over NOTIFY_SOCKET)';
 
 export const Program = z
@@ -324,6 +355,7 @@ export const Program = z
       .default(90)
       .describe('With notify or notifyFd: seconds the program has to say it is ready, then it is stopped and FATAL; also the time a postStart hook has.'),
     lifecycle: Lifecycle.optional(),
+    schedule: Schedule.optional(),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),
@@ -333,8 +365,9 @@ export const Program = z
     (program, ctx) => {
       if (program.notify && program.notifyFd !== undefined) ctx.addIssue({ code: 'custom', path: ['notifyFd'], message: NOTIFY_EXCLUSIVE });
       if (program.watchdogSeconds !== undefined && !program.notify) ctx.addIssue({ code: 'custom', path: ['watchdogSeconds'], message: WATCHDOG_NEEDS_NOTIFY });
+      if (program.schedule && program.autorestart === true) ctx.addIssue({ code: 'custom', path: ['schedule'], message: SCHEDULE_NEEDS_NO_RESTART });
     },
-    { when: unlessIssuesIn('notify', 'notifyFd', 'watchdogSeconds') },
+    { when: unlessIssuesIn('notify', 'notifyFd', 'watchdogSeconds', 'schedule', 'autorestart') },
   )
   .meta({
     'x-kubernetes-validations': [
@@ -537,6 +570,10 @@ export const ProcessStatus = z
     memoryBytes: z.int().optional().describe("Resident memory of the program's process tree."),
     probeLatencyMs: z.number().optional().describe('Latency of the last health probe in milliseconds.'),
     notifyStatus: z.string().max(1024).optional().describe('The last STATUS= the program sent over NOTIFY_SOCKET (notify).'),
+    lastScheduleTime: z.string().optional().describe('When the last scheduled run was due (RFC 3339), whether it ran or was skipped.'),
+    lastSuccessfulTime: z.string().optional().describe('When the last scheduled run that succeeded ended (RFC 3339).'),
+    lastRunResult: z.enum(['Running', 'Succeeded', 'Failed', 'Skipped']).optional().describe('Outcome of the last scheduled run.'),
+    nextScheduleTime: z.string().optional().describe('When the next scheduled run is due (RFC 3339).'),
     reason: z
       .string()
       .optional()

@@ -24,6 +24,8 @@ export type ProcessStateEvent = ProgramEventBase & {
   expected?: boolean;
   reason?: string;
   restarts: number;
+  /** The program has a schedule: its runs are reported by scheduled-run events. */
+  scheduled?: true;
 };
 
 export type HealthEvent = ProgramEventBase & { type: 'health'; healthy: boolean; failures: number; message?: string };
@@ -64,10 +66,22 @@ export type SupervisorStateEvent = {
   exitCode?: number;
 };
 
+/** A scheduled run that failed or was skipped. */
+export type ScheduledRunEvent = ProgramEventBase & { type: 'scheduled-run'; result: 'Failed' | 'Skipped'; due: string; reason: string };
+
 /** A lifecycle hook finished: ok, or why not; ms is how long it took. */
 export type HookEvent = ProgramEventBase & { type: 'hook'; hook: 'postStart' | 'preStop'; ok: boolean; ms: number; message?: string };
 
-export type SupervisorEvent = ProcessStateEvent | HealthEvent | ProgramMemoryEvent | ContainerMemoryEvent | SigkillEvent | DependencyFailedEvent | HookEvent | SupervisorStateEvent;
+export type SupervisorEvent =
+  | ProcessStateEvent
+  | HealthEvent
+  | ProgramMemoryEvent
+  | ContainerMemoryEvent
+  | SigkillEvent
+  | DependencyFailedEvent
+  | HookEvent
+  | ScheduledRunEvent
+  | SupervisorStateEvent;
 
 export interface Sink {
   deliver(event: SupervisorEvent): void | Promise<void>;

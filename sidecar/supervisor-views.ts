@@ -46,6 +46,14 @@ export interface ViewedProgram {
   readonly wait: { readonly reason: string; readonly message: string } | undefined;
   readonly memoryBytes: number | undefined;
   readonly notifyStatus: string | undefined;
+  readonly schedule:
+    | {
+        readonly next: number | undefined;
+        readonly lastScheduleTime: number | undefined;
+        readonly lastSuccessfulTime: number | undefined;
+        readonly lastRunResult: ProcessStatus['lastRunResult'];
+      }
+    | undefined;
   readonly mainPid: number | undefined;
   readonly health: { readonly latencyMs: number | undefined; readonly message: string | undefined };
   readonly log: { stats(): ProgramLogStats };
@@ -66,7 +74,21 @@ export function statusOf(program: ViewedProgram, clock: Clock): ProcessStatus {
     ...(program.health.latencyMs !== undefined ? { probeLatencyMs: program.health.latencyMs } : {}),
     ...(program.notifyStatus !== undefined ? { notifyStatus: program.notifyStatus } : {}),
     ...(program.wait ? { reason: program.wait.reason, message: program.wait.message } : {}),
+    ...scheduleStatus(program.schedule),
   };
+}
+
+const isoOf = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+function scheduleStatus(schedule: ViewedProgram['schedule']): Partial<ProcessStatus> {
+  if (!schedule) return {};
+  const fields = {
+    lastScheduleTime: isoOf(schedule.lastScheduleTime),
+    lastSuccessfulTime: isoOf(schedule.lastSuccessfulTime),
+    lastRunResult: schedule.lastRunResult,
+    nextScheduleTime: isoOf(schedule.next),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
 /** `waitingFor`: the dependencies it waits for, if it is waiting. */

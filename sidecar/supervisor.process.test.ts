@@ -10,6 +10,7 @@ import { createProcMemoryReader } from './memory-reader.js';
 import { nodeProcessRunner } from './process-runner.js';
 import { planUsers } from './run-supervisor.js';
 import { Supervisor } from './supervisor.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { alive, descendants } from '../lib/procfs.js';
 import { Recorder, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
@@ -24,10 +25,11 @@ type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory' | 'backof
   dependsOn?: (string | { name: string; condition?: string })[];
 };
 
-function supervise(t: TestContext, programs: ProgramInput[], extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers> } = {}) {
+function supervise(t: TestContext, programs: ProgramInput[], extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers>; clock?: Clock } = {}) {
   const spec = specOf({ programs: programs as never, terminationGracePeriodSeconds: extra.terminationGracePeriodSeconds ?? 10 });
   const supervisor = new Supervisor({
     spec,
+    ...(extra.clock ? { clock: extra.clock } : {}),
     runner: nodeProcessRunner,
     memory: createProcMemoryReader(),
     ...(extra.userPlans ? { userPlans: extra.userPlans.plans, userEnvs: extra.userPlans.envs } : {}),
@@ -449,6 +451,29 @@ test('preStop: the hook runs before the stop signal; its time counts in stopWait
   assert.ok(stopping >= 1000 && stopping < 1700, `overrun took ${stopping} ms to stop, expected stopWaitSeconds (1 s) and the TERM`);
   assert.equal(state(supervisor, 'overrun').lastSignal, 'SIGTERM');
   assert.deepEqual(recorder.of('hook').find((e) => e.program === 'graceful' && e.hook === 'postStart')?.ok, true);
+});
+
+test('a cron program runs once for real at its due time (a wall clock shifted to 1 s before a minute), and succeeds', async (t) => {
+  const marker = path.join(tempDir(t), 'ran');
+  const wall = Date.now();
+  const shift = (59_000 - (wall % 60_000) + 60_000) % 60_000;
+  const clock: Clock = { now: () => systemClock.now() + shift, wallNow: () => Date.now() + shift, setTimeout: systemClock.setTimeout };
+  const { supervisor, recorder } = supervise(
+    t,
+    [{ name: 'cron', command: ['touch', marker], autorestart: false, startSeconds: 0, schedule: { cron: '* * * * *', timeZone: 'Europe/Paris' } } as never],
+    { clock },
+  );
+  const began = Date.now();
+  supervisor.start();
+  const status = () => supervisor.snapshot()[0]!;
+  const due = Date.parse(status().nextScheduleTime!);
+  assert.equal(due % 60_000, 0);
+  await waitFor('the run succeeded', () => status().lastRunResult === 'Succeeded', 10_000);
+  assert.ok(fs.existsSync(marker));
+  const started = Date.parse(recorder.of('process-state').find((e) => e.to === 'STARTING')!.time) - shift;
+  assert.ok(started - began >= 900 && started - began < 1900, `ran ${started - began} ms after the start, expected about 1 s`);
+  assert.equal(status().lastScheduleTime, new Date(due).toISOString());
+  assert.equal(Date.parse(status().nextScheduleTime!), due + 60_000);
 });
 
 test('what a program leaves behind in its process group is killed when it exits', async (t) => {

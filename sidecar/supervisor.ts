@@ -15,6 +15,8 @@ import { ProgramLog, type LogMirror } from './logs/program-log.js';
 import type { MemoryReader } from './memory-reader.js';
 import { MemoryWatch } from './memory-watch.js';
 import { parseNotify } from './notify-protocol.js';
+import { decideRun } from './schedule-policy.js';
+import { nextRun, parseCron, type CronSchedule } from '../lib/cron.js';
 import type { NotifyChannel } from './notify-socket.js';
 import {
   initialState,
@@ -120,6 +122,8 @@ class Slot {
   mainPid: number | undefined;
   /** Aborts the lifecycle hook in flight (its process group is killed). */
   hookAbort: AbortController | undefined;
+  /** A scheduled program's runs (wall-clock times in ms). */
+  schedule: ScheduleState | undefined;
   readonly health: HealthMonitor;
 
   constructor(
@@ -139,6 +143,22 @@ class Slot {
     return this.spec.name;
   }
 }
+
+interface ScheduleState {
+  readonly cron: CronSchedule;
+  next: number | undefined;
+  timer: TimerHandle | undefined;
+  lastScheduleTime: number | undefined;
+  lastSuccessfulTime: number | undefined;
+  lastRunResult: 'Running' | 'Succeeded' | 'Failed' | 'Skipped' | undefined;
+  /** The current run was started by the schedule (a manual start is not a run). */
+  running: boolean;
+  /** A run waits for the previous one to end (Allow) or to be stopped (Replace). */
+  waiting: boolean;
+}
+
+/** Long timers are re-armed in steps: Node's setTimeout holds at most 2^31-1 ms (24.8 days). */
+const SCHEDULE_STEP_MS = 6 * 3_600_000;
 
 type Waiter = { check: () => boolean; resolve: (ok: boolean) => void; timer: TimerHandle | undefined };
 
@@ -201,6 +221,20 @@ export class Supervisor {
         this.startedAt,
         (slot) => new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
       );
+      if (program.schedule) {
+        const parsed = parseCron(program.schedule.cron);
+        if (!parsed.ok) throw new Error(`program ${program.name}: schedule.cron: ${parsed.error}`);
+        slot.schedule = {
+          cron: parsed.schedule,
+          next: undefined,
+          timer: undefined,
+          lastScheduleTime: undefined,
+          lastSuccessfulTime: undefined,
+          lastRunResult: undefined,
+          running: false,
+          waiting: false,
+        };
+      }
       this.byName.set(program.name, slot);
       if (program.notify) channel!.onMessage((datagram) => this.onNotify(slot, datagram));
       return slot;
@@ -223,7 +257,8 @@ export class Supervisor {
   /** Starts the autostart programs (as their dependencies allow) and the memory sampling. */
   start(): void {
     this.publish({ type: 'supervisor', time: this.iso(), state: 'running' });
-    for (const slot of this.slots) slot.waiting = slot.spec.autostart;
+    for (const slot of this.slots) slot.waiting = slot.spec.autostart && !slot.schedule;
+    for (const slot of this.slots) if (slot.schedule) this.armSchedule(slot);
     this.releaseWaiting();
     this.updateWaits();
     for (const slot of this.slots) {
@@ -419,6 +454,113 @@ export class Supervisor {
     });
   }
 
+  private wallNow(): number {
+    return this.clock.wallNow?.() ?? this.clock.now();
+  }
+
+  /** Arms the timer of the next run (in steps of at most SCHEDULE_STEP_MS). */
+  private armSchedule(slot: Slot): void {
+    const schedule = slot.schedule!;
+    const timeZone = slot.spec.schedule!.timeZone;
+    const now = this.wallNow();
+    if (schedule.next === undefined || schedule.next <= now - 60_000) schedule.next = nextRun(schedule.cron, now, timeZone);
+    if (schedule.next === undefined) {
+      this.logger.warn('schedule never runs again', { program: slot.name });
+      return;
+    }
+    schedule.timer = this.clock.setTimeout(() => this.raiseScheduled(slot), Math.min(Math.max(0, schedule.next - now), SCHEDULE_STEP_MS));
+  }
+
+  private raiseScheduled(slot: Slot): void {
+    this.jobs.run(() => this.scheduleDue(slot));
+  }
+
+  /** A schedule timer fired: the run is due (or the timer was one step of a long wait). */
+  private scheduleDue(slot: Slot): void {
+    const schedule = slot.schedule!;
+    const spec = slot.spec.schedule!;
+    schedule.timer = undefined;
+    if (this.stopping || schedule.next === undefined) return;
+    const now = this.wallNow();
+    if (now < schedule.next) {
+      this.armSchedule(slot);
+      return;
+    }
+    const due = schedule.next;
+    schedule.lastScheduleTime = due;
+    schedule.next = nextRun(schedule.cron, Math.max(due, now), spec.timeZone);
+    const decision = decideRun({
+      policy: spec.concurrencyPolicy,
+      up: !DOWN.has(slot.state.state),
+      waiting: schedule.waiting,
+      lateMs: now - due,
+      startingDeadlineSeconds: spec.startingDeadlineSeconds,
+      unready: this.unready(slot),
+    });
+    const at = new Date(due).toISOString();
+    switch (decision.action) {
+      case 'start':
+        this.logger.info('scheduled run', { program: slot.name, due: at });
+        this.startRun(slot);
+        break;
+      case 'skip':
+        this.logger.warn('scheduled run skipped', { program: slot.name, due: at, reason: decision.reason });
+        schedule.lastRunResult = 'Skipped';
+        this.publish({ type: 'scheduled-run', time: this.iso(), program: slot.name, status: statusOf(slot, this.clock), result: 'Skipped', due: at, reason: decision.reason });
+        break;
+      case 'replace':
+        this.logger.info('scheduled run replaces the previous one', { program: slot.name, due: at });
+        schedule.waiting = true;
+        schedule.running = false;
+        this.handle(slot, { type: 'stop', reason: `replaced by the run due at ${at} (concurrencyPolicy Replace)` });
+        break;
+      case 'wait':
+        this.logger.info('scheduled run waits for the previous one', { program: slot.name, due: at });
+        schedule.waiting = true;
+        break;
+    }
+    this.armSchedule(slot);
+  }
+
+  private startRun(slot: Slot): void {
+    const schedule = slot.schedule!;
+    schedule.running = true;
+    schedule.waiting = false;
+    schedule.lastRunResult = 'Running';
+    this.handle(slot, { type: 'start' });
+  }
+
+  /** A scheduled program went down: the run's result, then a waiting run. */
+  private runEnded(slot: Slot): void {
+    const schedule = slot.schedule!;
+    const s = slot.state;
+    if (schedule.running && (s.state === 'EXITED' || s.state === 'FATAL')) {
+      const exit = s.lastExit;
+      const succeeded = s.state === 'EXITED' && exit !== undefined && exit.signal === null && exit.code !== null && slot.spec.exitCodes.includes(exit.code);
+      schedule.lastRunResult = succeeded ? 'Succeeded' : 'Failed';
+      if (succeeded) schedule.lastSuccessfulTime = this.wallNow();
+      else {
+        const reason = s.state === 'FATAL' ? `FATAL: ${s.reason ?? 'gave up'}` : exit?.signal ? `killed by ${exit.signal}` : `exited with ${exit?.code}`;
+        this.publish({
+          type: 'scheduled-run',
+          time: this.iso(),
+          program: slot.name,
+          status: statusOf(slot, this.clock),
+          result: 'Failed',
+          due: new Date(schedule.lastScheduleTime ?? this.wallNow()).toISOString(),
+          reason,
+        });
+      }
+    }
+    schedule.running = false;
+    if (schedule.waiting && !this.stopping) {
+      // Runs after this transition: the start is an event of its own.
+      this.jobs.run(() => {
+        if (slot.schedule?.waiting && DOWN.has(slot.state.state)) this.startRun(slot);
+      });
+    }
+  }
+
   /** A datagram on the program's NOTIFY_SOCKET. */
   private onNotify(slot: Slot, datagram: string): void {
     const message = parseNotify(datagram);
@@ -447,6 +589,7 @@ export class Supervisor {
     } else if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.exitContainerOnExit) {
       void this.shutdown(`program ${slot.name} is FATAL (exitContainerOnExit)`, 1);
     }
+    if (slot.schedule && DOWN.has(s.state) && !DOWN.has(before.state)) this.runEnded(slot);
     if (s.state !== before.state || s.healthy !== before.healthy) {
       this.releaseWaiting();
       this.updateWaits();
@@ -464,7 +607,15 @@ export class Supervisor {
         const { kind: _kind, ...facts } = notice;
         const level = notice.to === 'FATAL' || (notice.to === 'EXITED' && notice.expected === false) || notice.to === 'BACKOFF' ? 'warn' : 'info';
         this.logger[level](`${notice.from} -> ${notice.to}`, { program: slot.name, ...facts });
-        this.publish({ type: 'process-state', time, program: slot.name, status, restarts: restartsOf(slot.state), ...facts });
+        this.publish({
+          type: 'process-state',
+          time,
+          program: slot.name,
+          status,
+          restarts: restartsOf(slot.state),
+          ...facts,
+          ...(slot.schedule ? { scheduled: true as const } : {}),
+        });
         if (notice.to === 'EXITED' || notice.to === 'BACKOFF' || notice.to === 'FATAL') this.cascade(slot, notice.to === 'FATAL' ? 'is FATAL' : 'exited');
         break;
       }
@@ -681,6 +832,7 @@ export class Supervisor {
     deadline.cancel();
     this.memory.stop();
     for (const slot of this.slots) {
+      slot.schedule?.timer?.cancel();
       slot.health.stop();
       slot.hookAbort?.abort('the supervisor stopped');
       for (const timer of slot.timers.values()) timer.cancel();

@@ -176,6 +176,17 @@ test("a failed hook is a Warning FailedPostStartHook or FailedPreStopHook (the k
   assert.equal(hook('preStop', false)[0]!.reason, 'FailedPreStopHook');
 });
 
+test('a scheduled program: its state changes make no Events; a failed run is a Warning ScheduledRunFailed, a skipped one none', () => {
+  const t = new EventTranslator();
+  assert.deepEqual(t.translate(state('RUNNING', 'EXITED', { exitCode: 1, signal: null, expected: false, scheduled: true })), []);
+  assert.deepEqual(t.translate(state('STOPPED', 'STARTING', { reason: 'start', scheduled: true })), []);
+  const run = (result: 'Failed' | 'Skipped') =>
+    t.translate({ type: 'scheduled-run', time, program: 'backup', status: status({ name: 'backup' }), result, due: '2026-12-03T02:00:00.000Z', reason: 'exited with 1' });
+  assert.deepEqual(run('Skipped'), []);
+  const failed = run('Failed')[0]!;
+  assert.deepEqual([failed.type, failed.reason, failed.note], ['Warning', 'ScheduledRunFailed', 'backup: the run due at 2026-12-03T02:00:00.000Z failed: exited with 1']);
+});
+
 test('formatBytes', () => {
   assert.equal(formatBytes(1.5 * 1024 * 1024), '1.5 MiB');
   assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');

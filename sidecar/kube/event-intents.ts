@@ -20,6 +20,7 @@ export const REASON = {
   dependencyFailed: 'DependencyFailed',
   postStartHookFailed: 'FailedPostStartHook',
   preStopHookFailed: 'FailedPreStopHook',
+  scheduledRunFailed: 'ScheduledRunFailed',
 } as const;
 
 export function formatBytes(bytes: number): string {
@@ -118,12 +119,17 @@ export class EventTranslator {
             `${event.program}: ${event.hook} hook failed${event.message ? `: ${event.message.slice(0, 300)}` : ''}`,
           ),
         ];
+      case 'scheduled-run':
+        if (event.result !== 'Failed') return [];
+        return [intent(event.program, 'Warning', REASON.scheduledRunFailed, 'Run', `${event.program}: the run due at ${event.due} failed: ${event.reason.slice(0, 300)}`)];
       case 'supervisor':
         return [];
     }
   }
 
   private state(event: Extract<SupervisorEvent, { type: 'process-state' }>): EventIntent[] {
+    // A scheduled program's runs make an Event only when one fails (scheduled-run).
+    if (event.scheduled) return [];
     const name = event.program;
     const { from, to } = event;
     if (to === 'EXITED') {
