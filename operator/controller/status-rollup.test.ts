@@ -72,10 +72,11 @@ test('a program kept waiting by a failed dependency: Degraded with reason Depend
   const waiting = { ...proc('nginx', 'STOPPED'), reason: 'DependencyFailed', message: 'user-service cannot become Ready: it is FATAL' };
   const { status } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), waiting])]));
   assert.equal(status.phase, 'Starting');
-  assert.deepEqual(
-    (({ status: s, reason, message }) => [s, reason, message])(status.conditions.find((c) => c.type === 'Degraded')!),
-    ['True', 'DependencyFailed', 'waiting for a failed dependency: nginx in pod p1 (user-service cannot become Ready: it is FATAL)'],
-  );
+  assert.deepEqual((({ status: s, reason, message }) => [s, reason, message])(status.conditions.find((c) => c.type === 'Degraded')!), [
+    'True',
+    'DependencyFailed',
+    'waiting for a failed dependency: nginx in pod p1 (user-service cannot become Ready: it is FATAL)',
+  ]);
 });
 
 test('entries of pods that no longer exist are pruned and not counted', () => {

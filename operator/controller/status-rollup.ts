@@ -123,7 +123,8 @@ export function rollup(input: RollupInput): Rollup {
   if (troubles.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: troubles[0]!.reason, message: problemText(troubles) };
   else if (input.applyError) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ApplyFailed', message: input.applyError };
   else if (fatal.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ProcessFatal', message: `FATAL: ${fatal.join(', ')}` };
-  else if (blocked.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: 'DependencyFailed', message: `waiting for a failed dependency: ${blocked.join(', ')}` };
+  else if (blocked.length > 0)
+    degraded = { type: CONDITION.degraded, status: 'True', reason: 'DependencyFailed', message: `waiting for a failed dependency: ${blocked.join(', ')}` };
   else degraded = { type: CONDITION.degraded, status: 'False', reason: 'AsExpected', message: '' };
 
   let conditions: Condition[] = corePod.status?.conditions ?? [];
