@@ -133,6 +133,31 @@ const invalid: [string, Record<string, unknown>, RegExp][] = [
   ['SCTP port', base([{ name: 'a', command: ['/a'], ports: [{ containerPort: 80, protocol: 'SCTP' }] }]), /spec\.programs\[0\]\.ports\[0\]\.protocol: Unsupported value: "SCTP"/],
   ['alerts without a token Secret', base(undefined, { alerts: { github: { owner: 'o', repo: 'r' } } }), /spec\.alerts\.github\.tokenSecretRef: Required value/],
   ['name that is not a DNS label', base(), /metadata\.name: Invalid value: "Bad_Name"/],
+  [
+    'notifyFd below 3',
+    base([{ name: 'a', command: ['/a'], notifyFd: 2 }]),
+    /spec\.programs\[0\]\.notifyFd: Invalid value: 2: spec\.programs\[0\]\.notifyFd in body should be greater than or equal to 3/,
+  ],
+  [
+    'notify and notifyFd together',
+    base([{ name: 'a', command: ['/a'], notify: true, notifyFd: 3 }]),
+    /spec\.programs\[0\]\.notifyFd: Invalid value: notify and notifyFd exclude each other/,
+  ],
+  [
+    'watchdogSeconds without notify',
+    base([{ name: 'a', command: ['/a'], watchdogSeconds: 3 }]),
+    /spec\.programs\[0\]\.watchdogSeconds: Invalid value: watchdogSeconds needs notify: true/,
+  ],
+  [
+    'lifecycle hook with exec and httpGet',
+    base([{ name: 'a', command: ['/a'], lifecycle: { postStart: { exec: { command: ['x'] }, httpGet: { port: 80 } } } }]),
+    /spec\.programs\[0\]\.lifecycle\.postStart: Invalid value: exactly one of exec or httpGet must be set/,
+  ],
+  [
+    'unknown concurrencyPolicy',
+    base([{ name: 'a', command: ['/a'], schedule: { cron: '@daily', concurrencyPolicy: 'Overlap' } }]),
+    /spec\.programs\[0\]\.schedule\.concurrencyPolicy: Unsupported value: "Overlap"/,
+  ],
 ];
 
 test('there are at least 20 invalid CorePods', () => assert.ok(invalid.length >= 20));
