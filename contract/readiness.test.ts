@@ -57,3 +57,10 @@ test('a program not meant to run is ready while stopped, unless it waits to be s
   assert.equal(ready({ state: 'STOPPED' }, manual, true), false);
   assert.equal(ready({ state: 'STOPPED' }, service), false);
 });
+
+test('a scheduled program is ready in every state: its runs come and go, and their failures are reported as Events', () => {
+  const scheduled: ReadinessSpec = { ...oneshot, schedule: { cron: '@daily' } };
+  for (const state of ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL'] as ProcessStateName[]) {
+    assert.equal(ready({ state, lastExitCode: 1 }, scheduled), true, state);
+  }
+});

@@ -8,6 +8,8 @@ export interface ReadinessSpec {
   autorestart: boolean | 'unexpected';
   exitCodes: readonly number[];
   healthCheck?: { required: boolean } | undefined;
+  /** A scheduled program: its runs come and go, so it always counts as ready. */
+  schedule?: object | undefined;
 }
 
 /** The parts of a process status (CorePod status.pods[].processes[]) the rule reads. */
@@ -22,10 +24,11 @@ export interface ReadinessFacts {
 export type Readiness = { ready: true } | { ready: false; cause: 'health' | 'state' };
 
 /**
- * RUNNING and, with a required health check, healthy; or finished as expected and not to be
+ * A scheduled program; or RUNNING and, with a required health check, healthy; or finished as expected and not to be
  * restarted (a oneshot); or not meant to run (autostart false, not waiting to start).
  */
 export function processReadiness(process: ReadinessFacts, spec: ReadinessSpec, waitingToStart = false): Readiness {
+  if (spec.schedule) return { ready: true };
   switch (process.state) {
     case 'RUNNING':
       if (spec.healthCheck?.required && process.healthy !== true) return { ready: false, cause: 'health' };

@@ -65,6 +65,7 @@ export const SIDECAR_ENV = {
   setpriv: 'COREPOD_SETPRIV',
   mkfifo: 'COREPOD_MKFIFO',
   pipeSize: 'COREPOD_PIPE_SIZE',
+  notifySocket: 'COREPOD_NOTIFY_SOCKET',
   /** Where the ServiceAccount token, CA and namespace are (default the kubelet's mount). */
   serviceAccountDir: 'COREPOD_SERVICEACCOUNT_DIR',
   alertCommentIntervalSeconds: 'COREPOD_ALERT_COMMENT_INTERVAL_SECONDS',

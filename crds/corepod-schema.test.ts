@@ -314,6 +314,142 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     ],
   ],
   [
+    'unknown backoff policy',
+    (d) => {
+      d.spec.programs[0]!.backoff = { policy: 'fibonacci' };
+    },
+    [{ path: 'spec.programs[0].backoff.policy', message: 'expected one of linear, exponential' }],
+  ],
+  [
+    'backoff maxSeconds below initialSeconds',
+    (d) => {
+      d.spec.programs[1]!.backoff = { policy: 'exponential', initialSeconds: 10, maxSeconds: 5 };
+    },
+    [{ path: 'spec.programs[1].backoff.maxSeconds', message: 'maxSeconds must not be below initialSeconds' }],
+  ],
+  [
+    'restartPreventExitCodes out of range',
+    (d) => {
+      d.spec.programs[0]!.restartPreventExitCodes = [1, 256];
+    },
+    [{ path: 'spec.programs[0].restartPreventExitCodes[1]', message: 'Too big: expected number to be <=255' }],
+  ],
+  [
+    'unknown dependency condition',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = [{ name: 'a', condition: 'Healthy' }];
+    },
+    [{ path: 'spec.programs[1].dependsOn[0].condition', message: 'expected one of Started, Ready, Completed, CompletedSuccessfully' }],
+  ],
+  [
+    'dependency neither a name nor an object',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = [7];
+    },
+    [{ path: 'spec.programs[1].dependsOn[0]', message: 'expected a program name or {name, condition}' }],
+  ],
+  [
+    'dependency object naming a missing program',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = [{ name: 'ghost', condition: 'Started' }];
+    },
+    [{ path: 'spec.programs[1].dependsOn[0]', message: 'no program named "ghost"' }],
+  ],
+  [
+    'Completed dependency on a program that restarts forever',
+    (d) => {
+      d.spec.programs[1]!.dependsOn = ['a', { name: 'a', condition: 'Completed' }];
+    },
+    [
+      {
+        path: 'spec.programs[1].dependsOn[1].condition',
+        message: '"a" is restarted whenever it exits (autorestart: true), so it never completes; give it autorestart: false or "unexpected"',
+      },
+    ],
+  ],
+  [
+    'unknown onDependencyFailure',
+    (d) => {
+      d.spec.programs[1]!.onDependencyFailure = 'ignore';
+    },
+    [{ path: 'spec.programs[1].onDependencyFailure', message: 'expected restart or stop' }],
+  ],
+  [
+    'notifyFd below 3',
+    (d) => {
+      d.spec.programs[0]!.notifyFd = 2;
+    },
+    [{ path: 'spec.programs[0].notifyFd', message: 'expected a file descriptor of 3 or more (0, 1 and 2 are stdin, stdout and stderr)' }],
+  ],
+  [
+    'notify and notifyFd together',
+    (d) => {
+      d.spec.programs[0]!.notify = true;
+      d.spec.programs[0]!.notifyFd = 3;
+    },
+    [{ path: 'spec.programs[0].notifyFd', message: 'notify and notifyFd exclude each other: a program says it is ready one way' }],
+  ],
+  [
+    'watchdogSeconds without notify',
+    (d) => {
+      d.spec.programs[1]!.watchdogSeconds = 10;
+    },
+    [{ path: 'spec.programs[1].watchdogSeconds', message: 'watchdogSeconds needs notify: true (WATCHDOG=1 comes over NOTIFY_SOCKET)' }],
+  ],
+  [
+    'lifecycle hook with both exec and httpGet',
+    (d) => {
+      d.spec.programs[0]!.lifecycle = { preStop: { exec: { command: ['drain'] }, httpGet: { port: 80 } } };
+    },
+    [{ path: 'spec.programs[0].lifecycle.preStop', message: 'exactly one of exec or httpGet must be set' }],
+  ],
+  [
+    'lifecycle hook with neither',
+    (d) => {
+      d.spec.programs[1]!.lifecycle = { postStart: {} };
+    },
+    [{ path: 'spec.programs[1].lifecycle.postStart', message: 'exactly one of exec or httpGet must be set' }],
+  ],
+  [
+    'invalid cron expression',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '*/5 * * *' };
+    },
+    [{ path: 'spec.programs[0].schedule.cron', message: 'not a cron expression: expected 5 fields (minute hour day-of-month month day-of-week), got 4' }],
+  ],
+  [
+    'cron expression that never runs',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '0 0 30 2 *' };
+    },
+    [{ path: 'spec.programs[0].schedule.cron', message: 'this schedule never runs' }],
+  ],
+  [
+    'unknown time zone',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '@daily', timeZone: 'Europe/Atlantis' };
+    },
+    [{ path: 'spec.programs[0].schedule.timeZone', message: 'not a time zone known to the IANA database, e.g. Europe/Paris or UTC' }],
+  ],
+  [
+    'unknown concurrencyPolicy',
+    (d) => {
+      d.spec.programs[0]!.autorestart = false;
+      d.spec.programs[0]!.schedule = { cron: '@daily', concurrencyPolicy: 'Overlap' };
+    },
+    [{ path: 'spec.programs[0].schedule.concurrencyPolicy', message: 'expected one of Forbid, Allow, Replace' }],
+  ],
+  [
+    'scheduled program that restarts forever',
+    (d) => {
+      d.spec.programs[1]!.schedule = { cron: '@hourly' };
+    },
+    [{ path: 'spec.programs[1].schedule', message: 'a scheduled program runs once per schedule: give it autorestart: false or "unexpected"' }],
+  ],
+  [
     'cross-field errors reported alongside field errors',
     (d) => {
       delete d.spec.image;
@@ -563,7 +699,12 @@ test('defaults fill every optional field', () => {
     stopSignal: 'TERM',
     stopWaitSeconds: 10,
     critical: false,
+    backoff: { policy: 'linear', initialSeconds: 1, resetAfterSeconds: 0 },
+    restartPreventExitCodes: [],
+    exitContainerOnExit: false,
     dependsOn: [],
+    notify: false,
+    startTimeoutSeconds: 90,
     ports: [],
     logs: { mirror: true, maxBytes: '50Mi', backups: 10 },
     restartBudget: { maxRestarts: 5, windowSeconds: 60 },
@@ -587,6 +728,36 @@ test('nested defaults: health check, env value, port protocol', () => {
     failureThreshold: 3,
     required: true,
   });
+});
+
+test('dependsOn: a bare name means Ready; objects keep their condition (Ready by default); oneshots may be Completed dependencies', () => {
+  const result = validateSpec({
+    image: 'i',
+    programs: [
+      { name: 'migrate', command: ['m'], autorestart: false },
+      { name: 'seed', command: ['s'], autorestart: 'unexpected' },
+      { name: 'db', command: ['d'] },
+      {
+        name: 'web',
+        command: ['w'],
+        onDependencyFailure: 'restart',
+        dependsOn: ['db', { name: 'db', condition: 'Started' }, { name: 'migrate', condition: 'CompletedSuccessfully' }, { name: 'seed', condition: 'Completed' }, { name: 'db' }],
+      },
+    ],
+  });
+  assert.ok(result.ok, JSON.stringify(result));
+  assert.deepEqual(result.value.programs[3]!.dependsOn, [
+    { name: 'db', condition: 'Ready' },
+    { name: 'db', condition: 'Started' },
+    { name: 'migrate', condition: 'CompletedSuccessfully' },
+    { name: 'seed', condition: 'Completed' },
+    { name: 'db', condition: 'Ready' },
+  ]);
+  assert.equal(result.value.programs[3]!.onDependencyFailure, 'restart');
+  // The validated spec (what the operator puts in the ConfigMap) validates again to itself.
+  const again = validateSpec(result.value);
+  assert.ok(again.ok);
+  assert.deepEqual(again.value, result.value);
 });
 
 test('autorestart accepts true, false and "unexpected"', () => {

@@ -3,6 +3,7 @@
 // sidecar-init's config parsing.
 import { z } from 'zod';
 
+import { isTimeZone, nextRun, parseCron } from '../lib/cron.js';
 import { API_VERSION, KIND } from './corepod-names.js';
 import { OPERATOR_MOUNT_PATHS, OPERATOR_VOLUMES } from '../contract/sidecar-contract.js';
 
@@ -269,6 +270,65 @@ export const HealthCheck = z
   })
   .describe('How to check that the program is healthy.');
 
+export const LifecycleHandler = z
+  .strictObject({
+    exec: z
+      .strictObject({
+        command: z.array(z.string()).min(1).max(64).describe("Command to run, with the program's environment, directory and user; exit code 0 is success."),
+      })
+      .optional()
+      .describe('Run a command.'),
+    httpGet: z
+      .strictObject({
+        path: z.string().startsWith('/').default('/').describe('Path to GET; any 2xx or 3xx answer is success.'),
+        port: port.describe('Port to connect to.'),
+        host: z.string().default('127.0.0.1').describe('Host to connect to.'),
+      })
+      .optional()
+      .describe('Send an HTTP GET.'),
+  })
+  .refine((handler) => [handler.exec, handler.httpGet].filter(Boolean).length === 1, { error: 'exactly one of exec or httpGet must be set' })
+  .meta({ 'x-kubernetes-validations': [{ rule: '[has(self.exec), has(self.httpGet)].filter(x, x).size() == 1', message: 'exactly one of exec or httpGet must be set' }] })
+  .describe('A lifecycle hook: exec or httpGet, as core/v1 LifecycleHandler.');
+
+export const Lifecycle = z
+  .strictObject({
+    postStart: LifecycleHandler.optional().describe(
+      'Run after each spawn; the program is RUNNING only once it succeeded (at most startTimeoutSeconds), and its failure stops the program and counts as a failed start.',
+    ),
+    preStop: LifecycleHandler.optional().describe('Run before the stop signal at every stop; its time counts in stopWaitSeconds, after which SIGKILL follows.'),
+  })
+  .describe('Hooks run around the life of each run of the program (core/v1 Lifecycle).');
+
+export const CONCURRENCY_POLICIES = ['Forbid', 'Allow', 'Replace'] as const;
+
+export const Schedule = z
+  .strictObject({
+    cron: z
+      .string()
+      .max(256)
+      .superRefine((expression, ctx) => {
+        const parsed = parseCron(expression);
+        if (!parsed.ok) ctx.addIssue({ code: 'custom', message: `not a cron expression: ${parsed.error}` });
+        else if (nextRun(parsed.schedule, Date.UTC(2000, 0, 1), 'UTC') === undefined) ctx.addIssue({ code: 'custom', message: 'this schedule never runs' });
+      })
+      .describe('When to run, as a Kubernetes CronJob schedule: minute hour day-of-month month day-of-week (e.g. "*/5 * * * *"), or @hourly, @daily, @weekly, @monthly, @yearly.'),
+    timeZone: z
+      .string()
+      .max(64)
+      .default('UTC')
+      .refine(isTimeZone, { error: 'not a time zone known to the IANA database, e.g. Europe/Paris or UTC' })
+      .describe('IANA time zone of the schedule (e.g. Europe/Paris).'),
+    concurrencyPolicy: z
+      .enum(CONCURRENCY_POLICIES, { error: `expected one of ${CONCURRENCY_POLICIES.join(', ')}` })
+      .default('Forbid')
+      .describe(
+        'A run due while the previous one is still up: Forbid skips it, Replace stops the previous one and starts it, Allow starts it as soon as the previous one has ended (one program is one process, so runs cannot overlap; at most one waits).',
+      ),
+    startingDeadlineSeconds: z.int().min(1).max(86_400).optional().describe('A run that cannot start within this many seconds of its time is skipped.'),
+  })
+  .describe('Run the program on a schedule, like a CronJob inside the pod; it is not started otherwise (autostart does not apply).');
+
 export const ProgramLogs = z
   .strictObject({
     mirror: z.boolean().default(true).describe("Mirror each output line as one JSON line to the container's stdout (kubectl logs)."),
@@ -292,6 +352,69 @@ export const RestartBudget = z
     windowSeconds: z.int().min(1).max(86_400).default(60).describe('Length of the sliding window in seconds.'),
   })
   .describe('A limit on restarts over a sliding window, also after startSeconds has passed.');
+
+export const DEPENDENCY_CONDITIONS = ['Started', 'Ready', 'Completed', 'CompletedSuccessfully'] as const;
+export type DependencyCondition = (typeof DEPENDENCY_CONDITIONS)[number];
+export const COMPLETION_CONDITIONS: readonly DependencyCondition[] = ['Completed', 'CompletedSuccessfully'];
+
+const DEPENDENCY_DESCRIPTION =
+  'A program that must reach a condition before this one starts: its bare name (condition Ready), or {name, condition}. Started: it has been spawned. Ready: RUNNING and, with a health check, healthy. Completed: it exited by itself and is not restarted. CompletedSuccessfully: the same with an exit code in its exitCodes (a oneshot such as a migration).';
+
+export const Dependency = z
+  .union(
+    [
+      z.string().max(63),
+      z.strictObject({
+        name: z.string().max(63).describe('Name of the program depended on.'),
+        condition: z
+          .enum(DEPENDENCY_CONDITIONS, { error: `expected one of ${DEPENDENCY_CONDITIONS.join(', ')}` })
+          .default('Ready')
+          .describe('What the program depended on must reach: Started, Ready, Completed or CompletedSuccessfully.'),
+      }),
+    ],
+    { error: 'expected a program name or {name, condition}' },
+  )
+  .transform((dependency) => (typeof dependency === 'string' ? { name: dependency, condition: 'Ready' as const } : dependency))
+  // Not a structural type (a string or an object): the CRD leaves each entry untyped and the
+  // operator's validation (this schema) checks it.
+  .meta({ 'x-kubernetes-preserve-unknown-fields': true })
+  .describe(DEPENDENCY_DESCRIPTION);
+export type DependencySpec = z.output<typeof Dependency>;
+
+export const BACKOFF_POLICIES = ['linear', 'exponential'] as const;
+
+export const Backoff = z
+  .strictObject({
+    policy: z
+      .enum(BACKOFF_POLICIES, { error: `expected one of ${BACKOFF_POLICIES.join(', ')}` })
+      .default('linear')
+      .describe('How the delay before retry n grows: linear (n × initialSeconds, supervisord) or exponential (initialSeconds × 2^(n-1)).'),
+    initialSeconds: z.int().min(1).max(86_400).default(1).describe('Delay before the first retry.'),
+    maxSeconds: z.int().min(1).max(86_400).optional().describe('Upper bound of the delay; no bound when left out.'),
+    resetAfterSeconds: seconds(
+      'With 0 the retry count resets when the program becomes RUNNING and an exit from RUNNING restarts it at once (supervisord). Above 0 an exit from RUNNING sooner than this after becoming RUNNING is retried after the next delay too, and only a run this long resets the count.',
+      0,
+    ),
+  })
+  .refine((b) => b.maxSeconds === undefined || b.maxSeconds >= b.initialSeconds, {
+    error: 'maxSeconds must not be below initialSeconds',
+    path: ['maxSeconds'],
+    when: unlessIssuesIn('initialSeconds', 'maxSeconds'),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '!has(self.maxSeconds) || self.maxSeconds >= (has(self.initialSeconds) ? self.initialSeconds : 1)',
+        message: 'maxSeconds must not be below initialSeconds',
+        fieldPath: '.maxSeconds',
+      },
+    ],
+  })
+  .describe("Delays between restarts; the default is supervisord's 1 s, 2 s, 3 s, ...");
+
+const NOTIFY_EXCLUSIVE = 'notify and notifyFd exclude each other: a program says it is ready one way';
+const SCHEDULE_NEEDS_NO_RESTART = 'a scheduled program runs once per schedule: give it autorestart: false or "unexpected"';
+const WATCHDOG_NEEDS_NOTIFY = 'watchdogSeconds needs notify: true (WATCHDOG=1 comes over NOTIFY_SOCKET)';
 
 export const Program = z
   .strictObject({
@@ -333,19 +456,43 @@ export const Program = z
     exitCodes: z.array(z.int().min(0).max(255)).max(256).default([0]).describe('Exit codes that are expected, for autorestart "unexpected".'),
     priority: z.int().min(0).max(100_000).default(999).describe('Start order (ascending) and stop order (descending).'),
     startSeconds: seconds('Seconds the program must stay up to count as started (RUNNING).', 1),
-    startRetries: z.int().min(0).max(1000).default(3).describe('Failed starts (exits before startSeconds) allowed before FATAL; the delay grows 1 s, 2 s, 3 s, ...'),
+    startRetries: z
+      .int()
+      .min(0)
+      .max(1000)
+      .default(3)
+      .describe('Failed starts (exits before startSeconds) allowed before FATAL; the delay between them follows backoff (1 s, 2 s, 3 s, ... by default).'),
     stopSignal: z
       .enum(STOP_SIGNALS, { error: `expected one of ${STOP_SIGNALS.join(', ')}` })
       .default('TERM')
       .describe('Signal sent to the process group to stop the program.'),
     stopWaitSeconds: seconds('Seconds to wait after stopSignal before SIGKILL.', 10),
     critical: z.boolean().default(false).describe('When the program goes FATAL the whole container exits non-zero.'),
+    backoff: Backoff.prefault({}),
+    restartPreventExitCodes: z
+      .array(z.int().min(0).max(255))
+      .max(256)
+      .default([])
+      .describe('Exit codes after which the program is never restarted automatically, whatever autorestart says (systemd RestartPreventExitStatus).'),
+    exitContainerOnExit: z
+      .boolean()
+      .default(false)
+      .describe(
+        'When the program exits by itself it is not restarted: every program is stopped and the container (or corepod run) exits with its exit code (128 + the signal number after a signal).',
+      ),
     dependsOn: z
-      .array(z.string().max(63))
-      // Bounded so that the CEL rule checking the names stays within the apiserver's cost budget.
+      .array(Dependency)
       .max(MAX_DEPENDENCIES)
       .default([])
-      .describe('Programs that must be RUNNING (and healthy, if they have a health check) before this one starts.'),
+      .describe(
+        'Programs that must reach a condition before this one starts: a bare name waits until it is RUNNING (and healthy, if it has a health check); {name, condition} for Started, Ready, Completed or CompletedSuccessfully.',
+      ),
+    onDependencyFailure: z
+      .enum(['restart', 'stop'], { error: 'expected restart or stop' })
+      .optional()
+      .describe(
+        'What to do with this program, once started, when a Started or Ready dependency exits, goes FATAL or fails its health check: stop it, or restart it once the dependency is back. Left out: nothing.',
+      ),
     ports: z.array(ContainerPort).max(64).default([]).describe('Ports the program serves.'),
     volumeMounts: coreV1(
       'io.k8s.api.core.v1.Container.volumeMounts',
@@ -355,6 +502,32 @@ export const Program = z
         .optional()
         .describe("Volumes of spec.volumes this program needs mounted; the container gets the union of the programs' mounts (a change rolls the pods)."),
     ),
+    notify: z
+      .boolean()
+      .default(false)
+      .describe(
+        'The program says itself when it is ready, with the sd_notify protocol: it gets NOTIFY_SOCKET (a unix datagram socket) and is RUNNING only once it sent READY=1; STATUS= is shown in its status, WATCHDOG=1 pings (with watchdogSeconds), EXTEND_TIMEOUT_USEC= and MAINPID= are understood.',
+      ),
+    notifyFd: z
+      .int()
+      .min(3, { error: 'expected a file descriptor of 3 or more (0, 1 and 2 are stdin, stdout and stderr)' })
+      .max(255)
+      .optional()
+      .describe('s6-style readiness: the program gets a pipe as this file descriptor and is RUNNING only once it wrote a newline to it.'),
+    watchdogSeconds: z
+      .int()
+      .min(1)
+      .max(86_400)
+      .optional()
+      .describe('With notify: the program must send WATCHDOG=1 at least this often once ready (it gets WATCHDOG_USEC), else it is restarted.'),
+    startTimeoutSeconds: z
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(90)
+      .describe('With notify or notifyFd: seconds the program has to say it is ready, then it is stopped and FATAL; also the time a postStart hook has.'),
+    lifecycle: Lifecycle.optional(),
+    schedule: Schedule.optional(),
     healthCheck: HealthCheck.optional(),
     logs: ProgramLogs.prefault({}),
     memory: ProgramMemory.optional(),
@@ -370,8 +543,19 @@ export const Program = z
     },
     { when: unlessIssuesIn('env') },
   )
+  .superRefine(
+    (program, ctx) => {
+      if (program.notify && program.notifyFd !== undefined) ctx.addIssue({ code: 'custom', path: ['notifyFd'], message: NOTIFY_EXCLUSIVE });
+      if (program.watchdogSeconds !== undefined && !program.notify) ctx.addIssue({ code: 'custom', path: ['watchdogSeconds'], message: WATCHDOG_NEEDS_NOTIFY });
+      if (program.schedule && program.autorestart === true) ctx.addIssue({ code: 'custom', path: ['schedule'], message: SCHEDULE_NEEDS_NO_RESTART });
+    },
+    { when: unlessIssuesIn('notify', 'notifyFd', 'watchdogSeconds', 'schedule', 'autorestart') },
+  )
   .meta({
-    'x-kubernetes-validations': [{ rule: '!(self.name in self.dependsOn)', message: 'a program cannot depend on itself', fieldPath: '.dependsOn' }],
+    'x-kubernetes-validations': [
+      { rule: '!has(self.notifyFd) || !has(self.notify) || !self.notify', message: NOTIFY_EXCLUSIVE, fieldPath: '.notifyFd' },
+      { rule: '!has(self.watchdogSeconds) || (has(self.notify) && self.notify)', message: WATCHDOG_NEEDS_NOTIFY, fieldPath: '.watchdogSeconds' },
+    ],
   })
   .describe('A program run and supervised inside the container.');
 
@@ -539,7 +723,9 @@ export const PodSecurity = z
   })
   .describe('Run the whole pod as a non-root user (a subset of the Pod securityContext). Leave it out to run the sidecar-init as root, which per-program user switching needs.');
 
-function dependencyProblems(programs: { name: string; dependsOn: string[] }[]): { path: (string | number)[]; message: string }[] {
+type DependentProgram = { name: string; autorestart: boolean | 'unexpected'; dependsOn: DependencySpec[] };
+
+function dependencyProblems(programs: DependentProgram[]): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const index = new Map<string, number>();
   programs.forEach((program, i) => {
@@ -547,13 +733,19 @@ function dependencyProblems(programs: { name: string; dependsOn: string[] }[]): 
     else index.set(program.name, i);
   });
   programs.forEach((program, i) =>
-    program.dependsOn.forEach((dependency, j) => {
-      if (dependency === program.name) problems.push({ path: [i, 'dependsOn', j], message: 'a program cannot depend on itself' });
-      else if (!index.has(dependency)) problems.push({ path: [i, 'dependsOn', j], message: `no program named "${dependency}"` });
+    program.dependsOn.forEach(({ name, condition }, j) => {
+      if (name === program.name) problems.push({ path: [i, 'dependsOn', j], message: 'a program cannot depend on itself' });
+      else if (!index.has(name)) problems.push({ path: [i, 'dependsOn', j], message: `no program named "${name}"` });
+      else if (COMPLETION_CONDITIONS.includes(condition) && programs[index.get(name)!]!.autorestart === true) {
+        problems.push({
+          path: [i, 'dependsOn', j, 'condition'],
+          message: `"${name}" is restarted whenever it exits (autorestart: true), so it never completes; give it autorestart: false or "unexpected"`,
+        });
+      }
     }),
   );
   if (problems.length > 0) return problems;
-  const cycle = findCycle(programs);
+  const cycle = findCycle(programs.map((p) => ({ name: p.name, dependsOn: p.dependsOn.map((d) => d.name) })));
   if (cycle) problems.push({ path: [index.get(cycle[0]!)!, 'dependsOn'], message: `dependency cycle: ${cycle.join(' -> ')}` });
   return problems;
 }
@@ -669,10 +861,7 @@ export const CorePodSpec = z
       .meta({
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
-        'x-kubernetes-validations': [
-          { rule: 'self.all(p, self.exists_one(q, q.name == p.name))', message: 'program names must be unique' },
-          { rule: 'self.all(p, p.dependsOn.all(d, self.exists(q, q.name == d)))', message: 'dependsOn names a program that does not exist' },
-        ],
+        'x-kubernetes-validations': [{ rule: 'self.all(p, self.exists_one(q, q.name == p.name))', message: 'program names must be unique' }],
       })
       .describe('The programs to run, started by priority and dependsOn.'),
   })
@@ -729,6 +918,16 @@ export const ProcessStatus = z
     healthy: z.boolean().optional().describe('Result of the health check, if there is one.'),
     memoryBytes: z.int().optional().describe("Resident memory of the program's process tree."),
     probeLatencyMs: z.number().optional().describe('Latency of the last health probe in milliseconds.'),
+    notifyStatus: z.string().max(1024).optional().describe('The last STATUS= the program sent over NOTIFY_SOCKET (notify).'),
+    lastScheduleTime: z.string().optional().describe('When the last scheduled run was due (RFC 3339), whether it ran or was skipped.'),
+    lastSuccessfulTime: z.string().optional().describe('When the last scheduled run that succeeded ended (RFC 3339).'),
+    lastRunResult: z.enum(['Running', 'Succeeded', 'Failed', 'Skipped']).optional().describe('Outcome of the last scheduled run.'),
+    nextScheduleTime: z.string().optional().describe('When the next scheduled run is due (RFC 3339).'),
+    reason: z
+      .string()
+      .optional()
+      .describe('Why the program waits to start (CamelCase): WaitingForDependencies, or DependencyFailed when a dependency will not reach its condition by itself.'),
+    message: z.string().optional().describe('Details of reason: the dependencies waited for and what became of them.'),
   })
   .describe('State of one supervised process.');
 
@@ -827,6 +1026,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function issueErrors(issues: z.core.$ZodIssue[], prefix: PropertyKey[]): ValidationError[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
+    if (issue.code === 'invalid_union') {
+      // The one branch that matched the input's shape and failed inside it (an object with a bad
+      // field) says more than the union's own message.
+      const close = issue.errors.filter((branch) => branch.some((inner) => inner.path.length > 0));
+      if (close.length === 1) return issueErrors(close[0]!, path);
+    }
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ path: formatPath([...path, key]), message: 'unknown field' }));
     }

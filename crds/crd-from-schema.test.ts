@@ -39,7 +39,12 @@ test('defaults, list-map keys, int-or-string and CEL rules come through', () => 
   assert.equal(programs['x-kubernetes-list-type'], 'map');
   assert.deepEqual(programs['x-kubernetes-list-map-keys'], ['name']);
   const rules = (programs['x-kubernetes-validations'] as { rule: string }[]).map((r) => r.rule);
-  assert.equal(rules.length, 2);
+  assert.deepEqual(rules, ['self.all(p, self.exists_one(q, q.name == p.name))']);
+  // A dependency is a name or {name, condition}: untyped, so no CEL rule can read dependsOn.
+  const dependency = programs.items!.properties!.dependsOn!.items!;
+  assert.equal(dependency.type, undefined);
+  assert.equal(dependency['x-kubernetes-preserve-unknown-fields'], true);
+  assert.equal(dependency.anyOf, undefined);
   const maxBytes = programs.items!.properties!.logs!.properties!.maxBytes!;
   assert.deepEqual(maxBytes, {
     default: '50Mi',

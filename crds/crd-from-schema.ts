@@ -92,7 +92,10 @@ export function toStructural(node: OpenApiSchema, path: string): OpenApiSchema {
     } else if (key === 'anyOf' || key === 'oneOf') {
       if (!Array.isArray(value)) throw new SchemaTranslationError(`${path}: ${key} is not a list`);
       if (intOrString) Object.assign(out, intOrStringConstraints(value.filter(isObject), path));
-      else if (preserve) out.enum = enumOfScalars(value.filter(isObject), path);
+      else if (preserve && value.some((branch) => isObject(branch) && branch.type === 'object')) {
+        // A union with an object branch (a name or {name, condition}) stays untyped: any value
+        // passes the apiserver, the operator's validation (the zod schema) checks it.
+      } else if (preserve) out.enum = enumOfScalars(value.filter(isObject), path);
       else {
         throw new SchemaTranslationError(`${path}: a union of types is not structural; mark it x-kubernetes-int-or-string or x-kubernetes-preserve-unknown-fields with a CEL rule`);
       }

@@ -2,7 +2,7 @@
 // control API's watchers). Publishing never waits: each sink has its own bounded queue, drained
 // on later turns of the event loop one event at a time (an async sink is awaited before its next
 // event), so a slow or failing sink loses its oldest events (counted) and never slows supervision.
-import type { ProcessStateName, ProcessStatus } from '../crds/corepod-schema.js';
+import type { DependencyCondition, ProcessStateName, ProcessStatus } from '../crds/corepod-schema.js';
 import { waitAtMost } from '../lib/wait-at-most.js';
 
 interface ProgramEventBase {
@@ -24,6 +24,8 @@ export type ProcessStateEvent = ProgramEventBase & {
   expected?: boolean;
   reason?: string;
   restarts: number;
+  /** The program has a schedule: its runs are reported by scheduled-run events. */
+  scheduled?: true;
 };
 
 export type HealthEvent = ProgramEventBase & { type: 'health'; healthy: boolean; failures: number; message?: string };
@@ -53,6 +55,9 @@ export type ContainerMemoryEvent = {
 
 export type SigkillEvent = ProgramEventBase & { type: 'sigkill'; pid: number; reason: string };
 
+/** A waiting program's dependency will not reach its condition by itself: the program keeps waiting. */
+export type DependencyFailedEvent = ProgramEventBase & { type: 'dependency-failed'; dependency: string; condition: DependencyCondition; reason: string };
+
 export type SupervisorStateEvent = {
   type: 'supervisor';
   time: string;
@@ -61,7 +66,22 @@ export type SupervisorStateEvent = {
   exitCode?: number;
 };
 
-export type SupervisorEvent = ProcessStateEvent | HealthEvent | ProgramMemoryEvent | ContainerMemoryEvent | SigkillEvent | SupervisorStateEvent;
+/** A scheduled run that failed or was skipped. */
+export type ScheduledRunEvent = ProgramEventBase & { type: 'scheduled-run'; result: 'Failed' | 'Skipped'; due: string; reason: string };
+
+/** A lifecycle hook finished: ok, or why not; ms is how long it took. */
+export type HookEvent = ProgramEventBase & { type: 'hook'; hook: 'postStart' | 'preStop'; ok: boolean; ms: number; message?: string };
+
+export type SupervisorEvent =
+  | ProcessStateEvent
+  | HealthEvent
+  | ProgramMemoryEvent
+  | ContainerMemoryEvent
+  | SigkillEvent
+  | DependencyFailedEvent
+  | HookEvent
+  | ScheduledRunEvent
+  | SupervisorStateEvent;
 
 export interface Sink {
   deliver(event: SupervisorEvent): void | Promise<void>;

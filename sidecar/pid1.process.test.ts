@@ -85,6 +85,19 @@ test('PID 1: a critical FATAL makes the container exit 1, the code passing throu
   assert.match(run.output(), /critical program is FATAL: stopping everything/);
 });
 
+test("exitContainerOnExit: corepod run exits with the program's exit code, as PID 1 and standalone, after stopping the others", async (t) => {
+  const programs =
+    '    - name: bystander\n      command: [sleep, "1000"]\n      startSeconds: 0\n    - name: main\n      command: [sh, -c, "sleep 0.5; exit 7"]\n      startSeconds: 0\n      exitContainerOnExit: true\n';
+  for (const prefix of [UNSHARE, []]) {
+    const dir = tempDir(t);
+    const env = { ...process.env, COREPOD_RUN_DIR: path.join(dir, 'run') };
+    const run = startCli(t, ['run', '-f', writeConfig(dir, programs), '--health-port', '0'], env, prefix);
+    assert.equal(await run.exited, 7, prefix.join(' ') || 'standalone');
+    assert.match(run.output(), /"program":"bystander","from":"RUNNING","to":"STOPPING"/);
+    assert.match(run.output(), /"exitCode":7,"deadlineHit":false,"msg":"all programs stopped"/);
+  }
+});
+
 test('PID 1: an invalid config exits 2 before anything starts', async (t) => {
   const dir = tempDir(t);
   const marker = path.join(dir, 'started');

@@ -6,6 +6,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
 import type { OutputPipe } from './logs/output-pipe.js';
 import { streamSource, type OutputSource } from './logs/output-source.js';
 import type { SignalName } from './process-state-machine.js';
@@ -19,12 +20,16 @@ export interface SpawnRequest {
   /** Node's own uid/gid switch, when setpriv is not available. */
   uid?: number;
   gid?: number;
+  /** s6-style readiness: a pipe to the supervisor as this file descriptor (3 or more). */
+  notifyFd?: number;
 }
 
 export interface SpawnedChild {
   pid: number;
   stdout: OutputSource;
   stderr: OutputSource;
+  /** The supervisor's end of the notifyFd pipe. */
+  notify?: Readable;
 }
 
 export type SpawnResult = { ok: true; child: SpawnedChild } | { ok: false; error: string };
@@ -64,13 +69,18 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
         real?.out.closeWriteEnd();
         real?.err.closeWriteEnd();
       };
+      const stdio: ('ignore' | 'pipe' | number)[] = real ? ['ignore', real.out.writeFd, real.err.writeFd] : ['ignore', 'pipe', 'pipe'];
+      if (request.notifyFd !== undefined) {
+        while (stdio.length < request.notifyFd) stdio.push('ignore');
+        stdio.push('pipe');
+      }
       let child: ReturnType<typeof spawnChild>;
       try {
         child = spawnChild(argv[0]!, argv.slice(1), {
           cwd: request.workingDir,
           env: request.env,
           detached: true,
-          stdio: real ? ['ignore', real.out.writeFd, real.err.writeFd] : ['ignore', 'pipe', 'pipe'],
+          stdio,
           ...(request.uid !== undefined ? { uid: request.uid } : {}),
           ...(request.gid !== undefined ? { gid: request.gid } : {}),
         });
@@ -92,6 +102,7 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
         });
         child.stdout?.destroy();
         child.stderr?.destroy();
+        if (request.notifyFd !== undefined) (child.stdio[request.notifyFd] as Readable | null | undefined)?.destroy();
         real?.out.source.destroy();
         real?.err.source.destroy();
         return { ok: false, error: describeSpawnError(argv[0]!, request.workingDir) || message };
@@ -100,7 +111,8 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
       child.once('exit', (code, signal) => onExit(code, signal));
       const stdout = real ? real.out.source : streamSource(child.stdout!);
       const stderr = real ? real.err.source : streamSource(child.stderr!);
-      return { ok: true, child: { pid: child.pid, stdout, stderr } };
+      const notify = request.notifyFd !== undefined ? (child.stdio[request.notifyFd] as Readable | null | undefined) : undefined;
+      return { ok: true, child: { pid: child.pid, stdout, stderr, ...(notify ? { notify } : {}) } };
     },
     signal: signalProcess,
   };

@@ -4,6 +4,7 @@ import type { ProcessStateName } from '../crds/corepod-schema.js';
 import {
   EVENT_TYPES,
   TABLE,
+  backoffDelayMs,
   initialState,
   isCommand,
   restartsOf,
@@ -24,6 +25,9 @@ const config = (over: Partial<MachineConfig> = {}): MachineConfig => ({
   startRetries: 3,
   autorestart: true,
   exitCodes: [0],
+  backoff: { policy: 'linear', initialSeconds: 1, resetAfterSeconds: 0 },
+  restartPreventExitCodes: [],
+  exitContainerOnExit: false,
   stopSignal: 'TERM',
   stopWaitSeconds: 10,
   restartBudget: { maxRestarts: 5, windowSeconds: 60 },
@@ -68,6 +72,10 @@ function sample(type: MachineEventType, generation = 1): MachineEvent {
       return { type, generation, ok: true };
     case 'memory':
       return { type, generation, bytes: 5000 };
+    case 'notify':
+      return { type, generation, ready: true };
+    case 'hookDone':
+      return { type, generation, hook: 'postStart', ok: true };
   }
 }
 
@@ -184,6 +192,44 @@ cell('STARTING', 'exited', 'after startSeconds but before the timer: RUNNING, EX
   assert.equal(t.state.generation, 2);
 });
 
+cell('STARTING', 'exited', 'before startSeconds with exponential backoff: the delay doubles up to maxSeconds', () => {
+  const c = config({ startRetries: 10, backoff: { policy: 'exponential', initialSeconds: 2, maxSeconds: 10, resetAfterSeconds: 0 } });
+  const third = transition(at('STARTING', { backoff: 2 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, c);
+  assert.equal(third.state.backoff, 3);
+  assert.deepEqual(effectsOf(third, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 8000, generation: 1 }]);
+  const capped = transition(at('STARTING', { backoff: 3 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, c);
+  assert.deepEqual(effectsOf(capped, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 10_000, generation: 1 }]);
+});
+
+cell('STARTING', 'exited', 'before startSeconds with a code in restartPreventExitCodes: EXITED, no retry', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 78, signal: null }, T0 + 10, config({ restartPreventExitCodes: [78] }));
+  assert.deepEqual(states(t), ['STARTING>EXITED']);
+  assert.equal(effectsOf(t, 'setTimer').length, 0);
+  assert.equal(effectsOf(t, 'spawn').length, 0);
+  assert.match(t.state.reason ?? '', /restartPreventExitCodes/);
+  assert.equal(t.state.lastExit?.code, 78);
+});
+
+cell('STARTING', 'exited', 'before startSeconds with exitContainerOnExit: EXITED and the container exits with its status', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 4, signal: null }, T0 + 10, config({ exitContainerOnExit: true }));
+  assert.deepEqual(states(t), ['STARTING>EXITED']);
+  assert.deepEqual(effectsOf(t, 'exitContainer'), [{ type: 'exitContainer', code: 4, signal: null }]);
+  assert.equal(effectsOf(t, 'setTimer').length, 0);
+});
+
+cell('STARTING', 'exited', 'before startSeconds with an expected code and autorestart false or "unexpected": completed, EXITED (a oneshot)', () => {
+  for (const autorestart of [false, 'unexpected'] as const) {
+    const t = transition(at('STARTING', { backoff: 1 }), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 10, config({ autorestart }));
+    assert.deepEqual(states(t), ['STARTING>EXITED']);
+    assert.equal(t.state.backoff, 0);
+    assert.equal(effectsOf(t, 'setTimer').length, 0);
+    const notice = t.effects.find((fx) => fx.type === 'emit');
+    assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.expected === true);
+  }
+  const failed = transition(at('STARTING'), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 10, config({ autorestart: false }));
+  assert.deepEqual(states(failed), ['STARTING>BACKOFF'], 'an unexpected code is still a failed start');
+});
+
 cell('STARTING', 'timer', 'the start timer makes it RUNNING and resets the backoff', () => {
   const t = transition(at('STARTING', { backoff: 2 }), { type: 'timer', generation: 1, timer: 'start' }, T0 + 1000, config());
   assert.deepEqual(states(t), ['STARTING>RUNNING']);
@@ -279,6 +325,184 @@ cell('STARTING', 'memory', 'over the limit with action restart: a notice and a s
   assert.equal(t.state.pendingRestart, 'memory');
 });
 
+// ---------------- notify (sd_notify READY=1, s6 notifyFd) ----------------
+
+const notifying = (over: Partial<MachineConfig> = {}) => config({ notify: { startTimeoutSeconds: 30, watchdogSeconds: 5 }, ...over });
+
+cell('STARTING', 'spawned', 'a notify program waits for READY up to startTimeoutSeconds, whatever startSeconds says', () => {
+  const t = transition(at('STARTING', { pid: undefined }), { type: 'spawned', generation: 1, pid: 77 }, T0, notifying({ startSeconds: 0 }));
+  assert.equal(t.state.state, 'STARTING');
+  assert.deepEqual(t.effects, [{ type: 'setTimer', timer: 'start', ms: 30_000, generation: 1 }]);
+});
+
+cell('STARTING', 'notify', 'READY=1 makes it RUNNING and arms the watchdog', () => {
+  const t = transition(at('STARTING', { backoff: 2 }), { type: 'notify', generation: 1, ready: true }, T0 + 2000, notifying());
+  assert.deepEqual(states(t), ['STARTING>RUNNING']);
+  assert.equal(t.state.backoff, 0);
+  assert.deepEqual(
+    t.effects.filter((fx) => fx.type !== 'emit'),
+    [
+      { type: 'cancelTimer', timer: 'start' },
+      { type: 'setTimer', timer: 'watchdog', ms: 5000, generation: 1 },
+    ],
+  );
+});
+
+cell('STARTING', 'notify', 'EXTEND_TIMEOUT_USEC moves the start timeout; a ping before READY does nothing', () => {
+  const t = transition(at('STARTING'), { type: 'notify', generation: 1, extendMs: 45_000 }, T0, notifying());
+  assert.deepEqual(t.effects, [{ type: 'setTimer', timer: 'start', ms: 45_000, generation: 1 }]);
+  assert.deepEqual(transition(at('STARTING'), { type: 'notify', generation: 1, watchdog: 'ping' }, T0, notifying()).effects, []);
+});
+
+cell('STARTING', 'timer', 'a notify program that never said READY within startTimeoutSeconds is stopped, then FATAL', () => {
+  const t = transition(at('STARTING'), { type: 'timer', generation: 1, timer: 'start' }, T0 + 30_000, notifying());
+  assert.deepEqual(states(t), ['STARTING>STOPPING']);
+  assert.deepEqual(t.state.afterStop, { to: 'FATAL', reason: 'did not say it was ready within 30s (startTimeoutSeconds)' });
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'TERM', group: true }]);
+  const stopped = transition(t.state, { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 30_100, notifying());
+  assert.deepEqual(states(stopped), ['STOPPING>STOPPED', 'STOPPED>FATAL']);
+  assert.equal(stopped.state.reason, 'did not say it was ready within 30s (startTimeoutSeconds)');
+  assert.equal(stopped.state.afterStop, undefined);
+});
+
+cell('STARTING', 'exited', 'a notify program that exits before READY has failed to start, even after startSeconds', () => {
+  const t = transition(at('STARTING'), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 10_000, notifying({ autorestart: false }));
+  assert.deepEqual(states(t), ['STARTING>BACKOFF']);
+  assert.equal(t.state.reason, 'exited before it said it was ready');
+});
+
+cell('STARTING', 'probe', 'a passing check does not make a notify program RUNNING: only its READY does', () => {
+  const t = transition(at('STARTING'), { type: 'probe', generation: 1, ok: true }, T0, notifying());
+  assert.equal(t.state.state, 'STARTING');
+  assert.equal(t.state.healthy, true);
+  assert.deepEqual(noticeKinds(t), ['health']);
+  assert.deepEqual(transition(t.state, { type: 'probe', generation: 1, ok: true }, T0, notifying()).effects, []);
+});
+
+cell('RUNNING', 'notify', 'WATCHDOG=1 re-arms the watchdog; WATCHDOG=trigger restarts; READY again does nothing', () => {
+  assert.deepEqual(transition(at('RUNNING'), { type: 'notify', generation: 1, watchdog: 'ping' }, T0, notifying()).effects, [
+    { type: 'setTimer', timer: 'watchdog', ms: 5000, generation: 1 },
+  ]);
+  const trigger = transition(at('RUNNING'), { type: 'notify', generation: 1, watchdog: 'trigger' }, T0, notifying());
+  assert.deepEqual(states(trigger), ['RUNNING>STOPPING']);
+  assert.equal(trigger.state.pendingRestart, 'watchdog');
+  assert.deepEqual(transition(at('RUNNING'), { type: 'notify', generation: 1, ready: true }, T0, notifying()).effects, []);
+  assert.deepEqual(transition(at('RUNNING'), { type: 'notify', generation: 1, watchdog: 'ping' }, T0, notifying({ notify: { startTimeoutSeconds: 1 } })).effects, []);
+});
+
+cell('RUNNING', 'timer', 'a missed watchdog stops it with a pending restart, counted against the budget', () => {
+  const t = transition(at('RUNNING'), { type: 'timer', generation: 1, timer: 'watchdog' }, T0, notifying());
+  assert.deepEqual(states(t), ['RUNNING>STOPPING']);
+  assert.equal(t.state.pendingRestart, 'watchdog');
+  assert.deepEqual(effectsOf(t, 'cancelTimer'), [{ type: 'cancelTimer', timer: 'watchdog' }]);
+  const again = transition(t.state, { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 10, notifying());
+  assert.deepEqual(states(again), ['STOPPING>STOPPED', 'STOPPED>STARTING']);
+  assert.deepEqual(again.state.restartTimes, [T0 + 10]);
+  const notice = again.effects.filter((fx) => fx.type === 'emit').at(-1);
+  assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.reason === 'restart after a missed watchdog');
+  assert.deepEqual(transition(at('RUNNING', { shuttingDown: true }), { type: 'timer', generation: 1, timer: 'watchdog' }, T0, notifying()).effects, []);
+  assert.deepEqual(transition(at('RUNNING'), { type: 'timer', generation: 1, timer: 'start' }, T0, notifying()).effects, []);
+});
+
+cell('STOPPING', 'notify', 'EXTEND_TIMEOUT_USEC while stopping moves the SIGKILL timer', () => {
+  const t = transition(at('STOPPING'), { type: 'notify', generation: 1, extendMs: 20_000 }, T0, notifying());
+  assert.deepEqual(t.effects, [{ type: 'setTimer', timer: 'kill', ms: 20_000, generation: 1 }]);
+  assert.deepEqual(transition(at('STOPPING'), { type: 'notify', generation: 1, ready: true }, T0, notifying()).effects, []);
+});
+
+test('notify on a fake clock: READY after 2 s, pings every 4 s keep it, then silence restarts it 5 s after the last ping', () => {
+  const d = new Driver(notifying({ startSeconds: 1 }));
+  d.send({ type: 'start' });
+  d.clock += 2000;
+  d.send({ type: 'notify', generation: 1, ready: true });
+  assert.equal(d.state.state, 'RUNNING');
+  for (let i = 0; i < 3; i++) {
+    d.clock += 4000;
+    d.send({ type: 'notify', generation: 1, watchdog: 'ping' });
+  }
+  const { timer, waited } = d.fireNext();
+  assert.deepEqual([timer, waited], ['watchdog', 5000]);
+  assert.equal(d.state.state, 'STOPPING');
+  d.send({ type: 'exited', generation: 1, code: null, signal: 'SIGTERM' });
+  assert.equal(d.state.state, 'STARTING');
+  assert.equal(d.state.generation, 2);
+});
+
+// ---------------- lifecycle hooks ----------------
+
+const hooked = (over: Partial<MachineConfig> = {}) => config({ hooks: { postStart: true, preStop: true, startTimeoutSeconds: 20 }, ...over });
+
+cell('STARTING', 'spawned', 'with a postStart hook: the hook runs, bounded by startTimeoutSeconds, and holds RUNNING back', () => {
+  const t = transition(at('STARTING', { pid: undefined }), { type: 'spawned', generation: 1, pid: 77 }, T0, hooked({ startSeconds: 0 }));
+  assert.equal(t.state.state, 'STARTING');
+  assert.equal(t.state.hook, 'postStart');
+  assert.equal(t.state.heldRunning, 'started (startSeconds is 0)');
+  assert.deepEqual(t.effects, [{ type: 'runHook', hook: 'postStart', generation: 1, timeoutMs: 20_000 }]);
+  const timer = transition(at('STARTING', { hook: 'postStart' }), { type: 'timer', generation: 1, timer: 'start' }, T0 + 1000, hooked());
+  assert.equal(timer.state.state, 'STARTING', 'startSeconds passed, but the hook still runs');
+  assert.equal(timer.state.heldRunning, 'stayed up for more than startSeconds');
+});
+
+cell('STARTING', 'hookDone', 'postStart succeeded: RUNNING if it was held back, else it waits for startSeconds as usual', () => {
+  const held = transition(
+    at('STARTING', { hook: 'postStart', heldRunning: 'stayed up for more than startSeconds' }),
+    { type: 'hookDone', generation: 1, hook: 'postStart', ok: true },
+    T0,
+    hooked(),
+  );
+  assert.deepEqual(states(held), ['STARTING>RUNNING']);
+  assert.equal(held.state.hook, undefined);
+  const early = transition(at('STARTING', { hook: 'postStart' }), { type: 'hookDone', generation: 1, hook: 'postStart', ok: true }, T0, hooked());
+  assert.equal(early.state.state, 'STARTING');
+  assert.equal(early.state.hook, undefined);
+  assert.deepEqual(early.effects, []);
+});
+
+cell('STARTING', 'hookDone', 'postStart failed: the program is stopped (no preStop) and the start counts as failed', () => {
+  const t = transition(at('STARTING', { hook: 'postStart' }), { type: 'hookDone', generation: 1, hook: 'postStart', ok: false, message: 'exit 3' }, T0, hooked());
+  assert.deepEqual(states(t), ['STARTING>STOPPING']);
+  assert.deepEqual(effectsOf(t, 'signal'), [{ type: 'signal', pid: PID, signal: 'TERM', group: true }]);
+  assert.equal(effectsOf(t, 'runHook').length, 0);
+  const after = transition(t.state, { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 10, hooked());
+  assert.deepEqual(states(after), ['STOPPING>STOPPED', 'STOPPED>BACKOFF']);
+  assert.equal(after.state.backoff, 1);
+  assert.equal(after.state.reason, 'postStart hook failed: exit 3');
+  assert.deepEqual(effectsOf(after, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 1000, generation: 1 }]);
+});
+
+cell('RUNNING', 'stop', 'with a preStop hook: the hook runs first, the SIGKILL timer already counts', () => {
+  const t = transition(at('RUNNING'), { type: 'stop' }, T0, hooked({ stopWaitSeconds: 8 }));
+  assert.deepEqual(states(t), ['RUNNING>STOPPING']);
+  assert.equal(t.state.hook, 'preStop');
+  assert.deepEqual(
+    t.effects.filter((fx) => fx.type !== 'emit'),
+    [
+      { type: 'runHook', hook: 'preStop', generation: 1, timeoutMs: 10_000 },
+      { type: 'setTimer', timer: 'kill', ms: 8000, generation: 1 },
+    ],
+  );
+  const forced = transition(at('RUNNING'), { type: 'forceKill' }, T0, hooked());
+  assert.equal(effectsOf(forced, 'runHook').length, 0, 'the deadline skips preStop');
+});
+
+cell('STOPPING', 'hookDone', 'preStop done (or failed): the stop signal goes now', () => {
+  for (const ok of [true, false]) {
+    const t = transition(at('STOPPING', { hook: 'preStop' }), { type: 'hookDone', generation: 1, hook: 'preStop', ok }, T0, hooked());
+    assert.deepEqual(t.effects, [{ type: 'signal', pid: PID, signal: 'TERM', group: true }]);
+    assert.equal(t.state.hook, undefined);
+  }
+  assert.deepEqual(transition(at('STOPPING'), { type: 'hookDone', generation: 1, hook: 'preStop', ok: true }, T0, hooked()).effects, []);
+});
+
+cell('STOPPING', 'timer', 'a preStop that used up stopWaitSeconds: the stop signal, then SIGKILL 2 s later', () => {
+  const t = transition(at('STOPPING', { hook: 'preStop' }), { type: 'timer', generation: 1, timer: 'kill' }, T0, hooked());
+  assert.deepEqual(t.effects, [
+    { type: 'signal', pid: PID, signal: 'TERM', group: true },
+    { type: 'setTimer', timer: 'kill', ms: 2000, generation: 1 },
+  ]);
+  assert.equal(t.state.hook, undefined);
+});
+
 // ---------------- RUNNING ----------------
 
 cell('RUNNING', 'start', 'answers ALREADY_STARTED', () => {
@@ -332,6 +556,45 @@ cell('RUNNING', 'exited', 'the restart budget: maxRestarts in the window, then F
   assert.deepEqual(slid.state.restartTimes, [now - 10_000, now]);
 });
 
+cell('RUNNING', 'exited', 'a code in restartPreventExitCodes is never restarted, even with autorestart true; a signal is not a code', () => {
+  const c = config({ autorestart: true, restartPreventExitCodes: [3] });
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 3, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(t), ['RUNNING>EXITED']);
+  assert.equal(effectsOf(t, 'spawn').length, 0);
+  assert.equal(t.state.reason, 'exited with 3: not restarted (restartPreventExitCodes)');
+  const other = transition(at('RUNNING'), { type: 'exited', generation: 1, code: 4, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(other), ['RUNNING>EXITED', 'EXITED>STARTING']);
+  const killed = transition(at('RUNNING'), { type: 'exited', generation: 1, code: null, signal: 'SIGTERM' }, T0 + 5000, c);
+  assert.deepEqual(states(killed), ['RUNNING>EXITED', 'EXITED>STARTING']);
+});
+
+cell('RUNNING', 'exited', 'exitContainerOnExit: EXITED, no restart, the container exits with its status; not while shutting down', () => {
+  const c = config({ autorestart: true, exitContainerOnExit: true });
+  const t = transition(at('RUNNING'), { type: 'exited', generation: 1, code: null, signal: 'SIGSEGV' }, T0 + 5000, c);
+  assert.deepEqual(states(t), ['RUNNING>EXITED']);
+  assert.deepEqual(effectsOf(t, 'exitContainer'), [{ type: 'exitContainer', code: null, signal: 'SIGSEGV' }]);
+  assert.equal(effectsOf(t, 'spawn').length, 0);
+  const closing = transition(at('RUNNING', { shuttingDown: true }), { type: 'exited', generation: 1, code: 0, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(closing), ['RUNNING>EXITED']);
+  assert.equal(effectsOf(closing, 'exitContainer').length, 0);
+});
+
+cell('RUNNING', 'exited', 'resetAfterSeconds: a short run is restarted after the next backoff delay, a long one at once', () => {
+  const c = config({ backoff: { policy: 'exponential', initialSeconds: 1, resetAfterSeconds: 30 } });
+  const short = transition(at('RUNNING', { crashes: 2 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(short), ['RUNNING>EXITED', 'EXITED>BACKOFF']);
+  assert.equal(short.state.crashes, 3);
+  assert.equal(short.state.backoff, 0, 'short runs are not failed starts: startRetries does not bound them');
+  assert.deepEqual(short.state.restartTimes, [T0 + 5000], 'counted against the restart budget');
+  assert.deepEqual(effectsOf(short, 'setTimer'), [{ type: 'setTimer', timer: 'backoff', ms: 4000, generation: 1 }]);
+  assert.equal(short.state.reason, 'autorestart in 4s (backoff)');
+  const long = transition(at('RUNNING', { crashes: 2 }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 30_000, c);
+  assert.deepEqual(states(long), ['RUNNING>EXITED', 'EXITED>STARTING']);
+  assert.equal(long.state.crashes, 0);
+  const spent = transition(at('RUNNING', { restartTimes: [T0, T0, T0, T0, T0] }), { type: 'exited', generation: 1, code: 1, signal: null }, T0 + 5000, c);
+  assert.deepEqual(states(spent), ['RUNNING>EXITED', 'EXITED>FATAL']);
+});
+
 cell('RUNNING', 'stop', 'signals the group and arms SIGKILL', () => {
   const t = transition(at('RUNNING'), { type: 'stop' }, T0, config({ stopSignal: 'QUIT', stopWaitSeconds: 3 }));
   assert.deepEqual(states(t), ['RUNNING>STOPPING']);
@@ -343,6 +606,13 @@ cell('RUNNING', 'stop', 'signals the group and arms SIGKILL', () => {
     ],
   );
   assert.equal(t.state.pendingRestart, undefined);
+});
+
+cell('RUNNING', 'stop', 'a stop with a reason (a failed dependency) says so', () => {
+  const t = transition(at('RUNNING'), { type: 'stop', reason: 'dependency db failed' }, T0, config());
+  const notice = t.effects.find((fx) => fx.type === 'emit');
+  assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.reason === 'dependency db failed');
+  assert.equal(t.state.state, 'STOPPING');
 });
 
 cell('RUNNING', 'restart', 'admin, health and memory restarts stop with a pending restart', () => {
@@ -437,6 +707,14 @@ cell('BACKOFF', 'timer', 'the backoff timer retries, keeping the backoff count',
   assert.equal(t.state.backoff, 2);
   assert.equal(t.state.generation, 2);
   assert.deepEqual(t.state.restartTimes, [], 'retries are bounded by startRetries, not by the budget');
+});
+
+cell('BACKOFF', 'timer', 'after a short run the backoff timer restarts it, keeping the run count', () => {
+  const t = transition(at('BACKOFF', { crashes: 2 }), { type: 'timer', generation: 1, timer: 'backoff' }, T0 + 2000, config());
+  assert.deepEqual(states(t), ['BACKOFF>STARTING']);
+  assert.equal(t.state.crashes, 2);
+  const notice = t.effects.find((fx) => fx.type === 'emit');
+  assert.ok(notice?.type === 'emit' && notice.notice.kind === 'state' && notice.notice.reason === 'autorestart after backoff');
 });
 
 cell('BACKOFF', 'timer', 'other timers are ignored', () => {
@@ -576,9 +854,10 @@ cell('STOPPING', 'spawnFailed', 'a failed spawn after the stop is STOPPED', () =
 
 for (const state of ['EXITED', 'FATAL'] as const) {
   cell(state, 'start', 'starts with a fresh backoff and budget', () => {
-    const t = transition(at(state, { backoff: 3, restartTimes: [T0, T0 + 1] }), { type: 'start' }, T0 + 5, config());
+    const t = transition(at(state, { backoff: 3, crashes: 4, restartTimes: [T0, T0 + 1] }), { type: 'start' }, T0 + 5, config());
     assert.deepEqual(states(t), [`${state}>STARTING`]);
     assert.equal(t.state.backoff, 0);
+    assert.equal(t.state.crashes, 0);
     assert.deepEqual(t.state.restartTimes, []);
     assert.equal(t.state.generation, 2);
   });
@@ -726,4 +1005,45 @@ test('stop after stopWaitSeconds escalates to SIGKILL, and the exit ends in STOP
   d.send({ type: 'exited', generation: 1, code: null, signal: 'SIGKILL' });
   assert.equal(d.state.state, 'STOPPED');
   assert.equal(d.timers.size, 0);
+});
+
+test('backoffDelayMs: linear n × initial, exponential initial × 2^(n-1), both capped at maxSeconds', () => {
+  const cases: [Parameters<typeof backoffDelayMs>[1], number[]][] = [
+    [{ policy: 'linear', initialSeconds: 1, resetAfterSeconds: 0 }, [1000, 2000, 3000, 4000, 5000]],
+    [{ policy: 'linear', initialSeconds: 2, maxSeconds: 5, resetAfterSeconds: 0 }, [2000, 4000, 5000, 5000, 5000]],
+    [{ policy: 'exponential', initialSeconds: 1, resetAfterSeconds: 0 }, [1000, 2000, 4000, 8000, 16_000]],
+    [{ policy: 'exponential', initialSeconds: 3, maxSeconds: 20, resetAfterSeconds: 0 }, [3000, 6000, 12_000, 20_000, 20_000]],
+  ];
+  for (const [b, delays] of cases)
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((n) => backoffDelayMs(n, b)),
+      delays,
+      JSON.stringify(b),
+    );
+  assert.equal(backoffDelayMs(1000, { policy: 'exponential', initialSeconds: 1, maxSeconds: 60, resetAfterSeconds: 0 }), 60_000);
+});
+
+test('exponential backoff over a crash loop: the restarts wait 1, 2, 4, 8, 8 s, and a long run resets it', () => {
+  const d = new Driver(
+    config({
+      startSeconds: 1,
+      backoff: { policy: 'exponential', initialSeconds: 1, maxSeconds: 8, resetAfterSeconds: 60 },
+      restartBudget: { maxRestarts: 100, windowSeconds: 60 },
+    }),
+  );
+  d.send({ type: 'start' });
+  const waits: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    assert.equal(d.fireNext().timer, 'start');
+    d.crash(4000); // up 5 s in all: RUNNING, but shorter than resetAfterSeconds
+    assert.equal(d.state.state, 'BACKOFF');
+    const { timer, waited } = d.fireNext();
+    assert.equal(timer, 'backoff');
+    waits.push(waited);
+  }
+  assert.deepEqual(waits, [1000, 2000, 4000, 8000, 8000]);
+  assert.equal(d.fireNext().timer, 'start');
+  d.crash(60_000);
+  assert.equal(d.state.state, 'STARTING', 'a run of resetAfterSeconds restarts at once');
+  assert.equal(d.state.crashes, 0);
 });

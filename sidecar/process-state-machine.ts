@@ -1,19 +1,42 @@
 // The life of one supervised program as a pure transition table, after supervisord 4.2
 // (supervisor/process.py) with CorePod's additions: a restart budget over a sliding window,
-// restarts on failed health checks and on memory over the limit, and early RUNNING on a passing
-// health check. Rows are states, columns are events, each cell a tiny function returning the next
+// restarts on failed health checks and on memory over the limit, early RUNNING on a passing
+// health check, linear or exponential backoff (also between short runs), exit codes that prevent
+// a restart, and programs whose exit ends the container. Rows are states, columns are events, each cell a tiny function returning the next
 // state and the effects (spawn, signal, timers, notices) that the runner carries out.
 import type { ProcessStateName, StopSignal } from '../crds/corepod-schema.js';
 
 export type SignalName = StopSignal | 'KILL' | 'CONT' | 'STOP' | 'WINCH' | 'ALRM' | 'PIPE' | 'TSTP' | 'TTIN' | 'TTOU';
-export type TimerName = 'start' | 'backoff' | 'kill';
-export type RestartReason = 'admin' | 'health' | 'memory';
+export type TimerName = 'start' | 'backoff' | 'kill' | 'watchdog';
+export type RestartReason = 'admin' | 'health' | 'memory' | 'watchdog';
+
+export interface BackoffConfig {
+  policy: 'linear' | 'exponential';
+  initialSeconds: number;
+  maxSeconds?: number | undefined;
+  /** 0: the count resets on RUNNING and exits from RUNNING restart at once (supervisord). */
+  resetAfterSeconds: number;
+}
 
 export interface MachineConfig {
   startSeconds: number;
   startRetries: number;
   autorestart: boolean | 'unexpected';
   exitCodes: readonly number[];
+  backoff: BackoffConfig;
+  restartPreventExitCodes: readonly number[];
+  exitContainerOnExit: boolean;
+  /**
+   * The program says when it is ready (sd_notify READY=1 or a newline on its notifyFd): RUNNING only
+   * then, a failed start (stopped, then FATAL) if not within startTimeoutSeconds; with
+   * watchdogSeconds, restarted when WATCHDOG=1 pings stop.
+   */
+  notify?: { startTimeoutSeconds: number; watchdogSeconds?: number | undefined } | undefined;
+  /**
+   * lifecycle hooks: postStart runs after the spawn (at most startTimeoutSeconds) and holds RUNNING
+   * back until it succeeded; preStop runs before the stop signal, within stopWaitSeconds.
+   */
+  hooks?: { postStart: boolean; preStop: boolean; startTimeoutSeconds: number } | undefined;
   stopSignal: StopSignal;
   stopWaitSeconds: number;
   restartBudget: { maxRestarts: number; windowSeconds: number };
@@ -37,6 +60,8 @@ export interface ProgramState {
   readonly startedAt: number | undefined;
   /** supervisord's backoff counter: failed starts in a row. */
   readonly backoff: number;
+  /** Exits from RUNNING in a row sooner than backoff.resetAfterSeconds after their start. */
+  readonly crashes: number;
   readonly spawns: number;
   /** Times of automatic restarts inside the budget window. */
   readonly restartTimes: readonly number[];
@@ -48,7 +73,15 @@ export interface ProgramState {
   readonly memoryOver: boolean;
   /** Why the program is FATAL, or why the last spawn failed. */
   readonly reason: string | undefined;
+  /** Set when a stop was begun because the start failed (no READY in time, a failed postStart): where it goes once stopped. */
+  readonly afterStop: { to: 'FATAL' | 'BACKOFF'; reason: string } | undefined;
+  /** The lifecycle hook running now, if any. */
+  readonly hook: HookName | undefined;
+  /** Why it would have become RUNNING while its postStart hook still ran: it does once the hook succeeded. */
+  readonly heldRunning: string | undefined;
 }
+
+export type HookName = 'postStart' | 'preStop';
 
 export type MachineEvent =
   | { type: 'start' }
@@ -56,13 +89,17 @@ export type MachineEvent =
   | { type: 'spawnFailed'; generation: number; error: string }
   | { type: 'exited'; generation: number; code: number | null; signal: string | null }
   | { type: 'timer'; generation: number; timer: TimerName }
-  | { type: 'stop' }
+  /** reason: why, when not an administrator's request (a dependency failed). */
+  | { type: 'stop'; reason?: string }
   | { type: 'restart'; reason: RestartReason }
   | { type: 'shutdown' }
   | { type: 'forceKill' }
   | { type: 'signal'; signal: SignalName }
   | { type: 'probe'; generation: number; ok: boolean; message?: string }
-  | { type: 'memory'; generation: number; bytes: number };
+  | { type: 'memory'; generation: number; bytes: number }
+  /** What a notify program said: READY=1, WATCHDOG=1 (ping) or WATCHDOG=trigger, EXTEND_TIMEOUT_USEC (as ms). */
+  | { type: 'notify'; generation: number; ready?: boolean; watchdog?: 'ping' | 'trigger'; extendMs?: number }
+  | { type: 'hookDone'; generation: number; hook: HookName; ok: boolean; message?: string };
 
 export type MachineEventType = MachineEvent['type'];
 
@@ -79,6 +116,8 @@ export const EVENT_TYPES: readonly MachineEventType[] = [
   'signal',
   'probe',
   'memory',
+  'notify',
+  'hookDone',
 ];
 
 export type Notice =
@@ -102,7 +141,11 @@ export type Effect =
   | { type: 'signal'; pid: number; signal: SignalName; group: boolean }
   | { type: 'setTimer'; timer: TimerName; ms: number; generation: number }
   | { type: 'cancelTimer'; timer: TimerName }
-  | { type: 'emit'; notice: Notice };
+  | { type: 'emit'; notice: Notice }
+  /** The program ended by itself and has exitContainerOnExit: stop everything, exit with its status. */
+  | { type: 'exitContainer'; code: number | null; signal: string | null }
+  /** Run the program's lifecycle hook; its result comes back as hookDone. */
+  | { type: 'runHook'; hook: HookName; generation: number; timeoutMs: number };
 
 /** Why an administrative command was refused. */
 export type CommandError = 'ALREADY_STARTED' | 'NOT_RUNNING' | 'STOPPING' | 'SHUTTING_DOWN';
@@ -121,6 +164,7 @@ export function initialState(now: number): ProgramState {
     pid: undefined,
     startedAt: undefined,
     backoff: 0,
+    crashes: 0,
     spawns: 0,
     restartTimes: [],
     pendingRestart: undefined,
@@ -130,12 +174,21 @@ export function initialState(now: number): ProgramState {
     healthFailures: 0,
     memoryOver: false,
     reason: undefined,
+    afterStop: undefined,
+    hook: undefined,
+    heldRunning: undefined,
   };
 }
 
 /** Restarts so far: every spawn after the first. */
 export function restartsOf(state: ProgramState): number {
   return Math.max(0, state.spawns - 1);
+}
+
+/** The delay before retry `n` (1, 2, ...): linear n × initial or exponential initial × 2^(n-1), capped at maxSeconds. */
+export function backoffDelayMs(n: number, b: BackoffConfig): number {
+  const seconds = b.policy === 'linear' ? n * b.initialSeconds : b.initialSeconds * 2 ** Math.min(Math.max(n - 1, 0), 30);
+  return Math.min(seconds, b.maxSeconds ?? Number.POSITIVE_INFINITY) * 1000;
 }
 
 type Cell<E extends MachineEvent = MachineEvent> = (s: ProgramState, e: E, now: number, c: MachineConfig) => Transition;
@@ -167,20 +220,34 @@ function spawn(t: Transition, now: number, reason: string, reset: boolean): Tran
     healthFailures: 0,
     memoryOver: false,
     reason: undefined,
-    ...(reset ? { backoff: 0, restartTimes: [] } : {}),
+    afterStop: undefined,
+    hook: undefined,
+    heldRunning: undefined,
+    ...(reset ? { backoff: 0, crashes: 0, restartTimes: [] } : {}),
   });
   return withEffects(enter(next, 'STARTING', now, { reason }), { type: 'spawn', generation });
 }
 
-/** An automatic restart, unless the restart budget of the window is used up (then FATAL). */
-function budgetedRestart(t: Transition, now: number, c: MachineConfig, reason: string): Transition {
+/**
+ * An automatic restart, unless the restart budget of the window is used up (then FATAL); after
+ * `delayMs` in BACKOFF when given, else at once.
+ */
+function budgetedRestart(t: Transition, now: number, c: MachineConfig, reason: string, delayMs?: number): Transition {
   const windowMs = c.restartBudget.windowSeconds * 1000;
   const recent = t.state.restartTimes.filter((at) => at > now - windowMs);
   if (recent.length >= c.restartBudget.maxRestarts) {
     const why = `restart budget exhausted: ${recent.length} restarts in ${c.restartBudget.windowSeconds}s`;
     return enter(patch(t, { restartTimes: recent, reason: why, backoff: 0 }), 'FATAL', now, { reason: why });
   }
-  return spawn(patch(t, { restartTimes: [...recent, now] }), now, reason, false);
+  const counted = patch(t, { restartTimes: [...recent, now] });
+  if (delayMs === undefined) return spawn(counted, now, reason, false);
+  const why = `${reason} in ${delayMs / 1000}s (backoff)`;
+  return withEffects(enter(patch(counted, { reason: why }), 'BACKOFF', now, { reason: why }), {
+    type: 'setTimer',
+    timer: 'backoff',
+    ms: delayMs,
+    generation: t.state.generation,
+  });
 }
 
 /** STARTING → BACKOFF, then FATAL when the retries are used up (supervisord: backoff > startretries). */
@@ -192,20 +259,39 @@ function enterBackoff(t: Transition, now: number, c: MachineConfig, reason: stri
     const why = 'too many start retries too quickly';
     return enter(patch(next, { backoff: 0, reason: why }), 'FATAL', now, { reason: why });
   }
-  return withEffects(next, { type: 'setTimer', timer: 'backoff', ms: backoff * 1000, generation: t.state.generation });
+  return withEffects(next, { type: 'setTimer', timer: 'backoff', ms: backoffDelayMs(backoff, c.backoff), generation: t.state.generation });
 }
 
-function becomeRunning(t: Transition, now: number, reason: string): Transition {
-  return enter(patch(t, { backoff: 0 }), 'RUNNING', now, { reason, ...(t.state.pid !== undefined ? { pid: t.state.pid } : {}) });
+function becomeRunning(t: Transition, now: number, reason: string, c?: MachineConfig): Transition {
+  if (t.state.hook === 'postStart') return patch(t, { heldRunning: reason });
+  const ran = enter(patch(t, { backoff: 0 }), 'RUNNING', now, { reason, ...(t.state.pid !== undefined ? { pid: t.state.pid } : {}) });
+  return c?.notify?.watchdogSeconds ? armWatchdog(ran, c.notify.watchdogSeconds) : ran;
 }
 
-/** Sends the stop signal to the group and arms the SIGKILL timer. */
-function beginStop(t: Transition, now: number, c: MachineConfig, pendingRestart: RestartReason | undefined, reason: string): Transition {
+function armWatchdog(t: Transition, seconds: number): Transition {
+  return withEffects(t, { type: 'setTimer', timer: 'watchdog', ms: seconds * 1000, generation: t.state.generation });
+}
+
+/**
+ * Sends the stop signal to the group and arms the SIGKILL timer; with a preStop hook (unless
+ * skipped), runs the hook first and sends the signal when it is done, the SIGKILL timer counting
+ * from now.
+ */
+function beginStop(t: Transition, now: number, c: MachineConfig, pendingRestart: RestartReason | undefined, reason: string, skipPreStop = false): Transition {
   const s = t.state;
-  let next = patch(t, { pendingRestart });
+  let next = patch(t, { pendingRestart, hook: undefined, heldRunning: undefined });
   if (s.state === 'STARTING') next = withEffects(next, { type: 'cancelTimer', timer: 'start' });
+  if (c.notify?.watchdogSeconds) next = withEffects(next, { type: 'cancelTimer', timer: 'watchdog' });
   next = enter(next, 'STOPPING', now, { reason });
   if (s.pid === undefined) return next; // not yet spawned: the exit (or spawn failure) will follow
+  if (c.hooks?.preStop && !skipPreStop && c.stopSignal !== 'KILL') {
+    return withEffects(
+      patch(next, { hook: 'preStop' }),
+      // The hook outlives the deadline a little, so that an overrun always ends by the kill timer (stop signal, then the grace).
+      { type: 'runHook', hook: 'preStop', generation: s.generation, timeoutMs: c.stopWaitSeconds * 1000 + PRESTOP_OVERRUN_MS },
+      { type: 'setTimer', timer: 'kill', ms: c.stopWaitSeconds * 1000, generation: s.generation },
+    );
+  }
   return withEffects(
     next,
     { type: 'signal', pid: s.pid, signal: c.stopSignal, group: true },
@@ -222,10 +308,48 @@ function killStragglers(t: Transition, pid: number | undefined): Transition {
   return pid === undefined ? t : withEffects(t, { type: 'signal', pid, signal: 'KILL', group: true });
 }
 
-function exitFromRunning(t: Transition, e: Extract<MachineEvent, { type: 'exited' }>, now: number, c: MachineConfig): Transition {
+type ExitEvent = Extract<MachineEvent, { type: 'exited' }>;
+
+const isExpected = (e: ExitEvent, c: MachineConfig) => e.signal === null && e.code !== null && c.exitCodes.includes(e.code);
+const preventsRestart = (e: ExitEvent, c: MachineConfig) => e.signal === null && e.code !== null && c.restartPreventExitCodes.includes(e.code);
+
+/**
+ * An exit after which the program is not started again, whatever autorestart says: with
+ * exitContainerOnExit (the container exits with its status) or an exit code in
+ * restartPreventExitCodes. Undefined for any other exit.
+ */
+function finalExit(t: Transition, e: ExitEvent, now: number, c: MachineConfig, pid: number | undefined): Transition | undefined {
+  if (t.state.shuttingDown) return undefined;
+  const expected = isExpected(e, c);
+  if (c.exitContainerOnExit) {
+    const reason = 'exited: the container exits with its status (exitContainerOnExit)';
+    const next = enter(patch(t, { pid: undefined, reason }), 'EXITED', now, { ...exitFacts(e, pid), expected, reason });
+    return withEffects(next, { type: 'exitContainer', code: e.code, signal: e.signal });
+  }
+  if (preventsRestart(e, c)) {
+    const reason = `exited with ${e.code}: not restarted (restartPreventExitCodes)`;
+    return enter(patch(t, { pid: undefined, reason }), 'EXITED', now, { ...exitFacts(e, pid), expected, reason });
+  }
+  return undefined;
+}
+
+/**
+ * A program that is not restarted after an expected exit (autorestart false or "unexpected") and
+ * exits with an expected code before startSeconds has completed, like a oneshot task: EXITED, not
+ * a failed start to retry (supervisord would retry it).
+ */
+function completedEarly(t: Transition, e: ExitEvent, now: number, c: MachineConfig, pid: number | undefined): Transition | undefined {
+  if (t.state.shuttingDown || c.autorestart === true || !isExpected(e, c)) return undefined;
+  const reason = 'completed (an expected exit code, before startSeconds)';
+  return enter(patch(t, { pid: undefined, backoff: 0, reason }), 'EXITED', now, { ...exitFacts(e, pid), expected: true, reason });
+}
+
+function exitFromRunning(t: Transition, e: ExitEvent, now: number, c: MachineConfig): Transition {
   const s = t.state;
-  const expected = e.signal === null && e.code !== null && c.exitCodes.includes(e.code);
+  const expected = isExpected(e, c);
   const lastExit = { code: e.code, signal: e.signal, at: now };
+  const final = finalExit(patch(t, { lastExit, backoff: 0 }), e, now, c, s.pid);
+  if (final) return final;
   const next = enter(patch(t, { pid: undefined, lastExit, backoff: 0 }), 'EXITED', now, {
     ...exitFacts(e, s.pid),
     expected,
@@ -233,14 +357,22 @@ function exitFromRunning(t: Transition, e: Extract<MachineEvent, { type: 'exited
   });
   if (s.shuttingDown) return next;
   const again = c.autorestart === true || (c.autorestart === 'unexpected' && !expected);
-  return again ? budgetedRestart(next, now, c, 'autorestart') : next;
+  if (!again) return next;
+  const resetMs = c.backoff.resetAfterSeconds * 1000;
+  if (resetMs === 0 || s.startedAt === undefined || now - s.startedAt >= resetMs) return budgetedRestart(patch(next, { crashes: 0 }), now, c, 'autorestart');
+  const crashes = s.crashes + 1;
+  return budgetedRestart(patch(next, { crashes }), now, c, 'autorestart', backoffDelayMs(crashes, c.backoff));
 }
 
 function afterStopped(t: Transition, now: number, c: MachineConfig): Transition {
+  const after = t.state.afterStop;
+  if (after?.to === 'FATAL') return enter(patch(t, { afterStop: undefined, pendingRestart: undefined, reason: after.reason, backoff: 0 }), 'FATAL', now, { reason: after.reason });
+  if (after?.to === 'BACKOFF') return enterBackoff(patch(t, { afterStop: undefined, pendingRestart: undefined }), now, c, after.reason);
   const reason = t.state.pendingRestart;
   if (reason === undefined || t.state.shuttingDown) return patch(t, { pendingRestart: undefined });
   if (reason === 'admin') return spawn(t, now, 'restart requested', true);
-  return budgetedRestart(t, now, c, reason === 'health' ? 'restart after failed health checks' : 'restart after memory over limit');
+  const why = reason === 'health' ? 'restart after failed health checks' : reason === 'memory' ? 'restart after memory over limit' : 'restart after a missed watchdog';
+  return budgetedRestart(t, now, c, why);
 }
 
 // ---- the table ----
@@ -256,17 +388,21 @@ const adminRestartWhenDown: Cell<{ type: 'restart'; reason: RestartReason }> = (
 const restartWhileUp: Cell<{ type: 'restart'; reason: RestartReason }> = (s, e, now, c) => {
   if (s.shuttingDown) return unchanged(s, 'SHUTTING_DOWN');
   if (e.reason === 'health' && s.state !== 'RUNNING') return unchanged(s);
-  const why = e.reason === 'admin' ? 'restart requested' : e.reason === 'health' ? 'health check failed' : 'memory over limit';
+  const why = { admin: 'restart requested', health: 'health check failed', memory: 'memory over limit', watchdog: 'watchdog triggered' }[e.reason];
   return beginStop({ state: s, effects: [] }, now, c, e.reason, why);
 };
 
-const stopWhileUp: Cell<{ type: 'stop' }> = (s, _e, now, c) => beginStop({ state: s, effects: [] }, now, c, undefined, s.shuttingDown ? 'shutting down' : 'stop requested');
+const stopWhileUp: Cell<{ type: 'stop'; reason?: string }> = (s, e, now, c) =>
+  beginStop({ state: s, effects: [] }, now, c, undefined, s.shuttingDown ? 'shutting down' : (e.reason ?? 'stop requested'));
 
 const signalWhileUp: Cell<{ type: 'signal'; signal: SignalName }> = (s, e) =>
   s.pid === undefined ? notRunning(s) : { state: s, effects: [{ type: 'signal', pid: s.pid, signal: e.signal, group: false }] };
 
 const forceKillWhileUp: Cell<{ type: 'forceKill' }> = (s, _e, now, c) =>
-  beginStop({ state: s, effects: [] }, now, { ...c, stopSignal: 'KILL' }, undefined, 'stop deadline reached');
+  beginStop({ state: s, effects: [] }, now, { ...c, stopSignal: 'KILL' }, undefined, 'stop deadline reached', true);
+
+/** After a preStop hook that took all of stopWaitSeconds: the time between the stop signal and SIGKILL. */
+export const PRESTOP_OVERRUN_MS = 2000;
 
 const markShutdown: Cell<{ type: 'shutdown' }> = (s) => ({ state: { ...s, shuttingDown: true, pendingRestart: undefined }, effects: [] });
 
@@ -291,33 +427,57 @@ export const TABLE: Record<ProcessStateName, Row> = {
   STARTING: {
     start: alreadyStarted,
     spawned: (s, e, now, c) => {
-      const t = patch({ state: s, effects: [] }, { pid: e.pid });
+      let t = patch({ state: s, effects: [] }, { pid: e.pid });
+      if (c.hooks?.postStart) {
+        t = withEffects(patch(t, { hook: 'postStart' }), { type: 'runHook', hook: 'postStart', generation: s.generation, timeoutMs: c.hooks.startTimeoutSeconds * 1000 });
+      }
+      if (c.notify) return withEffects(t, { type: 'setTimer', timer: 'start', ms: c.notify.startTimeoutSeconds * 1000, generation: s.generation });
       if (c.startSeconds === 0) return becomeRunning(t, now, 'started (startSeconds is 0)');
       return withEffects(t, { type: 'setTimer', timer: 'start', ms: c.startSeconds * 1000, generation: s.generation });
     },
     spawnFailed: (s, e, now, c) => enterBackoff({ state: s, effects: [] }, now, c, `spawn failed: ${e.error}`),
     exited: (s, e, now, c) => {
       const lastExit = { code: e.code, signal: e.signal, at: now };
-      let t = killStragglers(withEffects({ state: { ...s, lastExit }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
+      let t = killStragglers(withEffects({ state: { ...s, lastExit, hook: undefined, heldRunning: undefined }, effects: [] }, { type: 'cancelTimer', timer: 'start' }), s.pid);
+      if (c.notify) return finalExit(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited before it said it was ready');
       const tooQuickly = s.startedAt !== undefined && now - s.startedAt < c.startSeconds * 1000;
-      if (tooQuickly) return enterBackoff(t, now, c, 'exited too quickly');
+      if (tooQuickly) return finalExit(t, e, now, c, s.pid) ?? completedEarly(t, e, now, c, s.pid) ?? enterBackoff(t, now, c, 'exited too quickly');
       // The start timer has not fired yet although startSeconds passed: it was RUNNING.
       t = becomeRunning(t, now, `stayed up for ${c.startSeconds}s (startSeconds)`);
       return exitFromRunning(t, e, now, c);
     },
-    timer: (s, e, now) => (e.timer === 'start' ? becomeRunning({ state: s, effects: [] }, now, `stayed up for more than startSeconds`) : unchanged(s)),
+    timer: (s, e, now, c) => {
+      if (e.timer !== 'start') return unchanged(s);
+      if (!c.notify) return becomeRunning({ state: s, effects: [] }, now, `stayed up for more than startSeconds`, c);
+      const why = `did not say it was ready within ${c.notify.startTimeoutSeconds}s (startTimeoutSeconds)`;
+      return beginStop(patch({ state: s, effects: [] }, { afterStop: { to: 'FATAL', reason: why } }), now, c, undefined, why);
+    },
     stop: stopWhileUp,
     restart: restartWhileUp,
     shutdown: markShutdown,
     forceKill: forceKillWhileUp,
     signal: signalWhileUp,
-    probe: (s, e, now) => {
+    probe: (s, e, now, c) => {
       if (!e.ok) return unchanged(s);
+      const health: Effect = { type: 'emit', notice: { kind: 'health', healthy: true, failures: 0, ...(e.message ? { message: e.message } : {}) } };
+      if (c.notify) return s.healthy === true ? unchanged(s) : { state: { ...s, healthy: true, healthFailures: 0 }, effects: [health] };
       const t = withEffects({ state: { ...s, healthy: true, healthFailures: 0 }, effects: [] }, { type: 'cancelTimer', timer: 'start' });
       const ran = becomeRunning(t, now, 'health check passed');
       return withEffects(ran, { type: 'emit', notice: { kind: 'health', healthy: true, failures: 0, ...(e.message ? { message: e.message } : {}) } });
     },
     memory: memoryCell,
+    hookDone: (s, e, now, c) => {
+      if (e.hook !== 'postStart' || s.hook !== 'postStart') return unchanged(s);
+      const t: Transition = { state: { ...s, hook: undefined, heldRunning: undefined }, effects: [] };
+      if (e.ok) return s.heldRunning !== undefined ? becomeRunning(t, now, s.heldRunning, c) : t;
+      const why = `postStart hook failed: ${e.message ?? 'failed'}`;
+      return beginStop(patch(t, { afterStop: { to: 'BACKOFF', reason: why } }), now, c, undefined, why, true);
+    },
+    notify: (s, e, now, c) => {
+      if (e.ready) return becomeRunning(withEffects({ state: s, effects: [] }, { type: 'cancelTimer', timer: 'start' }), now, 'said it is ready', c);
+      if (e.extendMs !== undefined) return { state: s, effects: [{ type: 'setTimer', timer: 'start', ms: e.extendMs, generation: s.generation }] };
+      return unchanged(s);
+    },
   },
   RUNNING: {
     start: alreadyStarted,
@@ -343,10 +503,21 @@ export const TABLE: Record<ProcessStateName, Row> = {
       return s.shuttingDown ? t : beginStop(t, now, c, 'health', `health check failed ${failures} times`);
     },
     memory: memoryCell,
+    timer: (s, e, now, c) =>
+      e.timer === 'watchdog' && c.notify?.watchdogSeconds && !s.shuttingDown
+        ? beginStop({ state: s, effects: [] }, now, c, 'watchdog', `no WATCHDOG=1 within ${c.notify.watchdogSeconds}s (watchdogSeconds)`)
+        : unchanged(s),
+    notify: (s, e, now, c) => {
+      const seconds = c.notify?.watchdogSeconds;
+      if (e.watchdog === 'trigger' && !s.shuttingDown) return beginStop({ state: s, effects: [] }, now, c, 'watchdog', 'WATCHDOG=trigger');
+      if (e.watchdog === 'ping' && seconds) return armWatchdog({ state: s, effects: [] }, seconds);
+      return unchanged(s);
+    },
   },
   BACKOFF: {
     start: alreadyStarted,
-    timer: (s, e, now) => (e.timer === 'backoff' && !s.shuttingDown ? spawn({ state: s, effects: [] }, now, `retry ${s.backoff}`, false) : unchanged(s)),
+    timer: (s, e, now) =>
+      e.timer === 'backoff' && !s.shuttingDown ? spawn({ state: s, effects: [] }, now, s.backoff > 0 ? `retry ${s.backoff}` : 'autorestart after backoff', false) : unchanged(s),
     stop: (s, _e, now) => enter({ state: s, effects: [{ type: 'cancelTimer', timer: 'backoff' }] }, 'STOPPED', now, { reason: 'stop requested' }),
     restart: (s, e, now) => {
       if (e.reason !== 'admin') return unchanged(s);
@@ -361,7 +532,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
     start: (s) => unchanged(s, 'STOPPING'),
     exited: (s, e, now, c) => {
       const lastExit = { code: e.code, signal: e.signal, at: now };
-      const t = killStragglers({ state: { ...s, pid: undefined, lastExit }, effects: [{ type: 'cancelTimer', timer: 'kill' }] }, s.pid);
+      const t = killStragglers({ state: { ...s, pid: undefined, lastExit, hook: undefined }, effects: [{ type: 'cancelTimer', timer: 'kill' }] }, s.pid);
       return afterStopped(enter(t, 'STOPPED', now, { ...exitFacts(e, s.pid), reason: 'stopped' }), now, c);
     },
     // Stopped before the spawn was confirmed: the new process gets the stop signal at once.
@@ -373,8 +544,22 @@ export const TABLE: Record<ProcessStateName, Row> = {
       ],
     }),
     spawnFailed: (s, e, now, c) => afterStopped(enter({ state: { ...s, reason: `spawn failed: ${e.error}` }, effects: [] }, 'STOPPED', now, { reason: 'spawn failed' }), now, c),
+    hookDone: (s, e, _now, c) => {
+      if (e.hook !== 'preStop' || s.hook !== 'preStop' || s.pid === undefined) return unchanged(s);
+      return { state: { ...s, hook: undefined }, effects: [{ type: 'signal', pid: s.pid, signal: c.stopSignal, group: true }] };
+    },
     timer: (s, e, _now, c) => {
       if (e.timer !== 'kill' || s.pid === undefined) return unchanged(s);
+      // preStop used up stopWaitSeconds: the stop signal now, SIGKILL 2 s later (the kubelet's grace).
+      if (s.hook === 'preStop') {
+        return {
+          state: { ...s, hook: undefined },
+          effects: [
+            { type: 'signal', pid: s.pid, signal: c.stopSignal, group: true },
+            { type: 'setTimer', timer: 'kill', ms: PRESTOP_OVERRUN_MS, generation: s.generation },
+          ],
+        };
+      }
       // supervisord repeats SIGKILL every stopwaitsecs; a process that survives it stays STOPPING.
       return {
         state: s,
@@ -391,6 +576,8 @@ export const TABLE: Record<ProcessStateName, Row> = {
     shutdown: markShutdown,
     forceKill: (s) => (s.pid === undefined ? unchanged(s) : { state: s, effects: [{ type: 'signal', pid: s.pid, signal: 'KILL', group: true }] }),
     signal: signalWhileUp,
+    notify: (s, e) =>
+      e.extendMs !== undefined && s.pid !== undefined ? { state: s, effects: [{ type: 'setTimer', timer: 'kill', ms: e.extendMs, generation: s.generation }] } : unchanged(s),
   },
   EXITED: {
     start: startCell,
@@ -408,7 +595,7 @@ export const TABLE: Record<ProcessStateName, Row> = {
   },
 };
 
-const GENERATION_BOUND: ReadonlySet<MachineEventType> = new Set(['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory']);
+const GENERATION_BOUND: ReadonlySet<MachineEventType> = new Set(['spawned', 'spawnFailed', 'exited', 'timer', 'probe', 'memory', 'notify', 'hookDone']);
 
 /** The next state and the effects to carry out. Events of an older run (generation) are ignored. */
 export function transition(state: ProgramState, event: MachineEvent, now: number, config: MachineConfig): Transition {

@@ -16,6 +16,7 @@ import { createNodeProcessRunner } from './process-runner.js';
 import { OutputPipePool } from './logs/output-pipe.js';
 import { createPipeSizer, HOST_BUILT_PIPE_SIZE } from './logs/pipe-sizer.js';
 import { runDir, socketPath } from './run-dir.js';
+import { HOST_BUILT_NOTIFY_SOCKET, openNotifySocket, type NotifyChannel } from './notify-socket.js';
 import { Supervisor } from './supervisor.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
 import { ENV, SIDECAR_ENV } from '../contract/sidecar-contract.js';
@@ -50,7 +51,8 @@ function flush(out: NodeJS.WritableStream & { writableLength: number }, timeoutM
 
 /** What programs inherit: our environment without what only concerns this supervisor. */
 function programEnv(): NodeJS.ProcessEnv {
-  const { [REAPER_ENV]: _reaper, ...env } = process.env;
+  // NOTIFY_SOCKET and the watchdog's variables are ours if systemd runs us; a program gets its own.
+  const { [REAPER_ENV]: _reaper, NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...env } = process.env;
   return env;
 }
 
@@ -127,6 +129,34 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}), ...(sizer ? { sizer } : {}) });
   await pipes.ready();
   if (!pipes.usable()) logger.warn('mkfifo unavailable: program output goes through socketpairs (programs cannot reopen /dev/stdout)');
+  // NOTIFY_SOCKET of the notify programs: $COREPOD_NOTIFY_SOCKET, the bundled runtime's helper, the one `npm run build` compiled, then PATH.
+  const notify = new Map<string, NotifyChannel>();
+  const notifyPrograms = spec.programs.map((program, index) => ({ program, index })).filter(({ program }) => program.notify);
+  if (notifyPrograms.length > 0) {
+    const helper = findExecutable(['notify-socket'], { envVar: SIDECAR_ENV.notifySocket, extraDirs: [runtimeBin, path.dirname(HOST_BUILT_NOTIFY_SOCKET)] });
+    const errors: string[] = [];
+    for (const { program, index } of notifyPrograms) {
+      if (!helper) {
+        errors.push(
+          `spec.programs[${index}].notify: no notify-socket helper (the sidecar runtime's, or $${SIDECAR_ENV.notifySocket}): Node cannot open a unix datagram socket itself`,
+        );
+        continue;
+      }
+      try {
+        notify.set(program.name, await openNotifySocket(helper, path.join(runDir(), `notify-${program.name}.sock`)));
+      } catch (error) {
+        errors.push(`spec.programs[${index}].notify: ${(error as Error).message}`);
+      }
+    }
+    if (errors.length > 0) {
+      logger.fatal('cannot open NOTIFY_SOCKET: nothing started', { errors });
+      process.stderr.write(`${errors.join('\n')}\ncorepod: ${options.file}: nothing started\n`);
+      await Promise.all([...notify.values()].map((channel) => channel.close()));
+      pipes.close();
+      await flush(out, 1000);
+      return 2;
+    }
+  }
   const supervisor = new Supervisor({
     spec,
     runner: createNodeProcessRunner(pipes),
@@ -136,6 +166,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     baseEnv: programEnv(),
     userPlans: users.plans,
     userEnvs: users.envs,
+    notify,
   });
 
   let control: ControlServer | undefined;
@@ -150,6 +181,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   } catch (error) {
     logger.fatal('cannot start: nothing started', { error: error as Error });
     await control?.close();
+    await Promise.all([...notify.values()].map((channel) => channel.close()));
     pipes.close();
     await flush(out, 1000);
     return 1;
@@ -181,7 +213,7 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   supervisor.start();
   const code = await stopped;
   await Promise.all([cluster?.finish(2000), github?.finish(2000)]);
-  await Promise.all([control.close(), health.close()]);
+  await Promise.all([control.close(), health.close(), ...[...notify.values()].map((channel) => channel.close())]);
   pipes.close();
   logger.info('supervisor exiting', { exitCode: code });
   await flush(out, 2000);

@@ -1,7 +1,7 @@
 // Read-only views of the supervised programs: the CorePod ProcessStatus, the `status --json`
 // detail, and the health report behind /livez and /readyz.
 import { processReadiness } from '../contract/readiness.js';
-import type { ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
+import type { DependencySpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { wallTime, type Clock } from '../lib/clock.js';
 import type { ProgramLogStats } from './logs/program-log.js';
 import type { ContainerMemoryFigures } from './memory-watch.js';
@@ -12,12 +12,14 @@ export interface ProgramDetail extends ProcessStatus {
   priority: number;
   critical: boolean;
   autostart: boolean;
-  dependsOn: string[];
+  dependsOn: DependencySpec[];
   /** Dependencies not ready yet, while the program waits to start. */
   waitingFor?: string[];
   /** Why it is FATAL, or why the last start failed. */
   reason?: string;
   uptimeSeconds?: number;
+  /** MAINPID= from a notify program. */
+  mainPid?: number;
   hasHealthCheck: boolean;
   healthRequired?: boolean;
   healthMessage?: string;
@@ -40,7 +42,19 @@ export interface ViewedProgram {
   readonly state: ProgramState;
   /** Waits to be started once its dependencies are ready. */
   readonly waiting: boolean;
+  /** While waiting: why (reason WaitingForDependencies or DependencyFailed). */
+  readonly wait: { readonly reason: string; readonly message: string } | undefined;
   readonly memoryBytes: number | undefined;
+  readonly notifyStatus: string | undefined;
+  readonly schedule:
+    | {
+        readonly next: number | undefined;
+        readonly lastScheduleTime: number | undefined;
+        readonly lastSuccessfulTime: number | undefined;
+        readonly lastRunResult: ProcessStatus['lastRunResult'];
+      }
+    | undefined;
+  readonly mainPid: number | undefined;
   readonly health: { readonly latencyMs: number | undefined; readonly message: string | undefined };
   readonly log: { stats(): ProgramLogStats };
 }
@@ -58,7 +72,23 @@ export function statusOf(program: ViewedProgram, clock: Clock): ProcessStatus {
     ...(s.healthy !== undefined ? { healthy: s.healthy } : {}),
     ...(program.memoryBytes !== undefined && s.pid !== undefined ? { memoryBytes: program.memoryBytes } : {}),
     ...(program.health.latencyMs !== undefined ? { probeLatencyMs: program.health.latencyMs } : {}),
+    ...(program.notifyStatus !== undefined ? { notifyStatus: program.notifyStatus } : {}),
+    ...(program.wait ? { reason: program.wait.reason, message: program.wait.message } : {}),
+    ...scheduleStatus(program.schedule),
   };
+}
+
+const isoOf = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+function scheduleStatus(schedule: ViewedProgram['schedule']): Partial<ProcessStatus> {
+  if (!schedule) return {};
+  const fields = {
+    lastScheduleTime: isoOf(schedule.lastScheduleTime),
+    lastSuccessfulTime: isoOf(schedule.lastSuccessfulTime),
+    lastRunResult: schedule.lastRunResult,
+    nextScheduleTime: isoOf(schedule.next),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
 /** `waitingFor`: the dependencies it waits for, if it is waiting. */
@@ -74,6 +104,7 @@ export function detailOf(program: ViewedProgram, clock: Clock, waitingFor: strin
     ...(waitingFor.length > 0 ? { waitingFor } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     ...(s.state === 'RUNNING' && s.startedAt !== undefined ? { uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000) } : {}),
+    ...(program.mainPid !== undefined ? { mainPid: program.mainPid } : {}),
     hasHealthCheck: program.spec.healthCheck !== undefined,
     ...(program.spec.healthCheck ? { healthRequired: program.spec.healthCheck.required } : {}),
     ...(program.health.message ? { healthMessage: program.health.message } : {}),

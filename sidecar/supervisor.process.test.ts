@@ -10,21 +10,31 @@ import { createProcMemoryReader } from './memory-reader.js';
 import { nodeProcessRunner } from './process-runner.js';
 import { planUsers } from './run-supervisor.js';
 import { Supervisor } from './supervisor.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { alive, descendants } from '../lib/procfs.js';
 import { Recorder, freePort, specOf, tempDir, waitFor } from './test-helpers.js';
 import { findExecutable } from './user-switch.js';
 import { ENV, programEnvFromPrefix, programEnvName } from '../contract/sidecar-contract.js';
 
-type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory'>> & { name: string; command: string[]; healthCheck?: object; memory?: object };
+type ProgramInput = Partial<Omit<ProgramSpec, 'healthCheck' | 'memory' | 'backoff' | 'dependsOn' | 'lifecycle'>> & {
+  lifecycle?: object;
+  name: string;
+  command: string[];
+  healthCheck?: object;
+  memory?: object;
+  backoff?: object;
+  dependsOn?: (string | { name: string; condition?: string })[];
+};
 
 function supervise(
   t: TestContext,
   programs: ProgramInput[],
-  extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers>; baseEnv?: NodeJS.ProcessEnv } = {},
+  extra: { terminationGracePeriodSeconds?: number; userPlans?: ReturnType<typeof planUsers>; baseEnv?: NodeJS.ProcessEnv; clock?: Clock } = {},
 ) {
   const spec = specOf({ programs: programs as never, terminationGracePeriodSeconds: extra.terminationGracePeriodSeconds ?? 10 });
   const supervisor = new Supervisor({
     spec,
+    ...(extra.clock ? { clock: extra.clock } : {}),
     runner: nodeProcessRunner,
     memory: createProcMemoryReader(),
     ...(extra.baseEnv ? { baseEnv: extra.baseEnv } : {}),
@@ -100,6 +110,93 @@ test('dependsOn: a dependent starts only once its dependency passes its health c
   // Without dependencies: ascending priority. app waits for db's health, not for its startSeconds (30 s).
   assert.deepEqual(order, ['early', 'late', 'db', 'db:healthy', 'app']);
   assert.equal(state(supervisor, 'db').state, 'RUNNING');
+});
+
+test('a migration oneshot (autorestart false) gates the web server: web starts once it completed successfully', async (t) => {
+  const dir = tempDir(t);
+  const migrated = path.join(dir, 'migrated');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'web', command: ['sh', '-c', `test -f ${migrated} && exec sleep 1000`], startSeconds: 0, dependsOn: [{ name: 'migrate', condition: 'CompletedSuccessfully' }] },
+    { name: 'migrate', command: ['sh', '-c', `sleep 0.5; touch ${migrated}`], autorestart: false },
+  ]);
+  supervisor.start();
+  assert.equal(state(supervisor, 'web').reason, 'WaitingForDependencies');
+  assert.equal(state(supervisor, 'web').message, 'waiting for migrate (CompletedSuccessfully)');
+  await waitFor('web RUNNING', () => recorder.states().includes('web:RUNNING'));
+  // migrate exited 0 before its startSeconds (1 s): completed, not a failed start to retry.
+  assert.deepEqual(
+    recorder.states().filter((s) => !s.endsWith('RUNNING') || s.startsWith('web')),
+    ['migrate:STARTING', 'migrate:EXITED', 'web:STARTING', 'web:RUNNING'],
+  );
+  assert.equal(state(supervisor, 'web').reason, undefined);
+  assert.equal(state(supervisor, 'migrate').restarts, 0);
+  assert.equal(supervisor.health().ready, true, 'a completed oneshot counts as ready');
+});
+
+test('a failed migration keeps the web server waiting, reported once as dependency-failed and in its status; a successful rerun releases it', async (t) => {
+  const dir = tempDir(t);
+  const fixed = path.join(dir, 'fixed');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'migrate', command: ['sh', '-c', `sleep 0.2; test -f ${fixed}`], autorestart: false, startSeconds: 0 },
+    { name: 'web', command: ['sleep', '1000'], startSeconds: 0, dependsOn: [{ name: 'migrate', condition: 'CompletedSuccessfully' }] },
+  ]);
+  supervisor.start();
+  const failed = await waitFor('dependency-failed', () => recorder.of('dependency-failed')[0]);
+  assert.deepEqual(
+    [failed.program, failed.dependency, failed.condition, failed.reason],
+    ['web', 'migrate', 'CompletedSuccessfully', 'it exited with 1, not an exit code in its exitCodes'],
+  );
+  assert.equal(failed.status.state, 'STOPPED');
+  const web = state(supervisor, 'web');
+  assert.equal(web.state, 'STOPPED');
+  assert.equal(web.reason, 'DependencyFailed');
+  assert.equal(web.message, 'migrate cannot become CompletedSuccessfully: it exited with 1, not an exit code in its exitCodes');
+  assert.deepEqual(supervisor.details().find((p) => p.name === 'web')!.waitingFor, ['migrate']);
+  // Settled: the verdict is "failed" until migrate runs again, so web cannot have started.
+  assert.deepEqual(recorder.states('web'), []);
+  assert.equal(supervisor.health().ready, false);
+  fs.writeFileSync(fixed, '');
+  const [rerun] = await supervisor.command('start', 'migrate');
+  assert.equal(rerun!.ok, true, rerun!.message);
+  await waitFor('web RUNNING', () => state(supervisor, 'web').state === 'RUNNING');
+  assert.equal(recorder.of('dependency-failed').length, 1);
+});
+
+test('condition Started: a dependent starts as soon as its dependency is spawned, long before it is RUNNING', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'db', command: ['sleep', '1000'], startSeconds: 30 },
+    { name: 'worker', command: ['sleep', '1000'], startSeconds: 0, dependsOn: [{ name: 'db', condition: 'Started' }] },
+  ]);
+  supervisor.start();
+  await waitFor('worker RUNNING', () => recorder.states().includes('worker:RUNNING'));
+  assert.equal(state(supervisor, 'db').state, 'STARTING');
+  assert.deepEqual(recorder.states(), ['db:STARTING', 'worker:STARTING', 'worker:RUNNING']);
+});
+
+test('onDependencyFailure: when the dependency crashes, "restart" stops the dependent until the dependency is back, "stop" stops it for good', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'db', command: ['sleep', '1000'], startSeconds: 0 },
+    { name: 'api', command: ['sleep', '1000'], startSeconds: 0, dependsOn: ['db'], onDependencyFailure: 'restart' },
+    { name: 'report', command: ['sleep', '1000'], startSeconds: 0, dependsOn: ['db'], onDependencyFailure: 'stop' },
+    { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0, dependsOn: ['db'] },
+  ]);
+  supervisor.start();
+  await waitFor('all RUNNING', () => supervisor.snapshot().every((p) => p.state === 'RUNNING'));
+  const before = { api: state(supervisor, 'api').pid!, bystander: state(supervisor, 'bystander').pid! };
+  process.kill(state(supervisor, 'db').pid!, 'SIGKILL');
+  await waitFor('api back', () => state(supervisor, 'api').state === 'RUNNING' && state(supervisor, 'api').pid !== before.api);
+  await waitFor('report stopped', () => state(supervisor, 'report').state === 'STOPPED');
+  await waitFor('events', () => recorder.states('report').includes('report:STOPPED') && recorder.states('api').filter((s) => s === 'api:RUNNING').length === 2);
+  const stops = recorder.of('process-state').filter((e) => e.to === 'STOPPING');
+  assert.deepEqual(stops.map((e) => [e.program, e.reason]).sort(), [
+    ['api', 'dependency db exited (onDependencyFailure: restart)'],
+    ['report', 'dependency db exited (onDependencyFailure: stop)'],
+  ]);
+  // api started again only once db was RUNNING again.
+  const order = recorder.states().slice(recorder.states().indexOf('db:EXITED'));
+  assert.ok(order.indexOf('db:RUNNING') < order.indexOf('api:STARTING'), order.join(' '));
+  assert.equal(state(supervisor, 'bystander').pid, before.bystander);
+  assert.equal(state(supervisor, 'report').state, 'STOPPED');
 });
 
 test('orderly stop: reverse priority, group signals, SIGKILL after stopWaitSeconds, exit code 0', async (t) => {
@@ -209,6 +306,180 @@ test('a critical program going FATAL stops everything with exit code 1', async (
   assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
   assert.equal(state(supervisor, 'vital').state, 'FATAL');
   assert.equal(supervisor.health().live, false);
+});
+
+/** Milliseconds between one program's consecutive STARTING events, from the events' times. */
+function startGaps(recorder: Recorder, program: string): number[] {
+  const starts = recorder
+    .of('process-state')
+    .filter((e) => e.program === program && e.to === 'STARTING')
+    .map((e) => Date.parse(e.time));
+  return starts.slice(1).map((at, i) => at - starts[i]!);
+}
+
+test('exponential backoff: the retries of a failing start come 1, 2 and 4 s apart, then FATAL', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'flaky', command: ['sh', '-c', 'exit 1'], startSeconds: 1, startRetries: 3, backoff: { policy: 'exponential', initialSeconds: 1 } },
+  ]);
+  supervisor.start();
+  await waitFor('FATAL', () => state(supervisor, 'flaky').state === 'FATAL', 30_000);
+  const gaps = startGaps(recorder, 'flaky');
+  assert.equal(gaps.length, 3);
+  [1000, 2000, 4000].forEach((delay, i) => {
+    // The gap is the delay plus the time the program takes to fail (a shell's start and exit).
+    assert.ok(gaps[i]! >= delay && gaps[i]! < delay + 1000, `retry ${i + 1} came ${gaps[i]} ms after the start before it, expected ${delay} ms and a little`);
+  });
+});
+
+test('backoff.resetAfterSeconds: a program that keeps crashing soon after RUNNING is restarted after growing delays', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    {
+      name: 'crasher',
+      command: ['sh', '-c', 'sleep 0.2; exit 1'],
+      startSeconds: 0,
+      backoff: { policy: 'exponential', initialSeconds: 1, maxSeconds: 2, resetAfterSeconds: 60 },
+      restartBudget: { maxRestarts: 3, windowSeconds: 60 },
+    },
+  ]);
+  supervisor.start();
+  await waitFor('FATAL', () => state(supervisor, 'crasher').state === 'FATAL', 30_000);
+  assert.deepEqual(
+    recorder.states('crasher'),
+    [
+      ...['STARTING', 'RUNNING', 'EXITED', 'BACKOFF'],
+      ...['STARTING', 'RUNNING', 'EXITED', 'BACKOFF'],
+      ...['STARTING', 'RUNNING', 'EXITED', 'BACKOFF'],
+      ...['STARTING', 'RUNNING', 'EXITED', 'FATAL'],
+    ].map((s) => `crasher:${s}`),
+  );
+  const gaps = startGaps(recorder, 'crasher');
+  [1200, 2200, 2200].forEach((delay, i) =>
+    assert.ok(gaps[i]! >= delay && gaps[i]! < delay + 1000, `restart ${i + 1} came ${gaps[i]} ms after the start before it, expected ${delay} ms and a little`),
+  );
+});
+
+test('restartPreventExitCodes: an exit with such a code is not restarted although autorestart is true; another code is', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'configerror', command: ['sh', '-c', 'sleep 0.2; exit 78'], autorestart: true, startSeconds: 0, restartPreventExitCodes: [78] },
+    { name: 'crash', command: ['sh', '-c', 'sleep 0.2; exit 1'], autorestart: true, startSeconds: 0, restartPreventExitCodes: [78] },
+  ]);
+  supervisor.start();
+  await waitFor('both exited', () => state(supervisor, 'configerror').state === 'EXITED' && state(supervisor, 'crash').restarts >= 1);
+  // The restart would be part of the same transition as the exit: nothing can follow later.
+  assert.deepEqual(recorder.states('configerror'), ['configerror:STARTING', 'configerror:RUNNING', 'configerror:EXITED']);
+  assert.equal(state(supervisor, 'configerror').lastExitCode, 78);
+  assert.equal(supervisor.details()[0]!.reason, 'exited with 78: not restarted (restartPreventExitCodes)');
+});
+
+test('exitContainerOnExit: the supervisor stops every program and resolves with the exit status, 128 + signal after a signal', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0 },
+    { name: 'main', command: ['sh', '-c', 'sleep 0.3; kill -USR1 $$'], startSeconds: 0, exitContainerOnExit: true },
+  ]);
+  supervisor.start();
+  const stopped = await waitFor('supervisor stopped', () => recorder.of('supervisor').find((e) => e.state === 'stopped'));
+  assert.equal(stopped.exitCode, 128 + 10);
+  assert.match(stopped.reason ?? '', /program main exited with 138 \(exitContainerOnExit\)/);
+  assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
+  assert.deepEqual(recorder.states('main'), ['main:STARTING', 'main:RUNNING', 'main:EXITED']);
+});
+
+test('exitContainerOnExit: a program that cannot even be spawned goes FATAL and the supervisor exits 1', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0 },
+    { name: 'main', command: ['/nonexistent/program'], startRetries: 0, exitContainerOnExit: true },
+  ]);
+  supervisor.start();
+  const stopped = await waitFor('supervisor stopped', () => recorder.of('supervisor').find((e) => e.state === 'stopped'));
+  assert.equal(stopped.exitCode, 1);
+  assert.equal(stopped.reason, 'program main is FATAL (exitContainerOnExit)');
+  assert.equal(state(supervisor, 'bystander').state, 'STOPPED');
+});
+
+const timeOf = (recorder: Recorder, program: string, to: string) => Date.parse(recorder.of('process-state').find((e) => e.program === program && e.to === to)!.time);
+
+test('postStart: the hook runs after the spawn and the program is RUNNING, and its dependent starts, only once it succeeded', async (t) => {
+  const marker = path.join(tempDir(t), 'post-started');
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'db', command: ['sleep', '1000'], startSeconds: 0, lifecycle: { postStart: { exec: { command: ['sh', '-c', `sleep 1; touch ${marker}`] } } } },
+    { name: 'api', command: ['sh', '-c', `test -f ${marker} && exec sleep 1000`], startSeconds: 0, dependsOn: ['db'] },
+  ]);
+  supervisor.start();
+  await waitFor('api RUNNING', () => recorder.states().includes('api:RUNNING'));
+  const held = timeOf(recorder, 'db', 'RUNNING') - timeOf(recorder, 'db', 'STARTING');
+  assert.ok(held >= 1000 && held < 1700, `db was RUNNING ${held} ms after its spawn, expected after the 1 s hook`);
+  const hook = recorder.of('hook')[0]!;
+  assert.deepEqual([hook.program, hook.hook, hook.ok], ['db', 'postStart', true]);
+});
+
+test('postStart: a failing or overrunning hook stops the program and counts as a failed start, up to FATAL', async (t) => {
+  const { supervisor, recorder } = supervise(t, [
+    { name: 'failing', command: ['sleep', '1000'], startRetries: 0, lifecycle: { postStart: { exec: { command: ['sh', '-c', 'exit 3'] } } } },
+    { name: 'slow', command: ['sleep', '1000'], startRetries: 0, startTimeoutSeconds: 1, lifecycle: { postStart: { exec: { command: ['sleep', '30'] } } } },
+  ]);
+  supervisor.start();
+  await waitFor('both FATAL', () => state(supervisor, 'failing').state === 'FATAL' && state(supervisor, 'slow').state === 'FATAL', 30_000);
+  await waitFor('events', () => recorder.states('slow').includes('slow:FATAL') && recorder.states('failing').includes('failing:FATAL'));
+  assert.deepEqual(recorder.states('failing'), ['failing:STARTING', 'failing:STOPPING', 'failing:STOPPED', 'failing:BACKOFF', 'failing:FATAL']);
+  const hooks = Object.fromEntries(recorder.of('hook').map((e) => [e.program, e]));
+  assert.equal(hooks.failing!.message, 'exit 3');
+  assert.equal(hooks.slow!.message, 'timed out after 1s');
+  assert.ok(hooks.slow!.ms >= 1000 && hooks.slow!.ms < 1700, `the hook was given ${hooks.slow!.ms} ms`);
+  assert.match(recorder.of('process-state').find((e) => e.program === 'slow' && e.to === 'STOPPING')!.reason ?? '', /^postStart hook failed: timed out after 1s$/);
+});
+
+test('preStop: the hook runs before the stop signal; its time counts in stopWaitSeconds, and an overrun gets the signal at the deadline', async (t) => {
+  const dir = tempDir(t);
+  const done = path.join(dir, 'pre-stopped');
+  const seen = path.join(dir, 'seen-at-term');
+  const port = await freePort();
+  const server = http.createServer((_request, response) => response.end('ok'));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const { supervisor, recorder } = supervise(t, [
+    {
+      name: 'graceful',
+      command: ['sh', '-c', `trap 'test -f ${done} && touch ${seen}; exit 0' TERM; while :; do sleep 0.1; done`],
+      startSeconds: 0,
+      lifecycle: { preStop: { exec: { command: ['sh', '-c', `sleep 0.3; touch ${done}`] } }, postStart: { httpGet: { port, path: '/started' } } },
+    },
+    { name: 'overrun', command: ['sleep', '1000'], startSeconds: 0, stopWaitSeconds: 1, lifecycle: { preStop: { exec: { command: ['sleep', '30'] } } } },
+  ]);
+  supervisor.start();
+  await waitFor('both RUNNING', () => supervisor.snapshot().every((p) => p.state === 'RUNNING'));
+  assert.equal(await supervisor.shutdown('test'), 0);
+  assert.ok(fs.existsSync(seen), 'the stop signal came after the preStop hook');
+  await waitFor('events', () => recorder.of('hook').length === 3 && recorder.states('overrun').includes('overrun:STOPPED'));
+  const overrun = recorder.of('hook').find((e) => e.program === 'overrun')!;
+  // At the deadline the stop goes on without the hook, whose process group is killed.
+  assert.deepEqual([overrun.hook, overrun.ok, overrun.message], ['preStop', false, 'aborted: stopWaitSeconds passed']);
+  const stopping = timeOf(recorder, 'overrun', 'STOPPED') - timeOf(recorder, 'overrun', 'STOPPING');
+  assert.ok(stopping >= 1000 && stopping < 1700, `overrun took ${stopping} ms to stop, expected stopWaitSeconds (1 s) and the TERM`);
+  assert.equal(state(supervisor, 'overrun').lastSignal, 'SIGTERM');
+  assert.deepEqual(recorder.of('hook').find((e) => e.program === 'graceful' && e.hook === 'postStart')?.ok, true);
+});
+
+test('a cron program runs once for real at its due time (a wall clock shifted to 1 s before a minute), and succeeds', async (t) => {
+  const marker = path.join(tempDir(t), 'ran');
+  const wall = Date.now();
+  const shift = (59_000 - (wall % 60_000) + 60_000) % 60_000;
+  const clock: Clock = { now: () => systemClock.now() + shift, wallNow: () => Date.now() + shift, setTimeout: systemClock.setTimeout };
+  const { supervisor, recorder } = supervise(
+    t,
+    [{ name: 'cron', command: ['touch', marker], autorestart: false, startSeconds: 0, schedule: { cron: '* * * * *', timeZone: 'Europe/Paris' } } as never],
+    { clock },
+  );
+  const began = Date.now();
+  supervisor.start();
+  const status = () => supervisor.snapshot()[0]!;
+  const due = Date.parse(status().nextScheduleTime!);
+  assert.equal(due % 60_000, 0);
+  await waitFor('the run succeeded', () => status().lastRunResult === 'Succeeded', 10_000);
+  assert.ok(fs.existsSync(marker));
+  const started = Date.parse(recorder.of('process-state').find((e) => e.to === 'STARTING')!.time) - shift;
+  assert.ok(started - began >= 900 && started - began < 1900, `ran ${started - began} ms after the start, expected about 1 s`);
+  assert.equal(status().lastScheduleTime, new Date(due).toISOString());
+  assert.equal(Date.parse(status().nextScheduleTime!), due + 60_000);
 });
 
 test('what a program leaves behind in its process group is killed when it exits', async (t) => {

@@ -277,3 +277,86 @@ test('a critical program that fails to spawn synchronously stops everything with
     ['running', 'stopping', 'stopped'],
   );
 });
+
+// ---------------- scheduled programs, on the fake clock (which starts at 2023-11-14T22:13:20Z) ----------------
+
+const job = (extra: object = {}) =>
+  program('job', { autorestart: false, startSeconds: 0, ...extra, schedule: { cron: '*/5 * * * *', ...(extra as { schedule?: object }).schedule } });
+const statusOfJob = (supervisor: Supervisor) => supervisor.snapshot().find((p) => p.name === 'job')!;
+const iso = (clock: FakeClock) => new Date(clock.now()).toISOString();
+
+test('a cron program runs at each due time and not otherwise; its last run, result and next run are in its status', async () => {
+  const { clock, runner, supervisor, recorder } = setup([job()]);
+  supervisor.start();
+  assert.equal(runner.live.size, 0, 'not started with the others: only the schedule starts it');
+  assert.equal(statusOfJob(supervisor).nextScheduleTime, '2023-11-14T22:15:00.000Z');
+  assert.equal(supervisor.health().ready, true, 'an idle scheduled program is ready');
+  clock.advance(99_999);
+  assert.equal(runner.live.size, 0);
+  clock.advance(1);
+  assert.equal(iso(clock), '2023-11-14T22:15:00.000Z');
+  assert.equal(runner.live.size, 1);
+  assert.deepEqual((({ lastScheduleTime, lastRunResult, nextScheduleTime }) => ({ lastScheduleTime, lastRunResult, nextScheduleTime }))(statusOfJob(supervisor)), {
+    lastScheduleTime: '2023-11-14T22:15:00.000Z',
+    lastRunResult: 'Running',
+    nextScheduleTime: '2023-11-14T22:20:00.000Z',
+  });
+  clock.advance(30_000);
+  runner.exit(runner.pidOf('job'), 0);
+  assert.equal(statusOfJob(supervisor).lastRunResult, 'Succeeded');
+  assert.equal(statusOfJob(supervisor).lastSuccessfulTime, '2023-11-14T22:15:30.000Z');
+  clock.advance(270_000);
+  assert.equal(iso(clock), '2023-11-14T22:20:00.000Z');
+  runner.exit(runner.pidOf('job'), 4);
+  assert.equal(statusOfJob(supervisor).lastRunResult, 'Failed');
+  assert.equal(statusOfJob(supervisor).lastSuccessfulTime, '2023-11-14T22:15:30.000Z');
+  await flush();
+  assert.deepEqual(
+    recorder.of('scheduled-run').map((e) => [e.result, e.due, e.reason]),
+    [['Failed', '2023-11-14T22:20:00.000Z', 'exited with 4']],
+  );
+  assert.ok(recorder.of('process-state').every((e) => e.scheduled === true));
+});
+
+test('concurrencyPolicy Forbid skips a run while the previous one is up', async () => {
+  const { clock, runner, supervisor, recorder } = setup([job()]);
+  supervisor.start();
+  clock.advance(100_000); // 22:15, the first run
+  const first = runner.pidOf('job');
+  clock.advance(300_000); // 22:20, still running
+  assert.equal(runner.pidOf('job'), first);
+  assert.equal(statusOfJob(supervisor).lastRunResult, 'Skipped');
+  await flush();
+  assert.deepEqual(
+    recorder.of('scheduled-run').map((e) => [e.result, e.due, e.reason]),
+    [['Skipped', '2023-11-14T22:20:00.000Z', 'the previous run is still up (concurrencyPolicy Forbid)']],
+  );
+  runner.exit(first, 0);
+  clock.advance(300_000); // 22:25
+  assert.notEqual(runner.pidOf('job'), first);
+});
+
+test('concurrencyPolicy Replace stops the previous run and starts the due one; Allow starts it when the previous one ends', () => {
+  const replace = setup([job({ schedule: { concurrencyPolicy: 'Replace' } })]);
+  replace.supervisor.start();
+  replace.clock.advance(100_000);
+  const first = replace.runner.pidOf('job');
+  replace.clock.advance(300_000);
+  assert.deepEqual(replace.runner.signals, [
+    { pid: first, signal: 'TERM', group: true },
+    { pid: first, signal: 'KILL', group: true },
+  ]);
+  assert.notEqual(replace.runner.pidOf('job'), first);
+  assert.equal(statusOfJob(replace.supervisor).lastRunResult, 'Running');
+
+  const allow = setup([job({ schedule: { concurrencyPolicy: 'Allow' } })]);
+  allow.supervisor.start();
+  allow.clock.advance(100_000);
+  const busy = allow.runner.pidOf('job');
+  allow.clock.advance(300_000);
+  assert.equal(allow.runner.pidOf('job'), busy, 'one program is one process: the due run waits');
+  allow.clock.advance(10_000);
+  allow.runner.exit(busy, 0);
+  assert.notEqual(allow.runner.pidOf('job'), busy, 'and starts as soon as the previous run ended');
+  assert.equal(allow.runner.live.size, 1);
+});

@@ -2,9 +2,10 @@
 // event at a time, gates starts on dependencies, stops in order under one deadline, and publishes
 // every change to its subscribers; health-monitor.ts probes, memory-watch.ts samples memory. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
-import type { CorePodSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
+import os from 'node:os';
+import type { CorePodSpec, HealthCheckSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
-import { startable, stopWaves } from './dependency-order.js';
+import { dependencyVerdict, startable, stopWaves, type Dependency, type DependencyVerdict } from './dependency-order.js';
 import { expandCommand, programEnvironment } from './expand-references.js';
 import { ownVariables, sharedEnv } from '../contract/program-env.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
@@ -15,6 +16,10 @@ import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
 import type { MemoryReader } from './memory-reader.js';
 import { MemoryWatch } from './memory-watch.js';
+import { parseNotify } from './notify-protocol.js';
+import { decideRun } from './schedule-policy.js';
+import { nextRun, parseCron, type CronSchedule } from '../lib/cron.js';
+import type { NotifyChannel } from './notify-socket.js';
 import {
   initialState,
   restartsOf,
@@ -26,6 +31,7 @@ import {
   type Notice,
   type ProgramState,
   type SignalName,
+  type HookName,
   type TimerName,
   type Transition,
 } from './process-state-machine.js';
@@ -59,6 +65,8 @@ export interface SupervisorOptions {
   userPlans?: Map<string, SwitchPlan>;
   userEnvs?: Map<string, Record<string, string>>;
   memoryIntervalMs?: number;
+  /** The NOTIFY_SOCKET of each program with notify: true (by name), opened by the caller. */
+  notify?: Map<string, NotifyChannel>;
 }
 
 const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
@@ -71,6 +79,13 @@ export function toBytes(value: number | string): number {
   throw new Error(`quantity "${value}" was not resolved to bytes by the config loader`);
 }
 
+/** A shell's view of how a process ended: its exit code, or 128 + the number of the signal that killed it. */
+export function exitStatus(code: number | null, signal: string | null): number {
+  if (code !== null) return code;
+  const number = signal ? os.constants.signals[signal as NodeJS.Signals] : undefined;
+  return number === undefined ? 1 : 128 + number;
+}
+
 export function machineConfig(program: ProgramSpec): MachineConfig {
   return {
     startSeconds: program.startSeconds,
@@ -80,8 +95,17 @@ export function machineConfig(program: ProgramSpec): MachineConfig {
     stopSignal: program.stopSignal,
     stopWaitSeconds: program.stopWaitSeconds,
     restartBudget: program.restartBudget,
+    backoff: program.backoff,
+    restartPreventExitCodes: program.restartPreventExitCodes,
+    exitContainerOnExit: program.exitContainerOnExit,
     ...(program.healthCheck ? { health: { failureThreshold: program.healthCheck.failureThreshold } } : {}),
     ...(program.memory ? { memory: { limitBytes: toBytes(program.memory.limit), action: program.memory.action } } : {}),
+    ...(program.notify || program.notifyFd !== undefined
+      ? { notify: { startTimeoutSeconds: program.startTimeoutSeconds, ...(program.watchdogSeconds !== undefined ? { watchdogSeconds: program.watchdogSeconds } : {}) } }
+      : {}),
+    ...(program.lifecycle?.postStart || program.lifecycle?.preStop
+      ? { hooks: { postStart: program.lifecycle.postStart !== undefined, preStop: program.lifecycle.preStop !== undefined, startTimeoutSeconds: program.startTimeoutSeconds } }
+      : {}),
   };
 }
 
@@ -90,7 +114,18 @@ class Slot {
   readonly timers = new Map<TimerName, TimerHandle>();
   /** Waits to be started once its dependencies are ready. */
   waiting = false;
+  /** While waiting: why, for the status (reason WaitingForDependencies or DependencyFailed). */
+  wait: { reason: string; message: string } | undefined;
+  /** The failed dependencies already reported, as name@generation. */
+  readonly reportedFailures = new Set<string>();
   memoryBytes: number | undefined;
+  /** What the program last said over NOTIFY_SOCKET: STATUS=, MAINPID=. */
+  notifyStatus: string | undefined;
+  mainPid: number | undefined;
+  /** Aborts the lifecycle hook in flight (its process group is killed). */
+  hookAbort: AbortController | undefined;
+  /** A scheduled program's runs (wall-clock times in ms). */
+  schedule: ScheduleState | undefined;
   readonly health: HealthMonitor;
 
   constructor(
@@ -111,6 +146,22 @@ class Slot {
   }
 }
 
+interface ScheduleState {
+  readonly cron: CronSchedule;
+  next: number | undefined;
+  timer: TimerHandle | undefined;
+  lastScheduleTime: number | undefined;
+  lastSuccessfulTime: number | undefined;
+  lastRunResult: 'Running' | 'Succeeded' | 'Failed' | 'Skipped' | undefined;
+  /** The current run was started by the schedule (a manual start is not a run). */
+  running: boolean;
+  /** A run waits for the previous one to end (Allow) or to be stopped (Replace). */
+  waiting: boolean;
+}
+
+/** Long timers are re-armed in steps: Node's setTimeout holds at most 2^31-1 ms (24.8 days). */
+const SCHEDULE_STEP_MS = 6 * 3_600_000;
+
 type Waiter = { check: () => boolean; resolve: (ok: boolean) => void; timer: TimerHandle | undefined };
 
 export class Supervisor {
@@ -118,6 +169,7 @@ export class Supervisor {
   private readonly byName = new Map<string, Slot>();
   private readonly hub = new EventHub();
   private readonly clock: Clock;
+  private readonly probe: Probe;
   private readonly logger: Logger;
   private readonly waiters = new Set<Waiter>();
   private readonly jobs = new JobQueue();
@@ -132,6 +184,7 @@ export class Supervisor {
   constructor(private readonly options: SupervisorOptions) {
     this.clock = options.clock ?? systemClock;
     const probe = options.probe ?? networkProbe;
+    this.probe = probe;
     this.logger = options.logger ?? silentLogger;
     this.startedAt = this.clock.now();
     const containerEnv = options.baseEnv ?? process.env;
@@ -142,8 +195,15 @@ export class Supervisor {
         { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name },
         ownVariables(program, index, containerEnv),
       );
+      const channel = options.notify?.get(program.name);
+      if (program.notify) {
+        if (!channel) throw new Error(`program ${program.name} has notify: true but no NOTIFY_SOCKET was opened for it`);
+        env.NOTIFY_SOCKET = channel.path;
+        if (program.watchdogSeconds !== undefined) env.WATCHDOG_USEC = String(program.watchdogSeconds * 1_000_000);
+      }
       const request: Omit<SpawnRequest, 'command'> = {
         env,
+        ...(program.notifyFd !== undefined ? { notifyFd: program.notifyFd } : {}),
         ...(program.workingDir ? { workingDir: program.workingDir } : {}),
         ...(plan.kind === 'setpriv' ? { prefix: plan.prefix } : {}),
         ...(plan.kind === 'spawn' ? { uid: plan.uid, gid: plan.gid } : {}),
@@ -166,7 +226,22 @@ export class Supervisor {
         this.startedAt,
         (slot) => new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
       );
+      if (program.schedule) {
+        const parsed = parseCron(program.schedule.cron);
+        if (!parsed.ok) throw new Error(`program ${program.name}: schedule.cron: ${parsed.error}`);
+        slot.schedule = {
+          cron: parsed.schedule,
+          next: undefined,
+          timer: undefined,
+          lastScheduleTime: undefined,
+          lastSuccessfulTime: undefined,
+          lastRunResult: undefined,
+          running: false,
+          waiting: false,
+        };
+      }
       this.byName.set(program.name, slot);
+      if (program.notify) channel!.onMessage((datagram) => this.onNotify(slot, datagram));
       return slot;
     });
     this.memory = new MemoryWatch({
@@ -187,8 +262,10 @@ export class Supervisor {
   /** Starts the autostart programs (as their dependencies allow) and the memory sampling. */
   start(): void {
     this.publish({ type: 'supervisor', time: this.iso(), state: 'running' });
-    for (const slot of this.slots) slot.waiting = slot.spec.autostart;
+    for (const slot of this.slots) slot.waiting = slot.spec.autostart && !slot.schedule;
+    for (const slot of this.slots) if (slot.schedule) this.armSchedule(slot);
     this.releaseWaiting();
+    this.updateWaits();
     for (const slot of this.slots) {
       if (slot.waiting) this.logger.info('waiting for dependencies', { program: slot.name, waitingFor: this.unready(slot) });
     }
@@ -329,6 +406,15 @@ export class Supervisor {
       case 'emit':
         this.notice(slot, effect.notice);
         break;
+      case 'runHook':
+        this.runHook(slot, effect.hook, effect.generation, effect.timeoutMs);
+        break;
+      case 'exitContainer': {
+        const code = exitStatus(effect.code, effect.signal);
+        this.logger.info('program exited: stopping everything (exitContainerOnExit)', { program: slot.name, exitCode: code });
+        void this.shutdown(`program ${slot.name} exited with ${code} (exitContainerOnExit)`, code);
+        break;
+      }
     }
   }
 
@@ -342,19 +428,178 @@ export class Supervisor {
     }
     slot.log.attach('stdout', result.child.stdout);
     slot.log.attach('stderr', result.child.stderr);
+    const readiness = result.child.notify;
+    if (readiness) {
+      // s6: one newline on the notification fd means ready; nothing after it is read.
+      readiness.on('error', () => {});
+      readiness.on('data', (chunk: Buffer) => {
+        if (!chunk.includes(0x0a)) return;
+        readiness.destroy();
+        this.raise(slot, { type: 'notify', generation, ready: true });
+      });
+    }
     this.logger.info('spawned', { program: slot.name, pid: result.child.pid });
     this.raise(slot, { type: 'spawned', generation, pid: result.child.pid });
+  }
+
+  private runHook(slot: Slot, hook: HookName, generation: number, timeoutMs: number): void {
+    const handler = slot.spec.lifecycle?.[hook];
+    if (!handler) return;
+    const began = this.clock.now();
+    // The probe runner settles within timeoutSeconds, so a hook is bounded the same way.
+    const check = { ...handler, timeoutSeconds: timeoutMs / 1000 } as unknown as HealthCheckSpec;
+    const abort = new AbortController();
+    slot.hookAbort = abort;
+    void this.probe.run(check, slot.request, abort.signal).then((result) => {
+      if (slot.hookAbort === abort) slot.hookAbort = undefined;
+      const message = abort.signal.aborted ? `aborted: ${String(abort.signal.reason)}` : result.message;
+      const facts = { program: slot.name, hook, ok: result.ok, ms: this.clock.now() - began, ...(message ? { message } : {}) };
+      this.logger[result.ok ? 'info' : 'warn'](result.ok ? `${hook} hook done` : `${hook} hook failed`, facts);
+      this.publish({ type: 'hook', time: this.iso(), status: statusOf(slot, this.clock), ...facts });
+      this.raise(slot, { type: 'hookDone', generation, hook, ok: result.ok, ...(result.message ? { message: result.message } : {}) });
+    });
+  }
+
+  private wallNow(): number {
+    return this.clock.wallNow?.() ?? this.clock.now();
+  }
+
+  /** Arms the timer of the next run (in steps of at most SCHEDULE_STEP_MS). */
+  private armSchedule(slot: Slot): void {
+    const schedule = slot.schedule!;
+    const timeZone = slot.spec.schedule!.timeZone;
+    const now = this.wallNow();
+    if (schedule.next === undefined || schedule.next <= now - 60_000) schedule.next = nextRun(schedule.cron, now, timeZone);
+    if (schedule.next === undefined) {
+      this.logger.warn('schedule never runs again', { program: slot.name });
+      return;
+    }
+    schedule.timer = this.clock.setTimeout(() => this.raiseScheduled(slot), Math.min(Math.max(0, schedule.next - now), SCHEDULE_STEP_MS));
+  }
+
+  private raiseScheduled(slot: Slot): void {
+    this.jobs.run(() => this.scheduleDue(slot));
+  }
+
+  /** A schedule timer fired: the run is due (or the timer was one step of a long wait). */
+  private scheduleDue(slot: Slot): void {
+    const schedule = slot.schedule!;
+    const spec = slot.spec.schedule!;
+    schedule.timer = undefined;
+    if (this.stopping || schedule.next === undefined) return;
+    const now = this.wallNow();
+    if (now < schedule.next) {
+      this.armSchedule(slot);
+      return;
+    }
+    const due = schedule.next;
+    schedule.lastScheduleTime = due;
+    schedule.next = nextRun(schedule.cron, Math.max(due, now), spec.timeZone);
+    const decision = decideRun({
+      policy: spec.concurrencyPolicy,
+      up: !DOWN.has(slot.state.state),
+      waiting: schedule.waiting,
+      lateMs: now - due,
+      startingDeadlineSeconds: spec.startingDeadlineSeconds,
+      unready: this.unready(slot),
+    });
+    const at = new Date(due).toISOString();
+    switch (decision.action) {
+      case 'start':
+        this.logger.info('scheduled run', { program: slot.name, due: at });
+        this.startRun(slot);
+        break;
+      case 'skip':
+        this.logger.warn('scheduled run skipped', { program: slot.name, due: at, reason: decision.reason });
+        schedule.lastRunResult = 'Skipped';
+        this.publish({ type: 'scheduled-run', time: this.iso(), program: slot.name, status: statusOf(slot, this.clock), result: 'Skipped', due: at, reason: decision.reason });
+        break;
+      case 'replace':
+        this.logger.info('scheduled run replaces the previous one', { program: slot.name, due: at });
+        schedule.waiting = true;
+        schedule.running = false;
+        this.handle(slot, { type: 'stop', reason: `replaced by the run due at ${at} (concurrencyPolicy Replace)` });
+        break;
+      case 'wait':
+        this.logger.info('scheduled run waits for the previous one', { program: slot.name, due: at });
+        schedule.waiting = true;
+        break;
+    }
+    this.armSchedule(slot);
+  }
+
+  private startRun(slot: Slot): void {
+    const schedule = slot.schedule!;
+    schedule.running = true;
+    schedule.waiting = false;
+    schedule.lastRunResult = 'Running';
+    this.handle(slot, { type: 'start' });
+  }
+
+  /** A scheduled program went down: the run's result, then a waiting run. */
+  private runEnded(slot: Slot): void {
+    const schedule = slot.schedule!;
+    const s = slot.state;
+    if (schedule.running && (s.state === 'EXITED' || s.state === 'FATAL')) {
+      const exit = s.lastExit;
+      const succeeded = s.state === 'EXITED' && exit !== undefined && exit.signal === null && exit.code !== null && slot.spec.exitCodes.includes(exit.code);
+      schedule.lastRunResult = succeeded ? 'Succeeded' : 'Failed';
+      if (succeeded) schedule.lastSuccessfulTime = this.wallNow();
+      else {
+        const reason = s.state === 'FATAL' ? `FATAL: ${s.reason ?? 'gave up'}` : exit?.signal ? `killed by ${exit.signal}` : `exited with ${exit?.code}`;
+        this.publish({
+          type: 'scheduled-run',
+          time: this.iso(),
+          program: slot.name,
+          status: statusOf(slot, this.clock),
+          result: 'Failed',
+          due: new Date(schedule.lastScheduleTime ?? this.wallNow()).toISOString(),
+          reason,
+        });
+      }
+    }
+    schedule.running = false;
+    if (schedule.waiting && !this.stopping) {
+      // Runs after this transition: the start is an event of its own.
+      this.jobs.run(() => {
+        if (slot.schedule?.waiting && DOWN.has(slot.state.state)) this.startRun(slot);
+      });
+    }
+  }
+
+  /** A datagram on the program's NOTIFY_SOCKET. */
+  private onNotify(slot: Slot, datagram: string): void {
+    const message = parseNotify(datagram);
+    if (message.status !== undefined) slot.notifyStatus = message.status.slice(0, 1024);
+    if (message.mainPid !== undefined) slot.mainPid = message.mainPid;
+    if (message.stopping) this.logger.info('program says it is stopping (STOPPING=1)', { program: slot.name });
+    if (message.ready || message.watchdog || message.extendTimeoutMs !== undefined) {
+      this.raise(slot, {
+        type: 'notify',
+        generation: slot.state.generation,
+        ...(message.ready ? { ready: true } : {}),
+        ...(message.watchdog ? { watchdog: message.watchdog } : {}),
+        ...(message.extendTimeoutMs !== undefined ? { extendMs: message.extendTimeoutMs } : {}),
+      });
+    }
   }
 
   private changed(slot: Slot, before: ProgramState): void {
     const s = slot.state;
     if (s.generation !== before.generation) slot.health.restart();
+    if (before.hook !== undefined && s.hook === undefined) slot.hookAbort?.abort(s.pid === undefined ? 'the program exited' : 'stopWaitSeconds passed');
     if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.critical && !this.criticalFatal) {
       this.criticalFatal = slot.name;
       this.logger.fatal('critical program is FATAL: stopping everything', { program: slot.name, reason: s.reason });
       void this.shutdown(`critical program ${slot.name} is FATAL`, 1);
+    } else if (s.state === 'FATAL' && before.state !== 'FATAL' && slot.spec.exitContainerOnExit) {
+      void this.shutdown(`program ${slot.name} is FATAL (exitContainerOnExit)`, 1);
     }
-    if (s.state !== before.state || s.healthy !== before.healthy) this.releaseWaiting();
+    if (slot.schedule && DOWN.has(s.state) && !DOWN.has(before.state)) this.runEnded(slot);
+    if (s.state !== before.state || s.healthy !== before.healthy) {
+      this.releaseWaiting();
+      this.updateWaits();
+    }
     for (const waiter of [...this.waiters]) {
       if (waiter.check()) this.settle(waiter, true);
     }
@@ -368,13 +613,23 @@ export class Supervisor {
         const { kind: _kind, ...facts } = notice;
         const level = notice.to === 'FATAL' || (notice.to === 'EXITED' && notice.expected === false) || notice.to === 'BACKOFF' ? 'warn' : 'info';
         this.logger[level](`${notice.from} -> ${notice.to}`, { program: slot.name, ...facts });
-        this.publish({ type: 'process-state', time, program: slot.name, status, restarts: restartsOf(slot.state), ...facts });
+        this.publish({
+          type: 'process-state',
+          time,
+          program: slot.name,
+          status,
+          restarts: restartsOf(slot.state),
+          ...facts,
+          ...(slot.schedule ? { scheduled: true as const } : {}),
+        });
+        if (notice.to === 'EXITED' || notice.to === 'BACKOFF' || notice.to === 'FATAL') this.cascade(slot, notice.to === 'FATAL' ? 'is FATAL' : 'exited');
         break;
       }
       case 'health': {
         const { kind: _kind, ...facts } = notice;
         this.logger[notice.healthy ? 'info' : 'warn'](notice.healthy ? 'health check passed' : 'health check failed', { program: slot.name, ...facts });
         this.publish({ type: 'health', time, program: slot.name, status, ...facts });
+        if (!notice.healthy) this.cascade(slot, 'failed its health check');
         break;
       }
       case 'memory': {
@@ -396,14 +651,80 @@ export class Supervisor {
 
   // ---------------- dependencies ----------------
 
-  private isReady(name: string): boolean {
-    const slot = this.byName.get(name);
-    if (slot?.state.state !== 'RUNNING') return false;
-    return !slot.spec.healthCheck || slot.state.healthy === true;
+  private verdict(dependency: Dependency): DependencyVerdict {
+    const slot = this.byName.get(dependency.name);
+    if (!slot) return { verdict: 'waiting' };
+    const s = slot.state;
+    return dependencyVerdict(dependency.condition, {
+      state: s.state,
+      pid: s.pid,
+      healthy: s.healthy,
+      hasHealthCheck: slot.spec.healthCheck !== undefined,
+      lastExit: s.lastExit,
+      exitCodes: slot.spec.exitCodes,
+    });
   }
 
   private unready(slot: Slot): string[] {
-    return slot.spec.dependsOn.filter((name) => !this.isReady(name));
+    return slot.spec.dependsOn.filter((dependency) => this.verdict(dependency).verdict !== 'satisfied').map((dependency) => dependency.name);
+  }
+
+  /**
+   * Refreshes why each waiting program waits; a dependency that failed (it will not reach its
+   * condition by itself) is reported once per run of it.
+   */
+  private updateWaits(): void {
+    for (const slot of this.slots) {
+      if (!slot.waiting || !DOWN.has(slot.state.state)) {
+        slot.wait = undefined;
+        continue;
+      }
+      const failed: string[] = [];
+      const pending: string[] = [];
+      for (const dependency of slot.spec.dependsOn) {
+        const verdict = this.verdict(dependency);
+        if (verdict.verdict === 'satisfied') continue;
+        if (verdict.verdict === 'waiting') {
+          pending.push(`${dependency.name} (${dependency.condition})`);
+          continue;
+        }
+        const message = `${dependency.name} cannot become ${dependency.condition}: ${verdict.reason}`;
+        failed.push(message);
+        const key = `${dependency.name}@${this.byName.get(dependency.name)!.state.generation}`;
+        if (slot.reportedFailures.has(key)) continue;
+        slot.reportedFailures.add(key);
+        this.logger.warn('dependency failed: still waiting', { program: slot.name, dependency: dependency.name, condition: dependency.condition, reason: verdict.reason });
+        this.publish({
+          type: 'dependency-failed',
+          time: this.iso(),
+          program: slot.name,
+          status: statusOf(slot, this.clock),
+          dependency: dependency.name,
+          condition: dependency.condition,
+          reason: verdict.reason,
+        });
+      }
+      slot.wait =
+        failed.length > 0
+          ? { reason: 'DependencyFailed', message: failed.join('; ') }
+          : pending.length > 0
+            ? { reason: 'WaitingForDependencies', message: `waiting for ${pending.join(', ')}` }
+            : undefined;
+    }
+  }
+
+  /** onDependencyFailure: a started dependent of `failed` (a Started or Ready dependency that went away) is stopped or restarted. */
+  private cascade(failed: Slot, why: string): void {
+    if (this.stopping) return;
+    for (const dependent of this.slots) {
+      const policy = dependent.spec.onDependencyFailure;
+      if (!policy || (dependent.state.state !== 'STARTING' && dependent.state.state !== 'RUNNING')) continue;
+      if (!dependent.spec.dependsOn.some((d) => d.name === failed.name && (d.condition === 'Started' || d.condition === 'Ready'))) continue;
+      const reason = `dependency ${failed.name} ${why} (onDependencyFailure: ${policy})`;
+      this.logger.warn('dependency failed: stopping its dependent', { program: dependent.name, dependency: failed.name, onDependencyFailure: policy });
+      if (policy === 'restart') dependent.waiting = true;
+      this.raise(dependent, { type: 'stop', reason });
+    }
   }
 
   /** Starts the waiting programs whose dependencies are ready, by priority. */
@@ -420,7 +741,7 @@ export class Supervisor {
         const waiting = this.slots.filter((slot) => slot.waiting && DOWN.has(slot.state.state));
         const ready = startable(
           waiting.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })),
-          (name) => this.isReady(name),
+          (dependency) => this.verdict(dependency).verdict === 'satisfied',
         );
         for (const { slot } of ready) {
           if (!slot.waiting) continue;
@@ -517,7 +838,9 @@ export class Supervisor {
     deadline.cancel();
     this.memory.stop();
     for (const slot of this.slots) {
+      slot.schedule?.timer?.cancel();
       slot.health.stop();
+      slot.hookAbort?.abort('the supervisor stopped');
       for (const timer of slot.timers.values()) timer.cancel();
       slot.timers.clear();
     }

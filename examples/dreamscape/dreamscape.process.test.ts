@@ -85,7 +85,7 @@ test('the three DreamScape programs answer /health and nginx proxies to both ser
   const spec = loaded.value.spec;
   const program = (name: string) => spec.programs.find((p) => p.name === name)!;
   assert.deepEqual(
-    spec.programs.map((p) => [p.name, p.priority, p.dependsOn]),
+    spec.programs.map((p) => [p.name, p.priority, p.dependsOn.map((d) => d.name)]),
     [
       ['auth-service', 10, []],
       ['user-service', 20, ['auth-service']],

@@ -204,6 +204,33 @@ test('a spec whose programs share a port is Failed with PortConflict, an Event, 
   );
 });
 
+test('dependencies the CRD cannot check (dependsOn is a name or an object) are Failed with SpecInvalid and the path, an Event, and nothing applied', {
+  timeout: 20_000,
+}, async (t) => {
+  const op = await operator(t);
+  await op.create('deps', {
+    image: 'app:1',
+    programs: [
+      { name: 'migrate', command: ['migrate'] },
+      { name: 'web', command: ['web'], dependsOn: ['ghost', { name: 'migrate', condition: 'CompletedSuccessfully' }] },
+    ],
+  });
+  const ghost = 'spec.programs[1].dependsOn[0]: no program named "ghost"';
+  const forever =
+    'spec.programs[1].dependsOn[1].condition: "migrate" is restarted whenever it exits (autorestart: true), so it never completes; give it autorestart: false or "unexpected"';
+  assert.equal(op.corePod('deps')!.status!.phase, 'Failed');
+  assert.equal(op.condition('deps', 'Degraded')?.reason, 'SpecInvalid');
+  assert.equal(op.condition('deps', 'Ready')?.message, `${ghost}; ${forever}`);
+  assert.deepEqual(
+    op.events('deps').map((e) => [e.type, e.reason]),
+    [['Warning', 'SpecInvalid']],
+  );
+  assert.ok(
+    op.owned('deps').every((o) => o === undefined),
+    'nothing is applied',
+  );
+});
+
 test('a ConfigMap deleted by hand is restored with a DriftRepaired Event', { timeout: 20_000 }, async (t) => {
   const op = await operator(t);
   await op.create('drift');

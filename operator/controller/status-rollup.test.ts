@@ -68,6 +68,17 @@ test('a FATAL process: Degraded phase and condition naming the program and pod',
   assert.equal(degraded.message, 'FATAL: auth-service in pod p1');
 });
 
+test('a program kept waiting by a failed dependency: Degraded with reason DependencyFailed naming it, the pod and why', () => {
+  const waiting = { ...proc('nginx', 'STOPPED'), reason: 'DependencyFailed', message: 'user-service cannot become Ready: it is FATAL' };
+  const { status } = rollup(input([pod('p1', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), waiting])]));
+  assert.equal(status.phase, 'Starting');
+  assert.deepEqual((({ status: s, reason, message }) => [s, reason, message])(status.conditions.find((c) => c.type === 'Degraded')!), [
+    'True',
+    'DependencyFailed',
+    'waiting for a failed dependency: nginx in pod p1 (user-service cannot become Ready: it is FATAL)',
+  ]);
+});
+
 test('entries of pods that no longer exist are pruned and not counted', () => {
   const gone = pod('old', [proc('auth-service', 'RUNNING', 7), proc('user-service', 'RUNNING'), proc('nginx', 'RUNNING')]);
   const now = pod('new', [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true)]);

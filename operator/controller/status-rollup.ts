@@ -57,6 +57,7 @@ export function rollup(input: RollupInput): Rollup {
   let ready = 0;
   let restarts = 0;
   const fatal: string[] = [];
+  const blocked: string[] = [];
   for (const pod of live) {
     for (const process of pod.processes) {
       restarts += process.restarts;
@@ -64,6 +65,7 @@ export function rollup(input: RollupInput): Rollup {
       if (!program) continue;
       if (program.autostart && processReadiness(process, program).ready) ready++;
       if (process.state === 'FATAL') fatal.push(`${process.name} in pod ${pod.name}`);
+      if (process.reason === 'DependencyFailed') blocked.push(`${process.name} in pod ${pod.name} (${process.message ?? 'a dependency failed'})`);
     }
   }
   ready = Math.min(ready, expected);
@@ -124,6 +126,8 @@ export function rollup(input: RollupInput): Rollup {
   if (troubles.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: troubles[0]!.reason, message: problemText(troubles) };
   else if (input.applyError) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ApplyFailed', message: input.applyError };
   else if (fatal.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ProcessFatal', message: `FATAL: ${fatal.join(', ')}` };
+  else if (blocked.length > 0)
+    degraded = { type: CONDITION.degraded, status: 'True', reason: 'DependencyFailed', message: `waiting for a failed dependency: ${blocked.join(', ')}` };
   else degraded = { type: CONDITION.degraded, status: 'False', reason: 'AsExpected', message: '' };
 
   // Present only while there is something to warn about.

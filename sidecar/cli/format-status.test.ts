@@ -29,6 +29,29 @@ test('FATAL and BACKOFF show the reason; STOPPED shows what it waits for', () =>
   assert.match(statusLine({ ...base, state: 'EXITED', pid: undefined, lastExitCode: 3 }), /EXITED {4}exit status 3, at 2024/);
 });
 
+test("a failed dependency, a program's STATUS= and a schedule show in the description", () => {
+  const blocked = {
+    ...base,
+    state: 'STOPPED' as const,
+    pid: undefined,
+    waitingFor: ['migrate'],
+    reason: 'DependencyFailed',
+    message: 'migrate cannot become CompletedSuccessfully: it exited with 1',
+  };
+  assert.match(statusLine(blocked), /STOPPED {3}waiting: migrate cannot become CompletedSuccessfully: it exited with 1$/);
+  assert.match(statusLine({ ...base, uptimeSeconds: 5, notifyStatus: 'accepting connections' }), /pid 42, uptime 0:00:05, status "accepting connections"$/);
+  const scheduled = {
+    ...base,
+    state: 'EXITED' as const,
+    pid: undefined,
+    lastExitCode: 0,
+    lastRunResult: 'Succeeded' as const,
+    lastScheduleTime: '2024-01-01T02:00:00.000Z',
+    nextScheduleTime: '2024-01-02T02:00:00.000Z',
+  };
+  assert.match(statusLine(scheduled), /exit status 0, at .*, last run Succeeded \(2024-01-01T02:00:00.000Z\), next run 2024-01-02T02:00:00.000Z$/);
+});
+
 test('uptime and byte formats', () => {
   assert.equal(formatUptime(59), '0:00:59');
   assert.equal(formatUptime(90_061), '1 day, 1:01:01');

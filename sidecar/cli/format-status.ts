@@ -37,14 +37,19 @@ export function describe(p: ProgramDetail): string {
       break;
     case 'STOPPED':
       parts.push(
-        p.waitingFor
-          ? `waiting for ${p.waitingFor.join(', ')}`
-          : p.restarts === 0 && p.lastExitCode === undefined && p.lastSignal === undefined
-            ? 'Not started'
-            : `stopped at ${p.since}`,
+        p.reason === 'DependencyFailed' && p.message
+          ? `waiting: ${p.message}`
+          : p.waitingFor
+            ? `waiting for ${p.waitingFor.join(', ')}`
+            : p.restarts === 0 && p.lastExitCode === undefined && p.lastSignal === undefined
+              ? 'Not started'
+              : `stopped at ${p.since}`,
       );
       break;
   }
+  if (p.notifyStatus) parts.push(`status "${p.notifyStatus}"`);
+  if (p.lastRunResult) parts.push(`last run ${p.lastRunResult}${p.lastScheduleTime ? ` (${p.lastScheduleTime})` : ''}`);
+  if (p.nextScheduleTime) parts.push(`next run ${p.nextScheduleTime}`);
   if (p.restarts > 0) parts.push(`restarts ${p.restarts}`);
   if (p.memoryBytes !== undefined && (p.state === 'RUNNING' || p.state === 'STARTING')) parts.push(formatBytes(p.memoryBytes));
   return parts.filter(Boolean).join(', ');

@@ -21,9 +21,10 @@ or SIGINT, then stops them in reverse order. As PID 1 it puts tini in front to r
   --health-host HOST    its address (default: 0.0.0.0 in Kubernetes, else 127.0.0.1)
 
 Environment: COREPOD_RUN_DIR (control socket directory); COREPOD_TINI, COREPOD_SETPRIV,
-COREPOD_MKFIFO, COREPOD_PIPE_SIZE (helpers, when not the bundled runtime's).
+COREPOD_MKFIFO, COREPOD_PIPE_SIZE, COREPOD_NOTIFY_SOCKET (helpers, when not the bundled runtime's).
 Exit codes: 0 clean stop; 1 a critical program went FATAL, the stop deadline passed, or the
-supervisor could not start; 2 invalid config or usage (nothing started).`;
+supervisor could not start; 2 invalid config or usage (nothing started); after a program with
+exitContainerOnExit exited, its exit status (at least 1 if the stop deadline passed).`;
 
 export interface RunOptions {
   file: string;

@@ -143,6 +143,50 @@ test('SIGKILL after stopWaitSeconds is ProcessKilled; supervisor events make non
   assert.deepEqual(t.translate({ type: 'supervisor', time, state: 'stopping' }), []);
 });
 
+test('a crash backoff after a short run makes no Event of its own: the EXITED before it reported the exit', () => {
+  const t = new EventTranslator();
+  assert.deepEqual(t.translate(state('EXITED', 'BACKOFF', { reason: 'autorestart in 2s (backoff)', status: status({ state: 'BACKOFF', lastExitCode: 1 }) })), []);
+  assert.equal(one(t, state('BACKOFF', 'STARTING', { reason: 'autorestart after backoff', restarts: 2 })).note, 'auth-service restarted (autorestart after backoff)');
+});
+
+test('a failed dependency is a Warning DependencyFailed naming the waiting program, the dependency and its condition', () => {
+  const t = new EventTranslator();
+  const e = one(t, {
+    type: 'dependency-failed',
+    time,
+    program: 'web',
+    status: status({ name: 'web', state: 'STOPPED' }),
+    dependency: 'migrate',
+    condition: 'CompletedSuccessfully',
+    reason: 'it exited with 1, not an exit code in its exitCodes',
+  });
+  assert.deepEqual(
+    [e.type, e.reason, e.action, e.program, e.note],
+    ['Warning', 'DependencyFailed', 'Wait', 'web', 'web keeps waiting: migrate cannot become CompletedSuccessfully (it exited with 1, not an exit code in its exitCodes)'],
+  );
+});
+
+test("a failed hook is a Warning FailedPostStartHook or FailedPreStopHook (the kubelet's reasons); a hook that succeeded makes none", () => {
+  const t = new EventTranslator();
+  const hook = (name: 'postStart' | 'preStop', ok: boolean) =>
+    t.translate({ type: 'hook', time, program: 'db', status: status({ name: 'db' }), hook: name, ok, ms: 10, ...(ok ? {} : { message: 'exit 3' }) });
+  assert.deepEqual(hook('postStart', true), []);
+  const post = hook('postStart', false)[0]!;
+  assert.deepEqual([post.type, post.reason, post.action, post.note], ['Warning', 'FailedPostStartHook', 'Hook', 'db: postStart hook failed: exit 3']);
+  assert.equal(hook('preStop', false)[0]!.reason, 'FailedPreStopHook');
+});
+
+test('a scheduled program: its state changes make no Events; a failed run is a Warning ScheduledRunFailed, a skipped one none', () => {
+  const t = new EventTranslator();
+  assert.deepEqual(t.translate(state('RUNNING', 'EXITED', { exitCode: 1, signal: null, expected: false, scheduled: true })), []);
+  assert.deepEqual(t.translate(state('STOPPED', 'STARTING', { reason: 'start', scheduled: true })), []);
+  const run = (result: 'Failed' | 'Skipped') =>
+    t.translate({ type: 'scheduled-run', time, program: 'backup', status: status({ name: 'backup' }), result, due: '2026-12-03T02:00:00.000Z', reason: 'exited with 1' });
+  assert.deepEqual(run('Skipped'), []);
+  const failed = run('Failed')[0]!;
+  assert.deepEqual([failed.type, failed.reason, failed.note], ['Warning', 'ScheduledRunFailed', 'backup: the run due at 2026-12-03T02:00:00.000Z failed: exited with 1']);
+});
+
 test('formatBytes', () => {
   assert.equal(formatBytes(1.5 * 1024 * 1024), '1.5 MiB');
   assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');

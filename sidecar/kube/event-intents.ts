@@ -17,6 +17,10 @@ export const REASON = {
   healthFailed: 'HealthCheckFailed',
   healthRecovered: 'HealthCheckRecovered',
   memoryPressure: 'MemoryPressure',
+  dependencyFailed: 'DependencyFailed',
+  postStartHookFailed: 'FailedPostStartHook',
+  preStopHookFailed: 'FailedPreStopHook',
+  scheduledRunFailed: 'ScheduledRunFailed',
 } as const;
 
 export function formatBytes(bytes: number): string {
@@ -94,12 +98,38 @@ export class EventTranslator {
       }
       case 'sigkill':
         return [intent(event.program, 'Warning', REASON.killed, 'Kill', `${event.program} did not stop (${event.reason}); sent SIGKILL to its process group`)];
+      case 'dependency-failed':
+        return [
+          intent(
+            event.program,
+            'Warning',
+            REASON.dependencyFailed,
+            'Wait',
+            `${event.program} keeps waiting: ${event.dependency} cannot become ${event.condition} (${event.reason.slice(0, 300)})`,
+          ),
+        ];
+      case 'hook':
+        if (event.ok) return [];
+        return [
+          intent(
+            event.program,
+            'Warning',
+            event.hook === 'postStart' ? REASON.postStartHookFailed : REASON.preStopHookFailed,
+            'Hook',
+            `${event.program}: ${event.hook} hook failed${event.message ? `: ${event.message.slice(0, 300)}` : ''}`,
+          ),
+        ];
+      case 'scheduled-run':
+        if (event.result !== 'Failed') return [];
+        return [intent(event.program, 'Warning', REASON.scheduledRunFailed, 'Run', `${event.program}: the run due at ${event.due} failed: ${event.reason.slice(0, 300)}`)];
       case 'supervisor':
         return [];
     }
   }
 
   private state(event: Extract<SupervisorEvent, { type: 'process-state' }>): EventIntent[] {
+    // A scheduled program's runs make an Event only when one fails (scheduled-run).
+    if (event.scheduled) return [];
     const name = event.program;
     const { from, to } = event;
     if (to === 'EXITED') {
@@ -108,6 +138,8 @@ export class EventTranslator {
       return [intent(name, expected ? 'Normal' : 'Warning', REASON.exited, 'Exit', `${name} ${how}${expected ? ' (expected)' : ''}`)];
     }
     if (to === 'BACKOFF') {
+      // After a short run (backoff.resetAfterSeconds): the EXITED just before reported the exit.
+      if (from === 'EXITED') return [];
       if (event.reason?.startsWith('spawn failed')) {
         return [intent(name, 'Warning', REASON.startFailed, 'Start', `${name} could not be started: ${event.reason.slice(0, 400)}`)];
       }

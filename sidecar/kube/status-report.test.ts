@@ -38,6 +38,9 @@ test('each field a reader acts on is a state difference', () => {
     { lastSignal: 'SIGKILL' },
     { since: '2026-01-01T00:00:05.000Z' },
     { healthy: false },
+    { reason: 'DependencyFailed' },
+    { lastRunResult: 'Failed' },
+    { nextScheduleTime: '2026-01-01T00:05:00.000Z' },
   ];
   for (const change of changes) assert.equal(difference(base, withChange(0, change)), 'state', JSON.stringify(change));
   assert.equal(difference(base, withChange(1, { healthy: true })), 'state');
@@ -46,6 +49,7 @@ test('each field a reader acts on is a state difference', () => {
 test('memory jitter and probe latency are no difference; a noticeable memory move is volatile', () => {
   assert.equal(difference(base, base), 'none');
   assert.equal(difference(base, withChange(0, { probeLatencyMs: 9 })), 'none');
+  assert.equal(difference(base, withChange(0, { notifyStatus: 'processed 1200 requests' })), 'none', "a program's STATUS= text rides along");
   assert.equal(difference(base, withChange(0, { memoryBytes: 41 * MiB })), 'none', '1 MiB of 40 is under 5 %');
   assert.equal(difference(base, withChange(0, { memoryBytes: 43 * MiB })), 'volatile');
   assert.equal(difference(base, withChange(1, { memoryBytes: 3 * MiB })), 'volatile', 'a first figure');

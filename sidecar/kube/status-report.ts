@@ -25,7 +25,7 @@ export interface DifferenceOptions {
 
 export const DEFAULT_DIFFERENCE: DifferenceOptions = { memoryMinBytes: 1024 * 1024, memoryMinFraction: 0.05 };
 
-const STATE_FIELDS = ['state', 'pid', 'restarts', 'lastExitCode', 'lastSignal', 'since', 'healthy'] as const;
+const STATE_FIELDS = ['state', 'pid', 'restarts', 'lastExitCode', 'lastSignal', 'since', 'healthy', 'reason', 'lastRunResult', 'nextScheduleTime'] as const;
 
 /**
  * 'state' when anything a reader acts on changed (a state, pid, restarts, exit, health, the

@@ -94,6 +94,7 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
     t,
     corePod(`    - { name: hello, command: ["/bin/sh", "-c", "echo hello from busybox; exec sleep 1000"], startSeconds: 0, priority: 1 }
     - { name: nobody, user: nobody, command: ["/bin/sh", "-c", "id; exec sleep 1000"], startSeconds: 0, priority: 3 }
+    - { name: notifier, notify: true, command: ["/bin/sh", "-c", "/corepod/bin/notify-socket --send READY=1; exec sleep 1000"], priority: 4 }
     - name: storm
       priority: 2
       startSeconds: 0
@@ -137,8 +138,10 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
   });
   assert.deepEqual(
     status.map((p) => p.name),
-    ['hello', 'nobody', 'storm'],
+    ['hello', 'nobody', 'notifier', 'storm'],
   );
+  // READY=1 through the runtime's static notify-socket helper, both ends.
+  assert.ok(c.lines.find((l) => l.program === 'notifier' && l.msg === 'STARTING -> RUNNING' && l.reason === 'said it is ready'));
   // `user` through the runtime's own static setpriv (busybox's has not the options, the image may have none).
   const id = await waitFor('id of the nobody program', () => c.lines.find((l) => l.program === 'nobody' && l.stream === 'stdout'));
   assert.equal(id.msg, 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)');
@@ -148,7 +151,7 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
     'the storm is over and no zombie is left',
     () => {
       const procs = descendantsOf(init);
-      return procs.filter((p) => p.comm === 'sleep').length === 3 && procs.every((p) => p.state !== 'Z') ? true : undefined;
+      return procs.filter((p) => p.comm === 'sleep').length === 4 && procs.every((p) => p.state !== 'Z') ? true : undefined;
     },
     30_000,
   );
