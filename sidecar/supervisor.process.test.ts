@@ -374,7 +374,8 @@ test('restartPreventExitCodes: an exit with such a code is not restarted althoug
 test('exitContainerOnExit: the supervisor stops every program and resolves with the exit status, 128 + signal after a signal', async (t) => {
   const { supervisor, recorder } = supervise(t, [
     { name: 'bystander', command: ['sleep', '1000'], startSeconds: 0 },
-    { name: 'main', command: ['sh', '-c', 'sleep 0.3; kill -USR1 $$'], startSeconds: 0, exitContainerOnExit: true },
+    // $$$$: the sidecar-init expands $(VAR) references, where $$ is one literal $ (as in a container's command).
+    { name: 'main', command: ['sh', '-c', 'sleep 0.3; kill -USR1 $$$$'], startSeconds: 0, exitContainerOnExit: true },
   ]);
   supervisor.start();
   const stopped = await waitFor('supervisor stopped', () => recorder.of('supervisor').find((e) => e.state === 'stopped'));
