@@ -101,8 +101,11 @@ async function setUp(): Promise<Setup> {
   for (const subject of SUBJECTS) {
     const namespace = await createNamespace(`pod-bench-${label(subject)}`);
     setup.namespaces.set(label(subject), namespace);
-    if (subject.kind === 'corepod')
+    if (subject.kind === 'corepod') {
+      // The Secrets the example reads (token-signing key, nginx's certificate), as `make demo` makes them.
+      await kubectl(['apply', '-n', namespace.name, '-f', '-'], { input: (await run(`${repoRoot}examples/dreamscape/secrets`, [])).stdout });
       setup.operators.push(await startOperator(['--namespace', namespace.name, '--sidecar-image', IMAGES.sidecar, '--runtime-delivery', subject.delivery]));
+    }
   }
   return setup;
 }

@@ -23,7 +23,7 @@ test('corepod run brings the DreamScape example up healthy, in dependency order,
   fs.chmodSync(home, 0o755);
   const root = path.join(home, 'rootfs');
   fs.cpSync(path.join(EXAMPLE, 'rootfs'), root, { recursive: true });
-  const ports = { auth: await freePort(), user: await freePort(), nginx: await freePort() };
+  const ports = { auth: await freePort(), user: await freePort(), nginx: await freePort(), https: await freePort() };
   // nginx.conf: the test's ports, pid and temp files in the copy.
   const nginxConf = path.join(root, 'app', 'nginx', 'nginx.conf');
   let nginx = fs.readFileSync(nginxConf, 'utf8');
@@ -32,6 +32,7 @@ test('corepod run brings the DreamScape example up healthy, in dependency order,
     nginx = nginx.replaceAll(from, to);
   };
   swap('listen 80;', `listen 127.0.0.1:${ports.nginx};`);
+  swap('listen 443 ssl;', `listen 127.0.0.1:${ports.https} ssl;`);
   swap('server 127.0.0.1:3001;', `server 127.0.0.1:${ports.auth};`);
   swap('server 127.0.0.1:3002;', `server 127.0.0.1:${ports.user};`);
   swap('/tmp/dreamscape-nginx', path.join(home, 'nginx-run'));

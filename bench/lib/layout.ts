@@ -23,7 +23,8 @@ export function programDefs(spec: CorePodSpec, startSeconds: Record<string, numb
     autorestart: p.autorestart !== false,
     stopSignal: p.stopSignal,
     stopWaitSeconds: p.stopWaitSeconds,
-    env: Object.fromEntries(p.env.map((e) => [e.name, e.value])),
+    // Only literal values: supervisord has no Secrets (a valueFrom is the kubelet's to resolve).
+    env: Object.fromEntries(p.env.filter((e) => e.valueFrom === undefined).map((e) => [e.name, e.value])),
     ...(p.workingDir ? { workingDir: p.workingDir } : {}),
     ...(p.user ? { user: p.user } : {}),
   }));

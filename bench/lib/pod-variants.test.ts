@@ -6,7 +6,7 @@ import { validateCorePod, validateSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import { DEFAULT_SIDECAR } from '../../contract/sidecar-contract.js';
 import { desiredState } from '../../operator/desired/desired-state.js';
-import { floorScript, programDefs, readinessProbe, startOrder, variantObjects } from './pod-variants.js';
+import { floorScript, readinessProbe, startOrder, variantObjects } from './pod-variants.js';
 import { REPO } from './paths.js';
 
 const spec = (programs: unknown[]) => {
@@ -46,35 +46,6 @@ test("the ordered floor script starts each program once the previous one's healt
     floorScript(programs, { ordered: true }),
     ['(exec api) &', 'until (exec 3<>/dev/tcp/127.0.0.1/3001) 2>/dev/null; do sleep 0.02; done', '(exec worker) &', '(exec web) &', 'wait'].join('\n'),
   );
-});
-
-test("supervisord gets the same programs and settings as the sidecar-init (the benchmarks' ProgramDef)", () => {
-  const [api] = programDefs(
-    spec([
-      {
-        name: 'api',
-        command: ['node', 'server.js'],
-        workingDir: '/app',
-        env: [{ name: 'A', value: 'b' }],
-        startSeconds: 4,
-        startRetries: 2,
-        stopSignal: 'QUIT',
-        stopWaitSeconds: 7,
-      },
-    ]).programs,
-  );
-  assert.deepEqual(api, {
-    name: 'api',
-    command: ['node', 'server.js'],
-    priority: 999,
-    startSeconds: 4,
-    startRetries: 2,
-    autorestart: true,
-    stopSignal: 'QUIT',
-    stopWaitSeconds: 7,
-    env: { A: 'b' },
-    workingDir: '/app',
-  });
 });
 
 test('the readiness probe is the health check of the last program to start, every second', () => {

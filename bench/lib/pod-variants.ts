@@ -5,7 +5,7 @@
 import type { V1ConfigMap, V1Container, V1Deployment, V1PodSpec, V1Probe } from '@kubernetes/client-node';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { ProgramSpec as Program } from '../../crds/corepod-schema.js';
-import type { ProgramDef } from './program.js';
+import { programDefs } from './layout.js';
 import { shellQuote } from './program.js';
 import { supervisordConf } from './supervisord-conf.js';
 
@@ -28,28 +28,13 @@ function healthPort(p: Program): number | undefined {
  */
 export function floorScript(programs: readonly Program[], options: { ordered?: boolean } = {}): string {
   const lines = startOrder(programs).flatMap((p, index, all) => {
-    const env = p.env.map((e) => shellQuote(`${e.name}=${e.value}`));
+    const env = p.env.filter((e) => e.valueFrom === undefined).map((e) => shellQuote(`${e.name}=${e.value}`));
     const exec = ['exec', ...(env.length > 0 ? ['env', ...env] : []), ...p.command.map(shellQuote)].join(' ');
     const previous = index > 0 ? healthPort(all[index - 1]!) : undefined;
     const wait = options.ordered && previous !== undefined ? [`until (exec 3<>/dev/tcp/127.0.0.1/${previous}) 2>/dev/null; do sleep 0.02; done`] : [];
     return [...wait, `(${p.workingDir ? `cd ${shellQuote(p.workingDir)} && ` : ''}${exec}) &`];
   });
   return [...lines, 'wait'].join('\n');
-}
-
-export function programDefs(programs: readonly Program[]): ProgramDef[] {
-  return startOrder(programs).map((p) => ({
-    name: p.name,
-    command: p.command,
-    priority: p.priority,
-    startSeconds: p.startSeconds,
-    startRetries: p.startRetries,
-    autorestart: p.autorestart !== false,
-    stopSignal: p.stopSignal,
-    stopWaitSeconds: p.stopWaitSeconds,
-    env: Object.fromEntries(p.env.map((e) => [e.name, e.value])),
-    ...(p.workingDir ? { workingDir: p.workingDir } : {}),
-  }));
 }
 
 /** The last program to start with an HTTP health check: when it answers, the others have started. */
@@ -101,7 +86,7 @@ export function variantObjects(variant: Variant, name: string, corePod: CorePodO
   } else if (variant === 'floor-ordered') {
     container.command = ['bash', '-c', floorScript(corePod.spec.programs, { ordered: true })];
   } else {
-    const conf = supervisordConf(programDefs(corePod.spec.programs), { dir: SUPERVISORD_DIR, socket: `${SUPERVISORD_DIR}/supervisor.sock`, root: false });
+    const conf = supervisordConf(programDefs(corePod.spec), { dir: SUPERVISORD_DIR, socket: `${SUPERVISORD_DIR}/supervisor.sock`, root: false });
     configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { 'supervisord.conf': conf } };
     container.command = ['supervisord', '-n', '-c', `${SUPERVISORD_CONF_DIR}/supervisord.conf`];
     container.volumeMounts = [

@@ -13,6 +13,7 @@ for (const delivery of ['image-volume', 'copy'] as const) {
     const stage = await Stage.open(`psa-dreamscape-${delivery === 'copy' ? 'copy' : 'iv'}`, { runtimeDelivery: delivery });
     t.after(() => stage.close());
     await kubectl(['label', 'namespace', stage.namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=v1.32']);
+    await stage.createDreamscapeSecrets();
     await stage.applyFile(`${repoRoot}examples/dreamscape/corepod.yaml`);
     const cp = await stage.waitForCorePod('dreamscape', 'READY 3/3 Running', (c) => (c.status?.readyProcesses === '3/3' && c.status.phase === 'Running' ? c : undefined), 300_000);
     for (const p of cp.status!.pods![0]!.processes) assert.equal(p.healthy, true, p.name);

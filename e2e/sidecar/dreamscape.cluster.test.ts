@@ -1,10 +1,15 @@
 // The DreamScape example as a user runs it: `kubectl apply -f examples/dreamscape/corepod.yaml`
 // with the operator running → Pod Running → status lists auth-service, user-service and nginx
-// RUNNING and healthy, READY 3/3; nginx reaches both services; kill -9 auth-service → restarted
-// with Events. Figures (apply → READY, kill → restarted / Event visible, sidecar RSS) are printed
+// RUNNING and healthy, READY 3/3; nginx reaches both services, also on 443 with the certificate of
+// the Secret dreamscape-tls; auth-service alone holds dreamscape-auth's key and signs with it;
+// kill -9 auth-service → restarted with Events. Figures (apply → READY, kill → restarted / Event visible, sidecar RSS) are printed
 // as test diagnostics, not asserted.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { netnsRun } from '../cluster/cluster.js';
 import { buildImages, processNamed, Stage, waitFor } from '../support/corepod-stage.js';
 import { repoRoot } from '../support/cluster-env.js';
@@ -23,6 +28,7 @@ const curl = async (args: string[]) => (await netnsRun('curl', ['-sS', '--max-ti
 
 test('apply → Pod Running → auth-service, user-service, nginx RUNNING and healthy, READY 3/3', async (t) => {
   const applied = Date.now();
+  await stage.createDreamscapeSecrets();
   await stage.applyFile(`${repoRoot}examples/dreamscape/corepod.yaml`);
   const cp = await stage.waitForCorePod('dreamscape', 'READY 3/3 Running', (c) => (c.status?.readyProcesses === '3/3' && c.status.phase === 'Running' ? c : undefined), 300_000);
   t.diagnostic(`apply → READY 3/3: ${((Date.now() - applied) / 1000).toFixed(1)} s`);
@@ -65,6 +71,42 @@ test('curl through nginx reaches both services', async () => {
   assert.equal(users.length, 2);
 });
 
+test("the Secrets reach their program only: nginx serves dreamscape-tls's certificate on 443, auth-service signs with dreamscape-auth's key", async (t) => {
+  const secret = async (name: string, key: string) =>
+    Buffer.from((await stage.kubectl(['get', 'secret', name, '-o', `jsonpath={.data.${key.replace(/\./g, '\\.')}}`])).stdout, 'base64').toString('utf8');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-dreamscape-tls-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(`${dir}/ca.crt`, await secret('dreamscape-tls', 'tls.crt'));
+  // The certificate is for the name "dreamscape": curl checks it against the Secret's own copy.
+  const https = (args: string[]) => curl(['--cacert', `${dir}/ca.crt`, '--resolve', `dreamscape:443:${podIp}`, ...args]);
+  assert.equal(JSON.parse(await https(['https://dreamscape/health'])).status, 'ok');
+  const { token } = JSON.parse(await https(['-X', 'POST', '-H', 'content-type: application/json', '-d', '{"username":"ada"}', 'https://dreamscape/auth/login'])) as {
+    token: string;
+  };
+  const [payload, signature] = token.split('.');
+  assert.equal(
+    signature,
+    createHmac('sha256', await secret('dreamscape-auth', 'token-signing-key'))
+      .update(payload!)
+      .digest('base64url'),
+    "signed with the Secret's key",
+  );
+  assert.deepEqual(JSON.parse(await https(['-H', `authorization: Bearer ${token}`, 'https://dreamscape/users/me'])), { username: 'ada', name: 'Ada Lovelace' });
+
+  const environ = async (program: string) => {
+    const pid = processNamed(await stage.processes('dreamscape'), program)!.pid!;
+    return (await stage.exec(pod, ['sh', '-c', `tr '\\0' '\\n' < /proc/${pid}/environ`])).stdout.split('\n');
+  };
+  assert.ok((await environ('auth-service')).includes(`TOKEN_SIGNING_KEY=${await secret('dreamscape-auth', 'token-signing-key')}`));
+  // nginx writes its process title over its environment's memory, so user-service speaks for the others.
+  const variables = await environ('user-service');
+  assert.ok(variables.includes('COREPOD_PROGRAM=user-service'), variables.join(' '));
+  assert.deepEqual(
+    variables.filter((v) => /^(TOKEN_SIGNING_KEY|COREPOD_P\d+_)/.test(v)),
+    [],
+    "user-service sees none of auth-service's variables",
+  );
+});
 test('kill -9 auth-service inside the container → restarted, restarts=1, ProcessExited and ProcessRestarted in kubectl get events', async (t) => {
   const before = processNamed(await stage.processes('dreamscape'), 'auth-service')!;
   const killedAt = Date.now();

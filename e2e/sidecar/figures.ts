@@ -45,6 +45,7 @@ async function countPatches(name: string, ms: number): Promise<number> {
 try {
   // 1. apply → READY 3/3
   const applied = Date.now();
+  await stage.createDreamscapeSecrets();
   await stage.applyFile(`${repoRoot}examples/dreamscape/corepod.yaml`);
   await waitFor('READY 3/3', async () => (await get('dreamscape'))?.status?.readyProcesses === '3/3', 300_000, 50);
   row('DreamScape apply → READY 3/3', `${((Date.now() - applied) / 1000).toFixed(1)} s`);

@@ -69,6 +69,12 @@ export class Stage {
     await this.kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name }, spec }) });
   }
 
+  /** The Secrets examples/dreamscape/corepod.yaml reads, made by examples/dreamscape/secrets as `make demo` does. */
+  async createDreamscapeSecrets(): Promise<void> {
+    const { stdout } = await run(`${repoRoot}examples/dreamscape/secrets`, []);
+    await this.kubectl(['apply', '-f', '-'], { input: stdout });
+  }
+
   async applyFile(file: string): Promise<void> {
     await this.kubectl(['apply', '-f', file]);
   }

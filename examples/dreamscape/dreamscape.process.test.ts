@@ -58,7 +58,7 @@ function start(t: TestContext, pipes: OutputPipePool, program: ProgramSpec, env:
 }
 
 /** A copy of the rootfs whose nginx.conf has the test's ports and a private directory for pid and temp files. */
-function nginxRoot(t: TestContext, ports: { nginx: number; auth: number; user: number }): string {
+function nginxRoot(t: TestContext, ports: { nginx: number; https: number; auth: number; user: number }): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dreamscape-'));
   fs.chmodSync(home, 0o755);
   t.after(() => fs.rmSync(home, { recursive: true, force: true }));
@@ -70,6 +70,7 @@ function nginxRoot(t: TestContext, ports: { nginx: number; auth: number; user: n
     config = config.replaceAll(from, to);
   };
   swap('listen 80;', `listen 127.0.0.1:${ports.nginx};`, 1);
+  swap('listen 443 ssl;', `listen 127.0.0.1:${ports.https} ssl;`, 1);
   swap('server 127.0.0.1:3001;', `server 127.0.0.1:${ports.auth};`, 1);
   swap('server 127.0.0.1:3002;', `server 127.0.0.1:${ports.user};`, 1);
   swap('/tmp/dreamscape-nginx', path.join(home, 'run'), 6);
@@ -105,7 +106,7 @@ test('the three DreamScape programs answer /health and nginx proxies to both ser
   const pipes = new OutputPipePool({ size: 6 });
   t.after(() => pipes.close());
   await pipes.ready();
-  const ports = { auth: await freePort(), user: await freePort(), nginx: await freePort() };
+  const ports = { auth: await freePort(), user: await freePort(), nginx: await freePort(), https: await freePort() };
 
   // The image's layout: `node dist/server.js` in /app/auth and /app/user, nginx with /app/nginx/nginx.conf.
   assert.deepEqual(
@@ -138,7 +139,12 @@ test('the three DreamScape programs answer /health and nginx proxies to both ser
   const login = await get(ports.nginx, '/auth/login', { method: 'POST', body: JSON.stringify({ username: 'ada' }), headers: { 'content-type': 'application/json' } });
   assert.equal(login.status, 200);
   const token = (login.body as { token: string }).token;
-  assert.match(token, /^[\w-]{20,}$/);
+  // payload.signature, both base64url: HMAC-SHA256 over the payload with the signing key.
+  assert.match(token, /^[\w-]{20,}\.[\w-]{43}$/);
+  const [payload, signature] = token.split('.') as [string, string];
+  const forged = `${Buffer.from(JSON.stringify({ sub: 'grace', exp: 4102444800 })).toString('base64url')}.${signature}`;
+  assert.equal((await get(ports.nginx, '/users/me', { headers: { authorization: `Bearer ${forged}` } })).status, 401, 'a payload signed by another key');
+  assert.ok(payload);
   assert.deepEqual(await get(ports.nginx, '/users/me', { headers: { authorization: `Bearer ${token}` } }), { status: 200, body: { username: 'ada', name: 'Ada Lovelace' } });
   assert.equal((await get(ports.nginx, '/users/me', { headers: { authorization: 'Bearer wrong' } })).status, 401);
   assert.equal((await get(ports.nginx, '/users')).status, 200);

@@ -14,10 +14,10 @@ import { REPO, runCli, startCli, tempDir, waitFor } from '../../sidecar/test-hel
 const EXAMPLE = path.join(REPO, 'examples', 'dreamscape');
 
 /** GET url from inside the network namespace of `pid`: the status code and the body. */
-function getInside(pid: number, url: string): Promise<{ status: number; body: unknown }> {
+function getInside(pid: number, url: string, env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; body: unknown }> {
   const script = `const r = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(5000) }); process.stdout.write(JSON.stringify({ status: r.status, body: await r.json() }));`;
   return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, '--', process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -27,7 +27,7 @@ function getInside(pid: number, url: string): Promise<{ status: number; body: un
   });
 }
 
-test('corepod run -f examples/dreamscape/corepod.yaml --root examples/dreamscape/rootfs: 3 programs RUNNING and healthy, each /health answers, nginx proxies', async (t) => {
+test('corepod run -f examples/dreamscape/corepod.yaml --root examples/dreamscape/rootfs: 3 programs RUNNING and healthy, each /health answers, nginx proxies on 80 and on 443', async (t) => {
   const home = tempDir(t, 'dreamscape-standalone-');
   const privateTmp = path.join(home, 'tmp');
   fs.mkdirSync(privateTmp, { mode: 0o1777 });
@@ -78,6 +78,10 @@ test('corepod run -f examples/dreamscape/corepod.yaml --root examples/dreamscape
     assert.equal((answer.body as { service: string }).service, service);
   }
   assert.equal((await getInside(inside, 'http://127.0.0.1/users/grace')).status, 200);
+  // Port 443 with the development certificate next to nginx.conf (for localhost and 127.0.0.1).
+  const trustDevCertificate = { ...process.env, NODE_EXTRA_CA_CERTS: path.join(EXAMPLE, 'rootfs', 'app', 'nginx', 'tls', 'tls.crt') };
+  assert.deepEqual((await getInside(inside, 'https://127.0.0.1/health', trustDevCertificate)).body, { status: 'ok', service: 'nginx' });
+  assert.equal((await getInside(inside, 'https://localhost/users/grace', trustDevCertificate)).status, 200);
 
   process.kill(inside, 'SIGTERM');
   assert.equal(await run.exited, 0, run.output());
