@@ -13,27 +13,30 @@ export interface CoreV1Document {
 }
 
 const CORE = 'io.k8s.api.core.v1.';
+
+/** The Pod fields a CorePod spec carries under core/v1's own names and schemas, passed through to its pods. */
+export const POD_PASS_THROUGH_FIELDS = [
+  'imagePullSecrets',
+  'nodeSelector',
+  'tolerations',
+  'affinity',
+  'topologySpreadConstraints',
+  'priorityClassName',
+  'runtimeClassName',
+  'hostAliases',
+  'dnsPolicy',
+  'dnsConfig',
+] as const;
+
 /** The fields taken from core/v1, per definition; everything they reach comes along. */
 export const CORE_V1_FIELDS: Record<string, string[]> = {
-  [`${CORE}PodSpec`]: [
-    'volumes',
-    'imagePullSecrets',
-    'nodeSelector',
-    'tolerations',
-    'affinity',
-    'topologySpreadConstraints',
-    'priorityClassName',
-    'runtimeClassName',
-    'hostAliases',
-    'dnsPolicy',
-    'dnsConfig',
-  ],
+  [`${CORE}PodSpec`]: ['volumes', ...POD_PASS_THROUGH_FIELDS],
   [`${CORE}Container`]: ['volumeMounts'],
   [`${CORE}ServiceSpec`]: ['type', 'externalTrafficPolicy', 'loadBalancerClass'],
 };
 
-/** Keywords kept from Kubernetes' OpenAPI: what a structural schema can say, and $ref/allOf/oneOf to resolve. */
-const KEPT = new Set([
+/** Markers a CRD schema may carry; Kubernetes' patch-strategy markers are for strategic merge only. */
+const STRUCTURAL = new Set([
   'description',
   'type',
   'format',
@@ -42,14 +45,13 @@ const KEPT = new Set([
   'required',
   'enum',
   'additionalProperties',
-  'default',
-  '$ref',
-  'allOf',
-  'oneOf',
   'x-kubernetes-list-type',
   'x-kubernetes-list-map-keys',
   'x-kubernetes-map-type',
 ]);
+
+/** Keywords kept from Kubernetes' OpenAPI: what a structural schema can say, and the default and $ref/allOf/oneOf to resolve. */
+const KEPT = new Set([...STRUCTURAL, 'default', '$ref', 'allOf', 'oneOf']);
 
 const refName = (ref: string) => ref.replace('#/components/schemas/', '');
 
@@ -111,21 +113,6 @@ function committed(): CoreV1Document {
   loaded ??= JSON.parse(readFileSync(CORE_V1_FILE, 'utf8')) as CoreV1Document;
   return loaded;
 }
-
-/** Markers a CRD schema may carry; Kubernetes' patch-strategy markers are for strategic merge only. */
-const STRUCTURAL = new Set([
-  'description',
-  'type',
-  'format',
-  'properties',
-  'items',
-  'required',
-  'enum',
-  'additionalProperties',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-]);
 
 /**
  * A definition as structural schema: $refs resolved, allOf of one $ref merged with the field's own

@@ -7,6 +7,7 @@ import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { PlannedPort } from './port-plan.js';
 import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, names, objectLabels, ownerReference, selectorLabels } from './names.js';
 import { podSecurity } from './pod-security.js';
+import { POD_PASS_THROUGH_FIELDS } from '../../crds/core-v1.js';
 import {
   CONFIG_FILE_KEY,
   CONFIG_MOUNT_PATH,
@@ -143,18 +144,7 @@ function installContainers(sidecar: SidecarContract, securityContext: V1Containe
 }
 
 /** The Pod fields a CorePod passes through as they are (core/v1 schemas, checked by the apiserver). */
-export const POD_FIELDS = [
-  'imagePullSecrets',
-  'nodeSelector',
-  'tolerations',
-  'affinity',
-  'topologySpreadConstraints',
-  'priorityClassName',
-  'runtimeClassName',
-  'hostAliases',
-  'dnsPolicy',
-  'dnsConfig',
-] as const satisfies readonly (keyof CorePodSpec & keyof V1PodSpec)[];
+export const POD_FIELDS = POD_PASS_THROUGH_FIELDS satisfies readonly (keyof CorePodSpec & keyof V1PodSpec)[];
 
 function podFields(spec: CorePodSpec): Partial<V1PodSpec> {
   return Object.fromEntries(POD_FIELDS.filter((field) => spec[field] !== undefined).map((field) => [field, spec[field]]));
