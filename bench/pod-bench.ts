@@ -24,10 +24,11 @@ import { waitFor } from '../lib/wait-for.js';
 import { desiredState } from '../operator/desired/desired-state.js';
 import { buildAndLoadImage, stateDir } from '../e2e/cluster/cluster.js';
 import { clusterApi, createNamespace, installCrd, kubectl, repoRoot, run, startOperator, type OperatorProcess } from '../e2e/support/cluster-env.js';
-import { IMAGES } from '../e2e/support/corepod-stage.js';
+import { dreamscapeSecrets, IMAGES } from '../e2e/support/corepod-stage.js';
 import { formatMachine, machineFacts } from './lib/machine.js';
 import { formatResult, type BenchResult, type Row } from './lib/report.js';
 import { median } from './lib/stats.js';
+import { sleep } from './lib/scope.js';
 import { variantObjects, type Variant } from './lib/pod-variants.js';
 
 const { values } = parseArgs({ options: { starts: { type: 'string', default: '5' }, pods: { type: 'string', default: '10' } } });
@@ -58,7 +59,6 @@ interface Setup {
   operators: OperatorProcess[];
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const until = (what: string, timeoutMs: number, check: () => Promise<boolean>) => waitFor(what, check, timeoutMs, 50);
 
 function readExample(): Pick<Setup, 'document' | 'example'> {
@@ -103,7 +103,7 @@ async function setUp(): Promise<Setup> {
     setup.namespaces.set(label(subject), namespace);
     if (subject.kind === 'corepod') {
       // The Secrets the example reads (token-signing key, nginx's certificate), as `make demo` makes them.
-      await kubectl(['apply', '-n', namespace.name, '-f', '-'], { input: (await run(`${repoRoot}examples/dreamscape/secrets`, [])).stdout });
+      await kubectl(['apply', '-n', namespace.name, '-f', '-'], { input: await dreamscapeSecrets() });
       setup.operators.push(await startOperator(['--namespace', namespace.name, '--sidecar-image', IMAGES.sidecar, '--runtime-delivery', subject.delivery]));
     }
   }
@@ -135,17 +135,28 @@ async function podsOf(setup: Setup, subject: Subject, name: string): Promise<V1P
 
 const podReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 
-/** READY n/n: the CorePod's column for a CorePod (every program of every pod), every pod Ready for the others. */
-async function allReady(setup: Setup, subject: Subject, name: string, replicas: number): Promise<boolean> {
-  const namespace = setup.namespaces.get(label(subject))!.name;
-  if (subject.kind === 'corepod') {
-    const corePod = await setup.api.get<CorePodObject & KubeObject>(RESOURCES.corePod, namespace, name);
-    const programs = setup.example.spec.programs.length;
-    const pods = corePod?.status?.pods ?? [];
-    return corePod?.status?.readyProcesses === `${programs * replicas}/${programs * replicas}` && pods.length === replicas;
-  }
+interface Observation {
+  /** The object's pods, terminating ones left out. */
+  pods: V1Pod[];
+  /** The CorePod, for a CorePod subject. */
+  corePod?: CorePodObject | undefined;
+}
+
+/** One look at the object: its pods and, for a CorePod, the CorePod (two requests at most). */
+async function observe(setup: Setup, subject: Subject, name: string): Promise<Observation> {
   const pods = await podsOf(setup, subject, name);
-  return pods.length === replicas && pods.every(podReady);
+  if (subject.kind !== 'corepod') return { pods };
+  const corePod = await setup.api.get<CorePodObject & KubeObject>(RESOURCES.corePod, setup.namespaces.get(label(subject))!.name, name);
+  return { pods, corePod };
+}
+
+/** READY n/n: the CorePod's column for a CorePod (every program of every pod), every pod Ready for the others. */
+function allReady(setup: Setup, subject: Subject, seen: Observation, replicas: number): boolean {
+  if (subject.kind === 'corepod') {
+    const total = setup.example.spec.programs.length * replicas;
+    return seen.corePod?.status?.readyProcesses === `${total}/${total}` && (seen.corePod.status.pods ?? []).length === replicas;
+  }
+  return seen.pods.length === replicas && seen.pods.every(podReady);
 }
 
 async function apply(setup: Setup, subject: Subject, objects: object[]): Promise<void> {
@@ -158,8 +169,7 @@ async function remove(setup: Setup, subject: Subject, name: string): Promise<voi
   const kind = subject.kind === 'corepod' ? 'corepod' : 'deployment';
   await kubectl(['delete', '-n', namespace, kind, name, '--wait=true']);
   if (subject.kind === 'supervisord') await kubectl(['delete', '-n', namespace, 'configmap', name, '--ignore-not-found']);
-  await until(`the pods of ${namespace}/${name} to go`, 180_000, async () => (await podsOf(setup, subject, name)).length === 0);
-  // Terminating pods are filtered out above; wait until the kubelet has removed them too.
+  // Terminating pods included: until the kubelet has removed them (the namespace holds this object's pods only).
   await until(`${namespace} to hold no pod`, 180_000, async () => (await setup.api.list<V1Pod & KubeObject>(RESOURCES.pod, { namespace })).items.length === 0);
 }
 
@@ -179,7 +189,6 @@ const MILESTONES = ['podCreated', 'containerRunning', 'programsRunning', 'podRea
 async function measureStart(setup: Setup, subject: Subject, index: number): Promise<StartTimeline> {
   const name = `start-${index}`;
   const objects = manifests(setup, subject, name, 1);
-  const namespace = setup.namespaces.get(label(subject))!.name;
   const started = performance.now();
   const seen: Partial<Record<(typeof MILESTONES)[number], number>> = {};
   const mark = (milestone: (typeof MILESTONES)[number], reached: boolean) => {
@@ -187,16 +196,16 @@ async function measureStart(setup: Setup, subject: Subject, index: number): Prom
   };
   await apply(setup, subject, objects);
   await until(`${label(subject)} ${name} READY`, 300_000, async () => {
-    const [pod] = await podsOf(setup, subject, name);
+    const seenNow = await observe(setup, subject, name);
+    const [pod] = seenNow.pods;
     mark('podCreated', pod !== undefined);
     mark('containerRunning', pod?.status?.containerStatuses?.some((c) => c.name === 'app' && c.state?.running) === true);
     mark('podReady', pod !== undefined && podReady(pod));
-    if (subject.kind === 'corepod') {
-      const corePod = await setup.api.get<CorePodObject & KubeObject>(RESOURCES.corePod, namespace, name);
-      const processes = corePod?.status?.pods?.[0]?.processes ?? [];
+    if (seenNow.corePod) {
+      const processes = seenNow.corePod.status?.pods?.[0]?.processes ?? [];
       mark('programsRunning', processes.length === setup.example.spec.programs.length && processes.every((p) => p.state === 'RUNNING'));
     }
-    return allReady(setup, subject, name, 1);
+    return allReady(setup, subject, seenNow, 1);
   });
   const timeline: StartTimeline = { ...seen, ready: (performance.now() - started) / 1000 };
   await remove(setup, subject, name);
@@ -261,11 +270,10 @@ async function measureFootprint(setup: Setup, subject: Subject): Promise<Footpri
   const name = 'footprint';
   const state = stateDir();
   await apply(setup, subject, manifests(setup, subject, name, PODS));
-  await until(`${PODS} ${label(subject)} pods READY`, 600_000, () => allReady(setup, subject, name, PODS));
+  await until(`${PODS} ${label(subject)} pods READY`, 600_000, async () => allReady(setup, subject, await observe(setup, subject, name), PODS));
   // Let start-up garbage settle the way a pod that has served for a while would have.
   await sleep(20_000);
-  const pods = await podsOf(setup, subject, name);
-  const corePod = subject.kind === 'corepod' ? await setup.api.get<CorePodObject & KubeObject>(RESOURCES.corePod, setup.namespaces.get(label(subject))!.name, name) : undefined;
+  const { pods, corePod } = await observe(setup, subject, name);
   const footprint: Footprint = { supervisorPss: [], supervisorPrivate: [], supervisorRss: [], containerPss: [], diskPerPod: 0, podDirPerPod: 0 };
   let podDirs = 0;
   let writableLayers = 0;

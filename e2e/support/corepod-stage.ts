@@ -40,6 +40,11 @@ export interface CorePodView {
 }
 
 /** A namespace with the CRD installed and the operator reconciling it. */
+/** Fresh manifests of the two Secrets examples/dreamscape/corepod.yaml reads (examples/dreamscape/secrets). */
+export async function dreamscapeSecrets(): Promise<string> {
+  return (await run(`${repoRoot}examples/dreamscape/secrets`, [])).stdout;
+}
+
 export class Stage {
   private constructor(
     readonly namespace: string,
@@ -69,10 +74,9 @@ export class Stage {
     await this.kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', metadata: { name }, spec }) });
   }
 
-  /** The Secrets examples/dreamscape/corepod.yaml reads, made by examples/dreamscape/secrets as `make demo` does. */
+  /** The Secrets examples/dreamscape/corepod.yaml reads, made as `make demo` makes them. */
   async createDreamscapeSecrets(): Promise<void> {
-    const { stdout } = await run(`${repoRoot}examples/dreamscape/secrets`, []);
-    await this.kubectl(['apply', '-f', '-'], { input: stdout });
+    await this.kubectl(['apply', '-f', '-'], { input: await dreamscapeSecrets() });
   }
 
   async applyFile(file: string): Promise<void> {
