@@ -2,7 +2,6 @@
 // event at a time, gates starts on dependencies, stops in order under one deadline, and publishes
 // every change to its subscribers; health-monitor.ts probes, memory-watch.ts samples memory. All world access goes through narrow interfaces
 // (ProcessRunner, Probe, MemoryReader, Clock) chosen by the caller.
-import os from 'node:os';
 import type { CorePodSpec, HealthCheckSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { dependencyVerdict, startable, stopWaves, type Dependency, type DependencyVerdict } from './dependency-order.js';
@@ -35,7 +34,7 @@ import {
   type TimerName,
   type Transition,
 } from './process-state-machine.js';
-import type { ProcessRunner, SpawnRequest } from './process-runner.js';
+import { signalNumber, type ProcessRunner, type SpawnRequest } from './process-runner.js';
 import { detailOf, healthReport, statusOf, type HealthReport, type ProgramDetail } from './supervisor-views.js';
 import type { SwitchPlan } from './user-switch.js';
 import { SIDECAR_ENV } from '../contract/sidecar-contract.js';
@@ -82,7 +81,7 @@ export function toBytes(value: number | string): number {
 /** A shell's view of how a process ended: its exit code, or 128 + the number of the signal that killed it. */
 export function exitStatus(code: number | null, signal: string | null): number {
   if (code !== null) return code;
-  const number = signal ? os.constants.signals[signal as NodeJS.Signals] : undefined;
+  const number = signal ? signalNumber(signal) : undefined;
   return number === undefined ? 1 : 128 + number;
 }
 

@@ -11,7 +11,7 @@ import { supervisordConf } from './supervisord-conf.js';
 
 export type Variant = 'floor' | 'floor-ordered' | 'supervisord';
 
-/** The programs in start order (priority, then name, as the sidecar-init orders peers). */
+/** The programs in a fixed start order: priority, then name (the sidecar-init keeps spec order among equal priorities and also waits on dependsOn). */
 export function startOrder(programs: readonly Program[]): Program[] {
   return [...programs].filter((p) => p.autostart).sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
 }
