@@ -34,7 +34,10 @@ test('corepod run -f examples/dreamscape/corepod.yaml --root examples/dreamscape
   fs.chmodSync(privateTmp, 0o1777);
   const env = { ...process.env, COREPOD_RUN_DIR: '/tmp/corepod-run' };
   const outside = { ...process.env, COREPOD_RUN_DIR: path.join(privateTmp, 'corepod-run') };
-  const namespaces = ['unshare', '--net', '--mount', '--fork', '--', 'sh', '-c', `ip link set lo up && mount --bind "$0" /tmp && exec "$@"`, privateTmp];
+  // A checkout under /tmp (a CI clone) stays visible through the private /tmp: bound into it first.
+  const underTmp = path.relative('/tmp', REPO);
+  const keepCheckout = underTmp.startsWith('..') || path.isAbsolute(underTmp) ? '' : `mkdir -p "$0/${underTmp}" && mount --bind "${REPO}" "$0/${underTmp}" && `;
+  const namespaces = ['unshare', '--net', '--mount', '--fork', '--', 'sh', '-c', `ip link set lo up && ${keepCheckout}mount --rbind "$0" /tmp && exec "$@"`, privateTmp];
   const run = startCli(t, ['run', '-f', path.join(EXAMPLE, 'corepod.yaml'), '--root', path.join(EXAMPLE, 'rootfs'), '--health-port', '0'], env, namespaces);
 
   const status = await waitFor(
