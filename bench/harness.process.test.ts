@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BENCHES } from './benches.js';
-import type { BenchContext } from './lib/bench.js';
+import { PEER_NAMES, type BenchContext } from './lib/bench.js';
 import { processTable } from '../lib/procfs.js';
 import { evaluate, formatResult, type BenchResult } from './lib/report.js';
 
@@ -23,7 +23,7 @@ after(() => {
   fs.rmSync(privateTmp, { recursive: true, force: true });
 });
 
-const context: BenchContext = { size: 'tiny', peers: new Set(['supervisord', 'pm2']), log: () => {} };
+const context: BenchContext = { size: 'tiny', peers: new Set(PEER_NAMES), log: () => {} };
 
 function benchDirs(): Set<string> {
   return new Set(fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('corepod-bench-')));

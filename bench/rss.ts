@@ -17,6 +17,7 @@ import type { BenchResult, Column, Row } from './lib/report.js';
 import { sleep, withScope, type Scope } from './lib/scope.js';
 import { waitFor } from '../lib/wait-for.js';
 import { median } from './lib/stats.js';
+import { startS6 } from './lib/s6-runner.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 
 interface Sizes {
@@ -73,7 +74,14 @@ async function sample(pids: () => (number | undefined)[], sizes: Sizes): Promise
 const sleepers = (count: number): ProgramDef[] =>
   Array.from({ length: count }, (_, i) => ({ name: `sleeper-${i}`, command: ['sleep', '86400'], startSeconds: 1, autorestart: true, stopWaitSeconds: 2 }));
 
-type Who = 'corepod' | 'corepod-pid1' | 'corepod-init' | 'supervisord' | 'pm2' | 'node-idle' | 'node-bare';
+type Who = 'corepod' | 'corepod-pid1' | 'corepod-init' | 'supervisord' | 'pm2' | 's6' | 'node-idle' | 'node-bare';
+
+const total = (list: Figures[]): Figures => ({
+  rss: list.reduce((sum, f) => sum + f.rss, 0),
+  pss: list.reduce((sum, f) => sum + f.pss, 0),
+  anonymous: list.reduce((sum, f) => sum + f.anonymous, 0),
+  file: list.reduce((sum, f) => sum + f.file, 0),
+});
 
 /** [supervisor, tini] as the pod runs them, or undefined when corepod-init cannot be built here. */
 async function measurePodInit(scope: Scope, programs: ProgramDef[], sizes: Sizes): Promise<Figures[] | undefined> {
@@ -108,6 +116,14 @@ async function measure(who: Who, count: number, sizes: Sizes, nodeFlags: string[
       const figures = await sample(() => [pm2.godPid()], sizes);
       await pm2.stop();
       return figures;
+    }
+    if (who === 's6') {
+      const s6 = startS6(scope, programs);
+      await s6.waitUp(`${count} programs up`, 120_000, 100);
+      const pids = s6.supervisorPids();
+      const figures = await sample(() => pids, sizes);
+      await s6.stop();
+      return [total(figures)];
     }
     if (who === 'corepod-init') return (await measurePodInit(scope, programs, sizes)) ?? [];
     if (who === 'node-bare') {
@@ -221,7 +237,7 @@ export const rss: Bench = {
       notes: [
         ...floorNote,
         `Median of samples every ${sizes.intervalMs} ms over ${sizes.windowMs / 1000} s, after all programs were RUNNING and ${sizes.settleMs / 1000} s more. Programs: \`sleep 86400\`, each supervisor's default output capture.`,
-        'CorePod: the `corepod run` node process; supervisord: its python process; pm2: its God daemon. Baseline: `node -e "setInterval(() => {}, 1e6)"` (in the last experiment row, with the same flags).',
+        'CorePod: the `corepod run` node process; supervisord: its python process; pm2: its God daemon; s6: s6-svscan plus one s6-supervise per program, summed. Baseline: `node -e "setInterval(() => {}, 1e6)"` (in the last experiment row, with the same flags).',
         "As PID 1 by the pod's command: `unshare --pid --fork --mount-proc corepod-init -f FILE` with corepod-init built from sidecar/runtime/corepod-init.c (host cc) in a runtime layout of this node, tini-static and the CLI under test; it execs tini, which runs the supervisor, so no second node. As PID 1 directly: `node bin/corepod.js run` made PID 1 itself, which execs tini (process.execve, Node ≥ 22.15), so again no second node; on older Node (no process.execve) it stays as a node shim in front of tini, a row of its own.",
         'File-backed: resident pages of the node binary and libraries (RSS − anonymous); they grow with the code paths run, e.g. by ~3.5 MiB once V8 compiles anything with TurboFan (--max-opt=2 row).',
         'Experiment rows: `corepod run` started as `node FLAGS bin/corepod.js run` (the flags reach its re-executions too); what the RSS would be if the pod command passed them. They trade speed of the capture path (measure with `COREPOD_BENCH_CLI` and log-capture), not shown here.',

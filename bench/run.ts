@@ -1,18 +1,18 @@
-// `node dist/bench/run.js [--tiny] [--repeat N] [--peers supervisord,pm2] [name...]`: runs the
+// `node dist/bench/run.js [--tiny] [--repeat N] [--peers supervisord,pm2,s6] [name...]`: runs the
 // benchmarks (all, or the named ones) with CorePod and its peers in the same run, prints one
 // markdown table per benchmark and writes the JSON and markdown to bench/results/.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Bench, BenchContext, Size } from './lib/bench.js';
+import { PEER_NAMES, type Bench, type BenchContext, type PeerName, type Size } from './lib/bench.js';
 import { machineFacts, formatMachine } from './lib/machine.js';
 import { REPO } from './lib/paths.js';
 import { formatResult, medianOf, rowOk, type BenchResult } from './lib/report.js';
 import { closeAll } from './lib/scope.js';
 import { BENCHES } from './benches.js';
 
-const USAGE = `Usage: node dist/bench/run.js [--tiny] [--repeat N] [--peers supervisord,pm2] [--out DIR] [NAME...]
+const USAGE = `Usage: node dist/bench/run.js [--tiny] [--repeat N] [--peers supervisord,pm2,s6] [--out DIR] [NAME...]
 Benchmarks: ${BENCHES.map((b) => b.name).join(', ')} (default: all)`;
 
 async function main(): Promise<number> {
@@ -40,9 +40,9 @@ async function main(): Promise<number> {
     process.stderr.write(`--repeat: expected 1..20\n`);
     return 2;
   }
-  const peers = new Set((values.peers ?? 'supervisord,pm2').split(',').filter(Boolean));
+  const peers = new Set((values.peers ?? PEER_NAMES.join(',')).split(',').filter(Boolean));
   for (const peer of peers) {
-    if (peer !== 'supervisord' && peer !== 'pm2') {
+    if (!(PEER_NAMES as readonly string[]).includes(peer)) {
       process.stderr.write(`--peers: unknown peer "${peer}"\n`);
       return 2;
     }
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   const size: Size = values.tiny ? 'tiny' : 'full';
   const context: BenchContext = {
     size,
-    peers: peers as Set<'supervisord' | 'pm2'>,
+    peers: peers as Set<PeerName>,
     log: (message) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`),
   };
   const before = await machineFacts();

@@ -11,6 +11,7 @@ import { bashSleep, shellQuote, type ProgramDef } from './lib/program.js';
 import type { BenchResult, Column } from './lib/report.js';
 import { exitOf, nowMs, sleep, withScope, type Scope } from './lib/scope.js';
 import { max, median } from './lib/stats.js';
+import { startS6 } from './lib/s6-runner.js';
 import { allStates, startSupervisord } from './lib/supervisord-runner.js';
 
 const SIZES = { tiny: { runs: 1 }, full: { runs: 10 } };
@@ -35,12 +36,21 @@ interface Stop {
   exitCode: number | undefined;
 }
 
-async function once(scope: Scope, who: 'corepod' | 'corepod-pid1' | 'supervisord'): Promise<Stop> {
+type Who = 'corepod' | 'corepod-pid1' | 'supervisord' | 's6';
+
+async function once(scope: Scope, who: Who): Promise<Stop> {
   const dir = scope.tempDir(`sigterm-${who}`);
   const { programs, stamps } = promptChildren(dir);
   let t0: number;
   let exitCode: number | undefined;
-  if (who === 'supervisord') {
+  if (who === 's6') {
+    const s6 = startS6(scope, programs);
+    await s6.waitUp('all up', 60_000);
+    // startSeconds 1 for the others: up as long before the SIGTERM.
+    await sleep(1200);
+    t0 = nowMs();
+    exitCode = await s6.stop(60_000);
+  } else if (who === 'supervisord') {
     const supervisord = startSupervisord(scope, programs);
     await supervisord.waitStates(allStates('RUNNING'), 'all RUNNING', 60_000);
     await sleep(200);
@@ -64,7 +74,7 @@ export const sigterm: Bench = {
   title: '5. SIGTERM → supervisor exit, three prompt children (priorities 10/20/30)',
   async run(context: BenchContext): Promise<BenchResult> {
     const { runs } = SIZES[context.size];
-    const who: ('corepod' | 'corepod-pid1' | 'supervisord')[] = ['corepod', 'corepod-pid1', ...(context.peers.has('supervisord') ? (['supervisord'] as const) : [])];
+    const who: Who[] = ['corepod', 'corepod-pid1', ...[...context.peers].filter((p): p is 'supervisord' | 's6' => p === 'supervisord' || p === 's6')];
     const samples: Record<string, Stop[]> = {};
     for (let i = 0; i < runs; i++) {
       for (const w of who) {
@@ -77,8 +87,10 @@ export const sigterm: Bench = {
       const out: Partial<Record<Column, number>> = {};
       const c = pick(corepodAs, f);
       const s = pick('supervisord', f);
+      const s6 = pick('s6', f);
       if (c !== undefined) out.corepod = c;
       if (s !== undefined) out.supervisord = s;
+      if (s6 !== undefined) out.s6 = s6;
       return out;
     };
     const slowest = (s: Stop) => max(s.signalMs);
@@ -101,7 +113,11 @@ export const sigterm: Bench = {
           metric: 'SIGTERM → last child signalled (worst run)',
           unit: 'ms',
           decimals: 1,
-          values: { corepod: worstOverRuns('corepod'), ...(samples.supervisord ? { supervisord: worstOverRuns('supervisord') } : {}) },
+          values: {
+            corepod: worstOverRuns('corepod'),
+            ...(samples.supervisord ? { supervisord: worstOverRuns('supervisord') } : {}),
+            ...(samples.s6 ? { s6: worstOverRuns('s6') } : {}),
+          },
           checks: [{ kind: 'absolute', op: '<=', limit: 20 }],
         },
         {
@@ -120,7 +136,7 @@ export const sigterm: Bench = {
         },
       ],
       notes: [
-        `${runs} run(s) per supervisor. Children: bash with a TERM trap that writes $EPOCHREALTIME and exits 0; startSeconds 1, stopWaitSeconds 10; stopped in reverse priority (30, 20, 10). supervisord: stopasgroup=true.`,
+        `${runs} run(s) per supervisor. Children: bash with a TERM trap that writes $EPOCHREALTIME and exits 0; startSeconds 1, stopWaitSeconds 10; stopped in reverse priority (30, 20, 10). supervisord: stopasgroup=true. s6 has no order: s6-svscan's SIGTERM takes every service down at once.`,
         ...(badExits.length > 0 ? [`Unexpected exit codes: ${badExits.join(', ')}`] : ['Every supervisor exited 0.']),
       ],
       details: { samples },

@@ -3,11 +3,14 @@ import type { BenchResult } from './report.js';
 
 export type Size = 'tiny' | 'full';
 
+export const PEER_NAMES = ['supervisord', 'pm2', 's6'] as const;
+export type PeerName = (typeof PEER_NAMES)[number];
+
 export interface BenchContext {
   size: Size;
   log(message: string): void;
   /** Peers to run next to CorePod (default: all the benchmark has). */
-  peers: ReadonlySet<'supervisord' | 'pm2'>;
+  peers: ReadonlySet<PeerName>;
 }
 
 export interface Bench {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { REPO } from './paths.js';
+import { s6Version } from './s6-runner.js';
 import { run } from './scope.js';
 
 export interface MachineFacts {
@@ -13,6 +14,7 @@ export interface MachineFacts {
   node: string;
   kernel: string;
   supervisord: string | undefined;
+  s6: string | undefined;
   /** The commit measured, with "+dirty" when sidecar/ or bin/ had uncommitted changes. */
   commit: string | undefined;
 }
@@ -23,6 +25,12 @@ export async function machineFacts(): Promise<MachineFacts> {
     supervisord = (await run('supervisord', ['--version'], { timeoutMs: 30_000 })).stdout.trim();
   } catch {
     supervisord = undefined;
+  }
+  let s6: string | undefined;
+  try {
+    s6 = await s6Version();
+  } catch {
+    s6 = undefined;
   }
   let commit: string | undefined;
   try {
@@ -49,6 +57,7 @@ export async function machineFacts(): Promise<MachineFacts> {
     node: process.version,
     kernel,
     supervisord,
+    s6,
     commit,
   };
 }
@@ -56,7 +65,7 @@ export async function machineFacts(): Promise<MachineFacts> {
 export function formatMachine(before: MachineFacts, after: MachineFacts): string {
   const load = (f: MachineFacts) => f.load.map((l) => l.toFixed(2)).join(' / ');
   return [
-    `Machine: ${before.cores} × ${before.cpu}, ${before.memoryGiB} GiB, Linux ${before.kernel}, Node ${before.node}, supervisord ${before.supervisord ?? 'missing'}; CorePod at ${before.commit ?? 'unknown commit'}`,
+    `Machine: ${before.cores} × ${before.cpu}, ${before.memoryGiB} GiB, Linux ${before.kernel}, Node ${before.node}, supervisord ${before.supervisord ?? 'missing'}, ${before.s6 ?? 's6 missing'}; CorePod at ${before.commit ?? 'unknown commit'}`,
     `Date: ${before.date} → ${after.date}; load average (1/5/15 min) before ${load(before)}, after ${load(after)}`,
   ].join('\n');
 }

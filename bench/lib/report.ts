@@ -2,7 +2,7 @@
 // in the same run), markdown tables, and the median over repeated runs (pure).
 import { median } from './stats.js';
 
-export const COLUMNS = ['corepod', 'supervisord', 'pm2', 'baseline'] as const;
+export const COLUMNS = ['corepod', 'supervisord', 'pm2', 's6', 'baseline'] as const;
 export type Column = (typeof COLUMNS)[number];
 export type Peer = Exclude<Column, 'corepod'>;
 
@@ -82,7 +82,7 @@ function describeCheck(check: Check, unit: string): string {
 
 export function formatTable(result: BenchResult): string {
   const baseline = result.baseline ? `baseline: ${result.baseline}` : 'baseline';
-  const head = ['metric', 'corepod', 'supervisord', 'pm2', baseline, 'ratio', 'target', 'ok'];
+  const head = ['metric', ...COLUMNS.filter((c) => c !== 'baseline'), baseline, 'ratio', 'target', 'ok'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const row of result.rows) {
     const outcomes = evaluate(row);
