@@ -5,7 +5,7 @@
 import type { CorePodSpec, HealthCheckSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { dependencyVerdict, startable, stopWaves, type Dependency, type DependencyVerdict } from './dependency-order.js';
-import { expandCommand, programEnvironment } from './expand-references.js';
+import { expandCommand, expandReferences, lookupIn, programEnvironment } from './expand-references.js';
 import { ownVariables, sharedEnv } from '../contract/program-env.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { HealthMonitor } from './health-monitor.js';
@@ -203,15 +203,16 @@ export class Supervisor {
       const request: Omit<SpawnRequest, 'command'> = {
         env,
         ...(program.notifyFd !== undefined ? { notifyFd: program.notifyFd } : {}),
-        ...(program.workingDir ? { workingDir: program.workingDir } : {}),
+        ...(program.workingDir ? { workingDir: expandReferences(program.workingDir, lookupIn(env)) } : {}),
+        ...(program.umask !== undefined ? { umask: Number.parseInt(program.umask, 8) } : {}),
         ...(plan.kind === 'setpriv' ? { prefix: plan.prefix } : {}),
         ...(plan.kind === 'spawn' ? { uid: plan.uid, gid: plan.gid } : {}),
       };
       const log = new ProgramLog({
         program: program.name,
         ...(program.logs.mirror && options.mirror ? { mirror: options.mirror } : {}),
-        ...(program.logs.stdoutFile ? { stdoutFile: program.logs.stdoutFile } : {}),
-        ...(program.logs.stderrFile ? { stderrFile: program.logs.stderrFile } : {}),
+        ...(program.logs.stdoutFile ? { stdoutFile: expandReferences(program.logs.stdoutFile, lookupIn(env)) } : {}),
+        ...(program.logs.stderrFile ? { stderrFile: expandReferences(program.logs.stderrFile, lookupIn(env)) } : {}),
         maxBytes: toBytes(program.logs.maxBytes),
         backups: program.logs.backups,
         onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
