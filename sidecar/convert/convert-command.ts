@@ -82,7 +82,7 @@ export function glob(pattern: string): string[] {
   return matches.sort();
 }
 
-const fileSource: ConfigSource = {
+export const fileSource: ConfigSource = {
   read: (file) => fs.readFileSync(file === '-' ? 0 : file, 'utf8'),
   glob,
 };

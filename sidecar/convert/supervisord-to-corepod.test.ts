@@ -130,7 +130,6 @@ test("the seed's programs convert completely into a valid CorePod", () => {
   assert.deepEqual(
     warnings.filter((w) => !w.startsWith('[program:')).map((w) => w.slice(0, w.indexOf(':', w.indexOf(']')))),
     [
-      '[supervisord] nodaemon=true',
       '[supervisord] user=root',
       '[supervisord] logfile=/var/log/supervisor/supervisord.log',
       '[supervisord] pidfile=/var/run/supervisord.pid',

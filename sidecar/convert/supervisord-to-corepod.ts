@@ -54,10 +54,12 @@ const MAX_START_RETRIES = 1000;
 const RUN_TIME_OPTIONS = ['command', 'environment', 'directory', 'stdout_logfile', 'stderr_logfile'];
 /** Listener commands that end supervisord (kill_supervisor.py, stop-supervisor.sh, supervisord-watchdog, ...). */
 const STOPPING_LISTENER = /kill|stop|shutdown|exit|quit|die|watchdog/i;
+/** An inline script that signals supervisord: `kill -SIGQUIT $PPID`, `kill 1`, `kill $(cat /run/supervisord.pid)`. */
+const KILLS_SUPERVISORD = /\bkill\s+(-\S+\s+)*(1\b|\$PPID\b|\$\(cat [^)]*supervisord\.pid\)|`cat [^`]*supervisord\.pid`)/;
 
 /** Messages for [supervisord] options that have no CorePod field. */
 const SUPERVISORD_OPTIONS: Record<string, string> = {
-  nodaemon: 'corepod always runs in the foreground; ignored',
+  nodaemon: 'corepod always runs in the foreground (nodaemon=true); ignored',
   user: "corepod runs as the container's user (each program may switch with user:); ignored",
   logfile: "corepod logs JSON lines to the container's stdout; ignored",
   logfile_maxbytes: "corepod logs JSON lines to the container's stdout; ignored",
@@ -308,6 +310,8 @@ class Converter {
         umask = this.umask(option, this.expand(option, {}, section.name), (o, message) => {
           throw new ConvertError(`${where(o)}: [supervisord] umask=${show(o.value)}: ${message}`);
         });
+      } else if (option.key === 'nodaemon' && TRUE.includes(option.value.trim().toLowerCase())) {
+        // What corepod always does.
       } else {
         this.warn(section.name, option, SUPERVISORD_OPTIONS[option.key] ?? 'unknown option; ignored');
       }
@@ -447,7 +451,7 @@ class Converter {
       // An unsplittable command is not one recognised below.
     }
     const names = words.map((word) => path.basename(word));
-    const stops = names.some((name) => STOPPING_LISTENER.test(name));
+    const stops = names.some((name) => STOPPING_LISTENER.test(name)) || words.some((word) => KILLS_SUPERVISORD.test(word));
     if (stops && events.length > 0 && events.every((event) => event === 'PROCESS_STATE_FATAL')) {
       const watched: string[] = [];
       words.forEach((word, i) => {
@@ -495,10 +499,12 @@ class Converter {
   private fcgiProgram(section: IniSection): void {
     const socket = section.options.get('socket')?.value ?? '(no socket=)';
     const command = section.options.get('command')?.value ?? '';
+    const tcp = /^tcp:\/\/([^:]+):(\d+)$/.exec(socket);
+    const spawnFcgi = tcp ? `-a ${tcp[1]} -p ${tcp[2]}` : `-s ${socket.replace(/^unix:\/\//, '')}`;
     this.warn(
       section.name,
       undefined,
-      `no shared FastCGI socket; make it a [program] that opens ${socket} itself, e.g. command=spawn-fcgi -n -s ${socket.replace(/^unix:\/\//, '')} -- ${command} (or the server's own listen setting, as php-fpm's listen=); not converted`,
+      `no shared FastCGI socket; make it a [program] that opens ${socket} itself, e.g. command=spawn-fcgi -n ${spawnFcgi} -- ${command} (or the server's own listen setting, as php-fpm's listen=); not converted`,
     );
   }
 
@@ -699,12 +705,15 @@ class Converter {
       } else if (lower === 'syslog') {
         this.warn(section, option.option, 'syslog is not supported (output goes to the JSON mirror); ignored');
       } else if (STDOUT_PATHS.includes(value) || STDERR_PATHS.includes(value)) {
+        // One warning per program, on the first of its streams that goes to the container.
+        if (!targets.stdout.container) {
+          this.warn(
+            section,
+            option.option,
+            "the container's stdout gets the JSON mirror, one {time, program, stream, msg} line per output line, instead of the raw bytes; no log file",
+          );
+        }
         targets[stream].container = true;
-        this.warn(
-          section,
-          option.option,
-          "the container's stdout gets the JSON mirror, one {time, program, stream, msg} line per output line, instead of the raw bytes; no log file",
-        );
       } else {
         targets[stream].file = this.absolute(value, option.option, here, section);
       }
