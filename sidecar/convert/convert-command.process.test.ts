@@ -46,13 +46,14 @@ test("corepod convert: the seed's supervisord.conf converts completely into a va
       backups: 5,
     });
   }
-  // Every program option converted: warnings only for the supervisord-wide sections.
+  // Every program option converted: warnings for the supervisord-wide sections, and the one
+  // difference of user= (HOME, USER and LOGNAME become the user's).
   const warnings = stderr.trim().split('\n');
   assert.ok(
-    warnings.every((w) => /^warning: \[(supervisord|unix_http_server|rpcinterface:supervisor)\]/.test(w)),
+    warnings.every((w) => /^warning: \[(supervisord|unix_http_server|rpcinterface:supervisor)\]|^warning: \[program:[a-z-]+\] user=\w+: CorePod sets HOME, USER, LOGNAME/.test(w)),
     stderr,
   );
-  assert.equal(warnings.length, 7);
+  assert.equal(warnings.length, 10);
   assert.match(stdout, /^# Converted from supervisord\.conf by `corepod convert`\./);
   assert.match(stdout, /command: \[nginx, -g, daemon off;\]/);
 });
@@ -63,7 +64,7 @@ test('corepod convert -o FILE writes the YAML, which corepod validate accepts', 
   const { code, stdout, stderr } = corepod(['convert', '-o', out, '--image', 'img:1', SEED]);
   assert.equal(code, 0, stderr);
   assert.equal(stdout, '');
-  assert.match(stderr, /wrote .*corepod\.yaml \(3 programs, 7 warnings\)/);
+  assert.match(stderr, /wrote .*corepod\.yaml \(3 programs, 10 warnings\)/);
   const validate = corepod(['validate', out]);
   assert.equal(validate.code, 0, validate.stderr);
   assert.equal((parse(fs.readFileSync(out, 'utf8')) as { metadata: { name: string } }).metadata.name, 'supervisord');

@@ -123,8 +123,10 @@ test("the seed's programs convert completely into a valid CorePod", () => {
   assert.deepEqual(
     warnings.filter((w) => w.startsWith('[program:')),
     [
+      "[program:auth-service] user=nodejs: CorePod sets HOME, USER, LOGNAME to the user's, where supervisord leaves its own (set them in environment= to keep them)",
       '[program:auth-service] stderr_logfile_maxbytes=50MB: no stderr log file (stderr goes to the JSON mirror); ignored',
       '[program:auth-service] stderr_logfile_backups=5: no stderr log file (stderr goes to the JSON mirror); ignored',
+      "[program:nginx] user=nginx: CorePod sets HOME, USER, LOGNAME to the user's, where supervisord leaves its own (set them in environment= to keep them)",
     ],
   );
   assert.deepEqual(

@@ -579,7 +579,13 @@ class Converter {
     const workingDir = text('directory');
     if (workingDir) program.workingDir = this.absolute(workingDir.value, workingDir.option, here, sectionName);
     const user = text('user');
-    if (user) program.user = user.value;
+    if (user) {
+      program.user = user.value;
+      const reset = ['HOME', 'USER', 'LOGNAME'].filter((key) => !env.has(key));
+      if (reset.length > 0) {
+        this.warn(sectionName, user.option, `CorePod sets ${reset.join(', ')} to the user's, where supervisord leaves its own (set them in environment= to keep them)`);
+      }
+    }
     if (env.size > 0) program.env = [...env].map(([key, value]) => ({ name: key, value }));
     const umask = text('umask');
     const mask = umask ? this.umask(umask.option, umask.value, fail) : global.umask;
