@@ -897,6 +897,15 @@ export const CorePodSpec = z
   })
   .superRefine(
     (spec, ctx) => {
+      const processes = spec.programs.reduce((sum, program) => sum + (program.instances ?? 1), 0);
+      if (processes > MAX_PROGRAMS) {
+        ctx.addIssue({ code: 'custom', path: ['programs'], message: `the programs run ${processes} processes (instances included); at most ${MAX_PROGRAMS}` });
+      }
+    },
+    { when: unlessIssuesIn('programs') },
+  )
+  .superRefine(
+    (spec, ctx) => {
       for (const problem of dependencyProblems(spec.programs)) {
         ctx.addIssue({ code: 'custom', path: ['programs', ...problem.path], message: problem.message });
       }
