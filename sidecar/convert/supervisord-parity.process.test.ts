@@ -215,3 +215,54 @@ stopasgroup = true
   assert.equal(corepod.get('web')!.environ.COREPOD_PROGRAM, 'web');
   assert.equal(supervisord.get('web')!.environ.SUPERVISOR_PROCESS_NAME, 'web');
 });
+
+test('queue workers: numprocs from an [include]d file become instances with the same numbers, environment and stop signal', async (t) => {
+  const { dir, out, conf, env } = layout(
+    t,
+    (dir) => `[supervisord]
+nodaemon=true
+user=root
+logfile=${dir}/supervisord.log
+pidfile=${dir}/supervisord.pid
+childlogdir=${dir}
+
+[include]
+files = conf.d/*.conf
+`,
+  );
+  fs.mkdirSync(path.join(dir, 'conf.d'));
+  fs.writeFileSync(
+    path.join(dir, 'conf.d', 'workers.conf'),
+    `[program:worker]
+command=/bin/sh %(here)s/../bin/record.sh %(ENV_DATA_ROOT)s/out worker-%(process_num)d
+process_name=%(program_name)s_%(process_num)02d
+numprocs=3
+environment=SLOT="%(process_num)d",QUEUE="jobs-%(ENV_APP_ENV)s"
+directory=%(here)s
+stopsignal=TERM
+
+[program:scheduler]
+command=/bin/sh %(here)s/../bin/record.sh %(ENV_DATA_ROOT)s/out scheduler
+stopsignal=USR1
+
+[group:jobs]
+programs=worker,scheduler
+priority=50
+`,
+  );
+  const names = ['worker-0', 'worker-1', 'worker-2', 'scheduler'];
+  const supervisord = await underSupervisord(t, conf, out, env, names);
+  const corepod = await underCorepod(t, dir, conf, out, env, names);
+  assertSame(supervisord, corepod, names);
+  assert.deepEqual(
+    names.map((name) => [corepod.get(name)!.environ.SLOT, corepod.get(name)!.environ.COREPOD_INSTANCE, corepod.get(name)!.signal]),
+    [
+      ['0', '0', 'TERM'],
+      ['1', '1', 'TERM'],
+      ['2', '2', 'TERM'],
+      [undefined, undefined, 'USR1'],
+    ],
+  );
+  assert.equal(supervisord.get('worker-1')!.environ.SUPERVISOR_PROCESS_NAME, 'worker_01');
+  assert.equal(corepod.get('worker-1')!.environ.QUEUE, 'jobs-staging');
+});
