@@ -42,7 +42,7 @@ function statusField(status: string, field: string): string {
 }
 
 /** Waits for every named process, reads what it runs with, stops the supervisor and reads the signal each got. */
-async function observe(out: string, names: string[], stop: () => void): Promise<Map<string, Observed>> {
+async function observe(out: string, names: string[], stop: () => unknown): Promise<Map<string, Observed>> {
   const pids = new Map<string, number>();
   for (const name of names) {
     const file = path.join(out, `${name}.pid`);
@@ -99,13 +99,20 @@ function freshOut(out: string): void {
   fs.chmodSync(out, 0o777);
 }
 
-async function underSupervisord(t: TestContext, conf: string, out: string, env: NodeJS.ProcessEnv, names: string[]): Promise<Map<string, Observed>> {
+interface Run {
+  observed: Map<string, Observed>;
+  /** The supervisor's exit code. */
+  code: number | null;
+}
+
+/** byItself: the supervisor is not sent SIGTERM; something in the configuration must end it. */
+async function underSupervisord(t: TestContext, conf: string, out: string, env: NodeJS.ProcessEnv, names: string[], byItself = false): Promise<Run> {
   freshOut(out);
   const child = spawn(SUPERVISORD, ['-n', '-c', conf], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null && child.pid) {
       killTree(child.pid);
@@ -113,24 +120,22 @@ async function underSupervisord(t: TestContext, conf: string, out: string, env: 
     }
   });
   try {
-    const observed = await observe(out, names, () => child.kill('SIGTERM'));
-    await exited;
-    return observed;
+    const observed = await observe(out, names, () => byItself || child.kill('SIGTERM'));
+    return { observed, code: await exited };
   } catch (error) {
     throw new Error(`${(error as Error).message}\nsupervisord said:\n${output}`);
   }
 }
 
-async function underCorepod(t: TestContext, dir: string, conf: string, out: string, env: NodeJS.ProcessEnv, names: string[]): Promise<Map<string, Observed>> {
+async function underCorepod(t: TestContext, dir: string, conf: string, out: string, env: NodeJS.ProcessEnv, names: string[], byItself = false): Promise<Run> {
   freshOut(out);
   const converted = convertSupervisord(conf, fileSource, { image: 'img:1', here: dir });
   const file = path.join(dir, 'corepod.yaml');
   fs.writeFileSync(file, toYaml(converted, 'supervisord.conf'));
   const run = startCli(t, ['run', '-f', file, '--health-port', '0'], env);
   try {
-    const observed = await observe(out, names, () => run.child.kill('SIGTERM'));
-    assert.equal(await run.exited, 0, run.output());
-    return observed;
+    const observed = await observe(out, names, () => byItself || run.child.kill('SIGTERM'));
+    return { observed, code: await run.exited };
   } catch (error) {
     throw new Error(`${(error as Error).message}\ncorepod run said:\n${run.output()}`);
   }
@@ -192,8 +197,9 @@ stopasgroup = true
 `,
   );
   const names = ['web', 'worker', 'reloader'];
-  const supervisord = await underSupervisord(t, conf, out, env, names);
-  const corepod = await underCorepod(t, dir, conf, out, env, names);
+  const { observed: supervisord, code: supervisordCode } = await underSupervisord(t, conf, out, env, names);
+  const { observed: corepod, code } = await underCorepod(t, dir, conf, out, env, names);
+  assert.deepEqual([supervisordCode, code], [0, 0]);
   assertSame(supervisord, corepod, names, ['worker']);
   assert.deepEqual(
     USER_ENV.map((key) => [supervisord.get('worker')!.environ[key], corepod.get('worker')!.environ[key]]),
@@ -251,8 +257,9 @@ priority=50
 `,
   );
   const names = ['worker-0', 'worker-1', 'worker-2', 'scheduler'];
-  const supervisord = await underSupervisord(t, conf, out, env, names);
-  const corepod = await underCorepod(t, dir, conf, out, env, names);
+  const { observed: supervisord, code: supervisordCode } = await underSupervisord(t, conf, out, env, names);
+  const { observed: corepod, code } = await underCorepod(t, dir, conf, out, env, names);
+  assert.deepEqual([supervisordCode, code], [0, 0]);
   assertSame(supervisord, corepod, names);
   assert.deepEqual(
     names.map((name) => [corepod.get(name)!.environ.SLOT, corepod.get(name)!.environ.COREPOD_INSTANCE, corepod.get(name)!.signal]),
@@ -265,4 +272,60 @@ priority=50
   );
   assert.equal(supervisord.get('worker-1')!.environ.SUPERVISOR_PROCESS_NAME, 'worker_01');
   assert.equal(corepod.get('worker-1')!.environ.QUEUE, 'jobs-staging');
+});
+
+// A listener that ends supervisord when a program goes FATAL (the eventlistener protocol: READY,
+// then for each event its header and payload, answered RESULT 2 OK).
+const KILL_SUPERVISORD = `#!/bin/sh
+printf 'READY\\n'
+while read -r header; do
+  len=$(echo "$header" | sed -n 's/.*len:\\([0-9]*\\).*/\\1/p')
+  head -c "$len" > /dev/null
+  printf 'RESULT 2\\nOK'
+  kill -TERM "$PPID"
+done
+`;
+
+test('a listener that ends supervisord on PROCESS_STATE_FATAL and critical: true end the same way: every program is stopped', async (t) => {
+  const { dir, out, conf, env } = layout(
+    t,
+    (dir) => `[supervisord]
+nodaemon=true
+user=root
+logfile=${dir}/supervisord.log
+pidfile=${dir}/supervisord.pid
+childlogdir=${dir}
+
+[program:steady]
+command=/bin/sh %(here)s/bin/record.sh %(ENV_DATA_ROOT)s/out steady
+priority=1
+
+[program:flaky]
+command=/bin/sh -c 'sleep 2; exit 3'
+startsecs=5
+startretries=0
+priority=2
+
+[eventlistener:fatal]
+command=/bin/sh %(here)s/bin/kill-supervisord.sh
+events=PROCESS_STATE_FATAL
+`,
+  );
+  fs.writeFileSync(path.join(dir, 'bin', 'kill-supervisord.sh'), KILL_SUPERVISORD, { mode: 0o755 });
+  const converted = convertSupervisord(conf, fileSource, { image: 'img:1', here: dir });
+  assert.deepEqual(
+    converted.document.spec.programs.map((p) => [p.name, p.critical]),
+    [
+      ['steady', true],
+      ['flaky', true],
+    ],
+  );
+  const names = ['steady'];
+  const supervisord = await underSupervisord(t, conf, out, env, names, true);
+  const corepod = await underCorepod(t, dir, conf, out, env, names, true);
+  assertSame(supervisord.observed, corepod.observed, names);
+  assert.equal(corepod.observed.get('steady')!.signal, 'TERM');
+  // supervisord, killed by its listener, exits 0; the CorePod container exits non-zero, so that
+  // Kubernetes restarts the pod.
+  assert.deepEqual([supervisord.code, corepod.code], [0, 1]);
 });
