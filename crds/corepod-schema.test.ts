@@ -233,7 +233,7 @@ const invalid: [string, (doc: Doc) => void, ValidationError[]][] = [
     (d) => {
       d.spec.programs[0]!.workingDir = 'app';
     },
-    [{ path: 'spec.programs[0].workingDir', message: 'Invalid string: must start with "/"' }],
+    [{ path: 'spec.programs[0].workingDir', message: 'expected an absolute path (or one starting with a $(VAR_NAME) reference)' }],
   ],
   [
     'alerts without a token secret',

@@ -24,6 +24,11 @@ export const MAX_VOLUME_MOUNTS = 16;
 export const CORE_V1_META = 'x-corepod-core-v1';
 const coreV1 = <T extends z.ZodType>(field: string, type: T): T => type.meta({ [CORE_V1_META]: field });
 
+/** An absolute path, or one that starts with a $(VAR_NAME) reference expanded when the program starts. */
+const ABSOLUTE_OR_REFERENCE = /^(\/|\$\()/;
+const ABSOLUTE_OR_REFERENCE_ERROR = 'expected an absolute path (or one starting with a $(VAR_NAME) reference)';
+export const MAX_INSTANCES = 100;
+
 export const STOP_SIGNALS = ['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
@@ -332,8 +337,16 @@ export const Schedule = z
 export const ProgramLogs = z
   .strictObject({
     mirror: z.boolean().default(true).describe("Mirror each output line as one JSON line to the container's stdout (kubectl logs)."),
-    stdoutFile: z.string().startsWith('/').optional().describe('File to which stdout is written, rotated by size.'),
-    stderrFile: z.string().startsWith('/').optional().describe('File to which stderr is written, rotated by size; it may equal stdoutFile.'),
+    stdoutFile: z
+      .string()
+      .regex(ABSOLUTE_OR_REFERENCE, { error: ABSOLUTE_OR_REFERENCE_ERROR })
+      .optional()
+      .describe('File to which stdout is written, rotated by size; $(VAR_NAME) references are expanded from the program environment.'),
+    stderrFile: z
+      .string()
+      .regex(ABSOLUTE_OR_REFERENCE, { error: ABSOLUTE_OR_REFERENCE_ERROR })
+      .optional()
+      .describe('File to which stderr is written, rotated by size; it may equal stdoutFile.'),
     maxBytes: quantity.default('50Mi').describe('Size at which a log file is rotated.'),
     backups: z.int().min(0).max(100).default(10).describe('Rotated files kept per log file.'),
   })
@@ -431,7 +444,24 @@ export const Program = z
       .describe(
         'The program and its arguments (no shell). Variable references $(VAR_NAME) are expanded from the program\'s environment; a reference that cannot be resolved is left unchanged, and $$ is a literal $, so "$$(VAR_NAME)" gives "$(VAR_NAME)".',
       ),
-    workingDir: z.string().startsWith('/').optional().describe('Working directory of the program.'),
+    workingDir: z
+      .string()
+      .regex(ABSOLUTE_OR_REFERENCE, { error: ABSOLUTE_OR_REFERENCE_ERROR })
+      .optional()
+      .describe('Working directory of the program; $(VAR_NAME) references are expanded from its environment.'),
+    instances: z
+      .int()
+      .min(1)
+      .max(MAX_INSTANCES)
+      .optional()
+      .describe(
+        'Processes of this program (supervisord numprocs), 1 when left out: N > 1 runs name:00, name:01, ... each with COREPOD_INSTANCE (0, 1, ...) in its environment, usable as $(COREPOD_INSTANCE) in command, env, workingDir and log files.',
+      ),
+    umask: z
+      .string()
+      .regex(/^[0-7]{3,4}$/, { error: 'expected an octal file mode creation mask such as 022' })
+      .optional()
+      .describe("File mode creation mask of the program, octal (e.g. 022); left out: the sidecar-init's own."),
     user: z
       .string()
       .min(1)
@@ -865,6 +895,15 @@ export const CorePodSpec = z
       })
       .describe('The programs to run, started by priority and dependsOn.'),
   })
+  .superRefine(
+    (spec, ctx) => {
+      const processes = spec.programs.reduce((sum, program) => sum + (program.instances ?? 1), 0);
+      if (processes > MAX_PROGRAMS) {
+        ctx.addIssue({ code: 'custom', path: ['programs'], message: `the programs run ${processes} processes (instances included); at most ${MAX_PROGRAMS}` });
+      }
+    },
+    { when: unlessIssuesIn('programs') },
+  )
   .superRefine(
     (spec, ctx) => {
       for (const problem of dependencyProblems(spec.programs)) {

@@ -22,6 +22,8 @@ export interface SpawnRequest {
   gid?: number;
   /** s6-style readiness: a pipe to the supervisor as this file descriptor (3 or more). */
   notifyFd?: number;
+  /** File mode creation mask of the program (spec umask); else the supervisor's own. */
+  umask?: number;
 }
 
 export interface SpawnedChild {
@@ -75,6 +77,9 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
         stdio.push('pipe');
       }
       let child: ReturnType<typeof spawnChild>;
+      // spawn has no umask option: the child inherits the supervisor's at fork, which happens
+      // synchronously inside spawnChild, so the supervisor's is set around that call alone.
+      const ownUmask = request.umask !== undefined ? process.umask(request.umask) : undefined;
       try {
         child = spawnChild(argv[0]!, argv.slice(1), {
           cwd: request.workingDir,
@@ -90,6 +95,8 @@ export function createNodeProcessRunner(pipes?: PipeSource): ProcessRunner {
         real?.err.source.destroy();
         if (out && !err) out.source.destroy();
         return { ok: false, error: (error as Error).message };
+      } finally {
+        if (ownUmask !== undefined) process.umask(ownUmask);
       }
       // The child has its copies; ours must go so that EOF comes when the child's are closed.
       closeWriteEnds();

@@ -18,6 +18,7 @@ import { createPipeSizer, HOST_BUILT_PIPE_SIZE } from './logs/pipe-sizer.js';
 import { runDir, socketPath } from './run-dir.js';
 import { HOST_BUILT_NOTIFY_SOCKET, openNotifySocket, type NotifyChannel } from './notify-socket.js';
 import { Supervisor } from './supervisor.js';
+import { expandInstances, processCount } from '../contract/instances.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
 import { ENV, SIDECAR_ENV } from '../contract/sidecar-contract.js';
 import { waitAtMost } from '../lib/wait-at-most.js';
@@ -126,12 +127,14 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const pipeSize = findExecutable(['pipe-size'], { envVar: SIDECAR_ENV.pipeSize, extraDirs: [runtimeBin, path.dirname(HOST_BUILT_PIPE_SIZE)] });
   const sizer = pipeSize ? createPipeSizer({ helper: pipeSize, onError: (message) => logger.info('a busy output pipe keeps its default size', { reason: message }) }) : undefined;
   if (!sizer) logger.info('pipe-size helper not found: busy output pipes keep the default size (64 KiB)');
-  const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * spec.programs.length + 4, 256), ...(mkfifo ? { mkfifo } : {}), ...(sizer ? { sizer } : {}) });
+  const pipes = new OutputPipePool({ dir: runDir(), size: Math.min(2 * processCount(spec.programs) + 4, 256), ...(mkfifo ? { mkfifo } : {}), ...(sizer ? { sizer } : {}) });
   await pipes.ready();
   if (!pipes.usable()) logger.warn('mkfifo unavailable: program output goes through socketpairs (programs cannot reopen /dev/stdout)');
   // NOTIFY_SOCKET of the notify programs: $COREPOD_NOTIFY_SOCKET, the bundled runtime's helper, the one `npm run build` compiled, then PATH.
   const notify = new Map<string, NotifyChannel>();
-  const notifyPrograms = spec.programs.map((program, index) => ({ program, index })).filter(({ program }) => program.notify);
+  const notifyPrograms = expandInstances(spec.programs)
+    .map((program) => ({ program, index: program.source.index }))
+    .filter(({ program }) => program.notify);
   if (notifyPrograms.length > 0) {
     const helper = findExecutable(['notify-socket'], { envVar: SIDECAR_ENV.notifySocket, extraDirs: [runtimeBin, path.dirname(HOST_BUILT_NOTIFY_SOCKET)] });
     const errors: string[] = [];

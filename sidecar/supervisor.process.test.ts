@@ -514,6 +514,44 @@ test('$(VAR) references in the command and env values are expanded from the prog
   assert.ok(environ.includes(`GREETING=hello ada from ${process.env.HOME}`), environ.join('\n'));
 });
 
+test('$(VAR) references in workingDir and the log files are expanded from the program environment too', async (t) => {
+  const dir = tempDir(t);
+  fs.mkdirSync(path.join(dir, 'work'));
+  const { supervisor } = supervise(t, [
+    {
+      name: 'paths',
+      command: [process.execPath, '-e', 'console.log(process.cwd()); setInterval(() => {}, 1000)'],
+      env: [{ name: 'BASE', value: dir }],
+      workingDir: '$(BASE)/work',
+      logs: { stdoutFile: '$(BASE)/$(COREPOD_PROGRAM).log' } as never,
+      startSeconds: 0,
+    },
+  ]);
+  supervisor.start();
+  await waitFor('the log file', () => fs.existsSync(path.join(dir, 'paths.log')) && fs.readFileSync(path.join(dir, 'paths.log'), 'utf8').includes('\n'));
+  assert.equal(fs.readFileSync(path.join(dir, 'paths.log'), 'utf8'), `${path.join(dir, 'work')}\n`);
+});
+
+test("umask: each program creates files with its own mask; the supervisor's is unchanged", async (t) => {
+  const dir = tempDir(t);
+  const before = process.umask();
+  const touch = (file: string) => [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(file)}, ''); setInterval(() => {}, 1000)`];
+  const { supervisor } = supervise(t, [
+    { name: 'strict', command: touch(path.join(dir, 'strict')), umask: '077', startSeconds: 0 },
+    { name: 'open', command: touch(path.join(dir, 'open')), umask: '000', startSeconds: 0 },
+    { name: 'inherits', command: touch(path.join(dir, 'inherits')), startSeconds: 0 },
+  ]);
+  supervisor.start();
+  await waitFor('three files', () => ['strict', 'open', 'inherits'].every((name) => fs.existsSync(path.join(dir, name))));
+  const mode = (name: string) => fs.statSync(path.join(dir, name)).mode & 0o777;
+  assert.equal(mode('strict'), 0o600);
+  assert.equal(mode('open'), 0o666);
+  assert.equal(mode('inherits'), 0o666 & ~before);
+  assert.equal(process.umask(), before);
+  const status = (name: string) => fs.readFileSync(`/proc/${state(supervisor, name).pid}/status`, 'utf8').match(/^Umask:\s+(\d+)$/m)![1];
+  assert.deepEqual([status('strict'), status('open')], ['0077', '0000']);
+});
+
 test('user switching: uid, gid and supplementary groups of the user are set before exec', async (t) => {
   const euid = process.geteuid!();
   const setpriv = findExecutable(['setpriv']);

@@ -5,8 +5,9 @@
 import type { CorePodSpec, HealthCheckSpec, ProcessStateName, ProcessStatus, ProgramSpec } from '../crds/corepod-schema.js';
 import { systemClock, wallTime, type Clock, type TimerHandle } from '../lib/clock.js';
 import { dependencyVerdict, startable, stopWaves, type Dependency, type DependencyVerdict } from './dependency-order.js';
-import { expandCommand, programEnvironment } from './expand-references.js';
+import { expandCommand, expandReferences, lookupIn, programEnvironment } from './expand-references.js';
 import { ownVariables, sharedEnv } from '../contract/program-env.js';
+import { INSTANCE_ENV, expandInstances, type InstanceSource, type SupervisedProgram } from '../contract/instances.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { HealthMonitor } from './health-monitor.js';
 import { networkProbe, type Probe } from './health-probe.js';
@@ -129,7 +130,7 @@ class Slot {
 
   constructor(
     readonly index: number,
-    readonly spec: ProgramSpec,
+    readonly spec: SupervisedProgram,
     readonly machine: MachineConfig,
     readonly log: ProgramLog,
     readonly request: Omit<SpawnRequest, 'command'>,
@@ -142,6 +143,10 @@ class Slot {
 
   get name(): string {
     return this.spec.name;
+  }
+
+  get source(): InstanceSource {
+    return this.spec.source;
   }
 }
 
@@ -188,11 +193,18 @@ export class Supervisor {
     this.startedAt = this.clock.now();
     const containerEnv = options.baseEnv ?? process.env;
     const baseEnv = sharedEnv(containerEnv);
-    this.slots = options.spec.programs.map((program, index) => {
-      const plan = options.userPlans?.get(program.name) ?? { kind: 'none' };
+    // One slot per process: a program with instances has one per instance (name:00, name:01, …).
+    this.slots = expandInstances(options.spec.programs).map((program, index) => {
+      const { source } = program;
+      const plan = options.userPlans?.get(source.program) ?? { kind: 'none' };
       const env = programEnvironment(
-        { ...baseEnv, ...(options.userEnvs?.get(program.name) ?? {}), [SIDECAR_ENV.program]: program.name },
-        ownVariables(program, index, containerEnv),
+        {
+          ...baseEnv,
+          ...(options.userEnvs?.get(source.program) ?? {}),
+          [SIDECAR_ENV.program]: source.program,
+          ...(source.instance !== undefined ? { [INSTANCE_ENV]: String(source.instance) } : {}),
+        },
+        ownVariables(program, source.index, containerEnv),
       );
       const channel = options.notify?.get(program.name);
       if (program.notify) {
@@ -203,15 +215,16 @@ export class Supervisor {
       const request: Omit<SpawnRequest, 'command'> = {
         env,
         ...(program.notifyFd !== undefined ? { notifyFd: program.notifyFd } : {}),
-        ...(program.workingDir ? { workingDir: program.workingDir } : {}),
+        ...(program.workingDir ? { workingDir: expandReferences(program.workingDir, lookupIn(env)) } : {}),
+        ...(program.umask !== undefined ? { umask: Number.parseInt(program.umask, 8) } : {}),
         ...(plan.kind === 'setpriv' ? { prefix: plan.prefix } : {}),
         ...(plan.kind === 'spawn' ? { uid: plan.uid, gid: plan.gid } : {}),
       };
       const log = new ProgramLog({
         program: program.name,
         ...(program.logs.mirror && options.mirror ? { mirror: options.mirror } : {}),
-        ...(program.logs.stdoutFile ? { stdoutFile: program.logs.stdoutFile } : {}),
-        ...(program.logs.stderrFile ? { stderrFile: program.logs.stderrFile } : {}),
+        ...(program.logs.stdoutFile ? { stdoutFile: expandReferences(program.logs.stdoutFile, lookupIn(env)) } : {}),
+        ...(program.logs.stderrFile ? { stderrFile: expandReferences(program.logs.stderrFile, lookupIn(env)) } : {}),
         maxBytes: toBytes(program.logs.maxBytes),
         backups: program.logs.backups,
         onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
@@ -308,10 +321,14 @@ export class Supervisor {
     return healthReport(this.slots, this.clock, { live: this.criticalFatal === undefined, stopping: this.stopping !== undefined, container: this.memory.container() });
   }
 
-  /** start|stop|restart one program or "all"; resolves when done (or failed, or timed out). */
+  /**
+   * start|stop|restart one process, every instance of a program (its name), or "all"; resolves
+   * when done (or failed, or timed out).
+   */
   async command(action: Action, target: string, timeoutMs = 60_000): Promise<CommandResult[]> {
-    if (target !== 'all' && !this.byName.has(target)) return [{ name: target, ok: false, state: 'STOPPED', error: 'NO_SUCH_PROGRAM', message: `no program named "${target}"` }];
-    if (this.stopping) return this.targets(target).map((slot) => this.result(slot, 'SHUTTING_DOWN'));
+    const targets = this.targets(target);
+    if (targets.length === 0) return [{ name: target, ok: false, state: 'STOPPED', error: 'NO_SUCH_PROGRAM', message: `no program named "${target}"` }];
+    if (this.stopping) return targets.map((slot) => this.result(slot, 'SHUTTING_DOWN'));
     if (target === 'all') {
       if (action === 'stop') return this.stopAll(timeoutMs);
       if (action === 'start') return this.startAll(timeoutMs);
@@ -319,19 +336,23 @@ export class Supervisor {
       const failed = stopped.filter((r) => !r.ok && r.error !== 'NOT_RUNNING');
       return failed.length > 0 ? failed : this.startAll(timeoutMs);
     }
-    const slot = this.byName.get(target)!;
-    if (action === 'stop') return [await this.stopOne(slot, timeoutMs)];
+    return Promise.all(targets.map((slot) => this.commandOne(action, slot, timeoutMs)));
+  }
+
+  private async commandOne(action: Action, slot: Slot, timeoutMs: number): Promise<CommandResult> {
+    if (action === 'stop') return this.stopOne(slot, timeoutMs);
     const before = slot.state.generation;
     slot.waiting = false;
     const t = this.dispatch(slot, action === 'start' ? { type: 'start' } : { type: 'restart', reason: 'admin' });
-    if (t.error) return [this.result(slot, t.error)];
-    return [await this.untilStarted(slot, before, timeoutMs)];
+    if (t.error) return this.result(slot, t.error);
+    return this.untilStarted(slot, before, timeoutMs);
   }
 
   /** Sends a signal to the main process of one program or of all. */
   signal(target: string, signal: SignalName): CommandResult[] {
-    if (target !== 'all' && !this.byName.has(target)) return [{ name: target, ok: false, state: 'STOPPED', error: 'NO_SUCH_PROGRAM', message: `no program named "${target}"` }];
-    return this.targets(target).map((slot) => {
+    const targets = this.targets(target);
+    if (targets.length === 0) return [{ name: target, ok: false, state: 'STOPPED', error: 'NO_SUCH_PROGRAM', message: `no program named "${target}"` }];
+    return targets.map((slot) => {
       const t = this.dispatch(slot, { type: 'signal', signal });
       return t.error ? this.result(slot, t.error) : { name: slot.name, ok: true, state: slot.state.state };
     });
@@ -755,8 +776,11 @@ export class Supervisor {
 
   // ---------------- commands and shutdown ----------------
 
+  /** "all", one process by its name, or every instance of a program by the program's name. */
   private targets(target: string): Slot[] {
-    return target === 'all' ? this.slots : [this.byName.get(target)!];
+    if (target === 'all') return this.slots;
+    const slot = this.byName.get(target);
+    return slot ? [slot] : this.slots.filter((s) => s.source.program === target && s.source.instance !== undefined);
   }
 
   private result(slot: Slot, error?: CommandResult['error'], message?: string): CommandResult {

@@ -73,7 +73,7 @@ export function planSwitch(user: ResolvedUser, euid: number, setpriv: string | u
   };
 }
 
-/** The environment a switched user expects (supervisord sets HOME, USER and LOGNAME the same way). */
+/** The environment a switched user expects, as login sets it (supervisord changes only the uid and leaves HOME, USER and LOGNAME as they were). */
 export function userEnv(user: ResolvedUser): Record<string, string> {
   const env: Record<string, string> = {};
   if (user.home) env.HOME = user.home;

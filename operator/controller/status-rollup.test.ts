@@ -162,3 +162,20 @@ test("the scale subresource status: replicas are the Deployment's pods, the sele
   assert.equal(rollup(input([], { deployment: undefined })).status.replicas, 0);
   assert.ok(statusDiffers({ ...status, replicas: 1 }, status), 'a change of replicas alone is written');
 });
+
+test('a program with instances counts each of its processes, reported as name:00, name:01, …', () => {
+  const corePod = corePodFrom(dreamscapeSpec());
+  corePod.spec.programs[1]!.instances = 3;
+  const processes = [
+    proc('auth-service', 'RUNNING', 0, true),
+    proc('user-service:00', 'RUNNING', 0, true),
+    proc('user-service:01', 'RUNNING', 0, true),
+    proc('user-service:02', 'FATAL', 4),
+    proc('nginx', 'RUNNING', 0, true),
+  ];
+  corePod.status = { pods: [pod('p1', processes)] };
+  const { status } = rollup({ corePod, problems: [], waiting: [], repaired: [], deployment: doneDeployment, livePods: new Set(['p1']), now: 'T' });
+  assert.equal(status.readyProcesses, '4/5');
+  assert.equal(status.restarts, 4);
+  assert.equal(status.conditions.find((c) => c.type === 'Degraded')!.message, 'FATAL: user-service:02 in pod p1');
+});

@@ -1,6 +1,7 @@
 // The CorePod status the operator writes: READY x/y, PHASE, RESTARTS and the conditions, rolled up
 // from what each pod's sidecar-init reported in status.pods[], the Deployment, and the problems
 // the reconcile found. Pure: everything it needs is passed in.
+import { expandInstances } from '../../contract/instances.js';
 import { processReadiness } from '../../contract/readiness.js';
 import type { Condition, CorePodStatus } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
@@ -51,8 +52,10 @@ export function rollup(input: RollupInput): Rollup {
   const reported = corePod.status?.pods ?? [];
   const live = reported.filter((p) => input.livePods === undefined || input.livePods.has(p.name));
   const prune = input.livePods === undefined ? [] : reported.filter((p) => !input.livePods!.has(p.name)).map((p) => p.name);
-  const programs = new Map(spec.programs.map((p) => [p.name, p]));
-  const expected = spec.programs.filter((p) => p.autostart).length * spec.replicas;
+  // Reported per process: a program with instances as name:00, name:01, …
+  const processes = expandInstances(spec.programs);
+  const programs = new Map(processes.map((p) => [p.name, p]));
+  const expected = processes.filter((p) => p.autostart).length * spec.replicas;
 
   let ready = 0;
   let restarts = 0;

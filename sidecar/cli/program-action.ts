@@ -14,6 +14,7 @@ export function usageFor(action: 'start' | 'stop' | 'restart'): string {
   return `Usage: corepod ${action} NAME...|all [--timeout SECONDS]
 
 ${what}
+NAME is a program (all its instances) or one instance (web:01).
 Exit codes: 0 done, 1 a program failed or was not running, 2 usage or no such program, 3 no supervisor.`;
 }
 

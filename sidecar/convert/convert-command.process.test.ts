@@ -46,13 +46,14 @@ test("corepod convert: the seed's supervisord.conf converts completely into a va
       backups: 5,
     });
   }
-  // Every program option converted: warnings only for the supervisord-wide sections.
+  // Every program option converted: warnings for the supervisord-wide sections, and the one
+  // difference of user= (HOME, USER and LOGNAME become the user's).
   const warnings = stderr.trim().split('\n');
   assert.ok(
-    warnings.every((w) => /^warning: \[(supervisord|unix_http_server|rpcinterface:supervisor)\]/.test(w)),
+    warnings.every((w) => /^warning: \[(supervisord|unix_http_server|rpcinterface:supervisor)\]|^warning: \[program:[a-z-]+\] user=\w+: CorePod sets HOME, USER, LOGNAME/.test(w)),
     stderr,
   );
-  assert.equal(warnings.length, 8);
+  assert.equal(warnings.length, 10);
   assert.match(stdout, /^# Converted from supervisord\.conf by `corepod convert`\./);
   assert.match(stdout, /command: \[nginx, -g, daemon off;\]/);
 });
@@ -63,32 +64,35 @@ test('corepod convert -o FILE writes the YAML, which corepod validate accepts', 
   const { code, stdout, stderr } = corepod(['convert', '-o', out, '--image', 'img:1', SEED]);
   assert.equal(code, 0, stderr);
   assert.equal(stdout, '');
-  assert.match(stderr, /wrote .*corepod\.yaml \(3 programs, 8 warnings\)/);
+  assert.match(stderr, /wrote .*corepod\.yaml \(3 programs, 10 warnings\)/);
   const validate = corepod(['validate', out]);
   assert.equal(validate.code, 0, validate.stderr);
   assert.equal((parse(fs.readFileSync(out, 'utf8')) as { metadata: { name: string } }).metadata.name, 'supervisord');
 });
 
-test('includes are read relative to the config; %(ENV_X)s becomes $(X) in command=, comes from the environment of the command elsewhere', (t) => {
+test("includes are read relative to the config; %(ENV_X)s becomes $(X); nothing of this command's environment is read", (t) => {
   const dir = tempDir(t);
   fs.mkdirSync(path.join(dir, 'conf.d'));
   fs.writeFileSync(path.join(dir, 'main.conf'), '[supervisord]\nnodaemon=true\n[include]\nfiles=conf.d/*.ini\n');
   fs.writeFileSync(
     path.join(dir, 'conf.d', 'web.ini'),
-    '[program:web]\ncommand=/usr/bin/web --root %(ENV_WEB_ROOT)s\ndirectory=%(ENV_WEB_ROOT)s\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)d\n',
+    '[program:web]\ncommand=/usr/bin/web --root %(ENV_WEB_ROOT)s\ndirectory=%(ENV_WEB_ROOT)s\nnumprocs=%(ENV_WORKERS)s\nprocess_name=%(program_name)s_%(process_num)d\nuser=%(ENV_USER)s\n',
   );
-  const result = spawnSync(process.execPath, [CLI, 'convert', path.join(dir, 'main.conf'), '--image', 'img:1'], {
-    encoding: 'utf8',
-    env: { ...process.env, WEB_ROOT: '/srv/www' },
-    timeout: 30_000,
-  });
+  const poisoned = { ...process.env, WEB_ROOT: '/poison/www', WORKERS: '7', USER: 'poison-user', CONVERT_POISON: 'poison-value' };
+  const run = (...extra: string[]) =>
+    spawnSync(process.execPath, [CLI, 'convert', path.join(dir, 'main.conf'), '--image', 'img:1', ...extra], { encoding: 'utf8', env: poisoned, timeout: 30_000 });
+  const refused = run();
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /web\.ini:4: \[program:web\] numprocs=%\(ENV_WORKERS\)s: %\(ENV_WORKERS\)s must be known when converting .*; pass --env WORKERS=VALUE/);
+  const result = run('--env', 'WORKERS=2', '--env', 'USER=www-data', '--here', '/etc/supervisor');
   assert.equal(result.status, 0, result.stderr);
   const document = parse(result.stdout) as { spec: { programs: { name: string; command: string[] }[] } };
-  assert.deepEqual(document.spec.programs, [{ name: 'web', command: ['/usr/bin/web', '--root', '$(WEB_ROOT)'], workingDir: '/srv/www', autorestart: 'unexpected' }]);
-  assert.match(result.stderr, /warning: \[program:web\] numprocs=2: not supported \(one process per program\); ignored/);
-  assert.match(result.stderr, /warning: \[program:web\] process_name=%\(program_name\)s_%\(process_num\)d: not supported/);
-  assert.match(result.stderr, /warning: \[program:web\] command: %\(ENV_WEB_ROOT\)s becomes \$\(WEB_ROOT\), which the sidecar-init expands/);
-  assert.match(result.stderr, /warning: \[program:web\] directory: %\(ENV_WEB_ROOT\)s expanded at conversion time to "\/srv\/www"/);
+  assert.deepEqual(document.spec.programs, [
+    { name: 'web', command: ['/usr/bin/web', '--root', '$(WEB_ROOT)'], instances: 2, workingDir: '$(WEB_ROOT)', user: 'www-data', autorestart: 'unexpected' },
+  ]);
+  assert.match(result.stderr, /warning: \[program:web\] command: %\(ENV_WEB_ROOT\)s becomes \$\(WEB_ROOT\)/);
+  for (const text of [refused.stderr, result.stdout, result.stderr]) assert.doesNotMatch(text, /poison|CONVERT_POISON/);
+  assert.equal(run('--env', 'WORKERS').status, 2, 'an --env without =VALUE is a usage error');
 });
 
 test('bad input exits 2 with a message naming the problem; nothing on stdout', (t) => {

@@ -1,20 +1,36 @@
 // corepod convert: print a supervisord.conf as CorePod YAML; warnings name each option that has
 // no equivalent.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Document, isPair, visit } from 'yaml';
 import { EXIT, UsageError, command, parse } from '../cli/args.js';
 import { ConvertError, convertSupervisord, type ConfigSource, type ConvertResult } from './supervisord-to-corepod.js';
 
-export const usage = `Usage: corepod convert [-o FILE] [--name NAME] [--image IMAGE] SUPERVISORD.CONF
+export const usage = `Usage: corepod convert [-o FILE] [--name NAME] [--image IMAGE] [--here DIR] [--env NAME=VALUE]... SUPERVISORD.CONF
 
 Prints the CorePod equivalent of a supervisord configuration (its [include] files too) as YAML.
-Each option without a CorePod equivalent is named in a warning on stderr. %(ENV_X)s is expanded
-from this command's environment. Exits 2 when the file cannot be read or converted.
+Each option without a CorePod equivalent is named in a warning on stderr. %(ENV_X)s in command,
+environment, directory and log files becomes $(X), expanded from the container's environment when
+the program starts; where a value must be known now (numbers, booleans, user, [include] files)
+give it with --env. This command's own environment is never read. Exits 2 when the file cannot be
+read or converted.
   -o, --output FILE   write the YAML to FILE instead of stdout
   --name NAME         metadata.name (default: from the file name)
-  --image IMAGE       spec.image (default: a placeholder, with a warning)`;
+  --image IMAGE       spec.image (default: a placeholder, with a warning)
+  --here DIR          the directory of SUPERVISORD.CONF inside the image, for %(here)s and
+                      [include] paths (default: its directory here, with a warning)
+  --env NAME=VALUE    the value of %(ENV_NAME)s where it must be known when converting (repeatable)`;
+
+/** The --env NAME=VALUE flags as a map; a malformed one is a usage error. */
+export function parseEnvFlags(flags: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const flag of flags) {
+    const at = flag.indexOf('=');
+    if (at <= 0) throw new UsageError(`--env ${flag}: expected NAME=VALUE`);
+    env[flag.slice(0, at)] = flag.slice(at + 1);
+  }
+  return env;
+}
 
 const GLOB_CHARS = /[*?[]/;
 
@@ -66,7 +82,7 @@ export function glob(pattern: string): string[] {
   return matches.sort();
 }
 
-const fileSource: ConfigSource = {
+export const fileSource: ConfigSource = {
   read: (file) => fs.readFileSync(file === '-' ? 0 : file, 'utf8'),
   glob,
 };
@@ -90,6 +106,8 @@ export async function main(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       name: { type: 'string' },
       image: { type: 'string' },
+      here: { type: 'string' },
+      env: { type: 'string', multiple: true },
     });
     if (values.help) {
       process.stdout.write(`${usage}\n`);
@@ -97,13 +115,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (positionals.length !== 1) throw new UsageError('expected exactly one SUPERVISORD.CONF');
     const file = positionals[0]!;
+    const env = parseEnvFlags(values.env ?? []);
+    if (values.here !== undefined && !path.isAbsolute(values.here)) throw new UsageError(`--here ${values.here}: expected an absolute directory (where the file is in the image)`);
     let result: ConvertResult;
     try {
       result = convertSupervisord(file, fileSource, {
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(values.image !== undefined ? { image: values.image } : {}),
-        env: process.env,
-        hostname: os.hostname(),
+        ...(values.here !== undefined ? { here: values.here } : {}),
+        env,
       });
     } catch (error) {
       if (error instanceof ConvertError) {

@@ -2,7 +2,23 @@
 
 export type Expansions = Record<string, string | number>;
 
-export class FormatError extends Error {}
+export class FormatError extends Error {
+  /** The name that has no expansion, when that is the problem. */
+  readonly missing: string | undefined;
+  constructor(message: string, missing?: string) {
+    super(message);
+    this.missing = missing;
+  }
+}
+
+/** One `%(name)…` conversion as written. */
+export interface Conversion {
+  name: string;
+  flags: string;
+  width: number | undefined;
+  precision: number | undefined;
+  type: string;
+}
 
 const SPEC = /%(?:\(([^)]*)\))?([-#0 +]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])?/g;
 
@@ -26,7 +42,7 @@ export function expandPercent(text: string, expansions: Expansions): string {
     if (type === undefined) throw new FormatError(`incomplete format "${whole}" (write %% for a literal %)`);
     if (name === undefined) throw new FormatError(`unnamed conversion "${whole}" (write %% for a literal %)`);
     if (!Object.hasOwn(expansions, name)) {
-      throw new FormatError(`%(${name}) cannot be expanded; available: ${Object.keys(expansions).sort().join(', ')}`);
+      throw new FormatError(`%(${name}) cannot be expanded; available: ${Object.keys(expansions).sort().join(', ')}`, name);
     }
     const value = expansions[name]!;
     const w = width === undefined ? undefined : Number(width);
@@ -52,17 +68,25 @@ export function expandPercent(text: string, expansions: Expansions): string {
 }
 
 /**
- * Like expandPercent, but a plain `%(name)s` whose name `defer` accepts is not expanded: it is
- * returned as `{ reference: name }` between the expanded text.
+ * Like expandPercent, but a conversion for which `defer` returns parts is replaced by them (text
+ * and `{ reference }`s to be resolved later) instead of being expanded.
  */
-export function expandPercentDeferring(text: string, expansions: Expansions, defer: (name: string) => boolean): (string | { reference: string })[] {
+export function expandPercentDeferring(
+  text: string,
+  expansions: Expansions,
+  defer: (conversion: Conversion) => (string | { reference: string })[] | undefined,
+): (string | { reference: string })[] {
   const parts: (string | { reference: string })[] = [];
   let last = 0;
   for (const match of text.matchAll(SPEC)) {
     const [whole, name, flags, width, precision, type] = match;
     parts.push(text.slice(last, match.index));
     last = match.index + whole.length;
-    if (name !== undefined && type === 's' && flags === '' && width === undefined && precision === undefined && defer(name)) parts.push({ reference: name });
+    const deferred =
+      name !== undefined && type !== undefined && type !== '%'
+        ? defer({ name, flags: flags ?? '', width: width === undefined ? undefined : Number(width), precision: precision === undefined ? undefined : Number(precision), type })
+        : undefined;
+    if (deferred) parts.push(...deferred);
     else parts.push(expandPercent(whole, expansions));
   }
   parts.push(text.slice(last));

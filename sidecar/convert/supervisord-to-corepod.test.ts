@@ -123,14 +123,15 @@ test("the seed's programs convert completely into a valid CorePod", () => {
   assert.deepEqual(
     warnings.filter((w) => w.startsWith('[program:')),
     [
+      "[program:auth-service] user=nodejs: CorePod sets HOME, USER, LOGNAME to the user's, where supervisord leaves its own (set them in environment= to keep them)",
       '[program:auth-service] stderr_logfile_maxbytes=50MB: no stderr log file (stderr goes to the JSON mirror); ignored',
       '[program:auth-service] stderr_logfile_backups=5: no stderr log file (stderr goes to the JSON mirror); ignored',
+      "[program:nginx] user=nginx: CorePod sets HOME, USER, LOGNAME to the user's, where supervisord leaves its own (set them in environment= to keep them)",
     ],
   );
   assert.deepEqual(
     warnings.filter((w) => !w.startsWith('[program:')).map((w) => w.slice(0, w.indexOf(':', w.indexOf(']')))),
     [
-      '[supervisord] nodaemon=true',
       '[supervisord] user=root',
       '[supervisord] logfile=/var/log/supervisor/supervisord.log',
       '[supervisord] pidfile=/var/run/supervisord.pid',
@@ -144,15 +145,15 @@ test("the seed's programs convert completely into a valid CorePod", () => {
 
 test('each program option without an equivalent gets its own warning naming section and option', () => {
   const cases: [string, string][] = [
-    ['numprocs=2', '[program:app] numprocs=2: not supported (one process per program); ignored'],
-    ['numprocs_start=5', '[program:app] numprocs_start=5: not supported (one process per program); ignored'],
+    ['numprocs_start=5', '[program:app] numprocs_start=5: only used with numprocs > 1; ignored'],
     [
       'process_name=%(program_name)s_%(process_num)02d',
       '[program:app] process_name=%(program_name)s_%(process_num)02d: not supported (the process is named after the program, "app"); ignored',
     ],
-    ['umask=022', '[program:app] umask=022: not supported; ignored'],
-    ['stopasgroup=false', '[program:app] stopasgroup=false: CorePod always signals the whole process group; ignored'],
-    ['killasgroup=false', '[program:app] killasgroup=false: CorePod always signals the whole process group; ignored'],
+    ['numprocs=3\nprocess_name=w%(process_num)d', '[program:app] process_name=w%(process_num)d: the instances are named app:00, app:01, ...; ignored'],
+    ['stopasgroup=false', '[program:app] stopasgroup=false: CorePod always signals the whole process group (each program is its own session); ignored'],
+    ['killasgroup=false', '[program:app] killasgroup=false: CorePod always signals the whole process group (each program is its own session); ignored'],
+    ['startretries=100000', '[program:app] startretries=100000: CorePod allows 0 to 1000 start retries; 1000 used (with the linear backoff, days of retrying)'],
     ['stdout_capture_maxbytes=1MB', '[program:app] stdout_capture_maxbytes=1MB: process communication events are not supported; ignored'],
     ['stderr_capture_maxbytes=1MB', '[program:app] stderr_capture_maxbytes=1MB: process communication events are not supported; ignored'],
     ['stdout_events_enabled=true', '[program:app] stdout_events_enabled=true: log events are not supported (output goes to the JSON mirror); ignored'],
@@ -207,70 +208,225 @@ a=b
     warnings.map((w) => w.slice(0, w.indexOf(']') + 1)),
     ['[eventlistener:crashmail]', '[fcgi-program:php]', '[inet_http_server]', '[supervisorctl]', '[ctlplugin:extra]', '[something]'],
   );
-  assert.match(warnings[0]!, /event listeners are not supported.*healthCheck, memory and critical/);
+  assert.match(warnings[0]!, /event listeners are not supported; for notices of crashes use spec.alerts/);
+  assert.match(
+    warnings[1]!,
+    /no shared FastCGI socket; make it a \[program\] that opens unix:\/\/\/tmp\/php.sock itself, e.g. command=spawn-fcgi -n -s \/tmp\/php.sock -- php-cgi/,
+  );
 });
 
-test('groups: members become separate programs, group_name expands, options warn', () => {
-  const text = `${program('environment=GROUP=%(group_name)s', 'web')}${program('', 'api')}
+test("groups: members become programs with the group's priority, group_name expands", () => {
+  const text = `${program('environment=GROUP=%(group_name)s', 'web')}${program('', 'api')}${program('priority=7', 'own')}
 [group:frontend]
-programs=web,api
+programs=web,api,own
 priority=5
 `;
   const { document, warnings } = convert(text);
   assert.deepEqual(
-    document.spec.programs.map((p) => p.name),
-    ['web', 'api'],
+    document.spec.programs.map((p) => [p.name, p.priority]),
+    [
+      ['web', 5],
+      ['api', 5],
+      ['own', 7],
+    ],
   );
   assert.deepEqual(document.spec.programs[0]!.env, [{ name: 'GROUP', value: 'frontend' }]);
-  assert.deepEqual(warnings, [
-    '[group:frontend] programs=web,api: groups are not supported; web, api are converted as separate programs',
-    '[group:frontend] priority=5: group priorities are not supported; each program keeps its own priority',
-  ]);
+  assert.deepEqual(warnings, ['[program:own] priority=7: supervisord started [group:frontend] as a whole at its priority 5; CorePod orders each program by its own priority']);
   assert.throws(() => convert(`${program('')}\n[group:g]\nprograms=app,ghost\n`), /\[group:g\] names unknown program ghost/);
 });
 
-test('interpolation: ENV_ (also from environment=), program_name, process_num, here, host_node_name; ENV_ in command= and environment= becomes $(X)', () => {
+test('interpolation: %(ENV_X)s in command, environment, directory and log files becomes $(X); program_name, process_num, here expand now', () => {
   const text = `[supervisord]
 environment=BASE=/srv
 
 [program:app]
 command=%(ENV_BASE)s/bin/app --name %(program_name)s --n %(process_num)02d --host %(host_node_name)s --env %(ENV_STAGE)s
 environment=STAGE="prod",HOME_DIR=%(ENV_HOME)s
-directory=%(here)s/work
+directory=%(ENV_BASE)s/work
 stdout_logfile=%(ENV_BASE)s/log/%(program_name)s.log
+stderr_logfile=%(here)s/err.log
 `;
-  const { document, warnings } = convert(text, { env: { HOME: '/home/ops' }, hostname: 'node-1' });
+  const { document, warnings } = convert(text, { here: '/opt/app/conf' });
   const app = document.spec.programs[0]!;
-  // command= and environment= keep their ENV_ references for the sidecar-init, which expands them
-  // from the program's environment when it starts it, as supervisord did from its own.
-  assert.deepEqual(app.command, ['$(BASE)/bin/app', '--name', 'app', '--n', '00', '--host', 'node-1', '--env', '$(STAGE)']);
-  assert.equal(app.workingDir, '/etc/supervisor/work');
+  // The sidecar-init expands these from the program's environment when it starts it, as
+  // supervisord did from its own at start-up.
+  assert.deepEqual(app.command, ['$(BASE)/bin/app', '--name', 'app', '--n', '00', '--host', '$(HOSTNAME)', '--env', '$(STAGE)']);
+  assert.equal(app.workingDir, '$(BASE)/work');
+  assert.deepEqual(app.logs, { stdoutFile: '$(BASE)/log/app.log', stderrFile: '/opt/app/conf/err.log' });
   assert.deepEqual(app.env, [
     { name: 'BASE', value: '/srv' },
     { name: 'STAGE', value: 'prod' },
     { name: 'HOME_DIR', value: '$(HOME)' },
   ]);
-  const env = programEnvironment({ HOME: '/home/app' }, app.env as { name: string; value: string }[]);
+  const env = programEnvironment({ HOME: '/home/app', HOSTNAME: 'pod-1' }, app.env as { name: string; value: string }[]);
   assert.equal(env.HOME_DIR, '/home/app');
-  assert.deepEqual(expandCommand(app.command, env), ['/srv/bin/app', '--name', 'app', '--n', '00', '--host', 'node-1', '--env', 'prod']);
-  // The other options cannot hold references: expanded now, from the converter's environment.
-  assert.equal(app.logs?.stdoutFile, '/srv/log/app.log');
-  assert.ok(warnings.includes('[program:app] directory: %(here)s expanded at conversion time to "/etc/supervisor"'));
-  assert.ok(warnings.includes("[program:app] environment: %(ENV_HOME)s becomes $(HOME), which the sidecar-init expands from the program's environment when it starts"));
-  assert.ok(
-    warnings.includes(
-      "[program:app] command: %(ENV_BASE)s becomes $(BASE), which the sidecar-init expands from the program's environment when it starts, within one argument (supervisord split the value into words)",
-    ),
-  );
-  assert.ok(warnings.includes('[program:app] command: %(host_node_name)s expanded at conversion time to "node-1"'));
+  assert.deepEqual(expandCommand(app.command, env), ['/srv/bin/app', '--name', 'app', '--n', '00', '--host', 'pod-1', '--env', 'prod']);
+  assert.deepEqual(warnings, [
+    "[program:app] command=%(ENV_BASE)s/bin/app --name %(program_name)s --n %(proces...: %(host_node_name)s becomes $(HOSTNAME), the container's host name (the pod's name in Kubernetes)",
+    '[program:app] command: %(ENV_BASE)s becomes $(BASE), expanded when the program starts within one argument (supervisord split the value into words)',
+    '[program:app] command: %(ENV_STAGE)s becomes $(STAGE), expanded when the program starts within one argument (supervisord split the value into words)',
+  ]);
   assert.deepEqual(convert(program('environment=A=%(ENV_MISSING)s')).document.spec.programs[0]!.env, [{ name: 'A', value: '$(MISSING)' }]);
-  assert.throws(
-    () => convert(program('directory=%(ENV_MISSING)s')),
-    (error: unknown) =>
-      error instanceof ConvertError && /supervisord\.conf:3: \[program:app\] directory=%\(ENV_MISSING\)s: %\(ENV_MISSING\) cannot be expanded/.test(error.message),
-  );
   assert.throws(() => convert('[program:app]\ncommand=printf %s\n'), /command=printf %s: unnamed conversion "%s" \(write %% for a literal %\)/);
   assert.deepEqual(convert('[program:app]\ncommand=printf %%s\n').document.spec.programs[0]!.command, ['printf', '%s']);
+});
+
+test('values needed when converting take --env, else the error names the variable and the flag', () => {
+  const text = program('numprocs=%(ENV_WORKERS)s\nautostart=%(ENV_ON)s\nuser=%(ENV_RUN_AS)s');
+  assert.throws(
+    () => convert(text),
+    (error: unknown) =>
+      error instanceof ConvertError &&
+      error.message ===
+        '/etc/supervisor/supervisord.conf:3: [program:app] numprocs=%(ENV_WORKERS)s: %(ENV_WORKERS)s must be known when converting (supervisord takes it from its environment at start-up); pass --env WORKERS=VALUE',
+  );
+  const app = convert(text, { env: { WORKERS: '3', ON: 'no', RUN_AS: 'www-data' } }).document.spec.programs[0]!;
+  assert.deepEqual([app.instances, app.autostart, app.user], [3, false, 'www-data']);
+  // A value the configuration itself defines is known.
+  const own = convert('[supervisord]\nenvironment=N=2\n[program:app]\ncommand=/bin/app\nnumprocs=%(ENV_N)s\n').document.spec.programs[0]!;
+  assert.equal(own.instances, 2);
+  assert.throws(
+    () => convert(program('priority=%(host_node_name)s')),
+    /priority=%\(host_node_name\)s: %\(host_node_name\)s must be known when converting .*; pass --env HOSTNAME=VALUE/,
+  );
+  assert.throws(() => convert('[include]\nfiles=%(ENV_CONF)s/*.conf\n[program:a]\ncommand=/a\n'), /\[include\] files=%\(ENV_CONF\)s\/\*.conf: .*pass --env CONF=VALUE/);
+});
+
+test("nothing of the converting machine's environment reaches the output, the warnings or the errors", () => {
+  const poison = { CONVERT_POISON_NAME: 'poison-value-1', HOME: '/poison/home', USER: 'poison-user', HOSTNAME: 'poison-host', BASE: '/poison/base' };
+  const saved = { ...process.env };
+  Object.assign(process.env, poison);
+  try {
+    const seen: string[] = [];
+    const text = `[supervisord]
+environment=X=%(ENV_HOME)s
+[program:app]
+command=%(ENV_BASE)s/app %(ENV_HOME)s %(host_node_name)s
+directory=%(ENV_HOME)s
+environment=U=%(ENV_USER)s
+stdout_logfile=%(ENV_BASE)s/out.log
+`;
+    const result = convert(text);
+    seen.push(JSON.stringify(result.document), ...result.warnings);
+    for (const bad of [program('numprocs=%(ENV_HOME)s'), program('autostart=%(ENV_USER)s'), program('priority=%(nope)s'), program('user=%(host_node_name)s')]) {
+      try {
+        convert(bad);
+        assert.fail(`converted: ${bad}`);
+      } catch (error) {
+        assert.ok(error instanceof ConvertError, String(error));
+        seen.push(error.message);
+      }
+    }
+    for (const text of seen) {
+      for (const value of Object.values(poison)) assert.ok(!text.includes(value), `${value} in ${text}`);
+      assert.ok(!text.includes('CONVERT_POISON_NAME'), text);
+    }
+  } finally {
+    for (const key of Object.keys(poison)) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  }
+});
+
+test("%(here)s is the directory in the image (--here), per file; without --here, a warning and the file's own directory", () => {
+  const extra = { '/build/conf/conf.d/w.conf': '[program:w]\ncommand=%(here)s/w\ndirectory=data\n' };
+  const main = '[include]\nfiles=conf.d/*.conf /etc/app/extra/*.conf\n[program:m]\ncommand=%(here)s/bin/m\n';
+  const source = files({ '/build/conf/supervisord.conf': main, ...extra, '/build/conf/extra/x.conf': '[program:x]\ncommand=/x\n' });
+  const inImage = convertSupervisord('/build/conf/supervisord.conf', source, { image: 'i', here: '/etc/app' });
+  assert.deepEqual(
+    inImage.document.spec.programs.map((p) => [p.name, p.command[0], p.workingDir]),
+    [
+      ['m', '/etc/app/bin/m', undefined],
+      ['w', '/etc/app/conf.d/w', '/etc/app/conf.d/data'],
+      ['x', '/x', undefined],
+    ],
+  );
+  assert.deepEqual(inImage.warnings, ['[program:w] directory=data: a relative path; resolved against the config file\'s directory to "/etc/app/conf.d/data"']);
+  const here = convertSupervisord('/build/conf/supervisord.conf', source, { image: 'i' });
+  assert.equal(here.document.spec.programs[0]!.command[0], '/build/conf/bin/m');
+  assert.ok(here.warnings.includes('%(here)s: no --here given, so it is the configuration\'s directory here, "/build/conf"; pass --here with its directory in the image'));
+  assert.ok(here.warnings.includes('[include] files: no file matches "/etc/app/extra/*.conf"; skipped'));
+});
+
+test('numprocs becomes instances; %(process_num)d becomes $(COREPOD_INSTANCE), exactly where it can', () => {
+  const text = `[program:worker]
+command=celery -A proj worker -n worker%(process_num)d@%%h --port 80%(process_num)02d
+process_name=%(program_name)s_%(process_num)02d
+numprocs=4
+environment=SLOT="%(process_num)s"
+stdout_logfile=/var/log/worker-%(process_num)d.log
+`;
+  const { document, warnings } = convert(text);
+  const worker = document.spec.programs[0]!;
+  assert.equal(worker.instances, 4);
+  assert.deepEqual(worker.command, ['celery', '-A', 'proj', 'worker', '-n', 'worker$(COREPOD_INSTANCE)@%h', '--port', '800$(COREPOD_INSTANCE)']);
+  assert.deepEqual(worker.env, [{ name: 'SLOT', value: '$(COREPOD_INSTANCE)' }]);
+  assert.equal(worker.logs?.stdoutFile, '/var/log/worker-$(COREPOD_INSTANCE).log');
+  assert.deepEqual(warnings, []);
+  const wide = convert(program('numprocs=12\nnumprocs_start=1\nprocess_name=%(program_name)s-%(process_num)d\ncommand=/bin/app --port 90%(process_num)02d'));
+  assert.deepEqual(wide.document.spec.programs[0]!.command, ['/bin/app', '--port', '90$(COREPOD_INSTANCE)']);
+  assert.deepEqual(wide.warnings, [
+    '[program:app] command=/bin/app --port 90%(process_num)02d: %(process_num)s becomes $(COREPOD_INSTANCE), but CorePod counts instances from 0, supervisord from numprocs_start=1; $(COREPOD_INSTANCE) is not padded to 2 digits',
+  ]);
+  assert.equal(convert(program('numprocs=2')).document.spec.programs[0]!.instances, 2);
+  assert.throws(() => convert(program('numprocs=2\nprocess_name=w')), /process_name=w: with numprocs > 1 it must contain %\(process_num\)s, as supervisord requires/);
+  assert.throws(() => convert(program('numprocs=101\nprocess_name=%(process_num)d')), /numprocs=101: CorePod runs 1 to 100 instances of a program/);
+});
+
+test('umask: per program, else from [supervisord]', () => {
+  const text = `[supervisord]\numask=002\n${program('umask=27', 'own')}${program('', 'inherits')}`;
+  assert.deepEqual(
+    convert(text).document.spec.programs.map((p) => [p.name, p.umask]),
+    [
+      ['own', '027'],
+      ['inherits', '002'],
+    ],
+  );
+  assert.throws(() => convert(program('umask=999')), /umask=999: not an octal umask/);
+});
+
+test('an event listener that only ends supervisord on PROCESS_STATE_FATAL becomes critical: true', () => {
+  const all = convert(`${program('', 'web')}${program('', 'api')}
+[eventlistener:fatal]
+command=/usr/local/bin/kill_supervisor.py
+events=PROCESS_STATE_FATAL
+`);
+  assert.deepEqual(
+    all.document.spec.programs.map((p) => [p.name, p.critical]),
+    [
+      ['web', true],
+      ['api', true],
+    ],
+  );
+  assert.deepEqual(all.warnings, [
+    '[eventlistener:fatal]: ends supervisord when a program goes FATAL: converted to critical: true on web, api (the container exits and Kubernetes restarts the pod)',
+  ]);
+  const some = convert(`${program('', 'web')}${program('', 'api')}
+[eventlistener:watch]
+command=python3 /opt/stop-supervisor.py -p api
+events=PROCESS_STATE_FATAL
+`);
+  assert.deepEqual(
+    some.document.spec.programs.map((p) => p.critical),
+    [undefined, true],
+  );
+  const exited = convert(`${program('', 'web')}
+[eventlistener:exit]
+command=bash -c 'kill -TERM 1'
+events=PROCESS_STATE_EXITED,PROCESS_STATE_FATAL
+`);
+  assert.equal(exited.document.spec.programs[0]!.critical, undefined);
+  assert.match(
+    exited.warnings[0]!,
+    /\[eventlistener:exit\]: event listeners are not supported; it ends supervisord when a program exits: give those programs exitContainerOnExit: true/,
+  );
+  const memmon = convert(`${program('', 'web')}
+[eventlistener:memmon]
+command=memmon -a 200MB
+events=TICK_60
+`);
+  assert.match(memmon.warnings[0]!, /use memory: \{limit, action: restart\}/);
 });
 
 test('a literal $ in command= and environment= is escaped where the sidecar-init would read a reference', () => {
@@ -345,8 +501,9 @@ test('log targets: files, redirect_stderr, /dev/stdout, NONE, different sizes pe
   assert.deepEqual(logs('stdout_logfile=NONE\nstderr_logfile=none'), { mirror: false });
   assert.equal(logs('stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0\nredirect_stderr=true'), undefined);
   const devStdout = warningsOf(program('stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=0'));
+  assert.equal(devStdout.length, 1, 'maxbytes=0 is what supervisord needs with /dev/stdout: no second warning');
   assert.match(devStdout[0]!, /^\[program:app\] stdout_logfile=\/dev\/stdout: the container's stdout gets the JSON mirror/);
-  assert.match(devStdout[1]!, /^\[program:app\] stdout_logfile_maxbytes=0: no stdout log file/);
+  assert.match(warningsOf(program('stdout_logfile=/dev/stdout\nstdout_logfile_maxbytes=5MB'))[1]!, /^\[program:app\] stdout_logfile_maxbytes=5MB: no stdout log file/);
   assert.deepEqual(warningsOf(program('stdout_logfile=NONE')), ['[program:app]: stdout_logfile=NONE: CorePod mirrors both streams or neither; stdout is still mirrored to stdout']);
   const both = convert(program('stdout_logfile=/o.log\nstderr_logfile=/e.log\nstdout_logfile_maxbytes=10MB\nstderr_logfile_maxbytes=20MB'));
   assert.deepEqual(both.document.spec.programs[0]!.logs, { stdoutFile: '/o.log', stderrFile: '/e.log', maxBytes: '10Mi' });
@@ -390,7 +547,7 @@ test('[include] files= globs relative to the main file; nested includes are not 
   );
   assert.deepEqual(warnings, [
     '/etc/supervisor/conf.d/b.conf: a nested [include] is not processed (as in supervisord)',
-    '[include] files: no file matches "/etc/supervisor/missing/*.conf"',
+    '[include] files: no file matches "missing/*.conf"; skipped',
   ]);
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { ProcessStatus } from '../../crds/corepod-schema.js';
 import type { ProcessStateEvent, SupervisorEvent } from '../event-hub.js';
 import { EventTranslator, formatBytes } from './event-intents.js';
+import { eventName, eventObject } from '../../kube/events/event-object.js';
 
 const time = '2026-01-01T00:00:00.000Z';
 const status = (fields: Partial<ProcessStatus> = {}): ProcessStatus => ({ name: 'auth-service', state: 'RUNNING', restarts: 0, since: time, ...fields });
@@ -191,4 +192,20 @@ test('formatBytes', () => {
   assert.equal(formatBytes(1.5 * 1024 * 1024), '1.5 MiB');
   assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');
   assert.equal(formatBytes(3 * 1024 * 1024 * 1024), '3.00 GiB');
+});
+
+test('an instance is named as the supervisor names it (worker:01) in the Event, whose object name stays the CorePod’s', () => {
+  const t = new EventTranslator();
+  const instance = one(t, state('RUNNING', 'EXITED', { program: 'worker:01', exitCode: 3, signal: null, expected: false, status: status({ name: 'worker:01', state: 'EXITED' }) }));
+  assert.deepEqual([instance.program, instance.note], ['worker:01', 'worker:01 exited with code 3']);
+  const other = one(t, state('RUNNING', 'EXITED', { program: 'worker:02', exitCode: 3, signal: null, expected: false, status: status({ name: 'worker:02', state: 'EXITED' }) }));
+  assert.notEqual(instance.key, other.key, 'each instance has its own Event series');
+  const object = eventObject({
+    intent: instance,
+    regarding: { apiVersion: 'dreamscape.io/v1alpha1', kind: 'CorePod', name: 'app', namespace: 'ns' },
+    reporter: { reportingController: 'c', reportingInstance: 'pod-1' },
+    name: eventName('app', 'abc123'),
+    eventTime: 0,
+  });
+  assert.match((object.metadata as { name: string }).name, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a DNS subdomain: the instance name is in the note only');
 });
