@@ -1,6 +1,6 @@
 // /metrics of a real `corepod run` on its health port: after a kill -9 of a program its restart
 // and exit counters move; OpenMetrics by the Accept header; a scrape runs no probe; what the first
-// scrape (which loads prom-client) adds to the supervisor's memory stays under 3 MiB.
+// scrape (which loads prom-client) adds to the supervisor's resident memory stays under 3 MiB.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -67,8 +67,13 @@ spec:
   const before = memoryBreakdown(run.child.pid!)!;
   const first = await scrape();
   const after = memoryBreakdown(run.child.pid!)!;
-  t.diagnostic(`first scrape: PSS +${((after.pss - before.pss) / MiB).toFixed(2)} MiB, private +${((after.private - before.private) / MiB).toFixed(2)} MiB`);
-  assert.ok(after.private - before.private < 3 * MiB, `the first scrape added ${after.private - before.private} private bytes`);
+  t.diagnostic(
+    `first scrape: PSS +${((after.pss - before.pss) / MiB).toFixed(2)} MiB, private +${((after.private - before.private) / MiB).toFixed(2)} MiB, RSS +${((after.rss - before.rss) / MiB).toFixed(2)} MiB`,
+  );
+  // Resident pages, shared ones included: loading prom-client's index instead (its Pushgateway's
+  // https, tls and zlib) adds 4.5-5 MiB here, where PSS and private memory grow less because this
+  // machine's other node processes share the binary's pages.
+  assert.ok(after.rss - before.rss < 3 * MiB, `the first scrape added ${after.rss - before.rss} resident bytes`);
   assert.equal(first.contentType, PROMETHEUS_TEXT);
 
   let s = parseSamples(first.body);
