@@ -8,6 +8,9 @@ import { OperatorMetrics } from '../operator/runtime/metrics.js';
 import { CHART, HELMS, kindsOf, only, render, renderText, runHelm, type Json } from './chart-render.js';
 import { CRD_SOURCE, CRD_TEMPLATE, currentCrdTemplate, repoRoot } from './crd-template.js';
 import { STATIC_MANIFEST, staticManifest } from './static-manifest.js';
+import { PROMETHEUS_RULE, RULE_FILE, prometheusRules } from './prometheus-rules.js';
+import { HEALTH_PORT_NAME } from '../operator/desired/deployment.js';
+import { LABEL, MANAGED_BY } from '../operator/desired/names.js';
 import { README, readmeWithTable, readSchema, readValues, valueRows, valuesTable, type SchemaNode } from './values-table.js';
 import { helmPath } from '../e2e/cluster/cluster.js';
 
@@ -27,6 +30,12 @@ describe('generated files', () => {
 
   test('operator/deploy/operator.yaml is the chart rendered by Helm 4', () => {
     assert.equal(read(STATIC_MANIFEST), staticManifest(helmPath('v4')), `${STATIC_MANIFEST} is stale: run \`make chart\``);
+  });
+
+  test("deploy/prometheus/ holds the chart's alert rules rendered by Helm 4", () => {
+    const rules = prometheusRules(helmPath('v4'));
+    assert.equal(read(PROMETHEUS_RULE), rules.prometheusRule, `${PROMETHEUS_RULE} is stale: run \`make chart\``);
+    assert.equal(read(RULE_FILE), rules.ruleFile, `${RULE_FILE} is stale: run \`make chart\``);
   });
 });
 
@@ -213,6 +222,32 @@ for (const major of HELMS) {
         assert.ok(r.labels.severity && r.annotations.summary, r.alert);
       }
       assert.match(JSON.stringify(rules), /\{\{ \$value \| humanizePercentage \}\}/, 'Prometheus templates reach the rule unexpanded');
+    });
+
+    test('the program alerts: a second group, on by default, off with programAlerts=false', async () => {
+      const rule = only(await render(major, ['--set', 'monitoring.prometheusRule.enabled=true']), 'PrometheusRule');
+      const programs = rule.spec.groups[1];
+      assert.equal(programs.name, 'corepod-programs');
+      assert.deepEqual(
+        (programs.rules as Json[]).map((r) => r.alert),
+        ['CorePodProgramRestartLoop', 'CorePodProgramFatal', 'CorePodProgramDown', 'CorePodContainerMemoryCritical'],
+      );
+      assert.match(JSON.stringify(programs.rules), /\{\{ \$labels\.program \}\}/, 'Prometheus templates reach the rule unexpanded');
+      for (const r of programs.rules as Json[]) assert.equal(r.annotations.runbook_url, `docs/alerts.md#${String(r.alert).toLowerCase()}`);
+      const off = only(await render(major, ['--set', 'monitoring.prometheusRule.enabled=true,monitoring.prometheusRule.programAlerts=false']), 'PrometheusRule');
+      assert.deepEqual(
+        (off.spec.groups as Json[]).map((g) => g.name),
+        ['corepod-operator'],
+      );
+    });
+
+    test('corePodMonitor: a PodMonitor of the CorePod pods of every namespace, on their health port', async () => {
+      assert.ok(!kindsOf(await render(major)).includes('PodMonitor'));
+      const monitor = only(await render(major, ['--set', 'monitoring.corePodMonitor.enabled=true']), 'PodMonitor');
+      assert.deepEqual(monitor.spec.selector.matchLabels, { [LABEL.managedBy]: MANAGED_BY, [LABEL.component]: 'workload' });
+      assert.deepEqual(monitor.spec.namespaceSelector, { any: true });
+      assert.equal(monitor.spec.podMetricsEndpoints[0].port, HEALTH_PORT_NAME);
+      assert.equal(monitor.spec.podMetricsEndpoints[0].path, '/metrics');
     });
 
     test('networkPolicy: ingress to metrics and health only, egress to the apiserver ports and DNS', async () => {

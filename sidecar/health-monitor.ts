@@ -2,7 +2,7 @@
 // pass, since readiness gates its dependents) and reports the results to its state machine.
 import type { ProgramSpec } from '../crds/corepod-schema.js';
 import type { Clock, TimerHandle } from '../lib/clock.js';
-import type { ExecContext, Probe } from './health-probe.js';
+import type { ExecContext, Probe, ProbeResult } from './health-probe.js';
 import type { MachineEvent, ProgramState } from './process-state-machine.js';
 
 /**
@@ -23,6 +23,8 @@ export interface HealthMonitorOptions {
   /** The program's state right now. */
   state: () => ProgramState;
   report: (event: Extract<MachineEvent, { type: 'probe' }>) => void;
+  /** Told of every probe that finished while its run was up (the metrics' probe durations). */
+  observe?: (result: ProbeResult) => void;
 }
 
 export class HealthMonitor {
@@ -69,6 +71,7 @@ export class HealthMonitor {
       .then((result) => {
         this.probing = false;
         if (!alive()) return;
+        this.options.observe?.(result);
         this.latencyMs = result.latencyMs;
         this.message = result.message;
         const period = check.periodSeconds * 1000;

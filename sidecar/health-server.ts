@@ -1,6 +1,7 @@
 // The global health endpoint for kubelet probes: the contract's /livez and /readyz (aliases /live, /ready), and
 // /health with the whole report. Answers come from the supervisor's cached state, never from a
-// probe run on demand, so they are immediate even while a program's own check hangs.
+// probe run on demand, so they are immediate even while a program's own check hangs. /metrics
+// (when given) serves the Prometheus metrics, read from the same cached state.
 import { http } from '../lib/node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { HealthReport } from './supervisor-views.js';
@@ -11,9 +12,26 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startHealthServer(report: () => HealthReport, port: number, host: string): Promise<HealthServer> {
+/** One scrape of /metrics in the format the Accept header asks for. */
+export type MetricsScrape = (accept: string | undefined) => Promise<{ contentType: string; body: string }>;
+
+export async function startHealthServer(report: () => HealthReport, port: number, host: string, metrics?: MetricsScrape): Promise<HealthServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (metrics && path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
+      metrics(req.headers.accept).then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), connection: 'close' });
+          res.end(req.method === 'HEAD' ? undefined : body);
+        },
+        (error: Error) => {
+          const text = `${error.message}\n`;
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), connection: 'close' });
+          res.end(text);
+        },
+      );
+      return;
+    }
     let status = 404;
     let body: unknown = { error: `not found; try ${LIVENESS_PATH}, ${READINESS_PATH} or /health` };
     if (req.method === 'GET' || req.method === 'HEAD') {

@@ -11,6 +11,8 @@ import { startHealthServer, type HealthServer } from './health-server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createStdoutMirror } from './logs/program-log.js';
 import { createProcMemoryReader } from './memory-reader.js';
+import { MetricTally } from './metrics/metric-tally.js';
+import { ProcessMetrics } from './metrics/process-metrics.js';
 import { REAPER_ENV, reaperOf } from './pid1.js';
 import { createNodeProcessRunner } from './process-runner.js';
 import { OutputPipePool } from './logs/output-pipe.js';
@@ -160,8 +162,10 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
       return 2;
     }
   }
+  const tally = new MetricTally();
   const supervisor = new Supervisor({
     spec,
+    onProbe: (program, result) => tally.probed(program, result.latencyMs),
     runner: createNodeProcessRunner(pipes),
     memory,
     logger,
@@ -180,7 +184,14 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const facts = (): SupervisorFacts => ({ pid: process.pid, pid1, reaper, healthPort: health?.port, runDir: runDir(), configFile: options.file });
   try {
     control = await startControlServer(supervisor, socketPath(), facts);
-    health = await startHealthServer(() => supervisor.health(), healthPort, healthHost);
+    supervisor.subscribe(tally);
+    const metrics = new ProcessMetrics(supervisor, tally);
+    health = await startHealthServer(
+      () => supervisor.health(),
+      healthPort,
+      healthHost,
+      (accept) => metrics.scrape(accept),
+    );
   } catch (error) {
     logger.fatal('cannot start: nothing started', { error: error as Error });
     await control?.close();

@@ -18,6 +18,8 @@ export interface ProgramDetail extends ProcessStatus {
   /** Why it is FATAL, or why the last start failed. */
   reason?: string;
   uptimeSeconds?: number;
+  /** RFC 3339: when the current process was started, while it has one. */
+  startTime?: string;
   /** MAINPID= from a notify program. */
   mainPid?: number;
   hasHealthCheck: boolean;
@@ -104,6 +106,7 @@ export function detailOf(program: ViewedProgram, clock: Clock, waitingFor: strin
     ...(waitingFor.length > 0 ? { waitingFor } : {}),
     ...(s.reason ? { reason: s.reason } : {}),
     ...(s.state === 'RUNNING' && s.startedAt !== undefined ? { uptimeSeconds: Math.floor((clock.now() - s.startedAt) / 1000) } : {}),
+    ...(s.pid !== undefined && s.startedAt !== undefined ? { startTime: wallTime(clock, s.startedAt) } : {}),
     ...(program.mainPid !== undefined ? { mainPid: program.mainPid } : {}),
     hasHealthCheck: program.spec.healthCheck !== undefined,
     ...(program.spec.healthCheck ? { healthRequired: program.spec.healthCheck.required } : {}),

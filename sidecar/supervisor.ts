@@ -10,7 +10,7 @@ import { ownVariables, sharedEnv } from '../contract/program-env.js';
 import { INSTANCE_ENV, expandInstances, type InstanceSource, type SupervisedProgram } from '../contract/instances.js';
 import { EventHub, type SubscribeOptions, type Subscription, type Sink, type SupervisorEvent } from './event-hub.js';
 import { HealthMonitor } from './health-monitor.js';
-import { networkProbe, type Probe } from './health-probe.js';
+import { networkProbe, type Probe, type ProbeResult } from './health-probe.js';
 import { silentLogger, type Logger } from './logger.js';
 import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
@@ -67,6 +67,8 @@ export interface SupervisorOptions {
   memoryIntervalMs?: number;
   /** The NOTIFY_SOCKET of each program with notify: true (by name), opened by the caller. */
   notify?: Map<string, NotifyChannel>;
+  /** Told of each finished health probe (the metrics' probe durations). */
+  onProbe?: (program: string, result: ProbeResult) => void;
 }
 
 const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
@@ -236,7 +238,16 @@ export class Supervisor {
         log,
         request,
         this.startedAt,
-        (slot) => new HealthMonitor({ check: program.healthCheck, exec: request, probe, clock: this.clock, state: () => slot.state, report: (event) => this.raise(slot, event) }),
+        (slot) =>
+          new HealthMonitor({
+            check: program.healthCheck,
+            exec: request,
+            probe,
+            clock: this.clock,
+            state: () => slot.state,
+            report: (event) => this.raise(slot, event),
+            ...(options.onProbe ? { observe: (result: ProbeResult) => options.onProbe!(program.name, result) } : {}),
+          }),
       );
       if (program.schedule) {
         const parsed = parseCron(program.schedule.cron);

@@ -10,7 +10,7 @@ import { HttpKubeApi } from '../../kube/http-kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { collectJsonLines } from '../../sidecar/test-helpers.js';
 import { waitForWith } from '../../lib/wait-for.js';
-import { kubeconfigPath, kubectl } from '../cluster/cluster.js';
+import { kubeconfigPath, kubectl, netnsCommand } from '../cluster/cluster.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -51,10 +51,17 @@ export interface OperatorProcess {
   exited: Promise<number | null>;
 }
 
-/** `node bin/corepod.js operator …` as a child process; its JSON log lines are collected. */
-export async function startOperator(args: string[]): Promise<OperatorProcess> {
+/**
+ * `node bin/corepod.js operator …` as a child process; its JSON log lines are collected. With
+ * inClusterNetwork it runs inside the cluster's network namespace (the same kubeconfig works
+ * there), where something else in it, such as a Prometheus, reaches its ports on 127.0.0.1.
+ */
+export async function startOperator(args: string[], options: { inClusterNetwork?: boolean } = {}): Promise<OperatorProcess> {
   const kubeconfig = kubeconfigPath();
-  const child = spawn(process.execPath, [`${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-port', '0', '--health-port', '0', ...args], {
+  const argv = [`${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-port', '0', '--health-port', '0', ...args];
+  // The cluster script execs nsenter, which execs node: the child's pid ends up node's.
+  const [file, fileArgs] = options.inClusterNetwork ? netnsCommand(process.execPath, argv) : [process.execPath, argv];
+  const child = spawn(file, fileArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = collectJsonLines(child.stdout!);

@@ -52,12 +52,15 @@ export class Stage {
     private readonly removeNamespace: () => Promise<void>,
   ) {}
 
-  /** runtimeDelivery: the operator's --runtime-delivery (default auto: image volumes on 1.35+). */
-  static async open(prefix: string, options: { runtimeDelivery?: RuntimeDelivery } = {}): Promise<Stage> {
+  /**
+   * runtimeDelivery: the operator's --runtime-delivery (default auto: image volumes on 1.35+);
+   * operatorInClusterNetwork: the operator runs in the cluster's network namespace (startOperator).
+   */
+  static async open(prefix: string, options: { runtimeDelivery?: RuntimeDelivery; operatorInClusterNetwork?: boolean } = {}): Promise<Stage> {
     await installCrd();
     const { name, remove } = await createNamespace(prefix);
     const delivery = options.runtimeDelivery ? ['--runtime-delivery', options.runtimeDelivery] : [];
-    const operator = await startOperator(['--namespace', name, '--sidecar-image', IMAGES.sidecar, ...delivery]);
+    const operator = await startOperator(['--namespace', name, '--sidecar-image', IMAGES.sidecar, ...delivery], { inClusterNetwork: options.operatorInClusterNetwork === true });
     return new Stage(name, operator, remove);
   }
 
