@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { fieldManagerFor, type PodIdentity } from './pod-identity.js';
 import { DEFAULT_SEND_SCHEDULE, SendScheduler, type AttemptOutcome, type SendSchedulerOptions } from './send-scheduler.js';
-import { DEFAULT_DIFFERENCE, difference, statusApplyBody, type DifferenceOptions } from './status-report.js';
+import { DEFAULT_DIFFERENCE, difference, statusApplyBody, type DifferenceOptions, type PodFacts } from './status-report.js';
 import { waitAtMost } from '../../lib/wait-at-most.js';
 
 export interface StatusSource {
@@ -18,10 +18,14 @@ export interface StatusSource {
   snapshot(): ProcessStatus[];
 }
 
+/** The generation and conditions this pod reports (live reconfiguration). */
+export type PodFactsSource = () => PodFacts;
+
 export interface StatusReporterOptions {
   api: KubeApi;
   identity: PodIdentity;
   source: StatusSource;
+  facts?: PodFactsSource;
   clock?: Clock;
   logger?: Logger;
   schedule?: SendSchedulerOptions;
@@ -42,6 +46,7 @@ export class StatusReporter implements Sink {
   private readonly logger: Logger;
   private readonly fieldManager: string;
   private lastSent: ProcessStatus[] | undefined;
+  private lastFacts = '';
   private readonly counters: StatusReporterStats = { patches: 0, failures: 0 };
   private failing = false;
 
@@ -66,6 +71,11 @@ export class StatusReporter implements Sink {
     this.scheduler.stop();
   }
 
+  /** The pod facts changed (a new generation applied or refused): report soon. */
+  refresh(): void {
+    this.scheduler.poke();
+  }
+
   stats(): StatusReporterStats {
     return { ...this.counters };
   }
@@ -82,8 +92,10 @@ export class StatusReporter implements Sink {
 
   private async attempt(): Promise<AttemptOutcome> {
     const snapshot = this.options.source.snapshot();
-    if (this.lastSent && difference(this.lastSent, snapshot, this.options.difference ?? DEFAULT_DIFFERENCE) === 'none') return 'done';
-    const body = statusApplyBody(this.options.identity, snapshot, new Date(this.clock.now()).toISOString());
+    const facts = this.options.facts?.() ?? {};
+    const factsText = JSON.stringify(facts);
+    if (this.lastSent && factsText === this.lastFacts && difference(this.lastSent, snapshot, this.options.difference ?? DEFAULT_DIFFERENCE) === 'none') return 'done';
+    const body = statusApplyBody(this.options.identity, snapshot, new Date(this.clock.now()).toISOString(), facts);
     try {
       await this.options.api.apply(RESOURCES.corePod, body, { fieldManager: this.fieldManager, force: true, subresource: 'status' });
     } catch (error) {
@@ -96,6 +108,7 @@ export class StatusReporter implements Sink {
     if (this.failing) this.logger.info('status reported again', { failures: this.scheduler.failures });
     this.failing = false;
     this.lastSent = snapshot;
+    this.lastFacts = factsText;
     this.counters.patches += 1;
     return 'done';
   }
