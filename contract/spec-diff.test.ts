@@ -178,3 +178,15 @@ test('describeDiff says what is added, removed, restarted, reloaded, updated and
   );
   assert.deepEqual(describeDiff(diff), ['added: worker', 'restarted: user (command)', 'reloaded: nginx (command)', 'kept: auth']);
 });
+
+test('a non-root pod: a health check on a new port below 1024 changes its sysctl, so it needs a new pod', () => {
+  const nonRoot = (port: number) =>
+    edit((s) => {
+      s.securityContext = { runAsUser: 1000 };
+      s.programs[2]!.healthCheck = { tcpSocket: { port } };
+    });
+  assert.equal(diffSpecs(nonRoot(8080), nonRoot(9090)).needsNewPod, false);
+  const diff = diffSpecs(nonRoot(8080), nonRoot(80));
+  assert.equal(diff.needsNewPod, true);
+  assert.match(diff.podChanges[0]!.reason, /ip_unprivileged_port_start/);
+});

@@ -5,6 +5,7 @@
 // Deployment; the sidecar-init applies the rest. Pure.
 import { isDeepStrictEqual } from 'node:util';
 import type { CorePodSpec, ProgramSpec } from '../crds/corepod-schema.js';
+import { listenedPorts } from './listened-ports.js';
 
 /** update: the supervisor takes the new settings, the process keeps running; restart: a new process; pod: a new pod. */
 export type ChangeNeeds = 'update' | 'restart' | 'pod';
@@ -112,7 +113,14 @@ function podPartOf(program: ProgramSpec, index: number): unknown {
 export function podTemplateInputs(spec: CorePodSpec): Record<string, unknown> {
   const rest: Record<string, unknown> = { ...spec };
   for (const field of [...NOT_POD_FIELDS, 'programs']) delete rest[field];
-  return { ...rest, programs: spec.programs.map(podPartOf).filter((part) => part !== undefined) };
+  return { ...rest, programs: spec.programs.map(podPartOf).filter((part) => part !== undefined), ...privilegedPort(spec) };
+}
+
+/** A non-root pod's sysctl net.ipv4.ip_unprivileged_port_start follows the lowest port below 1024 it listens on, health-checked ones included. */
+function privilegedPort(spec: CorePodSpec): { lowestPrivilegedPort?: number } {
+  if (!spec.securityContext) return {};
+  const lowest = listenedPorts(spec)[0];
+  return lowest !== undefined && lowest < 1024 ? { lowestPrivilegedPort: lowest } : {};
 }
 
 function programChange(before: ProgramSpec, beforeIndex: number, after: ProgramSpec, afterIndex: number): ProgramChange | undefined {
@@ -165,6 +173,14 @@ export function diffSpecs(before: CorePodSpec, after: CorePodSpec): SpecDiff {
   const b = podTemplateInputs(after);
   for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
     if (key === 'programs' || isDeepStrictEqual(a[key], b[key])) continue;
+    if (key === 'lowestPrivilegedPort') {
+      podChanges.push({
+        path: 'spec.programs',
+        needs: 'pod',
+        reason: 'the lowest port below 1024 the pod listens on changed: a non-root pod sets net.ipv4.ip_unprivileged_port_start to it',
+      });
+      continue;
+    }
     podChanges.push({ path: `spec.${key}`, needs: 'pod', reason: 'the pod template, or the sidecar-init at its start, holds it' });
   }
   // An added or removed program with ports, mounts or kubelet-resolved variables changes the template too.

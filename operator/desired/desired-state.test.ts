@@ -6,6 +6,7 @@ import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures
 import { DEFAULT_SIDECAR, CONFIG_PATH, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH } from '../../contract/sidecar-contract.js';
 import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, LABEL } from './names.js';
 import { validateCorePod } from '../../crds/corepod-schema.js';
+import { diffSpecs } from '../../contract/spec-diff.js';
 
 const sidecar = { ...DEFAULT_SIDECAR, image: 'corepod/sidecar:test' };
 const find = <T>(objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind) as T;
@@ -231,6 +232,31 @@ test('property: the config hash changes exactly when a new pod is needed; a prog
     assert.notEqual(desiredState(corePodFrom(rolled), sidecar).configHash, a.configHash);
     const scaled = { ...structuredClone(spec), replicas: (spec.replicas ?? 1) + 1 };
     assert.equal(desiredState(corePodFrom(scaled), sidecar).configHash, a.configHash, 'scaling must not roll the pods');
+  }
+});
+
+test('property: when the diff says no new pod is needed the pod template is the same, and when it says one is, the config hash differs', () => {
+  const next = random(7);
+  const edits: ((s: ReturnType<typeof randomSpec>) => void)[] = [
+    (s) => (s.programs[0]!.command = [...s.programs[0]!.command, '--v2']),
+    (s) => (s.programs[0]!.env = [...(s.programs[0]!.env ?? []).filter((e) => e.name !== 'EDITED'), { name: 'EDITED', value: 'yes' }]),
+    (s) => (s.programs[0]!.healthCheck = { tcpSocket: { port: 80 } }),
+    (s) => (s.programs[0]!.startRetries = 7),
+    (s) => s.programs.push({ name: 'appended', command: ['/appended'] }),
+    (s) => s.programs.unshift({ name: 'first', command: ['/first'] }),
+    (s) => (s.programs[0]!.ports = [{ containerPort: 9999 }]),
+    (s) => (s.image = `${s.image}-2`),
+  ];
+  for (let i = 0; i < 200; i++) {
+    const spec = randomSpec(next);
+    const edited = structuredClone(spec);
+    edits[i % edits.length]!(edited);
+    const a = corePodFrom(spec);
+    const b = corePodFrom(edited);
+    const diff = diffSpecs(a.spec, b.spec);
+    const template = (corePod: typeof a) => find<V1Deployment>(desiredState(corePod, sidecar).objects, 'Deployment').spec!.template;
+    if (diff.needsNewPod) assert.notEqual(desiredState(b, sidecar).configHash, desiredState(a, sidecar).configHash, `edit ${i % edits.length}`);
+    else assert.deepEqual(template(b), template(a), `edit ${i % edits.length} is applied in place, so the template must not change`);
   }
 });
 
