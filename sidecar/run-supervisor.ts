@@ -216,7 +216,9 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     ...(options.config.generation !== undefined ? { generation: options.config.generation } : {}),
     extras: async (next, names) => {
       const only = new Set(names);
-      const planned = planUsers({ ...next, programs: next.programs.filter((p) => only.has(p.name)) }, euid, setpriv);
+      // Planned over the whole spec, so that an error names the program's own index.
+      const planned = planUsers(next, euid, setpriv);
+      planned.errors = planned.errors.filter((error) => only.has(next.programs[Number(/^spec\.programs\[(\d+)\]/.exec(error)?.[1])]?.name ?? ''));
       const errors = [...planned.errors, ...(await openNotify(next.programs, only))];
       if (errors.length > 0) return { errors };
       for (const warning of planned.warnings) logger.warn(warning);
