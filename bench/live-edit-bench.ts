@@ -2,9 +2,10 @@
 // cluster, side by side in one run (issue 13, item 8): the edit applied in place by the running
 // sidecar-init vs a pod rollout of the same change (the same edit plus a pod-template annotation,
 // which is what every program edit cost before live reconfiguration). Both are timed from the
-// `apply` to the edited program RUNNING its new spec (new pid, healthy, the pod reporting the
-// new generation); for the rollout also to the old pod gone. Polls the CorePod every 25 ms. Prints
-// a markdown table and writes bench/results/<time>-live-edit.{json,md}. Not a test.
+// `apply` to the edited program RUNNING its new spec: the `STARTING -> RUNNING` line of its new
+// process in the sidecar-init's log (the pod runs on this node: one clock), read once the CorePod's
+// status shows it RUNNING and healthy with a new pid; for the rollout also to the old pod gone.
+// Prints a markdown table and writes bench/results/<time>-live-edit.{json,md}. Not a test.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,15 +64,26 @@ async function livePods(api: HttpKubeApi, namespace: string): Promise<Set<string
   return new Set(pods.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!));
 }
 
-/** The edited program of a pod runs its new spec: the pod reports the generation, `user` RUNNING, healthy, with another pid than before. */
-const editedRunning = (cp: CorePod, pod: string | undefined, oldPid: number | undefined) => {
-  const entries = cp.status?.pods ?? [];
-  return entries.some((p) => {
-    if (pod !== undefined && p.name !== pod) return false;
+/** The pod (one of the pods) whose `user` is RUNNING, healthy, with another pid than before. */
+const editedRunning = (cp: CorePod, pod: (name: string) => boolean, oldPid: number | undefined): string | undefined => {
+  for (const p of cp.status?.pods ?? []) {
+    if (!pod(p.name)) continue;
     const user = p.processes.find((x) => x.name === 'user');
-    return p.generation === cp.metadata.generation && user?.state === 'RUNNING' && user.healthy === true && user.pid !== oldPid;
-  });
+    if (user?.state === 'RUNNING' && user.healthy === true && user.pid !== oldPid) return p.name;
+  }
+  return undefined;
 };
+
+/** When (epoch ms) the pod's sidecar-init logged `user` going RUNNING after `since`. */
+async function runningAt(namespace: string, pod: string, since: number): Promise<number> {
+  const { stdout } = await kubectl(['-n', namespace, 'logs', pod, '-c', 'app']);
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as { time: number; program?: string; msg?: string };
+    if (record.program === 'user' && record.msg === 'STARTING -> RUNNING' && record.time >= since) return record.time;
+  }
+  throw new Error(`pod ${pod}: no STARTING -> RUNNING of user after ${new Date(since).toISOString()}`);
+}
 
 async function main(): Promise<void> {
   await buildImages(['sidecar', 'musl-busybox']);
@@ -84,39 +96,36 @@ async function main(): Promise<void> {
   const machineBefore = await machineFacts();
   try {
     await apply(ns.name, { spec: spec('0') });
-    await until(api, ns.name, performance.now(), 'first start', (cp) => cp.status?.readyProcesses === '3/3' && editedRunning(cp, undefined, -1));
+    await until(api, ns.name, performance.now(), 'first start', (cp) => cp.status?.readyProcesses === '3/3');
     for (let i = 1; i <= EDITS; i++) {
       // In place: the same pod, only `user` restarts.
       let cp = (await api.get<CorePod>(RESOURCES.corePod, ns.name, 'bench'))!;
-      let entry = cp.status!.pods!.find((p) => p.generation === cp.metadata.generation)!;
+      let entry = cp.status!.pods![0]!;
       let oldPid = entry.processes.find((p) => p.name === 'user')!.pid;
       let start = performance.now();
-      await apply(ns.name, {
-        spec: spec(`live-${i}`, cp.spec.podMetadata ? (cp.spec.podMetadata as { annotations: Record<string, string> }).annotations['bench.corepod/rollout'] : undefined),
-      });
+      let epoch = Date.now();
+      const annotation = cp.spec.podMetadata ? (cp.spec.podMetadata as { annotations: Record<string, string> }).annotations['bench.corepod/rollout'] : undefined;
+      await apply(ns.name, { spec: spec(`live-${i}`, annotation) });
       const pod = entry.name;
-      samples.live.push(await until(api, ns.name, start, `live edit ${i}`, (c) => editedRunning(c, pod, oldPid)));
+      await until(api, ns.name, start, `live edit ${i}`, (c) => editedRunning(c, (name) => name === pod, oldPid) !== undefined);
+      samples.live.push((await runningAt(ns.name, pod, epoch)) - epoch);
       if ((await livePods(api, ns.name)).size !== 1) throw new Error('the live edit made another pod');
       log(`live edit ${i}: ${samples.live.at(-1)!.toFixed(0)} ms`);
 
       // The same change as a rollout: the edit plus a pod-template annotation.
       cp = (await api.get<CorePod>(RESOURCES.corePod, ns.name, 'bench'))!;
-      entry = cp.status!.pods!.find((p) => p.generation === cp.metadata.generation)!;
+      entry = cp.status!.pods![0]!;
       oldPid = entry.processes.find((p) => p.name === 'user')!.pid;
       const oldPod = entry.name;
       start = performance.now();
+      epoch = Date.now();
       await apply(ns.name, { spec: spec(`rollout-${i}`, `r${i}`) });
-      const running = await until(
-        api,
-        ns.name,
-        start,
-        `rollout ${i}`,
-        (c) => (c.status?.pods ?? []).some((p) => p.name !== oldPod) && editedRunning(c, undefined, oldPid) && !editedRunning(c, oldPod, oldPid),
-      );
+      let newPod: string | undefined;
+      await until(api, ns.name, start, `rollout ${i}`, (c) => (newPod = editedRunning(c, (name) => name !== oldPod, oldPid)) !== undefined);
+      const running = (await runningAt(ns.name, newPod!, epoch)) - epoch;
       samples.rolloutRunning.push(running);
-      const gone = performance.now();
       while ((await livePods(api, ns.name)).has(oldPod)) await new Promise((resolve) => setTimeout(resolve, 50));
-      samples.rolloutDone.push(running + (performance.now() - gone));
+      samples.rolloutDone.push(performance.now() - start);
       log(`rollout ${i}: edited program running after ${running.toFixed(0)} ms, old pod gone after ${samples.rolloutDone.at(-1)!.toFixed(0)} ms`);
       await until(api, ns.name, performance.now(), 'settled', (c) => c.status?.readyProcesses === '3/3' && (c.status?.pods ?? []).length === 1);
     }
