@@ -41,7 +41,7 @@ test('a program with instances: N becomes N entries name:00, name:01, … in its
   assert.deepEqual([instanceName('w', 7), instanceName('w', 42), programOfEntry('w:07'), programOfEntry('web')], ['w:07', 'w:42', 'w', 'web']);
 });
 
-test('instances: 1 (or none) is the program itself; a dependency on a program with instances waits for each of them', () => {
+test('without instances a program is itself; instances: 1 is name:00 (so a change of the number renames nothing); a dependency on a program with instances waits for each of them', () => {
   const expanded = expandInstances(
     programs([
       { name: 'one', command: ['x'], instances: 1 },
@@ -51,10 +51,10 @@ test('instances: 1 (or none) is the program itself; a dependency on a program wi
   );
   assert.deepEqual(
     expanded.map((p) => p.name),
-    ['one', 'queue:00', 'queue:01', 'api'],
+    ['one:00', 'queue:00', 'queue:01', 'api'],
   );
   assert.deepEqual(expanded[3]!.dependsOn, [
-    { name: 'one', condition: 'Ready' },
+    { name: 'one:00', condition: 'Ready' },
     { name: 'queue:00', condition: 'Started' },
     { name: 'queue:01', condition: 'Started' },
   ]);

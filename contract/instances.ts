@@ -33,20 +33,21 @@ export function programOfEntry(name: string): string {
 }
 
 /**
- * spec.programs as the supervised entries, in order: a program with instances > 1 becomes its
- * instances in a row; a dependency on it becomes one on each of its instances (same condition).
+ * spec.programs as the supervised entries, in order: a program with instances becomes its
+ * instances in a row (name:00, name:01, …; one without keeps its name); a dependency on it becomes one on each of its instances (same condition).
  */
 export function expandInstances(programs: readonly ProgramSpec[]): SupervisedProgram[] {
-  const count = new Map(programs.map((program) => [program.name, program.instances ?? 1]));
+  const count = new Map(programs.map((program) => [program.name, program.instances]));
   const dependencies = (dependsOn: readonly DependencySpec[]): DependencySpec[] =>
     dependsOn.flatMap((dependency) => {
-      const n = count.get(dependency.name) ?? 1;
-      return n > 1 ? Array.from({ length: n }, (_, i) => ({ ...dependency, name: instanceName(dependency.name, i) })) : [dependency];
+      const n = count.get(dependency.name);
+      return n !== undefined ? Array.from({ length: n }, (_, i) => ({ ...dependency, name: instanceName(dependency.name, i) })) : [dependency];
     });
   return programs.flatMap((program, index) => {
     const { instances, ...rest } = program;
     const base = { ...rest, dependsOn: dependencies(program.dependsOn) };
-    if ((instances ?? 1) <= 1) return [{ ...base, source: { program: program.name, index } }];
+    // instances: 1 is still name:00, so that changing the number never renames a running instance.
+    if (instances === undefined) return [{ ...base, source: { program: program.name, index } }];
     return Array.from({ length: instances! }, (_, instance) => ({ ...base, name: instanceName(program.name, instance), source: { program: program.name, index, instance } }));
   });
 }

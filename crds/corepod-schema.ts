@@ -32,6 +32,8 @@ export const MAX_INSTANCES = 100;
 export const STOP_SIGNALS = ['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
+export const RELOAD_SIGNALS = ['HUP', 'USR1', 'USR2', 'WINCH'] as const;
+
 export const PROCESS_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL'] as const;
 export type ProcessStateName = (typeof PROCESS_STATES)[number];
 
@@ -556,6 +558,12 @@ export const Program = z
       .max(86_400)
       .default(90)
       .describe('With notify or notifyFd: seconds the program has to say it is ready, then it is stopped and FATAL; also the time a postStart hook has.'),
+    reloadSignal: z
+      .enum(RELOAD_SIGNALS, { error: `expected one of ${RELOAD_SIGNALS.join(', ')}` })
+      .optional()
+      .describe(
+        'Signal that makes the program re-read its configuration (HUP for nginx). An edit of the CorePod that would restart the program (command, env, ...) sends this signal to its main process instead; the process keeps its pid, command line and environment.',
+      ),
     lifecycle: Lifecycle.optional(),
     schedule: Schedule.optional(),
     healthCheck: HealthCheck.optional(),
@@ -945,6 +953,21 @@ export const CorePodSpec = z
   })
   .describe('Desired state of a CorePod.');
 
+export const Condition = z
+  .strictObject({
+    type: z.string().max(316).describe('Type of the condition (Ready, Progressing, Degraded).'),
+    status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
+    reason: z
+      .string()
+      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
+      .max(1024)
+      .describe('CamelCase reason for the last transition.'),
+    message: z.string().max(32_768).default('').describe('Human-readable details.'),
+    lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
+    observedGeneration: z.int().min(0).optional().describe('Generation of the spec the condition was set for.'),
+  })
+  .describe('A condition per the Kubernetes API conventions.');
+
 export const ProcessStatus = z
   .strictObject({
     name: z.string().describe('Program name.'),
@@ -974,6 +997,13 @@ export const PodStatus = z
   .strictObject({
     name: z.string().describe('Pod name.'),
     updated: z.string().describe('When the sidecar-init last reported (RFC 3339).'),
+    generation: z.int().min(0).optional().describe('The CorePod metadata.generation whose spec this pod runs.'),
+    conditions: z
+      .array(z.lazy(() => Condition))
+      .max(8)
+      .optional()
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
+      .describe('Conditions of this pod: SpecApplied says whether the latest spec was applied in place, or why not.'),
     processes: z
       .array(ProcessStatus)
       .max(MAX_PROGRAMS)
@@ -982,21 +1012,6 @@ export const PodStatus = z
       .describe('The processes of this pod.'),
   })
   .describe('Process states reported by one pod.');
-
-export const Condition = z
-  .strictObject({
-    type: z.string().max(316).describe('Type of the condition (Ready, Progressing, Degraded).'),
-    status: z.enum(['True', 'False', 'Unknown']).describe('Status of the condition.'),
-    reason: z
-      .string()
-      .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
-      .max(1024)
-      .describe('CamelCase reason for the last transition.'),
-    message: z.string().max(32_768).default('').describe('Human-readable details.'),
-    lastTransitionTime: z.string().describe('When the status last changed (RFC 3339).'),
-    observedGeneration: z.int().min(0).optional().describe('Generation of the spec the condition was set for.'),
-  })
-  .describe('A condition per the Kubernetes API conventions.');
 
 export const CorePodStatus = z
   .strictObject({

@@ -118,19 +118,22 @@ test('the runtime delivery is decided from the apiserver version, logged and exp
   assert.doesNotMatch(metrics, /corepod_operator_runtime_delivery\{mode="copy"\}/);
 });
 
-test('update: a changed program rolls the pod template (new config hash); scaling does not', async () => {
+test('update: a program edit reaches the ConfigMap and leaves the pod template alone; a pod-level change rolls it (new config hash); scaling does not', async () => {
   const before = (await get('deployment', 'shop'))!;
   const hash = before.spec.template.metadata.annotations['dreamscape.io/config-hash'];
-  const changed = dreamscape('shop');
-  changed.spec.programs[2]!.command = ['nginx', '-g', 'daemon off; worker_processes 2;'];
+  const edited = dreamscape('shop');
+  edited.spec.programs[2]!.command = ['nginx', '-g', 'daemon off; worker_processes 2;'];
+  await applyYaml(edited);
+  await waitFor('the edit in the ConfigMap', async () => /worker_processes 2/.test((await get('configMap', 'shop-corepod-config'))?.data['corepod.json'] ?? ''));
+  const same = (await get('deployment', 'shop'))!;
+  assert.deepEqual(same.spec.template, before.spec.template, 'applied in place by the running pods: no rollout');
+  const changed = { ...edited, spec: { ...edited.spec, terminationGracePeriodSeconds: 50 } };
   await applyYaml(changed);
   const rolled = await waitFor('a new config hash', async () => {
     const d = await get('deployment', 'shop');
     const h = d?.spec.template.metadata.annotations['dreamscape.io/config-hash'];
     return h && h !== hash ? d : undefined;
   });
-  const config = (await get('configMap', 'shop-corepod-config'))!;
-  assert.match(config.data['corepod.json'], /worker_processes 2/);
   await applyYaml({ ...changed, spec: { ...changed.spec, replicas: 2 } });
   const scaled = await waitFor('2 replicas', async () => ((await get('deployment', 'shop'))?.spec.replicas === 2 ? get('deployment', 'shop') : undefined));
   assert.equal(scaled!.spec.template.metadata.annotations['dreamscape.io/config-hash'], rolled.spec.template.metadata.annotations['dreamscape.io/config-hash']);

@@ -8,6 +8,8 @@ import { quantityToBytes, validateCorePod, validateSpec, type CorePodSpec, type 
 export interface LoadedConfig {
   /** metadata.name, or undefined for a bare spec. */
   name: string | undefined;
+  /** metadata.generation: the CorePod generation this spec is (the operator's ConfigMap says it). */
+  generation?: number;
   spec: CorePodSpec;
 }
 
@@ -36,7 +38,12 @@ export function validateConfig(value: unknown): LoadResult {
     return result.ok ? { ok: true, config: { name: undefined, spec: resolveQuantities(result.value) } } : result;
   }
   const result = validateCorePod(value);
-  return result.ok ? { ok: true, config: { name: result.value.metadata.name, spec: resolveQuantities(result.value.spec) } } : result;
+  if (!result.ok) return result;
+  const { generation } = result.value.metadata as { generation?: unknown };
+  return {
+    ok: true,
+    config: { name: result.value.metadata.name, ...(Number.isInteger(generation) ? { generation: generation as number } : {}), spec: resolveQuantities(result.value.spec) },
+  };
 }
 
 export function loadConfigFile(file: string): LoadResult {

@@ -6,6 +6,7 @@
 //   POST /v1/programs/{name|all}/signal?signal=HUP
 //   GET  /v1/programs/{name}/log?stream=stdout|stderr&bytes=N[&follow=1]
 //   GET  /v1/events                          one JSON line per supervisor event, as they happen
+//   POST /v1/reload[?dryRun=1]               read the config file again and apply it in place
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { http } from '../lib/node-http.js';
@@ -38,8 +39,12 @@ export interface StatusDocument {
   programs: ReturnType<Supervisor['details']>;
 }
 
+export type ReloadHandler = (dryRun: boolean) => Promise<{ outcome: string; lines: string[] }>;
+
 export interface ControlServer {
   close(): Promise<void>;
+  /** What POST /v1/reload does (until set: 503). */
+  onReload(handler: ReloadHandler): void;
   readonly socketPath: string;
 }
 
@@ -74,8 +79,9 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
     fs.unlinkSync(socketPath);
   }
   const streams = new Set<ServerResponse>();
+  const reload: { handler?: ReloadHandler } = {};
   const server = http.createServer((req, res) => {
-    handle(supervisor, facts, req, res, streams).catch((error: unknown) => {
+    handle(supervisor, facts, req, res, streams, reload).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: String(error) });
       else res.destroy();
     });
@@ -96,6 +102,9 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
   fs.chmodSync(socketPath, 0o700);
   return {
     socketPath,
+    onReload: (handler) => {
+      reload.handler = handler;
+    },
     close: async () => {
       for (const res of streams) res.end();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -105,10 +114,25 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
   };
 }
 
-async function handle(supervisor: Supervisor, facts: () => SupervisorFacts, req: IncomingMessage, res: ServerResponse, streams: Set<ServerResponse>): Promise<void> {
+async function handle(
+  supervisor: Supervisor,
+  facts: () => SupervisorFacts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  streams: Set<ServerResponse>,
+  reload: { handler?: ReloadHandler },
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://corepod');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const method = req.method ?? 'GET';
+  if (method === 'POST' && url.pathname === '/v1/reload') {
+    if (!reload.handler) {
+      send(res, 503, { error: 'not ready to reload yet' });
+      return;
+    }
+    send(res, 200, await reload.handler(url.searchParams.get('dryRun') === '1'));
+    return;
+  }
   if (method === 'GET' && url.pathname === '/v1/status') {
     const base = facts();
     const document: StatusDocument = {

@@ -72,6 +72,21 @@ export type ScheduledRunEvent = ProgramEventBase & { type: 'scheduled-run'; resu
 /** A lifecycle hook finished: ok, or why not; ms is how long it took. */
 export type HookEvent = ProgramEventBase & { type: 'hook'; hook: 'postStart' | 'preStop'; ok: boolean; ms: number; message?: string };
 
+/** A new spec was applied in place (ok), or refused with the running programs left as they were. */
+export interface ReconfiguredEvent {
+  type: 'reconfigured';
+  time: string;
+  ok: boolean;
+  message?: string;
+  /** The CorePod generation of the spec, when it came from the cluster. */
+  generation?: number;
+  added: string[];
+  removed: string[];
+  restarted: string[];
+  reloaded: string[];
+  updated: string[];
+}
+
 export type SupervisorEvent =
   | ProcessStateEvent
   | HealthEvent
@@ -81,7 +96,8 @@ export type SupervisorEvent =
   | DependencyFailedEvent
   | HookEvent
   | ScheduledRunEvent
-  | SupervisorStateEvent;
+  | SupervisorStateEvent
+  | ReconfiguredEvent;
 
 export interface Sink {
   deliver(event: SupervisorEvent): void | Promise<void>;

@@ -24,10 +24,15 @@ import { expandInstances, processCount } from '../contract/instances.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
 import { ENV, SIDECAR_ENV } from '../contract/sidecar-contract.js';
 import { waitAtMost } from '../lib/wait-at-most.js';
+import type { ImageRoot } from './image-root.js';
+import { SpecReloader } from './spec-reloader.js';
+import type { ProgramExtras } from './supervisor.js';
 
 export interface RunSupervisorOptions {
   config: LoadedConfig;
   file: string;
+  /** corepod run --root: a reloaded spec is mapped the same way. */
+  root?: ImageRoot;
   healthPort: number | undefined;
   healthHost: string | undefined;
 }
@@ -134,13 +139,14 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   if (!pipes.usable()) logger.warn('mkfifo unavailable: program output goes through socketpairs (programs cannot reopen /dev/stdout)');
   // NOTIFY_SOCKET of the notify programs: $COREPOD_NOTIFY_SOCKET, the bundled runtime's helper, the one `npm run build` compiled, then PATH.
   const notify = new Map<string, NotifyChannel>();
-  const notifyPrograms = expandInstances(spec.programs)
-    .map((program) => ({ program, index: program.source.index }))
-    .filter(({ program }) => program.notify);
-  if (notifyPrograms.length > 0) {
+  const openNotify = async (programs: CorePodSpec['programs'], only?: ReadonlySet<string>): Promise<string[]> => {
+    const wanted = expandInstances(programs)
+      .map((program) => ({ program, index: program.source.index }))
+      .filter(({ program }) => program.notify && (!only || only.has(program.source.program)) && !notify.has(program.name));
+    if (wanted.length === 0) return [];
     const helper = findExecutable(['notify-socket'], { envVar: SIDECAR_ENV.notifySocket, extraDirs: [runtimeBin, path.dirname(HOST_BUILT_NOTIFY_SOCKET)] });
     const errors: string[] = [];
-    for (const { program, index } of notifyPrograms) {
+    for (const { program, index } of wanted) {
       if (!helper) {
         errors.push(
           `spec.programs[${index}].notify: no notify-socket helper (the sidecar runtime's, or $${SIDECAR_ENV.notifySocket}): Node cannot open a unix datagram socket itself`,
@@ -153,6 +159,10 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
         errors.push(`spec.programs[${index}].notify: ${(error as Error).message}`);
       }
     }
+    return errors;
+  };
+  {
+    const errors = await openNotify(spec.programs);
     if (errors.length > 0) {
       logger.fatal('cannot open NOTIFY_SOCKET: nothing started', { errors });
       process.stderr.write(`${errors.join('\n')}\ncorepod: ${options.file}: nothing started\n`);
@@ -209,7 +219,34 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGQUIT', onSignal);
-  process.on('SIGHUP', () => logger.info('SIGHUP ignored (the config is read at start)'));
+  // Live reconfiguration: `corepod reload` and SIGHUP re-read the file; in a pod, the CorePod watch and the ConfigMap bring new specs.
+  let cluster: Awaited<ReturnType<typeof import('./kube/cluster-sinks.js')['attachClusterSinks']>>;
+  const reloader = new SpecReloader({
+    supervisor,
+    logger,
+    workDir: runDir(),
+    ...(options.root ? { root: options.root } : {}),
+    inPod: process.env[ENV.podName] !== undefined,
+    ...(options.config.generation !== undefined ? { generation: options.config.generation } : {}),
+    extras: async (next, names) => {
+      const only = new Set(names);
+      // Planned over the whole spec, so that an error names the program's own index.
+      const planned = planUsers(next, euid, setpriv);
+      planned.errors = planned.errors.filter((error) => only.has(next.programs[Number(/^spec\.programs\[(\d+)\]/.exec(error)?.[1])]?.name ?? ''));
+      const errors = [...planned.errors, ...(await openNotify(next.programs, only))];
+      if (errors.length > 0) return { errors };
+      for (const warning of planned.warnings) logger.warn(warning);
+      const extras: ProgramExtras = { userPlans: planned.plans, userEnvs: planned.envs, notify };
+      return extras;
+    },
+    onChange: () => cluster?.reporter.refresh(),
+  });
+  const reloadFile = (dryRun: boolean) => reloader.reloadFile(options.file, dryRun);
+  control.onReload(reloadFile);
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reading the config again', { config: options.file });
+    void reloadFile(false).then((outcome) => logger.info(`reload: ${outcome.outcome}`, { changes: outcome.lines }));
+  });
 
   const stopped = new Promise<number>((resolve) => {
     supervisor.subscribe({
@@ -219,13 +256,15 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     });
   });
   // Kubernetes status and Events when running in a CorePod pod (sidecar/kube/, loaded only there).
-  const cluster = process.env[ENV.podName] ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger) : undefined;
+  cluster = process.env[ENV.podName] ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger, process.env, () => reloader.podFacts()) : undefined;
+  const specSources = cluster ? (await import('./kube/spec-sources.js')).watchSpecSources({ cluster, file: options.file, reloader, logger }) : undefined;
   // GitHub issues for alerts when spec.alerts.github is set, also standalone (sidecar/alerts/, loaded only then).
   const github = spec.alerts?.github
     ? await (await import('./alerts/attach-github-alerts.js')).attachGithubAlerts(supervisor, spec.alerts.github, options.config.name, logger)
     : undefined;
   supervisor.start();
   const code = await stopped;
+  await specSources?.stop();
   await Promise.all([cluster?.finish(2000), github?.finish(2000)]);
   await Promise.all([control.close(), health.close(), ...[...notify.values()].map((channel) => channel.close())]);
   pipes.close();

@@ -360,3 +360,84 @@ test('concurrencyPolicy Replace stops the previous run and starts the due one; A
   assert.notEqual(allow.runner.pidOf('job'), busy, 'and starts as soon as the previous run ended');
   assert.equal(allow.runner.live.size, 1);
 });
+
+test('reconfigure: the dependent stops before its dependency, both come back in dependency order; a FATAL program that is edited starts again', async () => {
+  const { clock, runner, supervisor, recorder } = setup([program('db'), program('api', { dependsOn: ['db'] }), program('broken', { startRetries: 0 }), program('side')]);
+  supervisor.start();
+  clock.advance(1000);
+  await flush();
+  clock.advance(1000);
+  await flush();
+  runner.exit(runner.pidOf('broken'), 1);
+  await flush();
+  clock.advance(1000);
+  await flush();
+  const side = runner.pidOf('side');
+  const next = specOf({
+    programs: [
+      program('db', { command: ['run', 'db', 'v2'] }),
+      program('api', { dependsOn: ['db'], env: [{ name: 'X', value: '1' }] }),
+      program('broken', { startRetries: 0, command: ['run', 'broken', 'fixed'] }),
+      program('side'),
+    ] as never,
+  });
+  const { diffSpecs } = await import('../contract/spec-diff.js');
+  const diff = diffSpecs(supervisor.currentSpec(), next);
+  assert.deepEqual(
+    diff.changed.map((c) => [c.name, c.action]),
+    [
+      ['db', 'restart'],
+      ['api', 'restart'],
+      ['broken', 'restart'],
+    ],
+  );
+  const mark = recorder.states().length;
+  const done = supervisor.reconfigure(next, diff);
+  for (let i = 0; i < 10; i++) {
+    await flush();
+    clock.advance(500);
+  }
+  const result = await done;
+  assert.deepEqual([result.ok, result.restarted, result.kept], [true, ['db', 'api', 'broken'], ['side']]);
+  for (let i = 0; i < 10; i++) {
+    await flush();
+    clock.advance(500);
+  }
+  const states = recorder.states().slice(mark);
+  const at = (entry: string) => states.indexOf(entry);
+  assert.ok(at('api:STOPPED') >= 0 && at('api:STOPPED') < at('db:STOPPING'), `the dependent is down before its dependency stops: ${states}`);
+  assert.ok(at('db:RUNNING') < at('api:STARTING'), `api starts once db is RUNNING again: ${states}`);
+  assert.ok(states.includes('broken:RUNNING'), 'the edited FATAL program runs again');
+  assert.equal(runner.pidOf('side'), side, 'unchanged: same process');
+  assert.deepEqual(
+    supervisor.snapshot().map((p) => [p.name, p.state]),
+    [
+      ['db', 'RUNNING'],
+      ['api', 'RUNNING'],
+      ['broken', 'RUNNING'],
+      ['side', 'RUNNING'],
+    ],
+  );
+  const event = recorder.of('reconfigured')[0]!;
+  assert.deepEqual([event.ok, event.restarted, event.added, event.removed], [true, ['db', 'api', 'broken'], [], []]);
+});
+
+test('reconfigure: refused once the supervisor is stopping; refuseSpec publishes the refusal', async () => {
+  const { clock, supervisor, recorder } = setup([program('a')]);
+  supervisor.start();
+  clock.advance(1000);
+  await flush();
+  supervisor.refuseSpec('spec.programs[0].dependsOn[0]: dependency cycle', 4);
+  await flush();
+  assert.deepEqual(
+    recorder.of('reconfigured').map((e) => [e.ok, e.message, e.generation]),
+    [[false, 'spec.programs[0].dependsOn[0]: dependency cycle', 4]],
+  );
+  const stopping = supervisor.shutdown('test');
+  const { diffSpecs } = await import('../contract/spec-diff.js');
+  const next = specOf({ programs: [program('a'), program('b')] as never });
+  const result = await supervisor.reconfigure(next, diffSpecs(supervisor.currentSpec(), next));
+  assert.deepEqual([result.ok, result.message], [false, 'the supervisor is stopping']);
+  clock.advance(20_000);
+  await stopping;
+});

@@ -39,6 +39,7 @@ import { signalNumber, type ProcessRunner, type SpawnRequest } from './process-r
 import { detailOf, healthReport, statusOf, type HealthReport, type ProgramDetail } from './supervisor-views.js';
 import type { SwitchPlan } from './user-switch.js';
 import { SIDECAR_ENV } from '../contract/sidecar-contract.js';
+import type { SpecDiff } from '../contract/spec-diff.js';
 
 export type Action = 'start' | 'stop' | 'restart';
 
@@ -70,6 +71,8 @@ export interface SupervisorOptions {
   /** Told of each finished health probe (the metrics' probe durations). */
   onProbe?: (program: string, result: ProbeResult) => void;
 }
+
+const EMPTY_CHANGES = { added: [], removed: [], restarted: [], reloaded: [], updated: [] };
 
 const UP: ReadonlySet<ProcessStateName> = new Set(['STARTING', 'RUNNING', 'STOPPING']);
 const DOWN: ReadonlySet<ProcessStateName> = new Set(['STOPPED', 'EXITED', 'FATAL']);
@@ -111,6 +114,25 @@ export function machineConfig(program: ProgramSpec): MachineConfig {
   };
 }
 
+/** What a program needs from outside the spec: its user switch and its NOTIFY_SOCKET (by program name). */
+export interface ProgramExtras {
+  userPlans?: Map<string, SwitchPlan>;
+  userEnvs?: Map<string, Record<string, string>>;
+  notify?: Map<string, NotifyChannel>;
+}
+
+/** What a reconfiguration did, by program name. */
+export interface ReconfigureResult {
+  ok: boolean;
+  message?: string;
+  added: string[];
+  removed: string[];
+  restarted: string[];
+  reloaded: string[];
+  updated: string[];
+  kept: string[];
+}
+
 class Slot {
   state: ProgramState;
   readonly timers = new Map<TimerName, TimerHandle>();
@@ -128,14 +150,14 @@ class Slot {
   hookAbort: AbortController | undefined;
   /** A scheduled program's runs (wall-clock times in ms). */
   schedule: ScheduleState | undefined;
-  readonly health: HealthMonitor;
+  health: HealthMonitor;
 
   constructor(
     readonly index: number,
-    readonly spec: SupervisedProgram,
-    readonly machine: MachineConfig,
+    public spec: SupervisedProgram,
+    public machine: MachineConfig,
     readonly log: ProgramLog,
-    readonly request: Omit<SpawnRequest, 'command'>,
+    public request: Omit<SpawnRequest, 'command'>,
     now: number,
     health: (slot: Slot) => HealthMonitor,
   ) {
@@ -172,6 +194,11 @@ type Waiter = { check: () => boolean; resolve: (ok: boolean) => void; timer: Tim
 
 export class Supervisor {
   private readonly slots: Slot[];
+  /** The spec in force: the one given, then each one reconfigure applied. */
+  private spec: CorePodSpec;
+  private readonly extras: Required<ProgramExtras>;
+  private reconfiguring: Promise<unknown> = Promise.resolve();
+  private readonly routed = new Set<NotifyChannel>();
   private readonly byName = new Map<string, Slot>();
   private readonly hub = new EventHub();
   private readonly clock: Clock;
@@ -193,80 +220,10 @@ export class Supervisor {
     this.probe = probe;
     this.logger = options.logger ?? silentLogger;
     this.startedAt = this.clock.now();
-    const containerEnv = options.baseEnv ?? process.env;
-    const baseEnv = sharedEnv(containerEnv);
-    // One slot per process: a program with instances has one per instance (name:00, name:01, …).
-    this.slots = expandInstances(options.spec.programs).map((program, index) => {
-      const { source } = program;
-      const plan = options.userPlans?.get(source.program) ?? { kind: 'none' };
-      const env = programEnvironment(
-        {
-          ...baseEnv,
-          ...(options.userEnvs?.get(source.program) ?? {}),
-          [SIDECAR_ENV.program]: source.program,
-          ...(source.instance !== undefined ? { [INSTANCE_ENV]: String(source.instance) } : {}),
-        },
-        ownVariables(program, source.index, containerEnv),
-      );
-      const channel = options.notify?.get(program.name);
-      if (program.notify) {
-        if (!channel) throw new Error(`program ${program.name} has notify: true but no NOTIFY_SOCKET was opened for it`);
-        env.NOTIFY_SOCKET = channel.path;
-        if (program.watchdogSeconds !== undefined) env.WATCHDOG_USEC = String(program.watchdogSeconds * 1_000_000);
-      }
-      const request: Omit<SpawnRequest, 'command'> = {
-        env,
-        ...(program.notifyFd !== undefined ? { notifyFd: program.notifyFd } : {}),
-        ...(program.workingDir ? { workingDir: expandReferences(program.workingDir, lookupIn(env)) } : {}),
-        ...(program.umask !== undefined ? { umask: Number.parseInt(program.umask, 8) } : {}),
-        ...(plan.kind === 'setpriv' ? { prefix: plan.prefix } : {}),
-        ...(plan.kind === 'spawn' ? { uid: plan.uid, gid: plan.gid } : {}),
-      };
-      const log = new ProgramLog({
-        program: program.name,
-        ...(program.logs.mirror && options.mirror ? { mirror: options.mirror } : {}),
-        ...(program.logs.stdoutFile ? { stdoutFile: expandReferences(program.logs.stdoutFile, lookupIn(env)) } : {}),
-        ...(program.logs.stderrFile ? { stderrFile: expandReferences(program.logs.stderrFile, lookupIn(env)) } : {}),
-        maxBytes: toBytes(program.logs.maxBytes),
-        backups: program.logs.backups,
-        onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
-      });
-      const slot = new Slot(
-        index,
-        program,
-        machineConfig(program),
-        log,
-        request,
-        this.startedAt,
-        (slot) =>
-          new HealthMonitor({
-            check: program.healthCheck,
-            exec: request,
-            probe,
-            clock: this.clock,
-            state: () => slot.state,
-            report: (event) => this.raise(slot, event),
-            ...(options.onProbe ? { observe: (result: ProbeResult) => options.onProbe!(program.name, result) } : {}),
-          }),
-      );
-      if (program.schedule) {
-        const parsed = parseCron(program.schedule.cron);
-        if (!parsed.ok) throw new Error(`program ${program.name}: schedule.cron: ${parsed.error}`);
-        slot.schedule = {
-          cron: parsed.schedule,
-          next: undefined,
-          timer: undefined,
-          lastScheduleTime: undefined,
-          lastSuccessfulTime: undefined,
-          lastRunResult: undefined,
-          running: false,
-          waiting: false,
-        };
-      }
-      this.byName.set(program.name, slot);
-      if (program.notify) channel!.onMessage((datagram) => this.onNotify(slot, datagram));
-      return slot;
-    });
+    this.spec = options.spec;
+    this.extras = { userPlans: new Map(options.userPlans), userEnvs: new Map(options.userEnvs), notify: new Map(options.notify) };
+    this.slots = expandInstances(options.spec.programs).map((program, index) => this.makeSlot(program, index));
+    for (const slot of this.slots) this.byName.set(slot.name, slot);
     this.memory = new MemoryWatch({
       reader: options.memory,
       settings: options.spec.memory,
@@ -277,6 +234,90 @@ export class Supervisor {
       raise: (slot, event) => this.raise(slot, event),
       publish: (event) => this.publish(event),
       stopping: () => this.stopping !== undefined,
+    });
+  }
+
+  /** The slot of one program: its environment, spawn request, log and health monitor. */
+  private makeSlot(program: SupervisedProgram, index: number): Slot {
+    const request = this.spawnRequest(program);
+    const slot = new Slot(index, program, machineConfig(program), this.programLog(program, request.env), request, this.clock.now(), (s) => this.healthMonitor(s));
+    if (program.schedule) {
+      const parsed = parseCron(program.schedule.cron);
+      if (!parsed.ok) throw new Error(`program ${program.name}: schedule.cron: ${parsed.error}`);
+      slot.schedule = {
+        cron: parsed.schedule,
+        next: undefined,
+        timer: undefined,
+        lastScheduleTime: undefined,
+        lastSuccessfulTime: undefined,
+        lastRunResult: undefined,
+        running: false,
+        waiting: false,
+      };
+    }
+    const channel = program.notify ? this.extras.notify.get(program.name) : undefined;
+    if (channel && !this.routed.has(channel)) {
+      // A channel outlives a slot that reconfigure replaces: it speaks to the program's current one.
+      this.routed.add(channel);
+      channel.onMessage((datagram) => {
+        const current = this.byName.get(program.name);
+        if (current) this.onNotify(current, datagram);
+      });
+    }
+    return slot;
+  }
+
+  /** A process's spawn request: a program with instances has one per instance (name:00, name:01, …). */
+  private spawnRequest(program: SupervisedProgram): Omit<SpawnRequest, 'command'> {
+    const { source } = program;
+    const containerEnv = this.options.baseEnv ?? process.env;
+    const plan = this.extras.userPlans.get(source.program) ?? { kind: 'none' };
+    const env = programEnvironment(
+      {
+        ...sharedEnv(containerEnv),
+        ...(this.extras.userEnvs.get(source.program) ?? {}),
+        [SIDECAR_ENV.program]: source.program,
+        ...(source.instance !== undefined ? { [INSTANCE_ENV]: String(source.instance) } : {}),
+      },
+      ownVariables(program, source.index, containerEnv),
+    );
+    const channel = this.extras.notify.get(program.name);
+    if (program.notify) {
+      if (!channel) throw new Error(`program ${program.name} has notify: true but no NOTIFY_SOCKET was opened for it`);
+      env.NOTIFY_SOCKET = channel.path;
+      if (program.watchdogSeconds !== undefined) env.WATCHDOG_USEC = String(program.watchdogSeconds * 1_000_000);
+    }
+    return {
+      env,
+      ...(program.notifyFd !== undefined ? { notifyFd: program.notifyFd } : {}),
+      ...(program.workingDir ? { workingDir: expandReferences(program.workingDir, lookupIn(env)) } : {}),
+      ...(program.umask !== undefined ? { umask: Number.parseInt(program.umask, 8) } : {}),
+      ...(plan.kind === 'setpriv' ? { prefix: plan.prefix } : {}),
+      ...(plan.kind === 'spawn' ? { uid: plan.uid, gid: plan.gid } : {}),
+    };
+  }
+
+  private programLog(program: SupervisedProgram, env: Record<string, string>): ProgramLog {
+    return new ProgramLog({
+      program: program.name,
+      ...(program.logs.mirror && this.options.mirror ? { mirror: this.options.mirror } : {}),
+      ...(program.logs.stdoutFile ? { stdoutFile: expandReferences(program.logs.stdoutFile, lookupIn(env)) } : {}),
+      ...(program.logs.stderrFile ? { stderrFile: expandReferences(program.logs.stderrFile, lookupIn(env)) } : {}),
+      maxBytes: toBytes(program.logs.maxBytes),
+      backups: program.logs.backups,
+      onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
+    });
+  }
+
+  private healthMonitor(slot: Slot): HealthMonitor {
+    return new HealthMonitor({
+      check: slot.spec.healthCheck,
+      exec: slot.request,
+      probe: this.probe,
+      clock: this.clock,
+      state: () => slot.state,
+      report: (event) => this.raise(slot, event),
+      ...(this.options.onProbe ? { observe: (result: ProbeResult) => this.options.onProbe!(slot.name, result) } : {}),
     });
   }
 
@@ -367,6 +408,126 @@ export class Supervisor {
       const t = this.dispatch(slot, { type: 'signal', signal });
       return t.error ? this.result(slot, t.error) : { name: slot.name, ok: true, state: slot.state.state };
     });
+  }
+
+  /** The spec in force. */
+  currentSpec(): CorePodSpec {
+    return this.spec;
+  }
+
+  /**
+   * Applies a new spec in place, as supervisorctl's update does (`diff` is diffSpecs(currentSpec(),
+   * next)): removed programs and those whose process must change are stopped, dependents first;
+   * then the added and restarted ones start as their dependencies allow, a program with a
+   * reloadSignal gets it instead of a restart, and supervision settings are taken over while the
+   * process keeps running. Unchanged programs are not touched. Changes that need a new pod are
+   * the caller's to refuse; here they restart the program (standalone, there is no pod).
+   * One reconfiguration at a time; refused while stopping.
+   */
+  reconfigure(next: CorePodSpec, diff: SpecDiff, extras: ProgramExtras = {}): Promise<ReconfigureResult> {
+    const run = this.reconfiguring.then(() => this.applySpec(next, diff, extras));
+    this.reconfiguring = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Publishes that a new spec was refused (by whoever found it cannot be applied). */
+  refuseSpec(message: string, generation?: number): void {
+    this.logger.warn('new spec refused: the programs keep running as they were', { reason: message, ...(generation !== undefined ? { generation } : {}) });
+    this.publish({ type: 'reconfigured', time: this.iso(), ok: false, message, ...(generation !== undefined ? { generation } : {}), ...EMPTY_CHANGES });
+  }
+
+  private async applySpec(next: CorePodSpec, diff: SpecDiff, extras: ProgramExtras): Promise<ReconfigureResult> {
+    const names = (actions: string[]) => diff.changed.filter((c) => actions.includes(c.action)).map((c) => c.name);
+    const restarted = names(['restart', 'pod']);
+    const reloaded = names(['reload']);
+    const updated = names(['update']);
+    const result: ReconfigureResult = { ok: true, added: diff.added, removed: diff.removed, restarted, reloaded, updated, kept: diff.kept };
+    if (this.stopping) return { ...result, ok: false, message: 'the supervisor is stopping' };
+    for (const [key, map] of Object.entries(extras) as [keyof ProgramExtras, Map<string, never>][]) for (const [name, value] of map) this.extras[key].set(name, value);
+
+    // The diff names programs; supervision is per process: a program with instances has one slot
+    // per instance, and a change of their number adds or removes only the difference.
+    const action = new Map(diff.changed.map((change) => [change.name, change.action]));
+    const entries = expandInstances(next.programs);
+    const nextNames = new Set(entries.map((entry) => entry.name));
+    const programOf = (slot: Slot) => slot.spec.source.program;
+    const restartedSlots = new Set(this.slots.filter((slot) => restarted.includes(programOf(slot)) && nextNames.has(slot.name)).map((slot) => slot.name));
+
+    // Whether each restarted process should run again: it ran, waited to, or should have.
+    const wanted = new Map<string, boolean>();
+    for (const name of restartedSlots) {
+      const slot = this.byName.get(name)!;
+      const s = slot.state.state;
+      wanted.set(name, UP.has(s) || s === 'BACKOFF' || slot.waiting || (slot.spec.autostart && s !== 'STOPPED'));
+    }
+    const going = this.slots.filter((slot) => !nextNames.has(slot.name) || restartedSlots.has(slot.name));
+    for (const wave of stopWaves(going.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
+      await Promise.all(
+        wave.map(({ slot }) =>
+          slot.state.state === 'BACKOFF' || UP.has(slot.state.state) ? this.stopOne(slot, slot.spec.stopWaitSeconds * 1000 + 5000) : Promise.resolve(this.result(slot)),
+        ),
+      );
+    }
+    if (this.stopping) return { ...result, ok: false, message: 'the supervisor began stopping during the change' };
+
+    for (const slot of going) this.dispose(slot);
+    const fresh = new Set<Slot>();
+    const slots = entries.map((program, index) => {
+      const old = this.byName.get(program.name);
+      if (old && !restartedSlots.has(program.name)) {
+        const act = action.get(program.source.program);
+        if (act === 'update' || act === 'reload') this.takeOver(old, program);
+        return old;
+      }
+      const slot = this.makeSlot(program, index);
+      slot.waiting = !program.schedule && (wanted.get(program.name) ?? program.autostart);
+      fresh.add(slot);
+      return slot;
+    });
+    this.slots.splice(0, this.slots.length, ...slots);
+    this.byName.clear();
+    for (const slot of slots) this.byName.set(slot.name, slot);
+    this.spec = next;
+    for (const slot of fresh) if (slot.schedule && slot.schedule.timer === undefined) this.armSchedule(slot);
+
+    for (const slot of slots) {
+      if (!reloaded.includes(programOf(slot)) || fresh.has(slot)) continue;
+      if (slot.state.state === 'STARTING' || slot.state.state === 'RUNNING') {
+        this.logger.info('spec changed: sending the reload signal', { program: slot.name, signal: slot.spec.reloadSignal });
+        this.dispatch(slot, { type: 'signal', signal: slot.spec.reloadSignal! });
+      }
+    }
+    this.jobs.run(() => {
+      this.releaseWaiting();
+      this.updateWaits();
+    });
+    this.logger.info('new spec applied', { added: diff.added, removed: diff.removed, restarted, reloaded, updated, kept: diff.kept.length });
+    this.publish({ type: 'reconfigured', time: this.iso(), ok: true, added: diff.added, removed: diff.removed, restarted, reloaded, updated });
+    return result;
+  }
+
+  /** A program whose process keeps running takes the new spec: settings, environment for its next start, health check. */
+  private takeOver(slot: Slot, program: SupervisedProgram): void {
+    const checkChanged = JSON.stringify(slot.spec.healthCheck) !== JSON.stringify(program.healthCheck);
+    slot.spec = program;
+    slot.machine = machineConfig(program);
+    slot.request = this.spawnRequest(program);
+    if (checkChanged) {
+      slot.health.stop();
+      slot.health = this.healthMonitor(slot);
+      slot.health.restart();
+    }
+  }
+
+  /** Lets go of a program that is down for good (removed, or replaced by a new slot). */
+  private dispose(slot: Slot): void {
+    slot.waiting = false;
+    slot.schedule?.timer?.cancel();
+    slot.health.stop();
+    slot.hookAbort?.abort('the program was removed from the spec');
+    for (const timer of slot.timers.values()) timer.cancel();
+    slot.timers.clear();
+    void slot.log.close();
   }
 
   /**

@@ -2,6 +2,7 @@
 // with the operator running for it as a real child process, and views of CorePods, their pods,
 // Events and logs through kubectl.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { stringify } from 'yaml';
 import type { CorePodStatus, ProcessStatus } from '../../crds/corepod-schema.js';
 import type { RuntimeDelivery } from '../../contract/sidecar-contract.js';
@@ -171,6 +172,23 @@ export class Stage {
     return { lines, exitCode: Number(watchText.split('\n').find((l) => /^\d+$/.test(l))) };
   }
 
+  /**
+   * Cuts the pod off from the API server: a DROP rule for the kubernetes Service address inside the
+   * pod's network namespace (entered through one of its processes on this node). Connections stay
+   * open but nothing gets through, as in a network partition. Returns the function that lifts it.
+   */
+  async blockApiServer(pod: string): Promise<() => Promise<void>> {
+    const pid = hostPidOf(pod);
+    const { stdout } = await this.exec(pod, ['/bin/sh', '-c', 'echo $KUBERNETES_SERVICE_HOST']);
+    const address = stdout.trim();
+    if (!/^[\d.]+$/.test(address)) throw new Error(`pod ${pod}: no KUBERNETES_SERVICE_HOST (${address})`);
+    const rule = ['OUTPUT', '-d', `${address}/32`, '-j', 'DROP'];
+    await run('nsenter', ['-t', String(pid), '-n', 'iptables', '-I', ...rule]);
+    return async () => {
+      await run('nsenter', ['-t', String(pid), '-n', 'iptables', '-D', ...rule]);
+    };
+  }
+
   async logs(pod: string): Promise<Json[]> {
     const { stdout } = await this.kubectl(['logs', pod, '-c', 'app'], { allowFailure: true });
     return stdout
@@ -184,6 +202,19 @@ export class Stage {
         }
       });
   }
+}
+
+/** A process of the pod on this node (its COREPOD_POD_NAME), to enter the pod's namespaces. */
+export function hostPidOf(pod: string): number {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(`COREPOD_POD_NAME=${pod}`)) return Number(entry);
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  throw new Error(`no process of pod ${pod} on this node`);
 }
 
 export const processNamed = (list: ProcessStatus[] | undefined, name: string) => list?.find((p) => p.name === name);

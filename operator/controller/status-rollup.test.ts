@@ -179,3 +179,39 @@ test('a program with instances counts each of its processes, reported as name:00
   assert.equal(status.restarts, 4);
   assert.equal(status.conditions.find((c) => c.type === 'Degraded')!.message, 'FATAL: user-service:02 in pod p1');
 });
+
+test('live reconfiguration: Ready only once every pod runs this generation; a pod that refused it makes Degraded say why', () => {
+  const running = [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING', 0, true)];
+  const at = (name: string, generation: number, conditions?: PodStatus['conditions']): PodStatus => ({ ...pod(name, running), generation, ...(conditions ? { conditions } : {}) });
+  const twoPods = (pods: PodStatus[]) => {
+    const i = input(pods, { deployment: { ...doneDeployment, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 } });
+    i.corePod.spec.replicas = 2;
+    i.corePod.metadata.generation = 3;
+    return rollup(i).status;
+  };
+  const converged = twoPods([at('p1', 3), at('p2', 3)]);
+  assert.deepEqual([converged.conditions[0]!.status, converged.conditions[0]!.reason, converged.conditions[0]!.observedGeneration], ['True', 'AllProcessesReady', 3]);
+
+  const catchingUp = twoPods([at('p1', 3), at('p2', 2)]);
+  assert.equal(catchingUp.phase, 'Running', 'the processes are fine');
+  assert.deepEqual([catchingUp.conditions[0]!.status, catchingUp.conditions[0]!.reason], ['False', 'SpecNotApplied']);
+  assert.match(catchingUp.conditions[0]!.message, /pod p2 runs generation 2/);
+  assert.equal(catchingUp.conditions.find((c) => c.type === 'Degraded')!.status, 'False');
+
+  const refusal = {
+    type: 'SpecApplied',
+    status: 'False' as const,
+    reason: 'SpecRefused',
+    message: 'spec.programs[0].dependsOn: dependency cycle',
+    lastTransitionTime: 'T',
+    observedGeneration: 3,
+  };
+  const refused = twoPods([at('p1', 2, [refusal]), at('p2', 2, [refusal])]);
+  assert.equal(refused.conditions[0]!.reason, 'SpecNotApplied');
+  assert.match(refused.conditions[0]!.message, /SpecRefused: spec\.programs\[0\]\.dependsOn: dependency cycle/);
+  const degraded = refused.conditions.find((c) => c.type === 'Degraded')!;
+  assert.deepEqual([degraded.status, degraded.reason], ['True', 'SpecRefused']);
+
+  const legacy = twoPods([pod('p1', running), pod('p2', running)]);
+  assert.equal(legacy.conditions[0]!.status, 'True', 'a sidecar-init that reports no generation does not hold Ready back');
+});

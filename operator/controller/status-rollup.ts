@@ -8,6 +8,7 @@ import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { SpecProblem } from '../desired/port-plan.js';
 import { CONDITION, setCondition, type ConditionInput } from './conditions.js';
 import { selectorString } from '../desired/names.js';
+import { SPEC_APPLIED_CONDITION } from '../../contract/spec-diff.js';
 
 export interface DeploymentView {
   generation?: number;
@@ -73,6 +74,18 @@ export function rollup(input: RollupInput): Rollup {
   }
   ready = Math.min(ready, expected);
 
+  // Which pods do not run this generation yet: each pod reports the generation it runs (live
+  // reconfiguration), and why not when it refused it. A pod that reports none is not counted.
+  const behind: string[] = [];
+  const refused: string[] = [];
+  for (const pod of live) {
+    if (pod.generation === undefined || pod.generation >= generation) continue;
+    const applied = pod.conditions?.find((c) => c.type === SPEC_APPLIED_CONDITION);
+    const why = applied?.status === 'False' && applied.observedGeneration === generation ? ` (${applied.reason}: ${applied.message})` : '';
+    behind.push(`pod ${pod.name} runs generation ${pod.generation}${why}`);
+    if (applied?.status === 'False' && applied.reason === 'SpecRefused' && applied.observedGeneration === generation) refused.push(`pod ${pod.name}: ${applied.message}`);
+  }
+
   const d = input.deployment;
   const rolledOut =
     d !== undefined &&
@@ -110,6 +123,10 @@ export function rollup(input: RollupInput): Rollup {
     readyCondition = { type: CONDITION.ready, status: 'False', reason: 'ProcessesNotReady', message: `${ready}/${expected} processes ready` };
   }
 
+  if (readyCondition.status === 'True' && spec.replicas > 0 && behind.length > 0) {
+    readyCondition = { type: CONDITION.ready, status: 'False', reason: 'SpecNotApplied', message: `not every pod runs generation ${generation}: ${behind.join('; ')}` };
+  }
+
   let progressing: ConditionInput;
   if (first) progressing = { type: CONDITION.progressing, status: 'False', reason: first.reason, message: 'the spec must be fixed before the operator can roll it out' };
   else if (input.repaired.length > 0) {
@@ -128,6 +145,8 @@ export function rollup(input: RollupInput): Rollup {
   let degraded: ConditionInput;
   if (troubles.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: troubles[0]!.reason, message: problemText(troubles) };
   else if (input.applyError) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ApplyFailed', message: input.applyError };
+  else if (refused.length > 0)
+    degraded = { type: CONDITION.degraded, status: 'True', reason: 'SpecRefused', message: `the spec of generation ${generation} was refused: ${refused.join('; ')}` };
   else if (fatal.length > 0) degraded = { type: CONDITION.degraded, status: 'True', reason: 'ProcessFatal', message: `FATAL: ${fatal.join(', ')}` };
   else if (blocked.length > 0)
     degraded = { type: CONDITION.degraded, status: 'True', reason: 'DependencyFailed', message: `waiting for a failed dependency: ${blocked.join(', ')}` };

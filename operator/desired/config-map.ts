@@ -3,27 +3,38 @@ import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import { CONFIG_FILE_KEY } from '../../contract/sidecar-contract.js';
+import { NOT_POD_FIELDS, podTemplateInputs } from '../../contract/spec-diff.js';
 import { names, objectLabels, ownerReference } from './names.js';
 
 /**
- * The document in the ConfigMap: a CorePod without status, so `corepod run -f` accepts it too.
- * What only concerns other objects than the pods is left out (replicas, the Service, the
- * ServiceAccount, the disruption budget): changing it must not change the hash and so roll every pod.
+ * The document in the ConfigMap: a CorePod without status, so `corepod run -f` accepts it too,
+ * with the generation it was made from (the one the sidecar-init reports it runs). What only
+ * concerns other objects than the pods is left out (replicas, the Service, the ServiceAccount, the
+ * disruption budget).
  */
 export function supervisorConfig(corePod: CorePodObject): string {
-  const { replicas: _replicas, service: _service, serviceAccount: _serviceAccount, podDisruptionBudget: _budget, ...spec } = corePod.spec;
+  const spec: Record<string, unknown> = { ...corePod.spec };
+  for (const field of NOT_POD_FIELDS) delete spec[field];
+  const { generation } = corePod.metadata;
   const document = {
     apiVersion: corePod.apiVersion,
     kind: corePod.kind,
-    metadata: { name: corePod.metadata.name, namespace: corePod.metadata.namespace },
+    metadata: { name: corePod.metadata.name, namespace: corePod.metadata.namespace, ...(generation !== undefined ? { generation } : {}) },
     spec,
   };
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-/** A short content hash; a change rolls the pods because it is a pod-template annotation. */
-export function configHash(config: string): string {
-  return createHash('sha256').update(config).digest('hex').slice(0, 16);
+/**
+ * A short hash of what only a new pod can take (contract/spec-diff.ts podTemplateInputs): a change
+ * rolls the pods because it is a pod-template annotation. The rest of a program edit reaches the
+ * running pods through their watch of the CorePod (and this ConfigMap) and is applied in place.
+ */
+export function configHash(spec: CorePodObject['spec']): string {
+  return createHash('sha256')
+    .update(JSON.stringify(podTemplateInputs(spec)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export function buildConfigMap(corePod: CorePodObject, config: string): V1ConfigMap {

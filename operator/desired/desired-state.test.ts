@@ -6,6 +6,7 @@ import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures
 import { DEFAULT_SIDECAR, CONFIG_PATH, LIVENESS_PATH, READINESS_PATH, RUNTIME_MOUNT_PATH } from '../../contract/sidecar-contract.js';
 import { CONFIG_HASH_ANNOTATION, DEFAULT_CONTAINER_ANNOTATION, LABEL } from './names.js';
 import { validateCorePod } from '../../crds/corepod-schema.js';
+import { diffSpecs } from '../../contract/spec-diff.js';
 
 const sidecar = { ...DEFAULT_SIDECAR, image: 'corepod/sidecar:test' };
 const find = <T>(objects: KubernetesObject[], kind: string) => objects.find((o) => o.kind === kind) as T;
@@ -106,7 +107,7 @@ test('DreamScape: the ConfigMap holds the defaulted spec, which validates again'
   assert.ok(again.ok);
   assert.deepEqual(again.value.spec, { ...corePod.spec, replicas: 1 });
   assert.equal('replicas' in document.spec, false);
-  assert.deepEqual(document.metadata, { name: 'core-pod', namespace: 'shop' });
+  assert.deepEqual(document.metadata, { name: 'core-pod', namespace: 'shop', generation: 1 }, 'the generation the sidecar-init reports it runs');
 });
 
 test('DreamScape: the Service exposes the declared ports by name', () => {
@@ -125,7 +126,12 @@ test('the Role is scoped to the own CorePod by resourceNames and grants no Secre
   for (const rule of role.rules!) {
     assert.ok(!rule.resources!.includes('secrets'));
     if (rule.apiGroups!.includes('dreamscape.io')) assert.deepEqual(rule.resourceNames, ['core-pod']);
-    assert.ok(rule.verbs.every((v) => ['get', 'patch', 'create'].includes(v)));
+    // list and watch: of the own CorePod only (resourceNames), the live reconfiguration's watch.
+    const allowed = rule.resources!.includes('corepods') ? ['get', 'list', 'watch'] : ['get', 'patch', 'create'];
+    assert.ok(
+      rule.verbs.every((v) => allowed.includes(v)),
+      `${rule.resources}: ${rule.verbs}`,
+    );
   }
   const binding = find<V1RoleBinding>(objects, 'RoleBinding');
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'core-pod-corepod', namespace: 'shop' }]);
@@ -206,7 +212,7 @@ test('property: replicas, service ports and container ports follow the spec', ()
   }
 });
 
-test('property: the config hash changes exactly when the supervisor config changes', () => {
+test('property: the config hash changes exactly when a new pod is needed; a program edit reaches the ConfigMap only', () => {
   const next = random(99);
   for (let i = 0; i < 100; i++) {
     const spec = randomSpec(next);
@@ -215,9 +221,42 @@ test('property: the config hash changes exactly when the supervisor config chang
     assert.equal(a.configHash, same.configHash);
     const changed = structuredClone(spec);
     changed.programs[0]!.command = [...changed.programs[0]!.command, '--changed'];
-    assert.notEqual(desiredState(corePodFrom(changed), sidecar).configHash, a.configHash);
+    const edited = desiredState(corePodFrom(changed), sidecar);
+    assert.equal(edited.configHash, a.configHash, 'a command edit is applied in place');
+    const config = (state: typeof a) => find<V1ConfigMap>(state.objects, 'ConfigMap').data!['corepod.json'];
+    assert.notEqual(config(edited), config(a), 'the ConfigMap carries the edit');
+    const deployment = (state: typeof a) => find<V1Deployment>(state.objects, 'Deployment').spec!.template;
+    assert.deepEqual(deployment(edited), deployment(a), 'the pod template is the same');
+    const rolled = structuredClone(spec);
+    rolled.image = `${rolled.image}-2`;
+    assert.notEqual(desiredState(corePodFrom(rolled), sidecar).configHash, a.configHash);
     const scaled = { ...structuredClone(spec), replicas: (spec.replicas ?? 1) + 1 };
     assert.equal(desiredState(corePodFrom(scaled), sidecar).configHash, a.configHash, 'scaling must not roll the pods');
+  }
+});
+
+test('property: when the diff says no new pod is needed the pod template is the same, and when it says one is, the config hash differs', () => {
+  const next = random(7);
+  const edits: ((s: ReturnType<typeof randomSpec>) => void)[] = [
+    (s) => (s.programs[0]!.command = [...s.programs[0]!.command, '--v2']),
+    (s) => (s.programs[0]!.env = [...(s.programs[0]!.env ?? []).filter((e) => e.name !== 'EDITED'), { name: 'EDITED', value: 'yes' }]),
+    (s) => (s.programs[0]!.healthCheck = { tcpSocket: { port: 80 } }),
+    (s) => (s.programs[0]!.startRetries = 7),
+    (s) => s.programs.push({ name: 'appended', command: ['/appended'] }),
+    (s) => s.programs.unshift({ name: 'first', command: ['/first'] }),
+    (s) => (s.programs[0]!.ports = [{ containerPort: 9999 }]),
+    (s) => (s.image = `${s.image}-2`),
+  ];
+  for (let i = 0; i < 200; i++) {
+    const spec = randomSpec(next);
+    const edited = structuredClone(spec);
+    edits[i % edits.length]!(edited);
+    const a = corePodFrom(spec);
+    const b = corePodFrom(edited);
+    const diff = diffSpecs(a.spec, b.spec);
+    const template = (corePod: typeof a) => find<V1Deployment>(desiredState(corePod, sidecar).objects, 'Deployment').spec!.template;
+    if (diff.needsNewPod) assert.notEqual(desiredState(b, sidecar).configHash, desiredState(a, sidecar).configHash, `edit ${i % edits.length}`);
+    else assert.deepEqual(template(b), template(a), `edit ${i % edits.length} is applied in place, so the template must not change`);
   }
 });
 

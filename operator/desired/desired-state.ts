@@ -24,7 +24,7 @@ export interface DesiredState {
 export function desiredState(corePod: CorePodObject, sidecar: SidecarContract): DesiredState {
   const { ports, problems } = planPorts(corePod.spec);
   const config = supervisorConfig(corePod);
-  const hash = configHash(config);
+  const hash = configHash(corePod.spec);
   const service = buildService(corePod, ports);
   const objects: KubernetesObject[] = [
     buildConfigMap(corePod, config),

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import type { CorePodSpecInput } from '../../crds/corepod-schema.js';
 import { desiredState } from './desired-state.js';
-import { listenedPorts, podSecurity, unprivilegedPortStart, UNPRIVILEGED_PORT_SYSCTL } from './pod-security.js';
+import { podSecurity, unprivilegedPortStart, UNPRIVILEGED_PORT_SYSCTL } from './pod-security.js';
+import { listenedPorts } from '../../contract/listened-ports.js';
 import { DEFAULT_SIDECAR, type RuntimeDelivery } from '../../contract/sidecar-contract.js';
 import { corePodFrom, dreamscapeSpec, random, randomSpec } from './test-fixtures.js';
 

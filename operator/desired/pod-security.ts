@@ -3,6 +3,7 @@
 // it can switch programs to their `user`) and only the init container, our own code, is locked down.
 import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
+import { listenedPorts } from '../../contract/listened-ports.js';
 
 /** Lowest port a non-root process may bind (a namespaced sysctl Pod Security allows). */
 export const UNPRIVILEGED_PORT_SYSCTL = 'net.ipv4.ip_unprivileged_port_start';
@@ -16,26 +17,6 @@ export interface PodSecurity {
 }
 
 const lockedDown = (): V1SecurityContext => ({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-
-/**
- * Ports the pod listens on: the health endpoint, every declared port and every health-checked
- * port (a program listens there even if it declares nothing).
- */
-export function listenedPorts(spec: CorePodSpec): number[] {
-  const ports = new Set<number>([spec.healthPort]);
-  for (const program of spec.programs) {
-    for (const declared of program.ports) ports.add(declared.containerPort);
-    const check = program.healthCheck;
-    const probed = check?.httpGet?.port ?? check?.tcpSocket?.port;
-    if (probed !== undefined && isLoopback(check?.httpGet?.host ?? check?.tcpSocket?.host)) ports.add(probed);
-  }
-  return [...ports].sort((a, b) => a - b);
-}
-
-/** A probe of another host says nothing about what this pod binds. */
-function isLoopback(host: string | undefined): boolean {
-  return host === undefined || host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 /**
  * The value for net.ipv4.ip_unprivileged_port_start in a non-root pod: the lowest port below

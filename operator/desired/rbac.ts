@@ -30,7 +30,8 @@ export function buildRole(corePod: CorePodObject): V1Role {
     metadata: meta(corePod, names.role(corePod.metadata.name)),
     rules: [
       { apiGroups: [GROUP], resources: [`${PLURAL}/status`], resourceNames: own, verbs: ['get', 'patch'] },
-      { apiGroups: [GROUP], resources: [PLURAL], resourceNames: own, verbs: ['get'] },
+      // list and watch with the field selector metadata.name=<own> (the live reconfiguration's watch) are authorized by resourceNames.
+      { apiGroups: [GROUP], resources: [PLURAL], resourceNames: own, verbs: ['get', 'list', 'watch'] },
       // create cannot be limited by resourceNames; patch updates an Event series.
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },

@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, Entry> = {
   stop: { summary: 'stop programs (NAME...|all)', load: () => import('./stop-command.js') },
   restart: { summary: 'restart programs (NAME...|all)', load: () => import('./restart-command.js') },
   signal: { summary: 'send a signal to programs (SIG NAME...|all)', load: () => import('./signal-command.js') },
+  reload: { summary: 'read the config file again and apply the changes in place (--dry-run)', load: () => import('./reload-command.js') },
   tail: { summary: "print or follow a program's output", load: () => import('./tail-command.js') },
   health: { summary: 'liveness, readiness and per-program health', load: () => import('./health-command.js') },
   convert: { summary: 'print a supervisord.conf as a CorePod', load: external('../convert/convert-command.js') },

@@ -1,11 +1,10 @@
 // corepod run: validate the CorePod (in a short-lived child, so the long-lived supervisor never
 // loads zod or yaml), put tini in front when we are PID 1, then supervise until SIGTERM/SIGINT.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { LoadedConfig } from '../config-loader.js';
 import { EXIT, UsageError, command, parse } from './args.js';
 import { ENV, SIDECAR_ENV } from '../../contract/sidecar-contract.js';
 import { readImageRoot, specUnderRoot, type ImageRoot } from '../image-root.js';
+import { validateInChild } from '../validate-child.js';
 
 export const usage = `Usage: corepod run [-f FILE] [--root DIR] [--health-port PORT] [--health-host HOST]
 
@@ -53,25 +52,12 @@ function options(argv: string[]): RunOptions | 'help' {
   return { file, root: values.root !== undefined ? readImageRoot(values.root) : undefined, healthPort, healthHost: values['health-host'] };
 }
 
-/** Runs `corepod validate --json` in a child; its errors go straight to our stderr. */
-function validateInChild(file: string): Promise<LoadedConfig | number> {
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, main, 'validate', '--json', '-f', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.once('error', (error) => {
-      process.stderr.write(`corepod: cannot check ${file}: ${error.message}\n`);
-      resolve(EXIT.notRunning);
-    });
-    child.once('close', (code) => {
-      if (code !== 0) {
-        resolve(code === EXIT.usage ? EXIT.usage : EXIT.notRunning);
-        return;
-      }
-      resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadedConfig);
-    });
-  });
+/** Runs `corepod validate --json` in a child; its errors go to our stderr. */
+async function validated(file: string): Promise<LoadedConfig | number> {
+  const result = await validateInChild(file);
+  if (result.ok) return result.config;
+  if (result.errors) process.stderr.write(`${result.errors}\n`);
+  return result.usage ? EXIT.usage : EXIT.notRunning;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -89,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // The engine loads while the child validates (two cores are better than one).
     const engine = import('../run-supervisor.js');
-    const config = await validateInChild(opts.file);
+    const config = await validated(opts.file);
     if (typeof config === 'number') return config;
     const { runSupervisor } = await engine;
     return runSupervisor({ ...opts, config: opts.root ? { ...config, spec: specUnderRoot(config.spec, opts.root) } : config });

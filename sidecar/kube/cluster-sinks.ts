@@ -8,7 +8,8 @@ import { ProcessEventSink } from './process-event-sink.js';
 import { HttpKubeApi } from '../../kube/http-kube-api.js';
 import { inClusterSettings, tokenConnection, type TokenConnectionOptions } from '../../kube/token-connection.js';
 import { podIdentityFrom } from './pod-identity.js';
-import { StatusReporter, type StatusSource } from './status-reporter.js';
+import { StatusReporter, type PodFactsSource, type StatusSource } from './status-reporter.js';
+import type { PodIdentity } from './pod-identity.js';
 import { SIDECAR_ENV } from '../../contract/sidecar-contract.js';
 import { waitAtMost } from '../../lib/wait-at-most.js';
 
@@ -29,6 +30,9 @@ export interface SupervisorLike extends StatusSource {
 }
 
 export interface ClusterSinks {
+  /** The client and identity the sinks use (the CorePod watch shares them). */
+  api: HttpKubeApi;
+  identity: PodIdentity;
   reporter: StatusReporter;
   recorder: ProcessEventSink;
   /** Sends the last status and pending Events (bounded wait), then stops. Call before exiting. */
@@ -37,7 +41,7 @@ export interface ClusterSinks {
 }
 
 /** Subscribes the Kubernetes sinks when running in a CorePod pod; undefined (and says why) otherwise. */
-export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, env: NodeJS.ProcessEnv = process.env): ClusterSinks | undefined {
+export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, env: NodeJS.ProcessEnv = process.env, facts?: PodFactsSource): ClusterSinks | undefined {
   const who = podIdentityFrom(env);
   if (who.kind === 'standalone') return undefined;
   if (who.kind === 'incomplete') {
@@ -63,7 +67,7 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     });
     return undefined;
   }
-  const reporter = new StatusReporter({ api, identity, source: supervisor, logger });
+  const reporter = new StatusReporter({ api, identity, source: supervisor, logger, ...(facts ? { facts } : {}) });
   const recorder = new ProcessEventSink({ api, identity, logger });
   const subscriptions = [supervisor.subscribe(reporter, { maxQueue: 64 }), supervisor.subscribe(recorder)];
   reporter.start();
@@ -75,6 +79,8 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     api.close();
   };
   return {
+    api,
+    identity,
     reporter,
     recorder,
     close,

@@ -21,6 +21,8 @@ export const REASON = {
   postStartHookFailed: 'FailedPostStartHook',
   preStopHookFailed: 'FailedPreStopHook',
   scheduledRunFailed: 'ScheduledRunFailed',
+  specApplied: 'SpecApplied',
+  specRefused: 'SpecRefused',
 } as const;
 
 export function formatBytes(bytes: number): string {
@@ -124,6 +126,31 @@ export class EventTranslator {
         return [intent(event.program, 'Warning', REASON.scheduledRunFailed, 'Run', `${event.program}: the run due at ${event.due} failed: ${event.reason.slice(0, 300)}`)];
       case 'supervisor':
         return [];
+      case 'reconfigured': {
+        const at = event.generation !== undefined ? ` (generation ${event.generation})` : '';
+        if (!event.ok)
+          return [
+            intent(
+              undefined,
+              'Warning',
+              REASON.specRefused,
+              'Reconfigure',
+              `new spec${at} refused, the programs keep running as they were: ${(event.message ?? '').slice(0, 600)}`,
+            ),
+          ];
+        const parts = (
+          [
+            ['added', event.added],
+            ['removed', event.removed],
+            ['restarted', event.restarted],
+            ['reloaded', event.reloaded],
+            ['updated in place', event.updated],
+          ] as const
+        )
+          .filter(([, names]) => names.length > 0)
+          .map(([word, names]) => `${word} ${names.join(', ')}`);
+        return [intent(undefined, 'Normal', REASON.specApplied, 'Reconfigure', `new spec${at} applied in place: ${parts.length > 0 ? parts.join('; ') : 'no program changed'}`)];
+      }
     }
   }
 

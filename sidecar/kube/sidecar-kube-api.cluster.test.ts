@@ -62,10 +62,18 @@ test('the pod identity reads its own CorePod and applies its own status', async 
     subresource: 'status',
   });
   assert.equal(applied.status?.pods?.[0]?.name, 'pod-a');
+  // The live reconfiguration's watch: list (and watch) of its own CorePod by field selector.
+  const own = await api.list<CorePodObject & KubeObject>(RESOURCES.corePod, { namespace, fieldSelector: 'metadata.name=mine' });
+  assert.deepEqual(
+    own.items.map((c) => c.metadata.name),
+    ['mine'],
+  );
 });
 
 test('its Role refuses everything else: another CorePod, the spec, Secrets, Pods, deletes', async () => {
   assert.equal(await code(api.get(RESOURCES.corePod, namespace, 'other')), 403);
+  assert.equal(await code(api.list(RESOURCES.corePod, { namespace })), 403, 'not every CorePod');
+  assert.equal(await code(api.list(RESOURCES.corePod, { namespace, fieldSelector: 'metadata.name=other' })), 403);
   assert.equal(await code(api.apply(RESOURCES.corePod, statusBody('other'), { fieldManager: 'x', force: true, subresource: 'status' })), 403);
   assert.equal(await code(api.patch(RESOURCES.corePod, namespace, 'mine', 'merge', { spec: { replicas: 3 } })), 403);
   assert.equal(await code(api.list(RESOURCES.secret, { namespace })), 403);

@@ -1,16 +1,22 @@
 // What the status reporter writes, and when a new snapshot is worth a patch. Pure.
-import type { ProcessStatus } from '../../crds/corepod-schema.js';
+import type { Condition, ProcessStatus } from '../../crds/corepod-schema.js';
 import type { KubeObject } from '../../kube/kube-api.js';
 import { API_VERSION, KIND } from '../../crds/corepod-names.js';
 import type { PodIdentity } from './pod-identity.js';
 
+/** What a pod reports besides its processes: the CorePod generation it runs, and its SpecApplied condition. */
+export interface PodFacts {
+  generation?: number;
+  conditions?: Condition[];
+}
+
 /** The server-side apply body: this pod's entry of status.pods (a list-map keyed by pod name). */
-export function statusApplyBody(identity: PodIdentity, processes: readonly ProcessStatus[], updated: string): KubeObject & { status: unknown } {
+export function statusApplyBody(identity: PodIdentity, processes: readonly ProcessStatus[], updated: string, facts: PodFacts = {}): KubeObject & { status: unknown } {
   return {
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: { name: identity.corePodName, namespace: identity.namespace },
-    status: { pods: [{ name: identity.podName, updated, processes: processes.map((p) => ({ ...p })) }] },
+    status: { pods: [{ name: identity.podName, updated, ...facts, processes: processes.map((p) => ({ ...p })) }] },
   };
 }
 

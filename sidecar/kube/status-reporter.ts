@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { fieldManagerFor, type PodIdentity } from './pod-identity.js';
 import { DEFAULT_SEND_SCHEDULE, SendScheduler, type AttemptOutcome, type SendSchedulerOptions } from './send-scheduler.js';
-import { DEFAULT_DIFFERENCE, difference, statusApplyBody, type DifferenceOptions } from './status-report.js';
+import { DEFAULT_DIFFERENCE, difference, statusApplyBody, type DifferenceOptions, type PodFacts } from './status-report.js';
 import { waitAtMost } from '../../lib/wait-at-most.js';
 
 export interface StatusSource {
@@ -18,10 +18,17 @@ export interface StatusSource {
   snapshot(): ProcessStatus[];
 }
 
+/** The generation and conditions this pod reports (live reconfiguration). */
+export type PodFactsSource = () => PodFacts;
+
+/** How long the pod facts are left out after an older CRD refused them. */
+const FACTS_RETRY_MS = 15_000;
+
 export interface StatusReporterOptions {
   api: KubeApi;
   identity: PodIdentity;
   source: StatusSource;
+  facts?: PodFactsSource;
   clock?: Clock;
   logger?: Logger;
   schedule?: SendSchedulerOptions;
@@ -42,6 +49,9 @@ export class StatusReporter implements Sink {
   private readonly logger: Logger;
   private readonly fieldManager: string;
   private lastSent: ProcessStatus[] | undefined;
+  private lastFacts = '';
+  /** Until when the pod facts are left out: the installed CRD does not know them yet (an older version). */
+  private factsRefusedUntil = 0;
   private readonly counters: StatusReporterStats = { patches: 0, failures: 0 };
   private failing = false;
 
@@ -66,6 +76,11 @@ export class StatusReporter implements Sink {
     this.scheduler.stop();
   }
 
+  /** The pod facts changed (a new generation applied or refused): report soon. */
+  refresh(): void {
+    this.scheduler.poke();
+  }
+
   stats(): StatusReporterStats {
     return { ...this.counters };
   }
@@ -82,11 +97,19 @@ export class StatusReporter implements Sink {
 
   private async attempt(): Promise<AttemptOutcome> {
     const snapshot = this.options.source.snapshot();
-    if (this.lastSent && difference(this.lastSent, snapshot, this.options.difference ?? DEFAULT_DIFFERENCE) === 'none') return 'done';
-    const body = statusApplyBody(this.options.identity, snapshot, new Date(this.clock.now()).toISOString());
+    const facts = this.clock.now() < this.factsRefusedUntil ? {} : (this.options.facts?.() ?? {});
+    const factsText = JSON.stringify(facts);
+    if (this.lastSent && factsText === this.lastFacts && difference(this.lastSent, snapshot, this.options.difference ?? DEFAULT_DIFFERENCE) === 'none') return 'done';
+    const body = statusApplyBody(this.options.identity, snapshot, new Date(this.clock.now()).toISOString(), facts);
     try {
       await this.options.api.apply(RESOURCES.corePod, body, { fieldManager: this.fieldManager, force: true, subresource: 'status' });
     } catch (error) {
+      if (factsText !== '{}' && error instanceof Error && /field not declared in schema/.test(error.message)) {
+        // A CRD older than this sidecar-init: report the processes without the generation for a while.
+        this.logger.warn('the CorePod CRD does not know status.pods[].generation and conditions yet: reporting without them', { error: error.message });
+        this.factsRefusedUntil = this.clock.now() + FACTS_RETRY_MS;
+        return this.attempt();
+      }
       this.counters.failures += 1;
       this.counters.lastError = error instanceof Error ? error.message : String(error);
       if (!this.failing) this.logger.warn('cannot report status; will retry with the latest state', { error: this.counters.lastError });
@@ -96,6 +119,7 @@ export class StatusReporter implements Sink {
     if (this.failing) this.logger.info('status reported again', { failures: this.scheduler.failures });
     this.failing = false;
     this.lastSent = snapshot;
+    this.lastFacts = factsText;
     this.counters.patches += 1;
     return 'done';
   }
