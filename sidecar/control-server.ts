@@ -11,8 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { http } from '../lib/node-http.js';
 import net from 'node:net';
 import path from 'node:path';
-import type { SignalName } from './process-state-machine.js';
-import { signalNumber } from './process-runner.js';
+import { parseControlRequest } from './control-request.js';
 import type { Action, Supervisor } from './supervisor.js';
 
 export interface SupervisorFacts {
@@ -106,74 +105,63 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
 }
 
 async function handle(supervisor: Supervisor, facts: () => SupervisorFacts, req: IncomingMessage, res: ServerResponse, streams: Set<ServerResponse>): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://corepod');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const method = req.method ?? 'GET';
-  if (method === 'GET' && url.pathname === '/v1/status') {
-    const base = facts();
-    const document: StatusDocument = {
-      supervisor: {
-        ...base,
-        version: 1,
-        startedAt: new Date(supervisor.startedAt).toISOString(),
-        uptimeSeconds: Math.floor((Date.now() - supervisor.startedAt) / 1000),
-        stopping: supervisor.isStopping(),
-        memory: ownMemory(),
-      },
-      programs: supervisor.details(),
-    };
-    send(res, 200, document);
+  const parsed = parseControlRequest(req.method ?? 'GET', req.url ?? '/');
+  if (!parsed.ok) {
+    send(res, parsed.status, { error: parsed.error });
     return;
   }
-  if (method === 'GET' && url.pathname === '/v1/health') {
-    const report = supervisor.health();
-    send(res, 200, report);
-    return;
-  }
-  if (method === 'GET' && url.pathname === '/v1/events') {
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    streams.add(res);
-    const subscription = supervisor.subscribe({ deliver: (event) => void res.write(`${JSON.stringify(event)}\n`) }, { maxQueue: 10_000 });
-    res.on('close', () => {
-      subscription.unsubscribe();
-      streams.delete(res);
-    });
-    return;
-  }
-  if (parts[0] === 'v1' && parts[1] === 'programs' && parts.length === 4) {
-    const [, , name, verb] = parts as [string, string, string, string];
-    if (method === 'POST' && (verb === 'start' || verb === 'stop' || verb === 'restart')) {
-      const timeoutMs = Number(url.searchParams.get('timeoutMs') ?? 60_000);
-      const results = await supervisor.command(verb as Action, name, Number.isFinite(timeoutMs) ? timeoutMs : 60_000);
-      send(res, 200, { results });
+  const route = parsed.route;
+  switch (route.kind) {
+    case 'status': {
+      const base = facts();
+      const document: StatusDocument = {
+        supervisor: {
+          ...base,
+          version: 1,
+          startedAt: new Date(supervisor.startedAt).toISOString(),
+          uptimeSeconds: Math.floor((Date.now() - supervisor.startedAt) / 1000),
+          stopping: supervisor.isStopping(),
+          memory: ownMemory(),
+        },
+        programs: supervisor.details(),
+      };
+      send(res, 200, document);
       return;
     }
-    if (method === 'POST' && verb === 'signal') {
-      const signal = normalizeSignal(url.searchParams.get('signal') ?? '');
-      if (!signal) {
-        send(res, 400, { error: `unknown signal "${url.searchParams.get('signal') ?? ''}"` });
-        return;
-      }
-      send(res, 200, { results: supervisor.signal(name, signal) });
+    case 'health':
+      send(res, 200, supervisor.health());
+      return;
+    case 'events': {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      streams.add(res);
+      const subscription = supervisor.subscribe({ deliver: (event) => void res.write(`${JSON.stringify(event)}\n`) }, { maxQueue: 10_000 });
+      res.on('close', () => {
+        subscription.unsubscribe();
+        streams.delete(res);
+      });
       return;
     }
-    if (method === 'GET' && verb === 'log') {
-      const log = supervisor.log(name);
+    case 'action':
+      send(res, 200, { results: await supervisor.command(route.action as Action, route.target, route.timeoutMs) });
+      return;
+    case 'signal':
+      send(res, 200, { results: supervisor.signal(route.target, route.signal) });
+      return;
+    case 'log': {
+      const log = supervisor.log(route.name);
       if (!log) {
-        send(res, 404, { error: `no program named "${name}"` });
+        send(res, 404, { error: `no program named "${route.name}"` });
         return;
       }
-      const stream = url.searchParams.get('stream') === 'stderr' ? 'stderr' : 'stdout';
-      const bytes = Number(url.searchParams.get('bytes') ?? 1600);
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.write(log.tail(stream, Number.isFinite(bytes) && bytes >= 0 ? bytes : 1600));
-      if (url.searchParams.get('follow') !== '1') {
+      res.write(log.tail(route.stream, route.bytes));
+      if (!route.follow) {
         res.end();
         return;
       }
       streams.add(res);
       // A follower that cannot keep up loses chunks rather than buffering without bound.
-      const stop = log.follow(stream, (chunk) => {
+      const stop = log.follow(route.stream, (chunk) => {
         if (res.writableLength < 1 << 20) res.write(chunk);
       });
       res.on('close', () => {
@@ -183,19 +171,4 @@ async function handle(supervisor: Supervisor, facts: () => SupervisorFacts, req:
       return;
     }
   }
-  send(res, 404, { error: `no such endpoint: ${method} ${url.pathname}` });
 }
-
-/** "hup", "SIGHUP" or "1" → "HUP"; undefined if not a signal. */
-export function normalizeSignal(input: string): SignalName | undefined {
-  const trimmed = input.trim().toUpperCase();
-  if (/^\d+$/.test(trimmed)) {
-    const number = Number(trimmed);
-    for (const name of SIGNAL_NAMES) if (signalNumber(name) === number) return name;
-    return undefined;
-  }
-  const name = trimmed.startsWith('SIG') ? trimmed.slice(3) : trimmed;
-  return (SIGNAL_NAMES as readonly string[]).includes(name) ? (name as SignalName) : undefined;
-}
-
-const SIGNAL_NAMES: readonly SignalName[] = ['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2', 'CONT', 'STOP', 'WINCH', 'ALRM', 'PIPE', 'TSTP', 'TTIN', 'TTOU'];
