@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { assertClearErrors, mutate, hostileValue } from '../crds/corepod-schema.fuzz.test.js';
+import { assertClearErrors, mutate, mutation } from '../crds/fuzz-documents.js';
 import { fuzzParameters } from '../lib/fuzz-runs.js';
 import { stringify } from 'yaml';
 import { parseConfig, resolveQuantities, validateConfig } from './config-loader.js';
@@ -93,12 +93,6 @@ test('fuzz: the DreamScape YAML damaged at random is read or refused with paths'
 test('fuzz: the DreamScape CorePod with hostile values, written as YAML, is read or refused with paths', () => {
   const document = parseConfig(DREAMSCAPE_TEXT);
   assert.ok(document.ok);
-  const mutation = fc.record({
-    at: fc.nat(),
-    op: fc.constantFrom('set', 'delete', 'unknown-field', 'duplicate-entry', 'wrap'),
-    value: hostileValue,
-    key: fc.string({ maxLength: 12 }),
-  });
   fc.assert(
     fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (mutations) => assertReadOrRefused(stringify(mutate(document.value, mutations)))),
     fuzzParameters(200),
