@@ -1,5 +1,6 @@
-// The control API: HTTP/JSON on a unix socket that only the supervisor's user can reach (socket
-// mode 0700 inside a 0700 run directory). The `corepod` CLI is its client.
+// The control API: HTTP/JSON on a unix socket that only the supervisor's user can reach: socket
+// mode 0700 inside a 0700 run directory, and the peer's uid (SO_PEERCRED, through the peer-uid
+// helper) must be the supervisor's, since root passes any file mode. The `corepod` CLI is its client.
 //   GET  /v1/status                          supervisor facts and every program (ProgramDetail)
 //   GET  /v1/health                          the health report (same as the health endpoint)
 //   POST /v1/programs/{name|all}/{start|stop|restart}[?timeoutMs=N]
@@ -12,7 +13,31 @@ import { http } from '../lib/node-http.js';
 import net from 'node:net';
 import path from 'node:path';
 import { parseControlRequest } from './control-request.js';
+import { peerCredentials } from './peer-credentials.js';
 import type { Action, Supervisor } from './supervisor.js';
+
+/** What one client can make the control server hold; a request takes no body. */
+export const CONTROL_LIMITS = {
+  /** Request line and headers together (Node answers 431 past it). */
+  maxHeaderBytes: 8 * 1024,
+  /** A body (none is read) past this is refused with 413. */
+  maxBodyBytes: 1024,
+  /** Open connections, streams included; the kernel's backlog holds more, then refuses. */
+  maxConnections: 64,
+  /** Connections whose peer is being checked at once (one peer-uid helper each); more get 503. */
+  maxPeerChecks: 8,
+  /** Time to send the request's head. */
+  headersTimeoutMs: 5000,
+} as const;
+
+export interface ControlServerOptions {
+  /** The peer-uid helper; without it the socket's file modes alone keep other users out. */
+  peerUidHelper?: string | undefined;
+  /** The uid a peer must have (default: ours). */
+  uid?: number;
+  /** Told of each refused connection. */
+  onRefused?: (why: string) => void;
+}
 
 export interface SupervisorFacts {
   pid: number;
@@ -65,7 +90,19 @@ export function socketAlive(socketPath: string): Promise<boolean> {
   });
 }
 
-export async function startControlServer(supervisor: Supervisor, socketPath: string, facts: () => SupervisorFacts): Promise<ControlServer> {
+/** A short HTTP answer on a raw socket, for a connection refused before the HTTP server sees it. */
+function refuse(socket: net.Socket, status: number, error: string): void {
+  const body = `${JSON.stringify({ error })}\n`;
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** A request with a body over the limit: 413, and the connection goes (its body is never read). */
+export function bodyTooLarge(req: IncomingMessage, limit: number): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return req.headers['transfer-encoding'] !== undefined || !Number.isFinite(length) || length > limit;
+}
+
+export async function startControlServer(supervisor: Supervisor, socketPath: string, facts: () => SupervisorFacts, options: ControlServerOptions = {}): Promise<ControlServer> {
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(socketPath), 0o700);
   if (fs.existsSync(socketPath)) {
@@ -73,13 +110,56 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
     fs.unlinkSync(socketPath);
   }
   const streams = new Set<ServerResponse>();
-  const server = http.createServer((req, res) => {
+  const httpServer = http.createServer({ maxHeaderSize: CONTROL_LIMITS.maxHeaderBytes }, (req, res) => {
+    if (bodyTooLarge(req, CONTROL_LIMITS.maxBodyBytes)) {
+      res.setHeader('connection', 'close');
+      send(res, 413, { error: `a control request takes no body (at most ${CONTROL_LIMITS.maxBodyBytes} bytes are tolerated)` });
+      return;
+    }
     handle(supervisor, facts, req, res, streams).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: String(error) });
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1000;
+  httpServer.keepAliveTimeout = 1000;
+  httpServer.headersTimeout = CONTROL_LIMITS.headersTimeoutMs;
+  const uid = options.uid ?? process.getuid?.() ?? 0;
+  let checking = 0;
+  const admit = (socket: net.Socket) => {
+    httpServer.emit('connection', socket);
+    socket.resume();
+  };
+  // Accepted paused: nothing is read from a peer before its uid is known.
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    socket.on('error', () => socket.destroy());
+    const helper = options.peerUidHelper;
+    if (!helper) {
+      admit(socket);
+      return;
+    }
+    if (checking >= CONTROL_LIMITS.maxPeerChecks) {
+      options.onRefused?.('too many connections at once');
+      refuse(socket, 503, 'too many connections at once; try again');
+      return;
+    }
+    checking++;
+    peerCredentials(helper, socket)
+      .then(
+        (peer) => {
+          if (peer.uid === uid) admit(socket);
+          else {
+            options.onRefused?.(`uid ${peer.uid} (pid ${peer.pid}) is not the supervisor's uid ${uid}`);
+            refuse(socket, 403, `uid ${peer.uid} may not use this supervisor's control socket (only uid ${uid})`);
+          }
+        },
+        (error: Error) => {
+          options.onRefused?.(`cannot check the peer: ${error.message}`);
+          refuse(socket, 503, `cannot check who is connecting: ${error.message}`);
+        },
+      )
+      .finally(() => checking--);
+  });
+  server.maxConnections = CONTROL_LIMITS.maxConnections;
   const umask = process.umask(0o077);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -97,8 +177,9 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
     socketPath,
     close: async () => {
       for (const res of streams) res.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      httpServer.closeAllConnections();
+      await closed;
       fs.rmSync(socketPath, { force: true });
     },
   };
