@@ -12,6 +12,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { http } from '../lib/node-http.js';
 import net from 'node:net';
 import path from 'node:path';
+import { systemClock } from '../lib/clock.js';
+import { connectionBudget } from './connection-budget.js';
 import { parseControlRequest } from './control-request.js';
 import { peerCredentials } from './peer-credentials.js';
 import type { Action, Supervisor } from './supervisor.js';
@@ -28,6 +30,9 @@ export const CONTROL_LIMITS = {
   maxPeerChecks: 8,
   /** Time to send the request's head. */
   headersTimeoutMs: 5000,
+  /** New connections per second past a burst; more are closed unread. */
+  connectionsPerSecond: 50,
+  connectionBurst: 20,
 } as const;
 
 export interface ControlServerOptions {
@@ -130,8 +135,13 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
     socket.resume();
   };
   // Accepted paused: nothing is read from a peer before its uid is known.
+  const budget = connectionBudget(systemClock, CONTROL_LIMITS.connectionsPerSecond, CONTROL_LIMITS.connectionBurst);
   const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     socket.on('error', () => socket.destroy());
+    if (!budget.take()) {
+      socket.destroy();
+      return;
+    }
     const helper = options.peerUidHelper;
     if (!helper) {
       admit(socket);

@@ -13,7 +13,12 @@ export interface HealthServer {
 }
 
 /** What a client can make the health endpoint hold: small heads, no bodies, few connections. */
-export const HEALTH_LIMITS = { maxHeaderBytes: 8 * 1024, maxBodyBytes: 1024, maxConnections: 128, timeoutMs: 5000 } as const;
+export const HEALTH_LIMITS = {
+  maxHeaderBytes: 8 * 1024,
+  maxBodyBytes: 1024,
+  maxConnections: 128,
+  timeoutMs: 5000,
+} as const;
 
 export async function startHealthServer(report: () => HealthReport, port: number, host: string): Promise<HealthServer> {
   const server = http.createServer({ maxHeaderSize: HEALTH_LIMITS.maxHeaderBytes }, (req, res) => {
@@ -45,6 +50,8 @@ export async function startHealthServer(report: () => HealthReport, port: number
   server.requestTimeout = HEALTH_LIMITS.timeoutMs;
   server.headersTimeout = HEALTH_LIMITS.timeoutMs;
   server.maxConnections = HEALTH_LIMITS.maxConnections;
+  // No connection budget here, unlike the control socket: a flood must not make the kubelet's own
+  // probes fail (and restart the container); an answer costs well under a millisecond.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
