@@ -14,7 +14,7 @@ APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervis
 -include operator/operator.mk
 -include charts/charts.mk
 
-.PHONY: help deps build crds lint format test test-unit test-e2e demo bench clean
+.PHONY: help deps build crds lint format test test-unit test-e2e fuzz demo bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -46,6 +46,13 @@ test-e2e: build helm-build cluster-up ## Tests on the local cluster
 	@# An operator left by `make demo` or `make deploy` would reconcile the tests' namespaces beside their own.
 	@$(MAKE) -s undeploy >/dev/null
 	$(NODE_TEST) $$(find dist -name '*.cluster.test.js' | sort)
+
+# The *.fuzz*.test.js files run a few hundred cases each in test-unit; here FUZZ_SCALE times as many.
+FUZZ_SCALE ?= 50
+fuzz: build ## The fuzz tests with FUZZ_SCALE (50) times their cases; FUZZ_SEED=N replays a failure
+	@tally=$$(mktemp); status=0; \
+	FUZZ_SCALE=$(FUZZ_SCALE) FUZZ_TALLY=$$tally $(NODE_TEST) $$(find dist -name '*.fuzz*.test.js' | sort) </dev/null || status=$$?; \
+	echo "fuzz: $$(awk '{ n += $$1 } END { print n + 0 }' $$tally) cases at FUZZ_SCALE=$(FUZZ_SCALE)"; rm -f $$tally; exit $$status
 
 test: lint test-unit test-e2e ## Everything CI runs
 

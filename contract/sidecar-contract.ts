@@ -66,6 +66,7 @@ export const SIDECAR_ENV = {
   mkfifo: 'COREPOD_MKFIFO',
   pipeSize: 'COREPOD_PIPE_SIZE',
   notifySocket: 'COREPOD_NOTIFY_SOCKET',
+  peerUid: 'COREPOD_PEER_UID',
   /** Where the ServiceAccount token, CA and namespace are (default the kubelet's mount). */
   serviceAccountDir: 'COREPOD_SERVICEACCOUNT_DIR',
   alertCommentIntervalSeconds: 'COREPOD_ALERT_COMMENT_INTERVAL_SECONDS',

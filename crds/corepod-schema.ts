@@ -61,9 +61,18 @@ const unlessIssuesIn =
 
 /** A byte size: an integer, or a Kubernetes quantity string such as "200Mi". */
 export const quantity = z
-  .union([z.int().min(0), z.string().regex(QUANTITY, { error: 'expected a byte quantity such as 200Mi, 1Gi or 52428800' })], {
-    error: 'expected a byte quantity such as 200Mi, 1Gi or 52428800',
-  })
+  .union(
+    [
+      z.int().min(0),
+      z
+        .string()
+        .regex(QUANTITY, { error: 'expected a byte quantity such as 200Mi, 1Gi or 52428800' })
+        .refine((value) => !QUANTITY.test(value) || Number.isSafeInteger(quantityToBytes(value)), { error: 'expected a byte quantity of at most 8Pi (2^53 bytes)' }),
+    ],
+    {
+      error: 'expected a byte quantity such as 200Mi, 1Gi or 52428800',
+    },
+  )
   .meta({ 'x-kubernetes-int-or-string': true });
 
 const QUANTITY_FACTORS: Record<string, number> = {
@@ -1073,7 +1082,10 @@ export interface ValidationError {
 export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => {
     if (typeof key === 'number') return `${out}[${key}]`;
-    return out === '' ? String(key) : `${out}.${String(key)}`;
+    // A key a reader could not tell apart from the dots around it (empty, spaces, brackets, quotes,
+    // control characters) is quoted: spec[""], spec.env["a b"].
+    if (typeof key !== 'string' || key === '' || /[\s[\]"'\\\p{Cc}]/u.test(key)) return `${out}[${JSON.stringify(String(key))}]`;
+    return out === '' ? key : `${out}.${key}`;
   }, '');
 }
 
@@ -1089,7 +1101,8 @@ function issueErrors(issues: z.core.$ZodIssue[], prefix: PropertyKey[]): Validat
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ path: formatPath([...path, key]), message: 'unknown field' }));
     }
-    return [{ path: formatPath(path), message: issue.message }];
+    // An issue with the whole document (not an object at all) still names where it is.
+    return [{ path: formatPath(path) || '(document)', message: issue.message }];
   });
 }
 

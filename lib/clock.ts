@@ -26,11 +26,20 @@ export function wallTime(clock: Clock, at: number): string {
   return new Date((clock.wallNow?.() ?? now) - (now - at)).toISOString();
 }
 
+/** The longest delay Node's setTimeout keeps (a 32-bit signed count of ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
   wallNow: () => Date.now(),
   setTimeout(fn, ms) {
-    const timer = setTimeout(fn, ms);
+    // Node fires a timer of more than 2^31-1 ms after 1 ms instead: a longer one is re-armed.
+    const due = performance.now() + ms;
+    let timer: ReturnType<typeof setTimeout>;
+    const arm = (left: number) => {
+      timer = left > MAX_TIMER_MS ? setTimeout(() => arm(due - performance.now()), MAX_TIMER_MS) : setTimeout(fn, left);
+    };
+    arm(ms);
     return { cancel: () => clearTimeout(timer) };
   },
 };

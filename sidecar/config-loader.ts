@@ -16,7 +16,9 @@ export interface LoadedConfig {
 export type LoadResult = { ok: true; config: LoadedConfig } | { ok: false; errors: ValidationError[] };
 
 export function parseConfig(text: string): { ok: true; value: unknown } | { ok: false; errors: ValidationError[] } {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // logLevel error: a YAML warning (a collection as a key, …) is no process warning; the key is
+  // refused by the schema like any unknown field.
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (document.errors.length > 0) {
     return {
       ok: false,
@@ -27,7 +29,13 @@ export function parseConfig(text: string): { ok: true; value: unknown } | { ok: 
       }),
     };
   }
-  return { ok: true, value: document.toJS() };
+  try {
+    return { ok: true, value: document.toJS() };
+  } catch (error) {
+    // Aliases are resolved here: one without its anchor, or so many that they would blow the
+    // document up (a "billion laughs"), is refused like a syntax error.
+    return { ok: false, errors: [{ path: '(document)', message: (error as Error).message }] };
+  }
 }
 
 /** Validates a parsed document: a whole CorePod, or a bare spec (an object with `programs`). */

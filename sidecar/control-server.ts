@@ -1,5 +1,6 @@
-// The control API: HTTP/JSON on a unix socket that only the supervisor's user can reach (socket
-// mode 0700 inside a 0700 run directory). The `corepod` CLI is its client.
+// The control API: HTTP/JSON on a unix socket that only the supervisor's user can reach: socket
+// mode 0700 inside a 0700 run directory, and the peer's uid (SO_PEERCRED, through the peer-uid
+// helper) must be the supervisor's, since root passes any file mode. The `corepod` CLI is its client.
 //   GET  /v1/status                          supervisor facts and every program (ProgramDetail)
 //   GET  /v1/health                          the health report (same as the health endpoint)
 //   POST /v1/programs/{name|all}/{start|stop|restart}[?timeoutMs=N]
@@ -12,9 +13,37 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { http } from '../lib/node-http.js';
 import net from 'node:net';
 import path from 'node:path';
-import type { SignalName } from './process-state-machine.js';
-import { signalNumber } from './process-runner.js';
+import { systemClock } from '../lib/clock.js';
+import { connectionBudget } from './connection-budget.js';
+import { parseControlRequest } from './control-request.js';
+import { peerCredentials } from './peer-credentials.js';
 import type { Action, Supervisor } from './supervisor.js';
+
+/** What one client can make the control server hold; a request takes no body. */
+export const CONTROL_LIMITS = {
+  /** Request line and headers together (Node answers 431 past it). */
+  maxHeaderBytes: 8 * 1024,
+  /** A body (none is read) past this is refused with 413. */
+  maxBodyBytes: 1024,
+  /** Open connections, streams included; the kernel's backlog holds more, then refuses. */
+  maxConnections: 64,
+  /** Connections whose peer is being checked at once (one peer-uid helper each); more get 503. */
+  maxPeerChecks: 8,
+  /** Time to send the request's head. */
+  headersTimeoutMs: 5000,
+  /** New connections per second past a burst; more are closed unread. */
+  connectionsPerSecond: 50,
+  connectionBurst: 20,
+} as const;
+
+export interface ControlServerOptions {
+  /** The peer-uid helper; without it the socket's file modes alone keep other users out. */
+  peerUidHelper?: string | undefined;
+  /** The uid a peer must have (default: ours). */
+  uid?: number;
+  /** Told of each refused connection. */
+  onRefused?: (why: string) => void;
+}
 
 export interface SupervisorFacts {
   pid: number;
@@ -71,7 +100,19 @@ export function socketAlive(socketPath: string): Promise<boolean> {
   });
 }
 
-export async function startControlServer(supervisor: Supervisor, socketPath: string, facts: () => SupervisorFacts): Promise<ControlServer> {
+/** A short HTTP answer on a raw socket, for a connection refused before the HTTP server sees it. */
+function refuse(socket: net.Socket, status: number, error: string): void {
+  const body = `${JSON.stringify({ error })}\n`;
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** A request with a body over the limit: 413, and the connection goes (its body is never read). */
+export function bodyTooLarge(req: IncomingMessage, limit: number): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return req.headers['transfer-encoding'] !== undefined || !Number.isFinite(length) || length > limit;
+}
+
+export async function startControlServer(supervisor: Supervisor, socketPath: string, facts: () => SupervisorFacts, options: ControlServerOptions = {}): Promise<ControlServer> {
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(socketPath), 0o700);
   if (fs.existsSync(socketPath)) {
@@ -80,13 +121,61 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
   }
   const streams = new Set<ServerResponse>();
   const reload: { handler?: ReloadHandler } = {};
-  const server = http.createServer((req, res) => {
+  const httpServer = http.createServer({ maxHeaderSize: CONTROL_LIMITS.maxHeaderBytes }, (req, res) => {
+    if (bodyTooLarge(req, CONTROL_LIMITS.maxBodyBytes)) {
+      res.setHeader('connection', 'close');
+      send(res, 413, { error: `a control request takes no body (at most ${CONTROL_LIMITS.maxBodyBytes} bytes are tolerated)` });
+      return;
+    }
     handle(supervisor, facts, req, res, streams, reload).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: String(error) });
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1000;
+  httpServer.keepAliveTimeout = 1000;
+  httpServer.headersTimeout = CONTROL_LIMITS.headersTimeoutMs;
+  const uid = options.uid ?? process.getuid?.() ?? 0;
+  let checking = 0;
+  const admit = (socket: net.Socket) => {
+    httpServer.emit('connection', socket);
+    socket.resume();
+  };
+  // Accepted paused: nothing is read from a peer before its uid is known.
+  const budget = connectionBudget(systemClock, CONTROL_LIMITS.connectionsPerSecond, CONTROL_LIMITS.connectionBurst);
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    socket.on('error', () => socket.destroy());
+    if (!budget.take()) {
+      socket.destroy();
+      return;
+    }
+    const helper = options.peerUidHelper;
+    if (!helper) {
+      admit(socket);
+      return;
+    }
+    if (checking >= CONTROL_LIMITS.maxPeerChecks) {
+      options.onRefused?.('too many connections at once');
+      refuse(socket, 503, 'too many connections at once; try again');
+      return;
+    }
+    checking++;
+    peerCredentials(helper, socket)
+      .then(
+        (peer) => {
+          if (peer.uid === uid) admit(socket);
+          else {
+            options.onRefused?.(`uid ${peer.uid} (pid ${peer.pid}) is not the supervisor's uid ${uid}`);
+            refuse(socket, 403, `uid ${peer.uid} may not use this supervisor's control socket (only uid ${uid})`);
+          }
+        },
+        (error: Error) => {
+          options.onRefused?.(`cannot check the peer: ${error.message}`);
+          refuse(socket, 503, `cannot check who is connecting: ${error.message}`);
+        },
+      )
+      .finally(() => checking--);
+  });
+  server.maxConnections = CONTROL_LIMITS.maxConnections;
   const umask = process.umask(0o077);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -107,8 +196,9 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
     },
     close: async () => {
       for (const res of streams) res.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      httpServer.closeAllConnections();
+      await closed;
       fs.rmSync(socketPath, { force: true });
     },
   };
@@ -122,82 +212,70 @@ async function handle(
   streams: Set<ServerResponse>,
   reload: { handler?: ReloadHandler },
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://corepod');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const method = req.method ?? 'GET';
-  if (method === 'POST' && url.pathname === '/v1/reload') {
-    if (!reload.handler) {
-      send(res, 503, { error: 'not ready to reload yet' });
+  const parsed = parseControlRequest(req.method ?? 'GET', req.url ?? '/');
+  if (!parsed.ok) {
+    send(res, parsed.status, { error: parsed.error });
+    return;
+  }
+  const route = parsed.route;
+  switch (route.kind) {
+    case 'status': {
+      const base = facts();
+      const document: StatusDocument = {
+        supervisor: {
+          ...base,
+          version: 1,
+          startedAt: new Date(supervisor.startedAt).toISOString(),
+          uptimeSeconds: Math.floor((Date.now() - supervisor.startedAt) / 1000),
+          stopping: supervisor.isStopping(),
+          memory: ownMemory(),
+        },
+        programs: supervisor.details(),
+      };
+      send(res, 200, document);
       return;
     }
-    send(res, 200, await reload.handler(url.searchParams.get('dryRun') === '1'));
-    return;
-  }
-  if (method === 'GET' && url.pathname === '/v1/status') {
-    const base = facts();
-    const document: StatusDocument = {
-      supervisor: {
-        ...base,
-        version: 1,
-        startedAt: new Date(supervisor.startedAt).toISOString(),
-        uptimeSeconds: Math.floor((Date.now() - supervisor.startedAt) / 1000),
-        stopping: supervisor.isStopping(),
-        memory: ownMemory(),
-      },
-      programs: supervisor.details(),
-    };
-    send(res, 200, document);
-    return;
-  }
-  if (method === 'GET' && url.pathname === '/v1/health') {
-    const report = supervisor.health();
-    send(res, 200, report);
-    return;
-  }
-  if (method === 'GET' && url.pathname === '/v1/events') {
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    streams.add(res);
-    const subscription = supervisor.subscribe({ deliver: (event) => void res.write(`${JSON.stringify(event)}\n`) }, { maxQueue: 10_000 });
-    res.on('close', () => {
-      subscription.unsubscribe();
-      streams.delete(res);
-    });
-    return;
-  }
-  if (parts[0] === 'v1' && parts[1] === 'programs' && parts.length === 4) {
-    const [, , name, verb] = parts as [string, string, string, string];
-    if (method === 'POST' && (verb === 'start' || verb === 'stop' || verb === 'restart')) {
-      const timeoutMs = Number(url.searchParams.get('timeoutMs') ?? 60_000);
-      const results = await supervisor.command(verb as Action, name, Number.isFinite(timeoutMs) ? timeoutMs : 60_000);
-      send(res, 200, { results });
+    case 'health':
+      send(res, 200, supervisor.health());
       return;
-    }
-    if (method === 'POST' && verb === 'signal') {
-      const signal = normalizeSignal(url.searchParams.get('signal') ?? '');
-      if (!signal) {
-        send(res, 400, { error: `unknown signal "${url.searchParams.get('signal') ?? ''}"` });
+    case 'reload':
+      if (!reload.handler) {
+        send(res, 503, { error: 'not ready to reload yet' });
         return;
       }
-      send(res, 200, { results: supervisor.signal(name, signal) });
+      send(res, 200, await reload.handler(route.dryRun));
+      return;
+    case 'events': {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      streams.add(res);
+      const subscription = supervisor.subscribe({ deliver: (event) => void res.write(`${JSON.stringify(event)}\n`) }, { maxQueue: 10_000 });
+      res.on('close', () => {
+        subscription.unsubscribe();
+        streams.delete(res);
+      });
       return;
     }
-    if (method === 'GET' && verb === 'log') {
-      const log = supervisor.log(name);
+    case 'action':
+      send(res, 200, { results: await supervisor.command(route.action as Action, route.target, route.timeoutMs) });
+      return;
+    case 'signal':
+      send(res, 200, { results: supervisor.signal(route.target, route.signal) });
+      return;
+    case 'log': {
+      const log = supervisor.log(route.name);
       if (!log) {
-        send(res, 404, { error: `no program named "${name}"` });
+        send(res, 404, { error: `no program named "${route.name}"` });
         return;
       }
-      const stream = url.searchParams.get('stream') === 'stderr' ? 'stderr' : 'stdout';
-      const bytes = Number(url.searchParams.get('bytes') ?? 1600);
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.write(log.tail(stream, Number.isFinite(bytes) && bytes >= 0 ? bytes : 1600));
-      if (url.searchParams.get('follow') !== '1') {
+      res.write(log.tail(route.stream, route.bytes));
+      if (!route.follow) {
         res.end();
         return;
       }
       streams.add(res);
       // A follower that cannot keep up loses chunks rather than buffering without bound.
-      const stop = log.follow(stream, (chunk) => {
+      const stop = log.follow(route.stream, (chunk) => {
         if (res.writableLength < 1 << 20) res.write(chunk);
       });
       res.on('close', () => {
@@ -207,19 +285,4 @@ async function handle(
       return;
     }
   }
-  send(res, 404, { error: `no such endpoint: ${method} ${url.pathname}` });
 }
-
-/** "hup", "SIGHUP" or "1" → "HUP"; undefined if not a signal. */
-export function normalizeSignal(input: string): SignalName | undefined {
-  const trimmed = input.trim().toUpperCase();
-  if (/^\d+$/.test(trimmed)) {
-    const number = Number(trimmed);
-    for (const name of SIGNAL_NAMES) if (signalNumber(name) === number) return name;
-    return undefined;
-  }
-  const name = trimmed.startsWith('SIG') ? trimmed.slice(3) : trimmed;
-  return (SIGNAL_NAMES as readonly string[]).includes(name) ? (name as SignalName) : undefined;
-}
-
-const SIGNAL_NAMES: readonly SignalName[] = ['TERM', 'INT', 'QUIT', 'HUP', 'KILL', 'USR1', 'USR2', 'CONT', 'STOP', 'WINCH', 'ALRM', 'PIPE', 'TSTP', 'TTIN', 'TTOU'];

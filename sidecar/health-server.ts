@@ -2,6 +2,7 @@
 // /health with the whole report. Answers come from the supervisor's cached state, never from a
 // probe run on demand, so they are immediate even while a program's own check hangs. /metrics
 // (when given) serves the Prometheus metrics, read from the same cached state.
+// A client gets no more than HEALTH_LIMITS: no body is read, heads are small, connections few.
 import { http } from '../lib/node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { HealthReport } from './supervisor-views.js';
@@ -15,8 +16,16 @@ export interface HealthServer {
 /** One scrape of /metrics in the format the Accept header asks for. */
 export type MetricsScrape = (accept: string | undefined) => Promise<{ contentType: string; body: string }>;
 
+/** What a client can make the health endpoint hold: small heads, no bodies, few connections. */
+export const HEALTH_LIMITS = {
+  maxHeaderBytes: 8 * 1024,
+  maxBodyBytes: 1024,
+  maxConnections: 128,
+  timeoutMs: 5000,
+} as const;
+
 export async function startHealthServer(report: () => HealthReport, port: number, host: string, metrics?: MetricsScrape): Promise<HealthServer> {
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ maxHeaderSize: HEALTH_LIMITS.maxHeaderBytes }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (metrics && path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
       metrics(req.headers.accept).then(
@@ -34,7 +43,12 @@ export async function startHealthServer(report: () => HealthReport, port: number
     }
     let status = 404;
     let body: unknown = { error: `not found; try ${LIVENESS_PATH}, ${READINESS_PATH} or /health` };
-    if (req.method === 'GET' || req.method === 'HEAD') {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (req.headers['transfer-encoding'] !== undefined || !Number.isFinite(length) || length > HEALTH_LIMITS.maxBodyBytes) {
+      // The body is never read; the connection closes after this answer.
+      status = 413;
+      body = { error: `a health request takes no body (at most ${HEALTH_LIMITS.maxBodyBytes} bytes are tolerated)` };
+    } else if (req.method === 'GET' || req.method === 'HEAD') {
       const current = report();
       if (path === LIVENESS_PATH || path === '/live' || path === '/healthz') {
         status = current.live ? 200 : 503;
@@ -51,8 +65,11 @@ export async function startHealthServer(report: () => HealthReport, port: number
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close' });
     res.end(req.method === 'HEAD' ? undefined : text);
   });
-  server.requestTimeout = 5000;
-  server.headersTimeout = 5000;
+  server.requestTimeout = HEALTH_LIMITS.timeoutMs;
+  server.headersTimeout = HEALTH_LIMITS.timeoutMs;
+  server.maxConnections = HEALTH_LIMITS.maxConnections;
+  // No connection budget here, unlike the control socket: a flood must not make the kubelet's own
+  // probes fail (and restart the container); an answer costs well under a millisecond.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

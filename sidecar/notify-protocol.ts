@@ -20,6 +20,8 @@ export interface NotifyMessage {
 }
 
 const UNSIGNED = /^[0-9]+$/;
+/** Linux's PID_MAX_LIMIT: no pid is larger. */
+const PID_MAX = 2 ** 22;
 
 export function parseNotify(datagram: string): NotifyMessage {
   const message: NotifyMessage = {};
@@ -42,14 +44,15 @@ export function parseNotify(datagram: string): NotifyMessage {
         message.status = value;
         break;
       case 'MAINPID':
-        if (UNSIGNED.test(value) && Number(value) > 0) message.mainPid = Number(value);
+        if (UNSIGNED.test(value) && Number(value) > 0 && Number(value) <= PID_MAX) message.mainPid = Number(value);
         break;
       case 'WATCHDOG':
         if (value === '1') message.watchdog = 'ping';
         else if (value === 'trigger') message.watchdog = 'trigger';
         break;
       case 'EXTEND_TIMEOUT_USEC':
-        if (UNSIGNED.test(value)) message.extendTimeoutMs = Math.ceil(Number(value) / 1000);
+        // A uint64 of µs as systemd reads it; past 2^53 ms (285,000 years) it is "forever" all the same.
+        if (UNSIGNED.test(value)) message.extendTimeoutMs = Math.min(Math.ceil(Number(value) / 1000), Number.MAX_SAFE_INTEGER);
         break;
       default:
         break;

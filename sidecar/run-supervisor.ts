@@ -19,6 +19,7 @@ import { OutputPipePool } from './logs/output-pipe.js';
 import { createPipeSizer, HOST_BUILT_PIPE_SIZE } from './logs/pipe-sizer.js';
 import { runDir, socketPath } from './run-dir.js';
 import { HOST_BUILT_NOTIFY_SOCKET, openNotifySocket, type NotifyChannel } from './notify-socket.js';
+import { HOST_BUILT_PEER_UID } from './peer-credentials.js';
 import { Supervisor } from './supervisor.js';
 import { expandInstances, processCount } from '../contract/instances.js';
 import { findExecutable, planSwitch, readPasswd, resolveUser, userEnv, type SwitchPlan } from './user-switch.js';
@@ -193,7 +194,13 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
   const pid1 = process.pid === 1 || process.env[REAPER_ENV] !== undefined || reaper === 'tini (PID 1)';
   const facts = (): SupervisorFacts => ({ pid: process.pid, pid1, reaper, healthPort: health?.port, runDir: runDir(), configFile: options.file });
   try {
-    control = await startControlServer(supervisor, socketPath(), facts);
+    // peer-uid: $COREPOD_PEER_UID, the bundled runtime's, the one `npm run build` compiled, then PATH.
+    const peerUidHelper = findExecutable(['peer-uid'], { envVar: SIDECAR_ENV.peerUid, extraDirs: [runtimeBin, path.dirname(HOST_BUILT_PEER_UID)] });
+    if (!peerUidHelper) logger.warn('peer-uid helper not found: the control socket is guarded by its file modes alone (root passes them)');
+    control = await startControlServer(supervisor, socketPath(), facts, {
+      peerUidHelper,
+      onRefused: (why) => logger.warn('control connection refused', { reason: why }),
+    });
     supervisor.subscribe(tally);
     const metrics = new ProcessMetrics(supervisor, tally);
     health = await startHealthServer(

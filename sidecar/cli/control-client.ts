@@ -24,6 +24,14 @@ function connectError(socket: string, error: NodeJS.ErrnoException): CannotConne
   return new CannotConnect(`cannot connect to ${socket}: ${why} (is "corepod run" running with the same COREPOD_RUN_DIR?)`);
 }
 
+function errorOf(text: string): string {
+  try {
+    return String((JSON.parse(text) as { error: unknown }).error);
+  } catch {
+    return text.trim();
+  }
+}
+
 export function call(method: 'GET' | 'POST', path: string, timeoutMs = 120_000): Promise<Reply> {
   const socket = target();
   return new Promise((resolve, reject) => {
@@ -32,6 +40,11 @@ export function call(method: 'GET' | 'POST', path: string, timeoutMs = 120_000):
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
+        // Refused before any request was read: not our uid, or too many connections at once.
+        if (response.statusCode === 403 || response.statusCode === 503) {
+          reject(new CannotConnect(`${socket}: refused: ${errorOf(text)}`));
+          return;
+        }
         try {
           resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
         } catch {

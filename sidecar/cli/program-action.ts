@@ -1,4 +1,5 @@
 // start|stop|restart NAME...|all: one call per target, supervisorctl's messages and exit codes.
+import { MAX_TIMER_MS } from '../../lib/clock.js';
 import type { CommandResult } from '../supervisor.js';
 import { EXIT, UsageError, command, parse } from './args.js';
 import { call } from './control-client.js';
@@ -50,9 +51,11 @@ export function programAction(action: 'start' | 'stop' | 'restart') {
       if (positionals.length === 0) throw new UsageError('expected NAME... or all');
       const timeout = Number(values.timeout ?? 60);
       if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout: expected seconds, got "${values.timeout}"`);
+      // Whole milliseconds, within what a timer can wait (with the client's 30 s of slack on top).
+      const timeoutMs = Math.min(Math.ceil(timeout * 1000), MAX_TIMER_MS - 30_000);
       const results: CommandResult[] = [];
       for (const name of positionals) {
-        const reply = await call('POST', `/v1/programs/${encodeURIComponent(name)}/${action}?timeoutMs=${timeout * 1000}`, timeout * 1000 + 30_000);
+        const reply = await call('POST', `/v1/programs/${encodeURIComponent(name)}/${action}?timeoutMs=${timeoutMs}`, timeoutMs + 30_000);
         results.push(...((reply.body as { results: CommandResult[] }).results ?? []));
       }
       for (const result of results) (result.ok || result.error === 'ALREADY_STARTED' ? process.stdout : process.stderr).write(`${describeResult(action, result)}\n`);

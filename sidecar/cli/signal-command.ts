@@ -1,5 +1,5 @@
 // corepod signal SIG NAME...|all
-import { normalizeSignal } from '../control-server.js';
+import { normalizeSignal } from '../control-request.js';
 import type { CommandResult } from '../supervisor.js';
 import { EXIT, UsageError, command, parse } from './args.js';
 import { call } from './control-client.js';

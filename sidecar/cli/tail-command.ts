@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     const [name, which, ...rest] = positionals;
     if (!name || rest.length > 0 || (which !== undefined && which !== 'stdout' && which !== 'stderr')) throw new UsageError('expected NAME [stdout|stderr]');
     const bytes = Number(values.bytes ?? 1600);
-    if (!Number.isInteger(bytes) || bytes < 0) throw new UsageError(`-c: expected a byte count, got "${values.bytes}"`);
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new UsageError(`-c: expected a byte count, got "${values.bytes}"`);
     const which2 = values.stderr || which === 'stderr' ? 'stderr' : 'stdout';
     const path = `/v1/programs/${encodeURIComponent(name)}/log?stream=${which2}&bytes=${bytes}${values.follow ? '&follow=1' : ''}`;
     // Check the name first so an unknown program is a clean usage error, not a 404 body.
