@@ -15,6 +15,8 @@ export interface InformerHandlers<T> {
 export interface InformerOptions<T> {
   namespace?: string;
   labelSelector?: string;
+  /** e.g. metadata.name=NAME: one object, which RBAC with resourceNames allows to list and watch. */
+  fieldSelector?: string;
   /** Shrinks cached objects (drop managedFields, unused spec) to keep memory flat. */
   transform?: (object: T) => T;
   /** Server-side watch timeout; a random 0-50 % is added so watches do not all end together. */
@@ -167,6 +169,7 @@ export class Informer<T extends KubeObject> {
       const page = await this.api.list<T>(this.type, {
         namespace: this.options.namespace,
         labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
         limit: this.options.pageSize ?? 500,
         continue: continueToken,
       });
@@ -208,6 +211,7 @@ export class Informer<T extends KubeObject> {
       {
         namespace: this.options.namespace,
         labelSelector: this.options.labelSelector,
+        fieldSelector: this.options.fieldSelector,
         resourceVersion: this.resourceVersion,
         timeoutSeconds: Math.round(base * (1 + Math.random() / 2)),
       },

@@ -125,7 +125,7 @@ test('the Role is scoped to the own CorePod by resourceNames and grants no Secre
   for (const rule of role.rules!) {
     assert.ok(!rule.resources!.includes('secrets'));
     if (rule.apiGroups!.includes('dreamscape.io')) assert.deepEqual(rule.resourceNames, ['core-pod']);
-    assert.ok(rule.verbs.every((v) => ['get', 'patch', 'create'].includes(v)));
+    assert.ok(rule.verbs.every((v) => ['get', 'patch', 'create'].includes(v) || (rule.resources!.includes('corepods') && ['list', 'watch'].includes(v))));
   }
   const binding = find<V1RoleBinding>(objects, 'RoleBinding');
   assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'core-pod-corepod', namespace: 'shop' }]);

@@ -9,6 +9,9 @@ import { HttpKubeApi } from '../../kube/http-kube-api.js';
 import { inClusterSettings, tokenConnection, type TokenConnectionOptions } from '../../kube/token-connection.js';
 import { podIdentityFrom } from './pod-identity.js';
 import { StatusReporter, type StatusSource } from './status-reporter.js';
+import { ControlRequestHandler, type ProgramControl } from './control-requests.js';
+import { HandledRequestsWriter } from './handled-requests-writer.js';
+import { watchOwnCorePod, type OwnCorePodWatch } from './own-corepod-watch.js';
 import { SIDECAR_ENV } from '../../contract/sidecar-contract.js';
 import { waitAtMost } from '../../lib/wait-at-most.js';
 
@@ -24,13 +27,15 @@ export function sidecarKubeApi(settings: TokenConnectionOptions, options: { podN
   });
 }
 
-export interface SupervisorLike extends StatusSource {
+export interface SupervisorLike extends StatusSource, ProgramControl {
   subscribe(sink: Sink, options?: SubscribeOptions): Subscription;
 }
 
 export interface ClusterSinks {
   reporter: StatusReporter;
   recorder: ProcessEventSink;
+  /** The watch of the own CorePod (program control requests act on what it delivers). */
+  corePod: OwnCorePodWatch;
   /** Sends the last status and pending Events (bounded wait), then stops. Call before exiting. */
   finish(timeoutMs: number): Promise<void>;
   close(): void;
@@ -67,19 +72,27 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
   const recorder = new ProcessEventSink({ api, identity, logger });
   const subscriptions = [supervisor.subscribe(reporter, { maxQueue: 64 }), supervisor.subscribe(recorder)];
   reporter.start();
+  // kubectl corepod restart|stop|start|signal: requests on the CorePod, acted on once per pod.
+  const writer = new HandledRequestsWriter(api, identity, logger);
+  const requests = new ControlRequestHandler({ podName: identity.podName, control: supervisor, report: (handled) => writer.write(handled), logger });
+  const corePod = watchOwnCorePod(api, identity, logger);
+  corePod.subscribe((object) => requests.observe(object));
   logger.info('reporting to Kubernetes', { corePod: `${identity.namespace}/${identity.corePodName}`, pod: identity.podName, server: options.server });
   const close = () => {
     for (const subscription of subscriptions) subscription.unsubscribe();
     reporter.stop();
     recorder.stop();
+    writer.stop();
+    void corePod.stop();
     api.close();
   };
   return {
     reporter,
     recorder,
+    corePod,
     close,
     finish: async (timeoutMs) => {
-      await waitAtMost(Promise.all([reporter.flush(), recorder.flush()]), timeoutMs);
+      await waitAtMost(Promise.all([reporter.flush(), recorder.flush(), writer.flush()]), timeoutMs);
       close();
     },
   };
