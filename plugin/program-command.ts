@@ -49,7 +49,9 @@ export function describeOutcomes(
   for (const outcome of found) {
     if (!outcome.done) {
       ok = false;
-      lines.push(`pod/${outcome.pod}: ${outcome.gone ? 'gone before it acted' : `did not act within ${Math.round(timeoutMs / 1000)}s`}`);
+      lines.push(
+        `pod/${outcome.pod}: ${outcome.gone ? 'gone before it acted' : `did not act within ${Math.round(timeoutMs / 1000)}s (its sidecar-init's log says why; an older sidecar-init does not act on requests)`}`,
+      );
       continue;
     }
     const processes = corePod.status?.pods?.find((p) => p.name === outcome.pod)?.processes ?? [];
