@@ -38,6 +38,8 @@ export interface ProgramResult {
   name: string;
   ok: boolean;
   state: string;
+  /** Its process id once the action was done, while it runs. */
+  pid?: number;
   error?: string;
   message?: string;
 }

@@ -941,6 +941,7 @@ export const HandledRequest = z
           name: z.string().describe('Program name.'),
           ok: z.boolean().describe('Whether the action succeeded for this program.'),
           state: z.string().describe('State of the program afterwards.'),
+          pid: z.int().optional().describe('Its process id afterwards, while it runs.'),
           error: z.string().optional().describe('Why it failed (CamelCase or upper-case code, e.g. NOT_RUNNING, NO_SUCH_PROGRAM).'),
           message: z.string().max(1024).optional().describe('Details of the error.'),
         }),

@@ -1,33 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CorePodRead } from './corepod-read.js';
 import { describeOutcomes } from './program-command.js';
 
-const corePod = {
-  metadata: { name: 'shop', namespace: 'ns', resourceVersion: '1' },
-  spec: { programs: [{ name: 'web' }] },
-  status: { pods: [{ name: 'p1', updated: '', processes: [{ name: 'web', state: 'RUNNING', pid: 77, restarts: 0, since: '' }] }] },
-} as CorePodRead;
-const done = (results: { name: string; ok: boolean; state: string; error?: string; message?: string }[]) => ({
+const done = (results: { name: string; ok: boolean; state: string; pid?: number; error?: string; message?: string }[]) => ({
   pod: 'p1',
   done: true as const,
   handled: { id: 'r', completedAt: '', results },
 });
 
 test('per pod and program what was done, with the new pid', () => {
-  assert.deepEqual(describeOutcomes('restart', undefined, [done([{ name: 'web', ok: true, state: 'RUNNING' }])], corePod, 60_000), {
+  assert.deepEqual(describeOutcomes('restart', undefined, [done([{ name: 'web', ok: true, state: 'RUNNING', pid: 77 }])], 60_000), {
     lines: ['pod/p1: web: restarted (pid 77)'],
     ok: true,
   });
-  assert.deepEqual(describeOutcomes('stop', undefined, [done([{ name: 'web', ok: true, state: 'STOPPED' }])], corePod, 60_000), { lines: ['pod/p1: web: stopped'], ok: true });
-  assert.deepEqual(describeOutcomes('signal', 'HUP', [done([{ name: 'web', ok: true, state: 'RUNNING' }])], corePod, 60_000), {
+  assert.deepEqual(describeOutcomes('stop', undefined, [done([{ name: 'web', ok: true, state: 'STOPPED' }])], 60_000), { lines: ['pod/p1: web: stopped'], ok: true });
+  assert.deepEqual(describeOutcomes('signal', 'HUP', [done([{ name: 'web', ok: true, state: 'RUNNING', pid: 77 }])], 60_000), {
     lines: ['pod/p1: web: signalled HUP (pid 77)'],
     ok: true,
   });
 });
 
 test('a failure, a pod that did not act in time and a pod that went away are not ok', () => {
-  const failed = describeOutcomes('stop', undefined, [done([{ name: 'web', ok: false, state: 'STOPPED', error: 'NOT_RUNNING' }])], corePod, 60_000);
+  const failed = describeOutcomes('stop', undefined, [done([{ name: 'web', ok: false, state: 'STOPPED', error: 'NOT_RUNNING' }])], 60_000);
   assert.deepEqual(failed, { lines: ['pod/p1: web: ERROR (not running) [STOPPED]'], ok: false });
   const late = describeOutcomes(
     'restart',
@@ -36,7 +30,6 @@ test('a failure, a pod that did not act in time and a pod that went away are not
       { pod: 'p2', done: false, gone: false },
       { pod: 'p3', done: false, gone: true },
     ],
-    corePod,
     90_000,
   );
   assert.deepEqual(late, {
@@ -46,5 +39,5 @@ test('a failure, a pod that did not act in time and a pod that went away are not
 });
 
 test('starting a program already started is fine, as supervisorctl says', () => {
-  assert.equal(describeOutcomes('start', undefined, [done([{ name: 'web', ok: false, state: 'RUNNING', error: 'ALREADY_STARTED' }])], corePod, 60_000).ok, true);
+  assert.equal(describeOutcomes('start', undefined, [done([{ name: 'web', ok: false, state: 'RUNNING', error: 'ALREADY_STARTED' }])], 60_000).ok, true);
 });

@@ -7,7 +7,7 @@ import { normalizeSignal } from '../sidecar/control-server.js';
 import { describeResult } from '../sidecar/cli/program-action.js';
 import type { CommandResult } from '../sidecar/supervisor.js';
 import { openCluster } from './cluster-client.js';
-import { checkPrograms, podsOf, type CorePodRead } from './corepod-read.js';
+import { checkPrograms, podsOf } from './corepod-read.js';
 import { EXIT, Failed, KUBE_FLAGS_USAGE, UsageError, parseCommand, parseDuration, positionalsAs } from './plugin-args.js';
 import { awaitOutcomes, requestId, submitRequest } from './submit-request.js';
 
@@ -37,13 +37,7 @@ the API server.`;
 }
 
 /** One line per program per pod, and whether all went well. */
-export function describeOutcomes(
-  action: ControlAction,
-  signal: string | undefined,
-  found: readonly PodOutcome[],
-  corePod: CorePodRead,
-  timeoutMs: number,
-): { lines: string[]; ok: boolean } {
+export function describeOutcomes(action: ControlAction, signal: string | undefined, found: readonly PodOutcome[], timeoutMs: number): { lines: string[]; ok: boolean } {
   const lines: string[] = [];
   let ok = true;
   for (const outcome of found) {
@@ -54,11 +48,10 @@ export function describeOutcomes(
       );
       continue;
     }
-    const processes = corePod.status?.pods?.find((p) => p.name === outcome.pod)?.processes ?? [];
     for (const result of outcome.handled.results) {
       const good = result.ok || result.error === 'ALREADY_STARTED';
       ok &&= good;
-      const pid = processes.find((p) => p.name === result.name)?.pid;
+      const pid = result.pid;
       const text =
         action === 'signal'
           ? result.ok
@@ -104,8 +97,8 @@ export function programCommand(action: ControlAction) {
         process.stdout.write(`request ${request.id} written for ${request.pods.map((p) => `pod/${p}`).join(', ')}\n`);
         return EXIT.ok;
       }
-      const { outcomes, corePod } = await awaitOutcomes(cluster, args.NAME, request, timeoutMs);
-      const { lines, ok } = describeOutcomes(action, signal, outcomes, corePod, timeoutMs);
+      const { outcomes } = await awaitOutcomes(cluster, args.NAME, request, timeoutMs);
+      const { lines, ok } = describeOutcomes(action, signal, outcomes, timeoutMs);
       (ok ? process.stdout : process.stderr).write(lines.map((l) => `${l}\n`).join(''));
       return ok ? EXIT.ok : EXIT.failed;
     } finally {

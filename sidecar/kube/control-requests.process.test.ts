@@ -59,7 +59,7 @@ test('a restart request restarts that program once, however often the CorePod is
     reports[0]!.map((h) => h.id),
     ['r1'],
   );
-  assert.deepEqual(reports[0]![0]!.results, [{ name: 'web', ok: true, state: 'RUNNING' }]);
+  assert.deepEqual(reports[0]![0]!.results, [{ name: 'web', ok: true, state: 'RUNNING', pid: pidOf(supervisor, 'web') }]);
 });
 
 test('stop, start and signal go through the supervisor; requests for other pods and unknown programs are reported or left', async (t) => {

@@ -8,11 +8,14 @@ import { normalizeSignal } from '../control-server.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { SignalName } from '../process-state-machine.js';
 import type { Action, CommandResult } from '../supervisor.js';
+import type { ProcessStatus } from '../../crds/corepod-schema.js';
 
 /** What of the supervisor program control needs (Supervisor has it). */
 export interface ProgramControl {
   command(action: Action, target: string, timeoutMs?: number): Promise<CommandResult[]>;
   signal(target: string, signal: SignalName): CommandResult[];
+  /** The programs now, for the pids after an action. */
+  snapshot(): ProcessStatus[];
 }
 
 /** The parts of a CorePod the handler reads. */
@@ -98,7 +101,11 @@ export class ControlRequestHandler {
         results.push({ name: program, ok: false, state: 'UNKNOWN', error: 'FAILED', message: (error as Error).message });
       }
     }
-    return results;
+    const now = this.options.control.snapshot();
+    return results.map((r) => {
+      const pid = now.find((p) => p.name === r.name)?.pid;
+      return pid !== undefined && r.state !== 'STOPPED' ? { ...r, pid } : r;
+    });
   }
 
   private warnOnce(problem: string): void {
