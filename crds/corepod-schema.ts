@@ -1002,6 +1002,26 @@ export const ProcessStatus = z
   })
   .describe('State of one supervised process.');
 
+export const HandledRequest = z
+  .strictObject({
+    id: z.string().max(64).describe('The id of the request.'),
+    completedAt: z.string().describe('When this pod finished acting on it (RFC 3339).'),
+    results: z
+      .array(
+        z.strictObject({
+          name: z.string().describe('Program name.'),
+          ok: z.boolean().describe('Whether the action succeeded for this program.'),
+          state: z.string().describe('State of the program afterwards.'),
+          pid: z.int().optional().describe('Its process id afterwards, while it runs.'),
+          error: z.string().optional().describe('Why it failed (CamelCase or upper-case code, e.g. NOT_RUNNING, NO_SUCH_PROGRAM).'),
+          message: z.string().max(1024).optional().describe('Details of the error.'),
+        }),
+      )
+      .max(MAX_PROGRAMS)
+      .describe('The outcome per program.'),
+  })
+  .describe('What one pod did with one program control request.');
+
 export const PodStatus = z
   .strictObject({
     name: z.string().describe('Pod name.'),
@@ -1019,6 +1039,12 @@ export const PodStatus = z
       .default([])
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] })
       .describe('The processes of this pod.'),
+    handledRequests: z
+      .array(HandledRequest)
+      .max(16)
+      .optional()
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['id'] })
+      .describe('The program control requests (annotation corepod.dreamscape.io/requests) this pod acted on, newest last.'),
   })
   .describe('Process states reported by one pod.');
 

@@ -1,7 +1,7 @@
 // KubeApi over node:https with a keep-alive agent: requests, streaming watches and their timeouts
 // are ours; who we are and where the apiserver is comes from connection.ts (which defers to
 // @kubernetes/client-node for the authenticators it does not implement itself).
-import type { Agent, ClientRequest, RequestOptions } from 'node:http';
+import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { http } from '../lib/node-http.js';
 import https from 'node:https';
 import {
@@ -288,6 +288,37 @@ export class HttpKubeApi implements KubeApi {
       if (error instanceof ApiError && error.code === 404) return;
       throw error;
     }
+  }
+
+  /**
+   * A GET whose body is a stream, such as pods/log with follow: resolves with the response once it
+   * answered 2xx (else rejects with the ApiError); no request timeout, the caller ends it.
+   */
+  async stream(path: string, query: Query = {}): Promise<IncomingMessage> {
+    const opts = await this.prepare('GET', path, query, { Accept: '*/*' });
+    opts.agent = this.agents.watch;
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      const req = this.transport().request(opts, (res) => {
+        const code = res.statusCode ?? 0;
+        this.options.observe?.('GET', code);
+        if (code >= 200 && code < 300) return resolve(res);
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = undefined;
+          }
+          reject(toApiError(code, parsed, text));
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
   }
 
   /** GET /version: which Kubernetes the apiserver is (readable by every authenticated user). */

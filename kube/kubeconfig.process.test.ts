@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { connect, parseKubeconfig } from './kubeconfig.js';
+import { connect, kubeconfigNamespace, parseKubeconfig } from './kubeconfig.js';
 import { inClusterConnection } from './token-connection.js';
 
 function tempDir(t: { after(fn: () => void): void }): string {
@@ -89,4 +89,32 @@ test('a missing kubeconfig or context is a clear error', async (t) => {
   const file = path.join(dir, 'config');
   writeFileSync(file, stringify({ 'current-context': 'nope', contexts: [] }));
   await assert.rejects(connect({ kubeconfig: file }), /no context named "nope"/);
+});
+
+test('--context picks another context of the kubeconfig, and its namespace is read', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'config');
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'a',
+      contexts: [
+        { name: 'a', context: { cluster: 'ka', user: 'u' } },
+        { name: 'b', context: { cluster: 'kb', user: 'u', namespace: 'shop' } },
+      ],
+      clusters: [
+        { name: 'ka', cluster: { server: 'https://a.invalid:6443' } },
+        { name: 'kb', cluster: { server: 'https://b.invalid:6443' } },
+      ],
+      users: [{ name: 'u', user: { token: 't' } }],
+    }),
+  );
+  assert.equal((await connect({ kubeconfig: file })).server.host, 'a.invalid:6443');
+  assert.equal((await connect({ kubeconfig: file, context: 'b' })).server.host, 'b.invalid:6443');
+  await assert.rejects(connect({ kubeconfig: file, context: 'c' }), /no context named "c"/);
+  const text = readFileSync(file, 'utf8');
+  assert.equal(kubeconfigNamespace(text), undefined);
+  assert.equal(kubeconfigNamespace(text, 'b'), 'shop');
 });

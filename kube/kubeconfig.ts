@@ -12,24 +12,36 @@ import { inClusterConnection, tokenFileHeaders } from './token-connection.js';
 
 export interface ConnectionSource {
   kubeconfig?: string;
+  /** A context of the kubeconfig other than its current-context (kubectl's --context). */
+  context?: string;
   env?: NodeJS.ProcessEnv;
 }
 
 interface KubeconfigFile {
   'current-context'?: string;
-  contexts?: { name: string; context: { cluster: string; user?: string } }[];
+  contexts?: { name: string; context: { cluster: string; user?: string; namespace?: string } }[];
   clusters?: { name: string; cluster: Record<string, unknown> }[];
   users?: { name: string; user?: Record<string, unknown> }[];
 }
 
 const LEAN_USER_KEYS = new Set(['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile']);
 
-/** What the kubeconfig says, or 'client-node' when its user needs an authenticator we do not implement. */
-export function parseKubeconfig(text: string, baseDir: string): Connection | 'client-node' {
-  const config = (parse(text) ?? {}) as KubeconfigFile;
-  const contextName = config['current-context'];
+function contextOf(config: KubeconfigFile, name: string | undefined) {
+  const contextName = name ?? config['current-context'];
   const context = config.contexts?.find((c) => c.name === contextName)?.context;
   if (!context) throw new Error(`kubeconfig: no context named "${contextName ?? ''}"`);
+  return context;
+}
+
+/** The namespace the context (default: the current one) names, if any. */
+export function kubeconfigNamespace(text: string, contextName?: string): string | undefined {
+  return contextOf((parse(text) ?? {}) as KubeconfigFile, contextName).namespace || undefined;
+}
+
+/** What the kubeconfig says, or 'client-node' when its user needs an authenticator we do not implement. */
+export function parseKubeconfig(text: string, baseDir: string, contextName?: string): Connection | 'client-node' {
+  const config = (parse(text) ?? {}) as KubeconfigFile;
+  const context = contextOf(config, contextName);
   const cluster = config.clusters?.find((c) => c.name === context.cluster)?.cluster;
   if (!cluster || typeof cluster.server !== 'string') throw new Error(`kubeconfig: cluster "${context.cluster}" has no server`);
   const user = (context.user ? config.users?.find((u) => u.name === context.user)?.user : undefined) ?? {};
@@ -53,10 +65,11 @@ export function parseKubeconfig(text: string, baseDir: string): Connection | 'cl
   return { via: 'kubeconfig', server: new URL(cluster.server), tls, headers };
 }
 
-async function viaClientNode(file: string): Promise<Connection> {
+async function viaClientNode(file: string, context: string | undefined): Promise<Connection> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromFile(file);
+  if (context) kc.setCurrentContext(context);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig: no current cluster');
   const first: { headers: Record<string, string> } & TlsOptions = { headers: {} };
@@ -85,6 +98,6 @@ export async function connect(source: ConnectionSource = {}): Promise<Connection
     file = env.KUBECONFIG?.split(path.delimiter).find(Boolean) ?? path.join(homedir(), '.kube', 'config');
   }
   if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`kubeconfig ${file} not found`);
-  const parsed = parseKubeconfig(readFileSync(file, 'utf8'), path.dirname(path.resolve(file)));
-  return parsed === 'client-node' ? viaClientNode(file) : parsed;
+  const parsed = parseKubeconfig(readFileSync(file, 'utf8'), path.dirname(path.resolve(file)), source.context);
+  return parsed === 'client-node' ? viaClientNode(file, source.context) : parsed;
 }

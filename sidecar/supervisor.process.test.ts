@@ -425,7 +425,8 @@ test('postStart: a failing or overrunning hook stops the program and counts as a
   const hooks = Object.fromEntries(recorder.of('hook').map((e) => [e.program, e]));
   assert.equal(hooks.failing!.message, 'exit 3');
   assert.equal(hooks.slow!.message, 'timed out after 1s');
-  assert.ok(hooks.slow!.ms >= 1000 && hooks.slow!.ms < 1700, `the hook was given ${hooks.slow!.ms} ms`);
+  // A timer can fire a fraction of a millisecond before its delay as performance.now() measures it.
+  assert.ok(hooks.slow!.ms >= 990 && hooks.slow!.ms < 1700, `the hook was given ${hooks.slow!.ms} ms`);
   assert.match(recorder.of('process-state').find((e) => e.program === 'slow' && e.to === 'STOPPING')!.reason ?? '', /^postStart hook failed: timed out after 1s$/);
 });
 

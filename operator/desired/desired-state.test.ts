@@ -126,7 +126,7 @@ test('the Role is scoped to the own CorePod by resourceNames and grants no Secre
   for (const rule of role.rules!) {
     assert.ok(!rule.resources!.includes('secrets'));
     if (rule.apiGroups!.includes('dreamscape.io')) assert.deepEqual(rule.resourceNames, ['core-pod']);
-    // list and watch: of the own CorePod only (resourceNames), the live reconfiguration's watch.
+    // list and watch: of the own CorePod only (resourceNames), the live reconfiguration's and the control requests' watch.
     const allowed = rule.resources!.includes('corepods') ? ['get', 'list', 'watch'] : ['get', 'patch', 'create'];
     assert.ok(
       rule.verbs.every((v) => allowed.includes(v)),

@@ -1,4 +1,4 @@
-// The pod's identity: a ServiceAccount whose Role lets the sidecar-init read its own CorePod, patch
+// The pod's identity: a ServiceAccount whose Role lets the sidecar-init read and watch its own CorePod, patch
 // only that CorePod's status, and create/patch Events (series) in its namespace.
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import { GROUP, PLURAL } from '../../crds/corepod-schema.js';
@@ -30,7 +30,7 @@ export function buildRole(corePod: CorePodObject): V1Role {
     metadata: meta(corePod, names.role(corePod.metadata.name)),
     rules: [
       { apiGroups: [GROUP], resources: [`${PLURAL}/status`], resourceNames: own, verbs: ['get', 'patch'] },
-      // list and watch with the field selector metadata.name=<own> (the live reconfiguration's watch) are authorized by resourceNames.
+      // list and watch with the field selector metadata.name=<own> (live reconfiguration, program control requests) are authorized by resourceNames.
       { apiGroups: [GROUP], resources: [PLURAL], resourceNames: own, verbs: ['get', 'list', 'watch'] },
       // create cannot be limited by resourceNames; patch updates an Event series.
       { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },

@@ -1,5 +1,9 @@
 // supervisorctl-style lines: NAME (as wide as the longest name + 3, at least 33), STATE (10), description.
+import type { ProcessStatus } from '../../crds/corepod-schema.js';
 import type { ProgramDetail } from '../supervisor-views.js';
+
+/** What a line shows: a CorePod ProcessStatus (kubectl corepod) or the control socket's detail. */
+export type StatusLineFields = ProcessStatus & Partial<Pick<ProgramDetail, 'uptimeSeconds' | 'healthMessage' | 'waitingFor'>>;
 
 export function formatUptime(seconds: number): string {
   const days = Math.floor(seconds / 86_400);
@@ -16,7 +20,7 @@ export function formatBytes(bytes: number): string {
   return `${Math.round(bytes / 1024)} KiB`;
 }
 
-export function describe(p: ProgramDetail): string {
+export function describe(p: StatusLineFields): string {
   const parts: string[] = [];
   switch (p.state) {
     case 'RUNNING':
@@ -60,6 +64,6 @@ export function nameWidth(programs: readonly { name: string }[]): number {
   return Math.max(30, ...programs.map((p) => p.name.length)) + 3;
 }
 
-export function statusLine(p: ProgramDetail, width = 33): string {
+export function statusLine(p: StatusLineFields, width = 33): string {
   return `${p.name.padEnd(width)}${p.state.padEnd(10)}${describe(p)}`.trimEnd();
 }

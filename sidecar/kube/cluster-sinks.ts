@@ -10,6 +10,9 @@ import { inClusterSettings, tokenConnection, type TokenConnectionOptions } from 
 import { podIdentityFrom } from './pod-identity.js';
 import { StatusReporter, type PodFactsSource, type StatusSource } from './status-reporter.js';
 import type { PodIdentity } from './pod-identity.js';
+import { ControlRequestHandler, type ProgramControl } from './control-requests.js';
+import { HandledRequestsWriter } from './handled-requests-writer.js';
+import { watchOwnCorePod, type OwnCorePodWatch } from './own-corepod-watch.js';
 import { SIDECAR_ENV } from '../../contract/sidecar-contract.js';
 import { waitAtMost } from '../../lib/wait-at-most.js';
 
@@ -25,7 +28,7 @@ export function sidecarKubeApi(settings: TokenConnectionOptions, options: { podN
   });
 }
 
-export interface SupervisorLike extends StatusSource {
+export interface SupervisorLike extends StatusSource, ProgramControl {
   subscribe(sink: Sink, options?: SubscribeOptions): Subscription;
 }
 
@@ -35,6 +38,8 @@ export interface ClusterSinks {
   identity: PodIdentity;
   reporter: StatusReporter;
   recorder: ProcessEventSink;
+  /** The watch of the own CorePod (program control requests act on what it delivers). */
+  corePod: OwnCorePodWatch;
   /** Sends the last status and pending Events (bounded wait), then stops. Call before exiting. */
   finish(timeoutMs: number): Promise<void>;
   close(): void;
@@ -71,11 +76,18 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
   const recorder = new ProcessEventSink({ api, identity, logger });
   const subscriptions = [supervisor.subscribe(reporter, { maxQueue: 64 }), supervisor.subscribe(recorder)];
   reporter.start();
+  // kubectl corepod restart|stop|start|signal: requests on the CorePod, acted on once per pod.
+  const writer = new HandledRequestsWriter(api, identity, logger);
+  const requests = new ControlRequestHandler({ podName: identity.podName, control: supervisor, report: (handled) => writer.write(handled), logger });
+  const corePod = watchOwnCorePod(api, identity, logger);
+  corePod.subscribe((object) => requests.observe(object));
   logger.info('reporting to Kubernetes', { corePod: `${identity.namespace}/${identity.corePodName}`, pod: identity.podName, server: options.server });
   const close = () => {
     for (const subscription of subscriptions) subscription.unsubscribe();
     reporter.stop();
     recorder.stop();
+    writer.stop();
+    void corePod.stop();
     api.close();
   };
   return {
@@ -83,9 +95,10 @@ export function attachClusterSinks(supervisor: SupervisorLike, logger: Logger, e
     identity,
     reporter,
     recorder,
+    corePod,
     close,
     finish: async (timeoutMs) => {
-      await waitAtMost(Promise.all([reporter.flush(), recorder.flush()]), timeoutMs);
+      await waitAtMost(Promise.all([reporter.flush(), recorder.flush(), writer.flush()]), timeoutMs);
       close();
     },
   };

@@ -70,6 +70,25 @@ test('the pod identity reads its own CorePod and applies its own status', async 
   );
 });
 
+test('the pod identity lists and watches its own CorePod by name (kubectl corepod requests), and no other', async () => {
+  const own = await api.list<CorePodObject & KubeObject>(RESOURCES.corePod, { namespace, fieldSelector: 'metadata.name=mine' });
+  assert.deepEqual(
+    own.items.map((c) => c.metadata.name),
+    ['mine'],
+  );
+  const events: string[] = [];
+  const watch = api.watch<CorePodObject & KubeObject>(
+    RESOURCES.corePod,
+    { namespace, fieldSelector: 'metadata.name=mine', resourceVersion: own.resourceVersion, timeoutSeconds: 30 },
+    (e) => events.push(e.type),
+  );
+  await kubectl(['-n', namespace, 'annotate', 'corepod', 'mine', `touched=${Date.now()}`, '--overwrite']);
+  await waitFor('the watch sees the change', () => events.includes('MODIFIED'));
+  watch.stop();
+  assert.equal(await code(api.list(RESOURCES.corePod, { namespace })), 403);
+  assert.equal(await code(api.list(RESOURCES.corePod, { namespace, fieldSelector: 'metadata.name=other' })), 403);
+});
+
 test('its Role refuses everything else: another CorePod, the spec, Secrets, Pods, deletes', async () => {
   assert.equal(await code(api.get(RESOURCES.corePod, namespace, 'other')), 403);
   assert.equal(await code(api.list(RESOURCES.corePod, { namespace })), 403, 'not every CorePod');

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import type { Logger } from '../logger.js';
 import type { SpecReloader } from '../spec-reloader.js';
 import type { ClusterSinks } from './cluster-sinks.js';
-import { watchOwnCorePod } from './spec-watch.js';
+import { followSpecs } from './spec-watch.js';
 
 export interface SpecSourcesOptions {
-  cluster: Pick<ClusterSinks, 'api' | 'identity'>;
+  cluster: Pick<ClusterSinks, 'corePod' | 'identity'>;
   /** The mounted config file (the ConfigMap's corepod.json). */
   file: string;
   reloader: Pick<SpecReloader, 'reloadDocument' | 'generation'>;
@@ -31,7 +31,7 @@ function report(logger: Logger, source: string, outcome: Awaited<ReturnType<Spec
 
 export function watchSpecSources(options: SpecSourcesOptions): SpecSources {
   const { reloader, logger } = options;
-  const watch = watchOwnCorePod(options.cluster.api, options.cluster.identity, logger, (document) => {
+  followSpecs(options.cluster.corePod, options.cluster.identity, (document) => {
     void reloader.reloadDocument(document).then((outcome) => report(logger, 'watch', outcome));
   });
   let last = '';
@@ -61,7 +61,6 @@ export function watchSpecSources(options: SpecSourcesOptions): SpecSources {
   return {
     stop: async () => {
       clearInterval(timer);
-      await watch.stop();
     },
   };
 }
