@@ -22,6 +22,8 @@ test('each variant lives on its own scratch group with the CorePod names, and cu
     assert.equal(crd.spec.group, variantGroup(variant));
     assert.equal(crd.metadata.name, `corepods.${variant}.writecost.corepod.dev`);
     assert.equal(crd.spec.names.kind, 'CorePod');
+    assert.equal(crd.spec.names.shortNames, undefined, 'cpod stays dreamscape.io');
+    assert.equal(crd.spec.names.categories, undefined, 'kubectl get all lists only the real CorePods');
   }
   assert.equal(countKeyword(schemaOf('no-cel'), 'x-kubernetes-validations'), 0);
   assert.equal(countKeyword(schemaOf('no-cel'), 'default'), countKeyword(full, 'default'));

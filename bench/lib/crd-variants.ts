@@ -4,7 +4,7 @@
 import { parse } from 'yaml';
 
 export type CrdDocument = {
-  metadata: { name: string };
+  metadata: { name: string; labels?: Record<string, string> };
   spec: { group: string; names: Record<string, unknown>; versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] } & Record<string, unknown>;
 } & Record<string, unknown>;
 
@@ -54,8 +54,11 @@ const SCHEMALESS = {
 export function crdVariant(corePodYaml: string, variant: Variant): CrdDocument {
   const crd = parse(corePodYaml) as CrdDocument;
   const group = variantGroup(variant);
-  crd.metadata = { name: `${crd.spec.names.plural as string}.${group}` };
+  crd.metadata = { name: `${crd.spec.names.plural as string}.${group}`, labels: { 'app.kubernetes.io/part-of': 'corepod-write-cost' } };
   crd.spec.group = group;
+  // No short name or category: `kubectl get cpod` and `kubectl get all` must keep meaning dreamscape.io's.
+  delete crd.spec.names.shortNames;
+  delete crd.spec.names.categories;
   for (const version of crd.spec.versions) {
     const schema = version.schema.openAPIV3Schema;
     version.schema.openAPIV3Schema =

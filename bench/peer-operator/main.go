@@ -164,7 +164,6 @@ func joinComma(parts []string) string {
 }
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "", "kubeconfig file")
 	namespace := flag.String("namespace", "", "the one namespace to watch")
 	image := flag.String("sidecar-image", "corepod/sidecar:dev", "image holding the sidecar-init runtime")
 	concurrency := flag.Int("concurrency", 128, "MaxConcurrentReconciles")
@@ -176,7 +175,8 @@ func main() {
 		os.Exit(2)
 	}
 	ctrl.SetLogger(zap.New(zap.UseDevMode(false)))
-	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+	// --kubeconfig is controller-runtime's own flag (pkg/client/config).
+	cfg, err := clientcmd.BuildConfigFromFlags("", flag.Lookup("kubeconfig").Value.String())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "peer-operator: %v\n", err)
 		os.Exit(2)
