@@ -219,7 +219,13 @@ async function operatorRun(api: HttpKubeApi, ns: string, names: string[]) {
   while (deployed.size < names.length || observed.size < names.length) {
     await new Promise((r) => setTimeout(r, 50));
     if (performance.now() - lastList < 5000) continue;
-    const [ds, cs] = await Promise.all([api.list<KubeObject>(RESOURCES.deployment, { namespace: ns }), api.list<CorePodDoc>(RESOURCES.corePod, { namespace: ns })]);
+    // An apiserver too busy to answer a list in time is asked again at the next one.
+    const lists = await Promise.all([api.list<KubeObject>(RESOURCES.deployment, { namespace: ns }), api.list<CorePodDoc>(RESOURCES.corePod, { namespace: ns })]).catch(
+      () => undefined,
+    );
+    lastList = performance.now();
+    if (!lists) continue;
+    const [ds, cs] = lists;
     const now = performance.now();
     for (const d of ds.items) {
       if (deployed.has(d.metadata!.name!)) continue;
