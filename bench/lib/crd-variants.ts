@@ -14,10 +14,24 @@ export type Variant = (typeof VARIANTS)[number];
 /** Where each variant lives: <variant>.writecost.corepod.dev, far from dreamscape.io. */
 export const variantGroup = (variant: Variant) => `${variant}.writecost.corepod.dev`;
 
-/** A copy of a schema tree without the given keywords, at any depth. */
+/**
+ * A copy of a schema tree without the given keywords, at any depth; a list-map key keeps its
+ * default (the apiserver requires one, or `required`, there).
+ */
 export function without(schema: unknown, keywords: readonly string[]): unknown {
   if (Array.isArray(schema)) return schema.map((item) => without(item, keywords));
   if (typeof schema !== 'object' || schema === null) return schema;
+  const node = schema as { 'x-kubernetes-list-map-keys'?: string[]; items?: { properties?: Record<string, { default?: unknown }> } };
+  const cut = cutKeywords(schema, keywords) as typeof node;
+  for (const key of node['x-kubernetes-list-map-keys'] ?? []) {
+    const original = node.items?.properties?.[key];
+    const kept = cut.items?.properties?.[key];
+    if (original && kept && 'default' in original) kept.default = original.default;
+  }
+  return cut;
+}
+
+function cutKeywords(schema: object, keywords: readonly string[]): unknown {
   return Object.fromEntries(
     Object.entries(schema)
       // `properties` maps field names to schemas: a field named like a keyword (a `default` field) stays.
