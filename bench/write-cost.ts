@@ -201,12 +201,12 @@ async function main(): Promise<void> {
     `\nWrite cost (${WRITES} writes per phase, ${IN_FLIGHT} in flight, ${ROUNDS} rounds, medians; load before ${load}, after ${readFileSync('/proc/loadavg', 'utf8').trim()})\n\n`,
   );
   process.stdout.write(
-    '| subject | create: kube-apiserver CPU (ms) | × ConfigMap | status update: kube-apiserver CPU (ms) | × ConfigMap | create: etcd (ms) | status update: etcd (ms) | rounds (create) |\n|---|---|---|---|---|---|---|---|\n',
+    '| subject | create: kube-apiserver CPU (ms) | × ConfigMap | status update: kube-apiserver CPU (ms) | × ConfigMap | create: etcd (ms) | status update: etcd (ms) | rounds: create | rounds: status update |\n|---|---|---|---|---|---|---|---|---|\n',
   );
   for (const [label, r] of results) {
     const [create, status] = [median(r.create), median(r.status)];
     process.stdout.write(
-      `| ${label} | ${create.toFixed(2)} | ${(create / cmCreate).toFixed(2)}× | ${status.toFixed(2)} | ${(status / cmStatus).toFixed(2)}× | ${median(r.createEtcd).toFixed(2)} | ${median(r.statusEtcd).toFixed(2)} | ${r.create.map((v) => v.toFixed(1)).join(' ')} |\n`,
+      `| ${label} | ${create.toFixed(2)} | ${(create / cmCreate).toFixed(2)}× | ${status.toFixed(2)} | ${(status / cmStatus).toFixed(2)}× | ${median(r.createEtcd).toFixed(2)} | ${median(r.statusEtcd).toFixed(2)} | ${r.create.map((v) => v.toFixed(1)).join(' ')} | ${r.status.map((v) => v.toFixed(1)).join(' ')} |\n`,
     );
   }
   process.stdout.write(
