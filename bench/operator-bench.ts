@@ -287,6 +287,9 @@ async function directRun(api: HttpKubeApi, ns: string, names: string[]): Promise
   return (performance.now() - start) / 1000;
 }
 
+/** Operators not yet stopped: a failed run stops them before it ends. */
+const running = new Set<RunningOperator>();
+
 interface SubjectResult {
   bulk: Awaited<ReturnType<typeof operatorRun>>;
   /** Done when both hold: every Deployment exists and every CorePod has observedGeneration. */
@@ -302,7 +305,11 @@ interface SubjectResult {
 }
 
 async function measureSubject(subject: Subject, api: HttpKubeApi, kubeconfig: string, names: string[], namespaces: string[], peerBinary?: string): Promise<SubjectResult> {
-  const start = (ns: string) => (subject === 'ours' ? Promise.resolve(startOperator(kubeconfig, ns)) : startPeer(peerBinary!, kubeconfig, ns));
+  const start = async (ns: string) => {
+    const operator = subject === 'ours' ? startOperator(kubeconfig, ns) : await startPeer(peerBinary!, kubeconfig, ns);
+    running.add(operator);
+    return operator;
+  };
   const bulkNs = await namespace(api, `${PREFIX}-${subject === 'ours' ? 'op' : 'peer'}`);
   namespaces.push(bulkNs);
   log(`${SUBJECT_LABEL[subject]}: ${COUNT} CorePods in ${bulkNs}`);
@@ -316,6 +323,7 @@ async function measureSubject(subject: Subject, api: HttpKubeApi, kubeconfig: st
   const bulkBreakdown = breakdown(await bulkOperator.metrics());
   const settled = `after the ${SUBJECT_LABEL[subject]} at ${COUNT} ${await settle(api, bulkNs)}`;
   await bulkOperator.stop();
+  running.delete(bulkOperator);
 
   const latencyNs = await namespace(api, `${PREFIX}-${subject === 'ours' ? 'lat' : 'peer-lat'}`);
   namespaces.push(latencyNs);
@@ -325,6 +333,7 @@ async function measureSubject(subject: Subject, api: HttpKubeApi, kubeconfig: st
   const small = await operatorRun(api, latencyNs, names.slice(0, LATENCY_COUNT));
   const smallBreakdown = breakdown(await latencyOperator.metrics());
   await latencyOperator.stop();
+  running.delete(latencyOperator);
   const seconds = Math.max(bulk.allDeploymentsSeconds, bulk.allObservedSeconds);
   return { bulk, seconds, rate: COUNT / seconds, rss, cpu, cluster, breakdown: bulkBreakdown, small, smallBreakdown, settled };
 }
@@ -420,6 +429,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\nload average before: ${loadBefore}, after: ${readFileSync('/proc/loadavg', 'utf8').trim()}\n`);
   } finally {
+    for (const operator of running) await operator.stop();
     for (const ns of namespaces) await api.delete(RESOURCES.namespace, undefined, ns).catch(() => undefined);
     api.close();
   }
@@ -427,5 +437,6 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   process.stderr.write(`operator-bench: ${error.stack ?? error.message}\n`);
-  process.exitCode = 1;
+  // The run's informers may still hold the event loop open; everything it started is stopped.
+  process.exit(1);
 });
