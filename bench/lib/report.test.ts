@@ -42,7 +42,7 @@ test('the table shows figures, ratios, targets and the verdict', () => {
   const table = formatTable(result);
   assert.match(table, /\| metric \| corepod \| supervisord \| pm2 \| s6 \| baseline: node loop \| ratio \| target \| ok \|/);
   assert.match(table, /\| respawn median \(ms\) \| 4\.0 \| 1000\.0 \| 8\.0 \| — \| — \| 0\.0040× supervisord, 0\.50× pm2 \| ≤ 0\.02× supervisord, ≤ 1× pm2 \| yes \|/);
-  assert.match(table, /\| info \(MB\) \| 1\.3 \| — \| — \| — \| — \| — \| {2}\|/);
+  assert.match(table, /\| info \(MB\) \| 1\.3 \| — \| — \| — \| — \| — \| — \| {2}\|/);
 });
 
 test('repeated runs aggregate to the median of each cell', () => {

@@ -215,3 +215,36 @@ test('live reconfiguration: Ready only once every pod runs this generation; a po
   const legacy = twoPods([pod('p1', running), pod('p2', running)]);
   assert.equal(legacy.conditions[0]!.status, 'True', 'a sidecar-init that reports no generation does not hold Ready back');
 });
+
+test('a rollout stuck on a new pod that never becomes ready: READY counts one pod per replica, the newest generation first, never the old and the new pod together', () => {
+  const half = [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'BACKOFF', 4), proc('nginx', 'RUNNING', 0, true)];
+  const full = [proc('auth-service', 'RUNNING', 0, true), proc('user-service', 'RUNNING', 0, true), proc('nginx', 'RUNNING', 0, true)];
+  const stuck = input(
+    [
+      { ...pod('old', full), generation: 1 },
+      { ...pod('new', half), generation: 2 },
+    ],
+    {
+      deployment: { ...doneDeployment, generation: 2, observedGeneration: 2, replicas: 2, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
+    },
+  );
+  stuck.corePod.metadata.generation = 2;
+  const { status } = rollup(stuck);
+  assert.equal(status.readyProcesses, '2/3', 'the new pod, not 3 + 2 capped at 3');
+  assert.equal(status.conditions.find((c) => c.type === 'Ready')!.status, 'False');
+  assert.equal(status.restarts, 4, 'restarts still count every live pod');
+
+  // Before the new pod reports, the old one is what serves.
+  const before = input([{ ...pod('old', full), generation: 1 }]);
+  before.corePod.metadata.generation = 2;
+  assert.equal(rollup(before).status.readyProcesses, '3/3');
+  // Two replicas at generation 2 and an old pod left over: the two newest count.
+  const surge = input([
+    { ...pod('a', full), generation: 2 },
+    { ...pod('b', half), generation: 2 },
+    { ...pod('old', full), generation: 1 },
+  ]);
+  surge.corePod.spec.replicas = 2;
+  surge.corePod.metadata.generation = 2;
+  assert.equal(rollup(surge).status.readyProcesses, '5/6');
+});

@@ -3,7 +3,7 @@
 // the reconcile found. Pure: everything it needs is passed in.
 import { expandInstances } from '../../contract/instances.js';
 import { processReadiness } from '../../contract/readiness.js';
-import type { Condition, CorePodStatus } from '../../crds/corepod-schema.js';
+import type { Condition, CorePodStatus, PodStatus } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { SpecProblem } from '../desired/port-plan.js';
 import { CONDITION, setCondition, type ConditionInput } from './conditions.js';
@@ -58,16 +58,31 @@ export function rollup(input: RollupInput): Rollup {
   const programs = new Map(processes.map((p) => [p.name, p]));
   const expected = processes.filter((p) => p.autostart).length * spec.replicas;
 
+  // READY counts at most spec.replicas pods, those on the newest generation first: during a
+  // rollout (or one stuck on a pod that never becomes ready) the old and the new pod are both
+  // live, and adding them up would count one replica twice.
+  const readyIn = (pod: PodStatus) =>
+    pod.processes.filter((process) => {
+      const program = programs.get(process.name);
+      return program?.autostart === true && processReadiness(process, program).ready;
+    }).length;
+  const counted = new Set(
+    live
+      .map((pod) => ({ pod, generation: pod.generation ?? -1, ready: readyIn(pod) }))
+      .sort((a, b) => b.generation - a.generation || b.ready - a.ready)
+      .slice(0, spec.replicas)
+      .map(({ pod }) => pod),
+  );
   let ready = 0;
   let restarts = 0;
   const fatal: string[] = [];
   const blocked: string[] = [];
   for (const pod of live) {
+    if (counted.has(pod)) ready += readyIn(pod);
     for (const process of pod.processes) {
       restarts += process.restarts;
       const program = programs.get(process.name);
       if (!program) continue;
-      if (program.autostart && processReadiness(process, program).ready) ready++;
       if (process.state === 'FATAL') fatal.push(`${process.name} in pod ${pod.name}`);
       if (process.reason === 'DependencyFailed') blocked.push(`${process.name} in pod ${pod.name} (${process.message ?? 'a dependency failed'})`);
     }
