@@ -43,7 +43,7 @@ export class OperatorReplicas {
   }
 
   private async startSlot(slot: number): Promise<void> {
-    for (let attempt = 0; !this.stopping; attempt++) {
+    while (!this.stopping) {
       const identity = `soak-${slot}-${++this.incarnations}`;
       try {
         const process = await startOperator([...this.args, '--identity', identity]);
