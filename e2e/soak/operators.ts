@@ -63,8 +63,9 @@ export class OperatorReplicas {
     const { child } = replica.process;
     const leaseLost = replica.process.logs.some((l) => l.msg === 'leadership lost; exiting');
     const exit: OperatorExit = { at: this.now(), identity: replica.identity, code: child.exitCode, signal: child.signalCode, injected: replica.killed, leaseLost };
-    this.exits.push(exit);
+    // The soak's own SIGTERM at the end is no fault.
     if (!this.stopping) {
+      this.exits.push(exit);
       const why = replica.killed ? 'killed by the soak' : leaseLost ? 'lost its lease' : `exited unexpectedly (code ${exit.code}, signal ${exit.signal})`;
       this.log(`operator ${replica.identity} ${why}; starting a new replica in 1 s`);
       if (!replica.killed && !leaseLost) this.onCrash(replica.identity, why);
