@@ -14,7 +14,7 @@ APT_PACKAGES := ca-certificates tini procps iproute2 psmisc nginx-light supervis
 -include operator/operator.mk
 -include charts/charts.mk
 
-.PHONY: help deps build crds lint format test test-unit test-e2e fuzz demo bench clean
+.PHONY: help deps build crds lint format test test-unit test-e2e fuzz demo bench soak clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -61,6 +61,12 @@ demo: build cluster-up ## The local cluster, the operator and the DreamScape exa
 
 bench: build ## Benchmarks against the peers (prints tables)
 	node dist/bench/run.js
+
+DURATION ?= 30m
+SEED ?= 1
+soak: build cluster-up ## The chaos soak on the local cluster: faults, invariants, a table (DURATION=30m SEED=1; docs/reliability.md)
+	@$(MAKE) -s undeploy >/dev/null
+	node dist/e2e/soak/soak.js --duration $(DURATION) --seed $(SEED)
 
 clean: ## Remove build output
 	rm -rf dist

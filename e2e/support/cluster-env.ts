@@ -45,6 +45,8 @@ export interface OperatorProcess {
   logs: Record<string, unknown>[];
   healthPort: number;
   metricsPort: number;
+  /** What it wrote to stderr so far (Node's report of an uncaught exception lands there). */
+  stderr(): string;
   waitForLog(what: string, predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Sends the signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -76,6 +78,7 @@ export async function startOperator(args: string[], options: { inClusterNetwork?
     logs,
     waitForLog,
     exited,
+    stderr: () => stderr,
     healthPort: started.healthPort as number,
     metricsPort: started.metricsPort as number,
     stop: async (signal = 'SIGTERM') => {
