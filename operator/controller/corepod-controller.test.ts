@@ -249,6 +249,19 @@ test('a ConfigMap deleted by hand is restored with a DriftRepaired Event', { tim
   assert.equal(op.api.peek(RESOURCES.deployment, NS, 'drift')!.metadata!.generation, 1, 'the Deployment is left as it was');
 });
 
+test('a Deployment scaled by hand is restored and the DriftRepaired Event names spec.replicas', { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('scaled');
+  await op.api.patch(RESOURCES.deployment, NS, 'scaled', 'merge', { spec: { replicas: 5 } });
+  await op.api.idle();
+
+  assert.equal(op.api.peek<KubeObject & { spec: { replicas: number } }>(RESOURCES.deployment, NS, 'scaled')!.spec.replicas, 1);
+  assert.deepEqual(
+    op.events('scaled').map((e) => [e.type, e.reason, e.note]),
+    [['Warning', 'DriftRepaired', 'Deployment/scaled was changed or deleted by hand and has been restored: spec.replicas']],
+  );
+});
+
 test('a deleted CorePod takes its objects with it (owner references), and the controller does not recreate them', { timeout: 20_000 }, async (t) => {
   const op = await operator(t);
   await op.create('gone');

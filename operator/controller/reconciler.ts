@@ -14,6 +14,7 @@ import { RESOURCES, resourceFor } from '../../kube/resources.js';
 import type { ObjectRef } from '../../kube/events/event-object.js';
 import type { EventRecorder } from '../../kube/events/event-recorder.js';
 import { conditionTime } from './conditions.js';
+import { findDrift, removeForeignPatch } from './drift.js';
 import { configErrorProblems, type PodConfigError } from './container-config-errors.js';
 import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
 import { WritePriority, WriteScheduler } from './write-scheduler.js';
@@ -56,7 +57,7 @@ export interface ReconcilerOptions {
 
 interface AppliedRecord {
   /** Per owned object ("Kind/name"): the hash of what we applied, and the uid and marker the apiserver returned. */
-  objects: Map<string, { hash: string; uid: string; marker: string }>;
+  objects: Map<string, { hash: string; uid: string; marker: string; revision: bigint | undefined }>;
   at: number;
 }
 
@@ -89,6 +90,18 @@ function errorText(error: unknown): string {
 /** A resourceVersion as a number, to tell a cache that has not seen our write yet; undefined if not numeric. */
 function revision(resourceVersion: string | undefined): bigint | undefined {
   return resourceVersion && /^\d+$/.test(resourceVersion) ? BigInt(resourceVersion) : undefined;
+}
+
+/** An owned object restored after a change by hand: the field paths, none when it was recreated. */
+interface Repair {
+  id: string;
+  paths: string[];
+}
+
+/** Whether the cached object is older than the write that returned revision. */
+function isBefore(cached: KubeObject | undefined, written: bigint | undefined): boolean {
+  const seen = revision(cached?.metadata?.resourceVersion);
+  return seen !== undefined && written !== undefined && seen < written;
 }
 
 export class Reconciler {
@@ -164,7 +177,7 @@ export class Reconciler {
 
     let applyError: string | undefined;
     let permanent = false;
-    let repaired: string[] = [];
+    let repaired: Repair[] = [];
     try {
       repaired = await this.applyOwned(key, corePod, desired.objects, desired.absent, log);
     } catch (error) {
@@ -176,12 +189,13 @@ export class Reconciler {
         throw error;
       }
     }
-    for (const what of repaired) {
-      log.warn({ object: what }, 'owned object was changed or deleted by hand; restored');
-      this.warn(regarding, 'DriftRepaired', 'Apply', `${what} was changed or deleted by hand and has been restored`);
+    for (const { id, paths } of repaired) {
+      log.warn({ object: id, paths }, 'owned object was changed or deleted by hand; restored');
+      const fields = paths.length > 0 ? `: ${paths.join(', ')}` : '';
+      this.warn(regarding, 'DriftRepaired', 'Apply', `${id} was changed or deleted by hand and has been restored${fields}`);
     }
 
-    await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired }, log);
+    await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: repaired.map((r) => r.id) }, log);
     if (permanent) return { requeueAfterMs: PERMANENT_RECHECK_MS, ...(applyError ? { terminal: applyError } : {}) };
     return waiting.length > 0 ? { requeueAfterMs: SECRET_RECHECK_MS } : {};
   }
@@ -221,14 +235,14 @@ export class Reconciler {
     objects: KubeObject[],
     absent: { apiVersion: string; kind: string; name: string }[],
     log: Logger,
-  ): Promise<string[]> {
+  ): Promise<Repair[]> {
     const { api, caches } = this.options;
     const namespace = corePod.metadata.namespace;
     const nowMs = this.clock.now();
     const previous = this.applied.get(key);
     const full = !previous || nowMs - previous.at > (this.options.fullApplyEveryMs ?? 10 * 60_000);
     const record: AppliedRecord = { objects: new Map(previous?.objects), at: full ? nowMs : previous!.at };
-    const repaired: string[] = [];
+    const repaired: Repair[] = [];
 
     const applyOne = async (object: KubeObject) => {
       const id = `${object.kind}/${object.metadata!.name}`;
@@ -236,18 +250,44 @@ export class Reconciler {
       const cached = caches.owned(object.kind!, namespace, object.metadata!.name!);
       const last = record.objects.get(id);
       const unchanged = last !== undefined && last.hash === hash;
-      if (!full && unchanged && cached && marker(cached) === last.marker) return;
+      // A cache behind our last write of the object (it has not brought that write back yet) shows
+      // nothing newer by others: the intermediate state of a repair must not be taken for drift.
+      const behind = last !== undefined && isBefore(cached, last.revision);
+      if (!full && unchanged && cached && (marker(cached) === last.marker || behind)) return;
       const priority = WORKLOAD_KINDS.has(object.kind!) ? WritePriority.Workload : WritePriority.Follow;
-      const result = await this.writes.run(priority, () =>
-        api.apply<KubeObject>(resourceFor(object.apiVersion!, object.kind!), object, { fieldManager: FIELD_MANAGER, force: true }),
-      );
+      const type = resourceFor(object.apiVersion!, object.kind!);
+      // Drift is looked for when our intent is the same as last time (else the difference is ours)
+      // and the marker moved; in the whole object, which the slimmed cache does not hold.
+      const moved = unchanged && cached !== undefined && !behind && marker(cached) !== last.marker;
+      const live = moved ? await api.get<KubeObject>(type, namespace, object.metadata!.name!) : undefined;
+      const drift = live ? findDrift(object, live) : undefined;
+      if (drift && drift.foreign.length > 0) {
+        // Another manager's list entries (a port whose key was edited, an added volume): the forced
+        // apply below would keep them, so they go first, at the resourceVersion they were seen at.
+        const ops = removeForeignPatch(drift.foreign, live!.metadata?.resourceVersion ?? '');
+        await this.writes
+          .run(priority, () => api.patch(type, namespace, object.metadata!.name!, 'json', ops, { fieldManager: FIELD_MANAGER }))
+          .catch((error: unknown) => {
+            // A failed resourceVersion test is a newer write by someone else: retry on the newer cache.
+            throw new Error(`removing foreign entries of ${id} (${drift.foreign.map((f) => f.path).join(', ')}): ${errorText(error)}`);
+          });
+        log.info({ object: id, entries: drift.foreign.map((f) => f.path) }, "removed another manager's list entries");
+      }
+      const result = await this.writes.run(priority, () => api.apply<KubeObject>(type, object, { fieldManager: FIELD_MANAGER, force: true }));
       const uid = result.metadata?.uid ?? '';
       const now = marker(result);
-      // Same intent as last time, yet our apply recreated the object (it had been deleted) or
-      // changed it (someone had changed fields we own). A change of someone else's fields alone
-      // moves the marker too, but then our apply is a no-op and matches the cache.
-      if (unchanged && (uid !== last.uid || (now !== last.marker && (!cached || now !== marker(cached))))) repaired.push(id);
-      record.objects.set(id, { hash, uid, marker: now });
+      if (unchanged && uid !== last.uid) repaired.push({ id, paths: [] });
+      else if (unchanged) {
+        // The fields our writes restored: what differed before and no longer does (a difference that
+        // stays is the apiserver's normal form of a value, not drift).
+        const left = new Set(findDrift(object, result).paths);
+        const paths = (drift?.paths ?? []).filter((p) => !left.has(p));
+        // Same intent as last time, yet our apply changed the object: someone had changed fields we
+        // own. A change of someone else's fields alone moves the marker too, but then our apply is a
+        // no-op and matches the cache.
+        if (paths.length > 0 || (now !== last.marker && (!cached || now !== marker(cached)))) repaired.push({ id, paths });
+      }
+      record.objects.set(id, { hash, uid, marker: now, revision: revision(result.metadata?.resourceVersion) });
     };
 
     // One batch, each object waiting only for what it needs (a skipped write is done at once):
