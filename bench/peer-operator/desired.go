@@ -114,7 +114,12 @@ func supervisorConfig(c *corePod) string {
 			spec[k] = v
 		}
 	}
-	doc := obj{"apiVersion": c.apiVersion, "kind": c.kind, "metadata": obj{"name": c.name, "namespace": c.namespace}, "spec": spec}
+	// With the generation it was made from, which the sidecar-init reports it runs.
+	metadata := obj{"name": c.name, "namespace": c.namespace}
+	if c.generation != 0 {
+		metadata["generation"] = c.generation
+	}
+	doc := obj{"apiVersion": c.apiVersion, "kind": c.kind, "metadata": metadata, "spec": spec}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -205,7 +210,7 @@ func buildRole(c *corePod) obj {
 		"metadata":   meta(c, c.name+"-corepod", "rbac"),
 		"rules": []any{
 			obj{"apiGroups": []any{group}, "resources": []any{plural + "/status"}, "resourceNames": own, "verbs": []any{"get", "patch"}},
-			obj{"apiGroups": []any{group}, "resources": []any{plural}, "resourceNames": own, "verbs": []any{"get"}},
+			obj{"apiGroups": []any{group}, "resources": []any{plural}, "resourceNames": own, "verbs": []any{"get", "list", "watch"}},
 			obj{"apiGroups": []any{"events.k8s.io"}, "resources": []any{"events"}, "verbs": []any{"create", "patch"}},
 			obj{"apiGroups": []any{""}, "resources": []any{"events"}, "verbs": []any{"create", "patch"}},
 		},
