@@ -184,18 +184,7 @@ export class HttpKubeApi implements KubeApi {
           const code = res.statusCode ?? 0;
           this.options.observe?.('WATCH', code);
           if (code !== 200) {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              let parsed: unknown;
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                parsed = undefined;
-              }
-              settle({ kind: 'failed', error: toApiError(code, parsed, text) });
-            });
+            void errorOf(res, code).then((error) => settle({ kind: 'failed', error }));
             return;
           }
           res.socket?.setKeepAlive(true, 30_000);
@@ -302,19 +291,8 @@ export class HttpKubeApi implements KubeApi {
         const code = res.statusCode ?? 0;
         this.options.observe?.('GET', code);
         if (code >= 200 && code < 300) return resolve(res);
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            parsed = undefined;
-          }
-          reject(toApiError(code, parsed, text));
-        });
+        void errorOf(res, code).then(reject);
       });
       req.on('error', reject);
       req.end();
@@ -330,6 +308,24 @@ export class HttpKubeApi implements KubeApi {
     this.agents.request.destroy();
     this.agents.watch.destroy();
   }
+}
+
+/** The ApiError of a response that is not a success, from its Status body (or its text). */
+function errorOf(res: IncomingMessage, code: number): Promise<ApiError> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      resolve(toApiError(code, parsed, text));
+    });
+  });
 }
 
 function toApiError(code: number, parsed: unknown, text: string): ApiError {

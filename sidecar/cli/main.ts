@@ -1,5 +1,6 @@
 // The `corepod` command: a table of lazily imported command modules, so that each command (and
 // above all the long-lived `run`) loads only what it uses.
+import { runCommandLine } from '../../lib/command-line.js';
 import { nameAfterExecutable } from '../process-name.js';
 
 interface CommandModule {
@@ -59,19 +60,5 @@ export async function dispatch(argv: string[]): Promise<number> {
   return module.main(rest);
 }
 
-/** Exits once stdout and stderr have taken everything written (a pipe may still be draining). */
-function exit(code: number): void {
-  let pending = 2;
-  const done = () => {
-    pending -= 1;
-    if (pending === 0) process.exit(code);
-  };
-  process.stdout.write('', done);
-  process.stderr.write('', done);
-}
-
 nameAfterExecutable();
-dispatch(process.argv.slice(2)).then(exit, (error: unknown) => {
-  process.stderr.write(`corepod: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  exit(1);
-});
+runCommandLine('corepod', () => dispatch(process.argv.slice(2)));
