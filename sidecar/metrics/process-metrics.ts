@@ -90,19 +90,10 @@ export class ProcessMetrics {
     const registry: Registry<RegistryContentType> = new Registry();
     registry.setContentType(format === 'openmetrics' ? OPENMETRICS_TEXT : PROMETHEUS_TEXT);
     const scrape = () => this.current;
-    const gauge = (name: string, help: string, labelNames: string[], fill: Fill) =>
-      new Gauge({
-        name,
-        help,
-        labelNames,
-        registers: [registry],
-        collect() {
-          this.reset();
-          fill(scrape(), (labels, value) => this.set(labels, value));
-        },
-      });
-    const counter = (name: string, help: string, labelNames: string[], fill: Fill) =>
-      new Counter({
+    // Filled at each collect from the scrape's snapshot: reset, then each series added from 0
+    // (inc, which a Gauge and a Counter both have).
+    const collected = (Type: typeof Gauge | typeof Counter) => (name: string, help: string, labelNames: string[], fill: Fill) =>
+      new Type({
         name,
         help,
         labelNames,
@@ -112,6 +103,8 @@ export class ProcessMetrics {
           fill(scrape(), (labels, value) => this.inc(labels, value));
         },
       });
+    const gauge = collected(Gauge);
+    const counter = collected(Counter);
     const each = (fill: (program: ProgramDetail, put: (labels: Record<string, string>, value: number) => void) => void): Fill => {
       return (s, put) => {
         for (const program of s.programs) fill(program, put);
