@@ -101,7 +101,12 @@ test('SIGINT stops cleanly with 0; SIGHUP is forwarded and re-reads the config (
   const c = await app(corePod(polite('only', 10)));
   t.after(() => dispose(c));
   await docker('kill', '--signal', 'HUP', c.getId());
-  await waitFor('the supervisor to get the SIGHUP through tini and read its config again', async () => (await docker('logs', c.getId())).includes('SIGHUP: reading the config again'), 10_000, 100);
+  await waitFor(
+    'the supervisor to get the SIGHUP through tini and read its config again',
+    async () => (await docker('logs', c.getId())).includes('SIGHUP: reading the config again'),
+    10_000,
+    100,
+  );
   assert.equal(await docker('inspect', '-f', '{{.State.Status}}', c.getId()), 'running');
   await docker('kill', '--signal', 'INT', c.getId());
   assert.equal(await exitOf(c), 0);
