@@ -15,7 +15,7 @@ import { silentLogger, type Logger } from './logger.js';
 import { JobQueue } from './job-queue.js';
 import { ProgramLog, type LogMirror } from './logs/program-log.js';
 import type { MemoryReader } from './memory-reader.js';
-import { MemoryWatch } from './memory-watch.js';
+import { MemoryWatch, type ContainerMemoryFigures } from './memory-watch.js';
 import { parseNotify } from './notify-protocol.js';
 import { decideRun } from './schedule-policy.js';
 import { nextRun, parseCron, type CronSchedule } from '../lib/cron.js';
@@ -197,6 +197,9 @@ export class Supervisor {
   /** The spec in force: the one given, then each one reconfigure applied. */
   private spec: CorePodSpec;
   private readonly extras: Required<ProgramExtras>;
+  /** The container's environment, and the part of it every program gets (computed once). */
+  private readonly containerEnv: NodeJS.ProcessEnv;
+  private readonly sharedEnv: Record<string, string>;
   private reconfiguring: Promise<unknown> = Promise.resolve();
   private readonly routed = new Set<NotifyChannel>();
   private readonly byName = new Map<string, Slot>();
@@ -222,6 +225,8 @@ export class Supervisor {
     this.startedAt = this.clock.now();
     this.spec = options.spec;
     this.extras = { userPlans: new Map(options.userPlans), userEnvs: new Map(options.userEnvs), notify: new Map(options.notify) };
+    this.containerEnv = options.baseEnv ?? process.env;
+    this.sharedEnv = sharedEnv(this.containerEnv);
     this.slots = expandInstances(options.spec.programs).map((program, index) => this.makeSlot(program, index));
     for (const slot of this.slots) this.byName.set(slot.name, slot);
     this.memory = new MemoryWatch({
@@ -270,16 +275,15 @@ export class Supervisor {
   /** A process's spawn request: a program with instances has one per instance (name:00, name:01, …). */
   private spawnRequest(program: SupervisedProgram): Omit<SpawnRequest, 'command'> {
     const { source } = program;
-    const containerEnv = this.options.baseEnv ?? process.env;
     const plan = this.extras.userPlans.get(source.program) ?? { kind: 'none' };
     const env = programEnvironment(
       {
-        ...sharedEnv(containerEnv),
+        ...this.sharedEnv,
         ...(this.extras.userEnvs.get(source.program) ?? {}),
         [SIDECAR_ENV.program]: source.program,
         ...(source.instance !== undefined ? { [INSTANCE_ENV]: String(source.instance) } : {}),
       },
-      ownVariables(program, source.index, containerEnv),
+      ownVariables(program, source.index, this.containerEnv),
     );
     const channel = this.extras.notify.get(program.name);
     if (program.notify) {
@@ -298,11 +302,12 @@ export class Supervisor {
   }
 
   private programLog(program: SupervisedProgram, env: Record<string, string>): ProgramLog {
+    const lookup = lookupIn(env);
     return new ProgramLog({
       program: program.name,
       ...(program.logs.mirror && this.options.mirror ? { mirror: this.options.mirror } : {}),
-      ...(program.logs.stdoutFile ? { stdoutFile: expandReferences(program.logs.stdoutFile, lookupIn(env)) } : {}),
-      ...(program.logs.stderrFile ? { stderrFile: expandReferences(program.logs.stderrFile, lookupIn(env)) } : {}),
+      ...(program.logs.stdoutFile ? { stdoutFile: expandReferences(program.logs.stdoutFile, lookup) } : {}),
+      ...(program.logs.stderrFile ? { stderrFile: expandReferences(program.logs.stderrFile, lookup) } : {}),
       maxBytes: toBytes(program.logs.maxBytes),
       backups: program.logs.backups,
       onFileError: (error, file) => this.logger.warn('log file error', { program: program.name, file, error }),
@@ -367,6 +372,10 @@ export class Supervisor {
 
   isStopping(): boolean {
     return this.stopping !== undefined;
+  }
+
+  containerMemory(): ContainerMemoryFigures | undefined {
+    return this.memory.container();
   }
 
   health(): HealthReport {
@@ -461,13 +470,7 @@ export class Supervisor {
       wanted.set(name, UP.has(s) || s === 'BACKOFF' || slot.waiting || (slot.spec.autostart && s !== 'STOPPED'));
     }
     const going = this.slots.filter((slot) => !nextNames.has(slot.name) || restartedSlots.has(slot.name));
-    for (const wave of stopWaves(going.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
-      await Promise.all(
-        wave.map(({ slot }) =>
-          slot.state.state === 'BACKOFF' || UP.has(slot.state.state) ? this.stopOne(slot, slot.spec.stopWaitSeconds * 1000 + 5000) : Promise.resolve(this.result(slot)),
-        ),
-      );
-    }
+    await this.stopInWaves(going, (slot) => slot.spec.stopWaitSeconds * 1000 + 5000);
     if (this.stopping) return { ...result, ok: false, message: 'the supervisor began stopping during the change' };
 
     for (const slot of going) this.dispose(slot);
@@ -522,12 +525,17 @@ export class Supervisor {
   /** Lets go of a program that is down for good (removed, or replaced by a new slot). */
   private dispose(slot: Slot): void {
     slot.waiting = false;
+    void this.release(slot, 'the program was removed from the spec');
+  }
+
+  /** Ends everything a program's slot holds besides its process: schedule, health checks, hooks, timers, log files. */
+  private release(slot: Slot, why: string): Promise<void> {
     slot.schedule?.timer?.cancel();
     slot.health.stop();
-    slot.hookAbort?.abort('the program was removed from the spec');
+    slot.hookAbort?.abort(why);
     for (const timer of slot.timers.values()) timer.cancel();
     slot.timers.clear();
-    void slot.log.close();
+    return slot.log.close();
   }
 
   /**
@@ -995,17 +1003,23 @@ export class Supervisor {
   }
 
   private async stopAll(timeoutMs: number): Promise<CommandResult[]> {
-    const results = new Map<Slot, CommandResult>();
     for (const slot of this.slots) slot.waiting = false;
-    for (const wave of stopWaves(this.slots.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
+    const results = await this.stopInWaves(this.slots, () => timeoutMs, 'not running');
+    return this.slots.map((slot) => results.get(slot)!);
+  }
+
+  /** Stops the given programs dependents first (stopWaves), each wave at once; what is down already is left. */
+  private async stopInWaves(slots: readonly Slot[], timeoutOf: (slot: Slot) => number, downMessage?: string): Promise<Map<Slot, CommandResult>> {
+    const results = new Map<Slot, CommandResult>();
+    for (const wave of stopWaves(slots.map((slot) => ({ name: slot.name, priority: slot.spec.priority, dependsOn: slot.spec.dependsOn, slot })))) {
       const stops = await Promise.all(
         wave.map(({ slot }) =>
-          slot.state.state === 'BACKOFF' || UP.has(slot.state.state) ? this.stopOne(slot, timeoutMs) : Promise.resolve(this.result(slot, undefined, 'not running')),
+          slot.state.state === 'BACKOFF' || UP.has(slot.state.state) ? this.stopOne(slot, timeoutOf(slot)) : Promise.resolve(this.result(slot, undefined, downMessage)),
         ),
       );
       wave.forEach(({ slot }, i) => results.set(slot, stops[i]!));
     }
-    return this.slots.map((slot) => results.get(slot)!);
+    return results;
   }
 
   private async runShutdown(reason: string, deadlineMs: number): Promise<number> {
@@ -1032,14 +1046,7 @@ export class Supervisor {
     await this.waitUntil(everyoneDown, deadlineHit ? 2000 : deadlineMs + 5000);
     deadline.cancel();
     this.memory.stop();
-    for (const slot of this.slots) {
-      slot.schedule?.timer?.cancel();
-      slot.health.stop();
-      slot.hookAbort?.abort('the supervisor stopped');
-      for (const timer of slot.timers.values()) timer.cancel();
-      slot.timers.clear();
-    }
-    await Promise.all(this.slots.map((slot) => slot.log.close()));
+    await Promise.all(this.slots.map((slot) => this.release(slot, 'the supervisor stopped')));
     if (deadlineHit) this.exitCode = Math.max(this.exitCode, 1);
     this.logger.info('all programs stopped', { exitCode: this.exitCode, deadlineHit });
     this.publish({ type: 'supervisor', time: this.iso(), state: 'stopped', reason, exitCode: this.exitCode });
