@@ -76,7 +76,7 @@ test('every metric the rules read is exported by the operator or the sidecar-ini
   };
   const source = {
     details: () => [program],
-    health: () => ({ live: true, ready: true, programs: [], container: { level: 'ok' as const, percent: 1, workingSetBytes: 1, limitBytes: 100 } }),
+    containerMemory: () => ({ level: 'ok' as const, percent: 1, workingSetBytes: 1, limitBytes: 100 }),
   };
   const scraped = await new ProcessMetrics(source, new MetricTally()).scrape(undefined);
   const sidecar = new Set(parseSamples(scraped.body).map((s) => s.name));

@@ -6,3 +6,9 @@ import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
 
 export const http = createRequire(import.meta.url)('node:http') as typeof Http;
+
+/** A request that brings a body (chunked, or longer than limit): our servers read none. */
+export function bodyTooLarge(req: Http.IncomingMessage, limit: number): boolean {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return req.headers['transfer-encoding'] !== undefined || !Number.isFinite(length) || length > limit;
+}

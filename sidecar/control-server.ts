@@ -10,7 +10,7 @@
 //   POST /v1/reload[?dryRun=1]               read the config file again and apply it in place
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { http } from '../lib/node-http.js';
+import { bodyTooLarge, http } from '../lib/node-http.js';
 import net from 'node:net';
 import path from 'node:path';
 import { systemClock } from '../lib/clock.js';
@@ -106,12 +106,6 @@ function refuse(socket: net.Socket, status: number, error: string): void {
   socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
-/** A request with a body over the limit: 413, and the connection goes (its body is never read). */
-export function bodyTooLarge(req: IncomingMessage, limit: number): boolean {
-  const length = Number(req.headers['content-length'] ?? 0);
-  return req.headers['transfer-encoding'] !== undefined || !Number.isFinite(length) || length > limit;
-}
-
 export async function startControlServer(supervisor: Supervisor, socketPath: string, facts: () => SupervisorFacts, options: ControlServerOptions = {}): Promise<ControlServer> {
   fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(socketPath), 0o700);
@@ -122,6 +116,7 @@ export async function startControlServer(supervisor: Supervisor, socketPath: str
   const streams = new Set<ServerResponse>();
   const reload: { handler?: ReloadHandler } = {};
   const httpServer = http.createServer({ maxHeaderSize: CONTROL_LIMITS.maxHeaderBytes }, (req, res) => {
+    // A body over the limit: 413, and the connection goes (its body is never read).
     if (bodyTooLarge(req, CONTROL_LIMITS.maxBodyBytes)) {
       res.setHeader('connection', 'close');
       send(res, 413, { error: `a control request takes no body (at most ${CONTROL_LIMITS.maxBodyBytes} bytes are tolerated)` });

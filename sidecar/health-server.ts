@@ -3,7 +3,7 @@
 // probe run on demand, so they are immediate even while a program's own check hangs. /metrics
 // (when given) serves the Prometheus metrics, read from the same cached state.
 // A client gets no more than HEALTH_LIMITS: no body is read, heads are small, connections few.
-import { http } from '../lib/node-http.js';
+import { bodyTooLarge, http } from '../lib/node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { HealthReport } from './supervisor-views.js';
 import { LIVENESS_PATH, READINESS_PATH } from '../contract/sidecar-contract.js';
@@ -43,8 +43,7 @@ export async function startHealthServer(report: () => HealthReport, port: number
     }
     let status = 404;
     let body: unknown = { error: `not found; try ${LIVENESS_PATH}, ${READINESS_PATH} or /health` };
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (req.headers['transfer-encoding'] !== undefined || !Number.isFinite(length) || length > HEALTH_LIMITS.maxBodyBytes) {
+    if (bodyTooLarge(req, HEALTH_LIMITS.maxBodyBytes)) {
       // The body is never read; the connection closes after this answer.
       status = 413;
       body = { error: `a health request takes no body (at most ${HEALTH_LIMITS.maxBodyBytes} bytes are tolerated)` };

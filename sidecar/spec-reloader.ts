@@ -12,6 +12,7 @@ import type { Logger } from './logger.js';
 import type { ProgramExtras, ReconfigureResult, Supervisor } from './supervisor.js';
 import type { LoadedConfig } from './config-loader.js';
 import { validateInChild } from './validate-child.js';
+import { metaTime } from '../kube/kube-api.js';
 
 export interface ReloadOutcome {
   /** applied (or would be, with dryRun); unchanged: nothing to do; waiting: only a new pod can run it; refused: invalid or cannot be applied. */
@@ -49,11 +50,6 @@ export class SpecReloader {
 
   constructor(private readonly options: SpecReloaderOptions) {
     this.running = options.generation;
-  }
-
-  /** The CorePod generation whose spec runs here. */
-  generation(): number | undefined {
-    return this.running;
   }
 
   /** What this pod reports besides its processes. */
@@ -133,7 +129,7 @@ export class SpecReloader {
 
   private setCondition(status: 'True' | 'False', reason: string, message: string, generation: number | undefined): void {
     const previous = this.condition;
-    const time = this.options.now?.() ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const time = this.options.now?.() ?? metaTime(Date.now());
     this.condition = {
       type: SPEC_APPLIED_CONDITION,
       status,

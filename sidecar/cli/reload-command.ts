@@ -2,6 +2,7 @@
 // applies the difference in place (supervisorctl's reread + update); SIGHUP does the same.
 import { EXIT, UsageError, command, parse } from './args.js';
 import { call } from './control-client.js';
+import type { ReloadOutcome } from '../spec-reloader.js';
 
 export const usage = `Usage: corepod reload [--dry-run]
 
@@ -16,11 +17,6 @@ supervisor does the same.
 Exit codes: 0 applied (or nothing to do), 2 the file is invalid or cannot be applied (nothing
 changed; the errors name their path), 3 no supervisor.`;
 
-interface Outcome {
-  outcome: 'applied' | 'unchanged' | 'waiting' | 'refused';
-  lines: string[];
-}
-
 export async function main(argv: string[]): Promise<number> {
   return command(usage, async () => {
     const { values, positionals } = parse(argv, { 'dry-run': { type: 'boolean' } });
@@ -31,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const dryRun = values['dry-run'] === true;
     const reply = await call('POST', `/v1/reload${dryRun ? '?dryRun=1' : ''}`);
-    const body = reply.body as Outcome | { error: string };
+    const body = reply.body as ReloadOutcome | { error: string };
     if ('error' in body) {
       process.stderr.write(`corepod: ${body.error}\n`);
       return EXIT.notRunning;

@@ -8,7 +8,7 @@ import type { KubeApi, KubeObject } from '../../kube/kube-api.js';
 import { RESOURCES } from '../../kube/resources.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import type { Logger } from '../logger.js';
-import type { PodIdentity } from './pod-identity.js';
+import { fieldManagerFor, type PodIdentity } from './pod-identity.js';
 import { SendScheduler, type AttemptOutcome } from './send-scheduler.js';
 
 const FIELD_MANAGER_PREFIX = 'corepod-control/';
@@ -25,8 +25,7 @@ export function handledRequestsBody(identity: PodIdentity, handled: readonly Han
 
 /** corepod-control/<pod>, cut to the API's 128 characters keeping the pod name's (unique) tail. */
 export function controlFieldManager(podName: string): string {
-  const room = 128 - FIELD_MANAGER_PREFIX.length;
-  return `${FIELD_MANAGER_PREFIX}${podName.length <= room ? podName : podName.slice(podName.length - room)}`;
+  return fieldManagerFor(podName, FIELD_MANAGER_PREFIX);
 }
 
 export class HandledRequestsWriter {

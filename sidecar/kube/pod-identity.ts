@@ -33,10 +33,10 @@ export function podIdentityFrom(env: NodeJS.ProcessEnv): IdentityResult {
 
 const MAX_FIELD_MANAGER = 128;
 
-/** The server-side apply field manager of one pod's status entry: `corepod-sidecar/<pod>`. */
-export function fieldManagerFor(podName: string): string {
-  const name = `corepod-sidecar/${podName}`;
+/** The server-side apply field manager of one pod's status entry: `corepod-sidecar/<pod>` (or another prefix). */
+export function fieldManagerFor(podName: string, prefix = 'corepod-sidecar/'): string {
+  const name = `${prefix}${podName}`;
   if (name.length <= MAX_FIELD_MANAGER) return name;
   // Pod names go up to 253 characters; keep the (unique) tail, which holds the replica hash.
-  return `corepod-sidecar/${podName.slice(podName.length - (MAX_FIELD_MANAGER - 'corepod-sidecar/'.length))}`;
+  return `${prefix}${podName.slice(podName.length - (MAX_FIELD_MANAGER - prefix.length))}`;
 }

@@ -12,7 +12,7 @@ export interface SpecSourcesOptions {
   cluster: Pick<ClusterSinks, 'corePod' | 'identity'>;
   /** The mounted config file (the ConfigMap's corepod.json). */
   file: string;
-  reloader: Pick<SpecReloader, 'reloadDocument' | 'generation'>;
+  reloader: Pick<SpecReloader, 'reloadDocument'>;
   logger: Logger;
   /** How often the file is read again. */
   fileIntervalMs?: number;
@@ -51,8 +51,8 @@ export function watchSpecSources(options: SpecSourcesOptions): SpecSources {
       return;
     }
     const generation = document.metadata?.generation;
-    const running = reloader.generation();
-    if (typeof generation !== 'number' || (running !== undefined && generation <= running)) return;
+    // The reloader leaves a generation that is not newer than the one running.
+    if (typeof generation !== 'number') return;
     void reloader.reloadDocument(document as { metadata: { generation?: number } }).then((outcome) => report(logger, 'ConfigMap', outcome));
   };
   readFile();

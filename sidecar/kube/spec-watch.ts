@@ -1,6 +1,7 @@
 // Live reconfiguration's view of the pod's one watch of its own CorePod (own-corepod-watch.ts):
 // each new generation is handed on as a CorePod document. The watch re-lists after an outage, so
 // an edit made while the API server was unreachable arrives once it answers again.
+import { API_VERSION, KIND } from '../../crds/corepod-names.js';
 import type { OwnCorePodWatch } from './own-corepod-watch.js';
 import type { PodIdentity } from './pod-identity.js';
 
@@ -22,8 +23,8 @@ interface WatchedCorePod {
 export function documentOf(object: WatchedCorePod, identity: PodIdentity): CorePodDocument {
   const generation = object.metadata?.generation;
   return {
-    apiVersion: object.apiVersion ?? 'dreamscape.io/v1alpha1',
-    kind: object.kind ?? 'CorePod',
+    apiVersion: object.apiVersion ?? API_VERSION,
+    kind: object.kind ?? KIND,
     metadata: { name: identity.corePodName, namespace: identity.namespace, ...(generation !== undefined ? { generation } : {}) },
     spec: object.spec,
   };

@@ -37,7 +37,7 @@ function detail(name: string, fields: Partial<ProgramDetail> = {}): ProgramDetai
 
 function metricsOf(programs: () => ProgramDetail[], container?: ContainerMemoryFigures) {
   const tally = new MetricTally();
-  const source = { details: programs, health: () => ({ live: true, ready: true, programs: [], ...(container ? { container } : {}) }) };
+  const source = { details: programs, containerMemory: () => container };
   return { tally, metrics: new ProcessMetrics(source, tally) };
 }
 

@@ -6,7 +6,7 @@
 import type { Counter, Gauge, Metric, MetricObjectWithValues, MetricValueWithName, Registry, RegistryContentType } from 'prom-client';
 import { PROCESS_STATES } from '../../crds/corepod-schema.js';
 import type { ContainerMemoryFigures } from '../memory-watch.js';
-import type { HealthReport, ProgramDetail } from '../supervisor-views.js';
+import type { ProgramDetail } from '../supervisor-views.js';
 import { EXIT_REASONS, PROBE_BUCKETS, type MetricTally } from './metric-tally.js';
 
 export const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
@@ -32,7 +32,8 @@ export function negotiateFormat(accept: string | undefined): MetricsFormat {
 /** What the metrics read of the supervisor (Supervisor has both). */
 export interface MetricSource {
   details(): ProgramDetail[];
-  health(): HealthReport;
+  /** The container memory figures alone (a scrape has no use for the rest of the health report). */
+  containerMemory(): ContainerMemoryFigures | undefined;
 }
 
 interface Scrape {
@@ -80,7 +81,7 @@ export class ProcessMetrics {
       this.registries.set(format, registry);
     }
     const ready = await registry;
-    this.current = { programs: this.source.details(), container: this.source.health().container };
+    this.current = { programs: this.source.details(), container: this.source.containerMemory() };
     return { contentType: format === 'openmetrics' ? OPENMETRICS_TEXT : PROMETHEUS_TEXT, body: await ready.metrics() };
   }
 
