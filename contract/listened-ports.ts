@@ -22,3 +22,14 @@ export function listenedPorts(spec: Pick<CorePodSpec, 'healthPort' | 'programs'>
 function isLoopback(host: string | undefined): boolean {
   return host === undefined || host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
+
+const FIRST_UNPRIVILEGED_PORT = 1024;
+
+/**
+ * The value for net.ipv4.ip_unprivileged_port_start in a non-root pod: the lowest port below
+ * 1024 it listens on (so nginx on 80 can bind as non-root), or undefined when all are above.
+ */
+export function unprivilegedPortStart(spec: Pick<CorePodSpec, 'healthPort' | 'programs'>): number | undefined {
+  const lowest = listenedPorts(spec)[0];
+  return lowest !== undefined && lowest < FIRST_UNPRIVILEGED_PORT ? lowest : undefined;
+}

@@ -5,7 +5,7 @@
 // Deployment; the sidecar-init applies the rest. Pure.
 import { isDeepStrictEqual } from 'node:util';
 import type { CorePodSpec, ProgramSpec } from '../crds/corepod-schema.js';
-import { listenedPorts } from './listened-ports.js';
+import { unprivilegedPortStart } from './listened-ports.js';
 
 /** update: the supervisor takes the new settings, the process keeps running; restart: a new process; pod: a new pod. */
 export type ChangeNeeds = 'update' | 'restart' | 'pod';
@@ -119,9 +119,8 @@ export function podTemplateInputs(spec: CorePodSpec): Record<string, unknown> {
 
 /** A non-root pod's sysctl net.ipv4.ip_unprivileged_port_start follows the lowest port below 1024 it listens on, health-checked ones included. */
 function privilegedPort(spec: CorePodSpec): { lowestPrivilegedPort?: number } {
-  if (!spec.securityContext) return {};
-  const lowest = listenedPorts(spec)[0];
-  return lowest !== undefined && lowest < 1024 ? { lowestPrivilegedPort: lowest } : {};
+  const lowest = spec.securityContext ? unprivilegedPortStart(spec) : undefined;
+  return lowest !== undefined ? { lowestPrivilegedPort: lowest } : {};
 }
 
 function programChange(before: ProgramSpec, beforeIndex: number, after: ProgramSpec, afterIndex: number): ProgramChange | undefined {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isTimeZone, nextRun, parseCron } from '../lib/cron.js';
 import { API_VERSION, KIND } from './corepod-names.js';
 import { OPERATOR_MOUNT_PATHS, OPERATOR_VOLUMES } from '../contract/sidecar-contract.js';
+import { MAX_REQUESTS } from '../contract/control-request.js';
 
 export { API_VERSION, GROUP, KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './corepod-names.js';
 
@@ -1041,7 +1042,7 @@ export const PodStatus = z
       .describe('The processes of this pod.'),
     handledRequests: z
       .array(HandledRequest)
-      .max(16)
+      .max(MAX_REQUESTS)
       .optional()
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['id'] })
       .describe('The program control requests (annotation corepod.dreamscape.io/requests) this pod acted on, newest last.'),

@@ -44,7 +44,8 @@ export interface ControllerOptions {
   clock?: Clock;
 }
 
-const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding', 'podDisruptionBudget'] as const;
+/** The kinds a CorePod owns (RESOURCES keys), watched and applied by the operator. */
+export const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding', 'podDisruptionBudget'] as const;
 
 /** Keeps only what the reconciler reads, so 1,000 CorePods' worth of owned objects stays small. */
 function slimMeta(meta: ObjectMetaLike | undefined): ObjectMetaLike {

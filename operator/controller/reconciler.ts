@@ -280,8 +280,8 @@ export class Reconciler {
       else if (unchanged) {
         // The fields our writes restored: what differed before and no longer does (a difference that
         // stays is the apiserver's normal form of a value, not drift).
-        const left = new Set(findDrift(object, result).paths);
-        const paths = (drift?.paths ?? []).filter((p) => !left.has(p));
+        const left = drift && drift.paths.length > 0 ? new Set(findDrift(object, result).paths) : undefined;
+        const paths = left ? drift!.paths.filter((p) => !left.has(p)) : [];
         // Same intent as last time, yet our apply changed the object: someone had changed fields we
         // own. A change of someone else's fields alone moves the marker too, but then our apply is a
         // no-op and matches the cache.
@@ -342,8 +342,7 @@ export class Reconciler {
     // would write the same status again with new transition times.
     const key = `${namespace}/${name}`;
     const mine = this.written.get(key);
-    const cached = revision(corePod.metadata.resourceVersion);
-    const current = mine && cached !== undefined && cached < mine.revision ? { ...corePod.status, ...mine.status } : corePod.status;
+    const current = mine && isBefore(corePod, mine.revision) ? { ...corePod.status, ...mine.status } : corePod.status;
     const result = rollup({
       corePod: { ...corePod, status: current },
       ...found,

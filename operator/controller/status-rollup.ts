@@ -66,19 +66,15 @@ export function rollup(input: RollupInput): Rollup {
       const program = programs.get(process.name);
       return program?.autostart === true && processReadiness(process, program).ready;
     }).length;
-  const counted = new Set(
-    live
-      .map((pod) => ({ pod, generation: pod.generation ?? -1, ready: readyIn(pod) }))
-      .sort((a, b) => b.generation - a.generation || b.ready - a.ready)
-      .slice(0, spec.replicas)
-      .map(({ pod }) => pod),
-  );
-  let ready = 0;
+  let ready = live
+    .map((pod) => ({ generation: pod.generation ?? -1, ready: readyIn(pod) }))
+    .sort((a, b) => b.generation - a.generation || b.ready - a.ready)
+    .slice(0, spec.replicas)
+    .reduce((sum, pod) => sum + pod.ready, 0);
   let restarts = 0;
   const fatal: string[] = [];
   const blocked: string[] = [];
   for (const pod of live) {
-    if (counted.has(pod)) ready += readyIn(pod);
     for (const process of pod.processes) {
       restarts += process.restarts;
       const program = programs.get(process.name);
@@ -96,9 +92,9 @@ export function rollup(input: RollupInput): Rollup {
   for (const pod of live) {
     if (pod.generation === undefined || pod.generation >= generation) continue;
     const applied = pod.conditions?.find((c) => c.type === SPEC_APPLIED_CONDITION);
-    const why = applied?.status === 'False' && applied.observedGeneration === generation ? ` (${applied.reason}: ${applied.message})` : '';
-    behind.push(`pod ${pod.name} runs generation ${pod.generation}${why}`);
-    if (applied?.status === 'False' && applied.reason === 'SpecRefused' && applied.observedGeneration === generation) refused.push(`pod ${pod.name}: ${applied.message}`);
+    const refusedThis = applied?.status === 'False' && applied.observedGeneration === generation;
+    behind.push(`pod ${pod.name} runs generation ${pod.generation}${refusedThis ? ` (${applied.reason}: ${applied.message})` : ''}`);
+    if (refusedThis && applied.reason === 'SpecRefused') refused.push(`pod ${pod.name}: ${applied.message}`);
   }
 
   const d = input.deployment;

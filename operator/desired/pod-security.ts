@@ -3,11 +3,12 @@
 // it can switch programs to their `user`) and only the init container, our own code, is locked down.
 import type { V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 import type { CorePodSpec } from '../../crds/corepod-schema.js';
-import { listenedPorts } from '../../contract/listened-ports.js';
+import { unprivilegedPortStart } from '../../contract/listened-ports.js';
+
+export { unprivilegedPortStart };
 
 /** Lowest port a non-root process may bind (a namespaced sysctl Pod Security allows). */
 export const UNPRIVILEGED_PORT_SYSCTL = 'net.ipv4.ip_unprivileged_port_start';
-const FIRST_UNPRIVILEGED_PORT = 1024;
 
 export interface PodSecurity {
   pod: V1PodSecurityContext;
@@ -17,15 +18,6 @@ export interface PodSecurity {
 }
 
 const lockedDown = (): V1SecurityContext => ({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-
-/**
- * The value for net.ipv4.ip_unprivileged_port_start in a non-root pod: the lowest port below
- * 1024 it listens on (so nginx on 80 can bind as non-root), or undefined when all are above.
- */
-export function unprivilegedPortStart(spec: CorePodSpec): number | undefined {
-  const lowest = listenedPorts(spec)[0];
-  return lowest !== undefined && lowest < FIRST_UNPRIVILEGED_PORT ? lowest : undefined;
-}
 
 export function podSecurity(spec: CorePodSpec): PodSecurity {
   const seccompProfile = { type: 'RuntimeDefault' };
