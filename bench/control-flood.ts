@@ -5,17 +5,14 @@
 // refused ones (a body, a big head) and junk. Target: flood median and p90 within 2× of idle.
 //   node dist/bench/control-flood.js [--crashes N] [--clients N]
 // Loopback and a unix socket only; bounded by the number of crashes.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { waitFor } from '../lib/wait-for.js';
 import { startCorepod } from './lib/corepod-runner.js';
-import { bashSleep, shellQuote, type ProgramDef } from './lib/program.js';
 import { withScope } from './lib/scope.js';
 import { summarize, type Summary } from './lib/stats.js';
-import { respawnLatencies } from './respawn.js';
+import { collect, crasher } from './respawn.js';
 
 const REQUESTS = [
   'GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n',
@@ -86,32 +83,17 @@ async function main(): Promise<void> {
   const runSeconds = Number(values['run-seconds']);
   await withScope(async (scope) => {
     const dir = scope.tempDir('control-flood');
-    const log = path.join(dir, 'respawn.log');
-    const fifo = path.join(dir, 'sleep.fifo');
-    execFileSync('mkfifo', [fifo]);
-    const script = [`echo "start $$ $EPOCHREALTIME" >> ${shellQuote(log)}`, bashSleep(fifo, runSeconds), `echo "exit $$ $EPOCHREALTIME" >> ${shellQuote(log)}`, 'exit 3'].join(
-      '; ',
-    );
-    const program: ProgramDef = { name: 'crasher', command: ['bash', '-c', script], startSeconds: 0, autorestart: true, stopWaitSeconds: 2 };
+    const { program, log } = crasher(dir, { runSeconds });
     const corepod = startCorepod(scope, { programs: [program] });
     const up = await corepod.waitStates((doc) => doc.programs[0]?.state === 'RUNNING', 'crasher RUNNING', 30_000);
     const socketPath = path.join(corepod.runDir, 'corepod.sock');
-    const phase = async (what: string): Promise<number[]> => {
+    const phase = async (): Promise<number[]> => {
       fs.writeFileSync(log, '');
-      const timeoutMs = crashes * (runSeconds * 1000 + 3000) + 30_000;
-      return waitFor(
-        `${crashes} respawns (${what})`,
-        () => {
-          const latencies = respawnLatencies(fs.readFileSync(log, 'utf8'));
-          return latencies.length >= crashes ? latencies.slice(0, crashes) : undefined;
-        },
-        timeoutMs,
-        50,
-      );
+      return collect(log, crashes, crashes * (runSeconds * 1000 + 3000) + 30_000);
     };
-    const idle = summarize(await phase('idle'));
+    const idle = summarize(await phase());
     const flooding = flood(clients, socketPath, up.supervisor.healthPort!);
-    const busy = summarize(await phase('flood'));
+    const busy = summarize(await phase());
     const load = await flooding.stop();
     const after = await corepod.status();
     await corepod.stop();

@@ -21,8 +21,8 @@ interface Sizes {
   crashes: number;
   runSeconds: number;
 }
-// Up for more than a second: s6-supervise restarts at once only then (before, it waits out the
-// second), so every supervisor is measured where it restarts without a policy delay.
+// Up for more than a second, so that no supervisor's minimum-uptime rule applies (Debian's
+// s6-supervise 2.11.3.2 waits a second after every death all the same: bench/RESULTS.md).
 const SIZES: Record<'tiny' | 'full', Sizes> = { tiny: { crashes: 3, runSeconds: 1.1 }, full: { crashes: 30, runSeconds: 1.1 } };
 
 /** Latencies (ms) from each "exit" line to the next "start" line of the program's own log. */
@@ -42,7 +42,8 @@ export function respawnLatencies(logText: string): number[] {
   return out;
 }
 
-function crasher(dir: string, sizes: Sizes): { program: ProgramDef; log: string } {
+/** A bash program that runs sizes.runSeconds, then exits 3, stamping both in its own log. */
+export function crasher(dir: string, sizes: Pick<Sizes, 'runSeconds'>): { program: ProgramDef; log: string } {
   const log = path.join(dir, 'respawn.log');
   const fifo = path.join(dir, 'sleep.fifo');
   execFileSync('mkfifo', [fifo]);
@@ -52,7 +53,8 @@ function crasher(dir: string, sizes: Sizes): { program: ProgramDef; log: string 
   return { log, program: { name: 'crasher', command: ['bash', '-c', script], startSeconds: 0, autorestart: true, stopWaitSeconds: 2 } };
 }
 
-async function collect(log: string, crashes: number, timeoutMs: number): Promise<number[]> {
+/** The first `crashes` respawn latencies in the crasher's log, once there are that many. */
+export async function collect(log: string, crashes: number, timeoutMs: number): Promise<number[]> {
   const read = () => (fs.existsSync(log) ? respawnLatencies(fs.readFileSync(log, 'utf8')) : []);
   return waitFor(`${crashes} respawns in ${log}`, () => (read().length >= crashes ? read().slice(0, crashes) : undefined), timeoutMs, 50);
 }
@@ -137,7 +139,7 @@ export const respawn: Bench = {
         { metric: 'respawn max', unit: 'ms', decimals: 2, values: pick((s) => s.max) },
       ],
       notes: [
-        `${sizes.crashes} crashes per supervisor; the program runs ${sizes.runSeconds} s then exits 3 (startSeconds 0, autorestart true, restart budget 10000/1 s, pm2 min_uptime 0 and max_restarts 10000; s6: the bash script is the service's ./run, s6-supervise restarts at once after a run of 1 s or more).`,
+        `${sizes.crashes} crashes per supervisor; the program runs ${sizes.runSeconds} s then exits 3 (startSeconds 0, autorestart true, restart budget 10000/1 s, pm2 min_uptime 0 and max_restarts 10000; s6: the bash script is the service's ./run, s6-supervise waits a second after each death whatever the run lasted).`,
         "Latency = successor's first $EPOCHREALTIME − predecessor's last, both written by the bash program itself (includes fork+exec of bash, ~1 ms).",
       ],
       details: { samples },

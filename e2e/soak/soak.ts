@@ -35,6 +35,7 @@ import {
 import { OperatorReplicas, type OperatorExit } from './operators.js';
 import { parseArgs } from './soak-args.js';
 import { buildSchedule, countByKind, type Fault, type FaultKind } from './schedule.js';
+import { OWNED } from '../../operator/controller/corepod-controller.js';
 
 export interface SoakOptions {
   durationMs: number;
@@ -84,7 +85,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 type Json = Record<string, any>;
-const OWNED = ['deployment', 'configMap', 'service', 'serviceAccount', 'role', 'roleBinding', 'podDisruptionBudget'] as const;
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const o = {
