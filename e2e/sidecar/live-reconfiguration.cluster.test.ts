@@ -214,8 +214,12 @@ test('an edit made while the pod cannot reach the API server is applied once it 
     edited[1]!.env = [{ name: 'VERSION', value: 'offline' }];
     await stage.apply('cutoff', spec(edited));
     await new Promise((resolve) => setTimeout(resolve, 20_000));
-    const meanwhile = (await stage.corePod('cutoff'))!.status!.pods!.find((p) => p.name === pod)!;
+    const cut = (await stage.corePod('cutoff'))!;
+    const meanwhile = cut.status!.pods!.find((p) => p.name === pod)!;
     assert.equal(meanwhile.generation, first.cp.metadata.generation, 'nothing reported while cut off');
+    assert.ok((cut.metadata.generation ?? 0) > (first.cp.metadata.generation ?? 0));
+    assert.equal(readyCondition(cut)?.observedGeneration, cut.metadata.generation, 'the operator has seen the edit');
+    assert.equal(cut.status!.observedGeneration, first.cp.metadata.generation, 'observedGeneration: the pod does not run the edit yet');
     await unblock();
     blocked = false;
   } finally {
@@ -223,6 +227,7 @@ test('an edit made while the pod cannot reach the API server is applied once it 
   }
   const after = await converged('cutoff', 'the edit applied after the outage', (pods) => pidsOf(pods[0]!).worker !== before.worker);
   assert.equal(after.pods[0]!.name, pod);
+  await stage.waitForCorePod('cutoff', 'observedGeneration once the pod runs the edit', (cp) => cp.status?.observedGeneration === cp.metadata.generation);
   assert.equal(pidsOf(after.pods[0]!).api, before.api);
   assert.ok((await environOf(pod, pidsOf(after.pods[0]!).worker)).includes('VERSION=offline'));
   const logs = await stage.logs(pod);

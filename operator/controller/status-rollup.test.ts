@@ -191,12 +191,19 @@ test('live reconfiguration: Ready only once every pod runs this generation; a po
   };
   const converged = twoPods([at('p1', 3), at('p2', 3)]);
   assert.deepEqual([converged.conditions[0]!.status, converged.conditions[0]!.reason, converged.conditions[0]!.observedGeneration], ['True', 'AllProcessesReady', 3]);
+  assert.equal(converged.observedGeneration, 3, 'every pod runs generation 3');
 
   const catchingUp = twoPods([at('p1', 3), at('p2', 2)]);
   assert.equal(catchingUp.phase, 'Running', 'the processes are fine');
   assert.deepEqual([catchingUp.conditions[0]!.status, catchingUp.conditions[0]!.reason], ['False', 'SpecNotApplied']);
   assert.match(catchingUp.conditions[0]!.message, /pod p2 runs generation 2/);
   assert.equal(catchingUp.conditions.find((c) => c.type === 'Degraded')!.status, 'False');
+  assert.equal(catchingUp.observedGeneration, 2, 'observedGeneration is the oldest generation a pod runs');
+  assert.equal(catchingUp.conditions[0]!.observedGeneration, 3, 'the conditions say the operator saw generation 3');
+  assert.equal(twoPods([at('p1', 1), at('p2', 2)]).observedGeneration, 1);
+  const goneOld = input([at('p1', 3), at('p0', 1)], { livePods: new Set(['p1']) });
+  goneOld.corePod.metadata.generation = 3;
+  assert.equal(rollup(goneOld).status.observedGeneration, 3, 'a pod that no longer exists holds nothing back');
 
   const refusal = {
     type: 'SpecApplied',
@@ -214,6 +221,7 @@ test('live reconfiguration: Ready only once every pod runs this generation; a po
 
   const legacy = twoPods([pod('p1', running), pod('p2', running)]);
   assert.equal(legacy.conditions[0]!.status, 'True', 'a sidecar-init that reports no generation does not hold Ready back');
+  assert.equal(legacy.observedGeneration, 3);
 });
 
 test('a rollout stuck on a new pod that never becomes ready: READY counts one pod per replica, the newest generation first, never the old and the new pod together', () => {

@@ -87,10 +87,13 @@ export function rollup(input: RollupInput): Rollup {
 
   // Which pods do not run this generation yet: each pod reports the generation it runs (live
   // reconfiguration), and why not when it refused it. A pod that reports none is not counted.
+  // observedGeneration is the oldest generation a live pod runs: "every pod runs this spec".
   const behind: string[] = [];
   const refused: string[] = [];
+  let observedGeneration = generation;
   for (const pod of live) {
     if (pod.generation === undefined || pod.generation >= generation) continue;
+    observedGeneration = Math.min(observedGeneration, pod.generation);
     const applied = pod.conditions?.find((c) => c.type === SPEC_APPLIED_CONDITION);
     const refusedThis = applied?.status === 'False' && applied.observedGeneration === generation;
     behind.push(`pod ${pod.name} runs generation ${pod.generation}${refusedThis ? ` (${applied.reason}: ${applied.message})` : ''}`);
@@ -172,7 +175,7 @@ export function rollup(input: RollupInput): Rollup {
 
   return {
     status: {
-      observedGeneration: generation,
+      observedGeneration,
       phase,
       readyProcesses: `${ready}/${expected}`,
       restarts,
