@@ -1051,7 +1051,11 @@ export const PodStatus = z
 
 export const CorePodStatus = z
   .strictObject({
-    observedGeneration: z.int().min(0).optional().describe('The oldest generation of the spec that a live pod runs (the current one once every pod runs it); the conditions say which generation the operator acted on.'),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .describe('The oldest generation of the spec that a live pod runs (the current one once every pod runs it); the conditions say which generation the operator acted on.'),
     phase: z.enum(PHASES).optional().describe('Summary of the state: Pending, Starting, Running, Degraded or Failed.'),
     readyProcesses: z.string().optional().describe('Ready processes out of all, e.g. 3/3.'),
     restarts: z.int().min(0).optional().describe('Restarts of all processes in all pods.'),
