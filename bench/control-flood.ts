@@ -43,7 +43,14 @@ function once(connect: () => net.Socket, bytes: string): Promise<boolean> {
       clearTimeout(timer);
       resolve(answered);
     });
-    socket.on('connect', () => socket.end(bytes));
+    socket.on('connect', () => {
+      // A server that has already closed (a refused request) can make the write throw EPIPE here.
+      try {
+        socket.end(bytes);
+      } catch {
+        socket.destroy();
+      }
+    });
   });
 }
 
@@ -95,7 +102,7 @@ async function main(): Promise<void> {
     const flooding = flood(clients, socketPath, up.supervisor.healthPort!);
     const busy = summarize(await phase());
     const load = await flooding.stop();
-    const after = await corepod.status();
+    const after = await corepod.waitStates(() => true, 'its status once the flood stopped', 30_000, 200);
     await corepod.stop();
     const row = (name: string, s: Summary) => `| ${name} | ${s.median.toFixed(2)} | ${s.p90.toFixed(2)} | ${s.max.toFixed(2)} |`;
     process.stdout.write(
