@@ -21,6 +21,7 @@ import { desiredState } from '../operator/desired/desired-state.js';
 import { DEFAULT_SIDECAR } from '../contract/sidecar-contract.js';
 import { validateCorePod } from '../crds/corepod-schema.js';
 import { kubeconfigPath, installCrd, repoRoot } from '../e2e/support/cluster-env.js';
+import { operatorNodeFlags } from '../operator/node-flags.js';
 import { cpuSeconds, peakRssBytes, processTable } from '../lib/procfs.js';
 import { buildPeerOperator, startPeerOperator } from './lib/peer-operator.js';
 import { BENCH_IMAGE, benchCorePod, type CorePodDoc } from './lib/peer-corepods.js';
@@ -137,6 +138,7 @@ function startOperator(kubeconfig: string, ns: string): RunningOperator {
     process.execPath,
     [
       ...profile,
+      ...operatorNodeFlags(),
       `${repoRoot}bin/corepod.js`,
       'operator',
       '--kubeconfig',
@@ -403,7 +405,12 @@ async function main(): Promise<void> {
           `${((r.cpu / r.bulk.allObservedSeconds) * 100).toFixed(0)} % of one core`,
           vsPeer((p) => `${(r.cpu / p.cpu).toFixed(2)}× the peer`),
         ],
-        [`${who}: kube-apiserver CPU per CorePod at ${COUNT}`, `${perCorePodMs(r).toFixed(1)} ms`, '', vsPeer((p) => `${(perCorePodMs(r) / perCorePodMs(p)).toFixed(2)}× the peer`)],
+        [
+          `${who}: kube-apiserver CPU per CorePod at ${COUNT}`,
+          `${perCorePodMs(r).toFixed(1)} ms`,
+          '',
+          vsPeer((p) => `${(perCorePodMs(r) / perCorePodMs(p)).toFixed(2)}× the peer`),
+        ],
         [`${who}: apply → Deployment at ${COUNT} CorePods`, `p50 ${(r.bulk.p50 / 1000).toFixed(2)} s`, `p99 ${(r.bulk.p99 / 1000).toFixed(2)} s`, ''],
         [
           `${who}: apply → Deployment at ${LATENCY_COUNT} CorePods`,

@@ -11,6 +11,7 @@ import { RESOURCES } from '../../kube/resources.js';
 import { collectJsonLines } from '../../sidecar/test-helpers.js';
 import { waitForWith } from '../../lib/wait-for.js';
 import { kubeconfigPath, kubectl, netnsCommand } from '../cluster/cluster.js';
+import { operatorNodeFlags } from '../../operator/node-flags.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -60,7 +61,7 @@ export interface OperatorProcess {
  */
 export async function startOperator(args: string[], options: { inClusterNetwork?: boolean } = {}): Promise<OperatorProcess> {
   const kubeconfig = kubeconfigPath();
-  const argv = [`${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-port', '0', '--health-port', '0', ...args];
+  const argv = [...operatorNodeFlags(), `${repoRoot}bin/corepod.js`, 'operator', '--kubeconfig', kubeconfig, '--metrics-port', '0', '--health-port', '0', ...args];
   // The cluster script execs nsenter, which execs node: the child's pid ends up node's.
   const [file, fileArgs] = options.inClusterNetwork ? netnsCommand(process.execPath, argv) : [process.execPath, argv];
   const child = spawn(file, fileArgs, {
