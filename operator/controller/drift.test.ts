@@ -121,3 +121,29 @@ test('a removed owner reference is drift; removing foreign entries of nested lis
     ['/metadata/resourceVersion', '/spec/volumes/10', '/spec/volumes/2', '/spec/containers/0/env/1'],
   );
 });
+
+test('an atomic map (the Service selector) is drift at a key someone added; labels, which are not atomic, are not', () => {
+  const service = desired('Service');
+  const live = asLive(service);
+  live.spec.selector['example.com/track'] = 'canary';
+  live.metadata.labels['example.com/team'] = 'a';
+  assert.deepEqual(findDrift(service, live), { paths: ['spec.selector["example.com/track"]'], foreign: [] });
+  live.spec.selector['app.kubernetes.io/instance'] = 'other';
+  assert.deepEqual(findDrift(service, live).paths, ['spec.selector["app.kubernetes.io/instance"]', 'spec.selector["example.com/track"]']);
+});
+
+test("a Role rule with a field someone added is drift (rules are atomic); a PodDisruptionBudget's selector with an expression added too", () => {
+  const role = desired('Role');
+  const live = asLive(role);
+  const index = live.rules.findIndex((r: Json) => !r.resourceNames);
+  live.rules[index].resourceNames = ['someone-else'];
+  assert.deepEqual(findDrift(role, live), { paths: ['rules'], foreign: [] });
+
+  const budget = desiredState(corePodFrom({ ...dreamscapeSpec(), podDisruptionBudget: { minAvailable: 1 } }), sidecar).objects.find(
+    (o) => o.kind === 'PodDisruptionBudget',
+  ) as Json;
+  const liveBudget = asLive(budget);
+  assert.deepEqual(findDrift(budget, liveBudget).paths, []);
+  liveBudget.spec.selector.matchExpressions = [{ key: 'tier', operator: 'Exists' }];
+  assert.deepEqual(findDrift(budget, liveBudget).paths, ['spec.selector.matchExpressions']);
+});

@@ -1,9 +1,11 @@
 // Drift of an owned object: where the live object differs from the desired one, over exactly the
 // fields the desired object sets. Maps are compared by the desired keys only (others' labels and
-// annotations, fields the apiserver defaults, status stay out); lists that server-side apply merges
-// by key are compared entry by entry, and a live entry whose key the desired list does not have is a
-// foreign entry: a forced apply cannot remove it (it belongs to another manager), so it is reported
-// with the JSON pointer to remove it by.
+// annotations, fields the apiserver defaults, status stay out), except the atomic ones the API
+// fills nothing into (selectors, a Role's rules), which are one value: a key or an element field
+// someone added is drift there too, and a forced apply replaces them whole. Lists that server-side
+// apply merges by key are compared entry by entry, and a live entry whose key the desired list does
+// not have is a foreign entry: a forced apply cannot remove it (it belongs to another manager), so
+// it is reported with the JSON pointer to remove it by.
 
 export interface ForeignEntry {
   /** The drift path of the entry, e.g. spec.ports[port=9999,protocol=TCP]. */
@@ -46,6 +48,14 @@ const KEYED_LISTS: Record<string, KeyOf> = {
   ports: (entry) => ('containerPort' in entry ? portKey('containerPort')(entry) : portKey('port')(entry)),
 };
 
+/**
+ * Fields the API treats as one value (x-kubernetes-map-type or list-type atomic) and defaults
+ * nothing inside: compared exactly, live keys the desired value lacks included. Label selectors
+ * (LabelSelector is atomic, and so is the Service's selector map), the pod's nodeSelector, a
+ * Role's rules. Not RoleBinding subjects: the apiserver fills in a subject's apiGroup.
+ */
+const EXACT = new Set(['selector', 'labelSelector', 'namespaceSelector', 'matchLabels', 'nodeSelector', 'rules']);
+
 /** Top-level fields never compared: identity, and what other parts of the system write. */
 const SKIPPED_TOP = new Set(['apiVersion', 'kind', 'status']);
 const SKIPPED_METADATA = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'managedFields', 'creationTimestamp']);
@@ -70,25 +80,27 @@ export function findDrift(desired: object, live: object): Drift {
     if (key === 'metadata' && isObject(value)) {
       const meta = isObject(have.metadata) ? have.metadata : {};
       for (const [metaKey, metaValue] of Object.entries(value)) {
-        if (!SKIPPED_METADATA.has(metaKey)) walk(metaValue, meta[metaKey], segment('metadata', metaKey), `/metadata/${metaKey}`, metaKey, drift);
+        if (!SKIPPED_METADATA.has(metaKey)) walk(metaValue, meta[metaKey], segment('metadata', metaKey), `/metadata/${metaKey}`, metaKey, drift, false);
       }
       continue;
     }
-    walk(value, have[key], segment('', key), `/${key}`, key, drift);
+    walk(value, have[key], segment('', key), `/${key}`, key, drift, false);
   }
   return drift;
 }
 
-function walk(want: unknown, have: unknown, path: string, pointer: string, name: string, drift: Drift): void {
+/** within: inside an EXACT field, where live keys the desired value lacks are drift too. */
+function walk(want: unknown, have: unknown, path: string, pointer: string, name: string, drift: Drift, within: boolean): void {
   if (want === undefined || want === null) return;
+  const exact = within || EXACT.has(name);
   if (have === undefined || have === null) {
     if (!isEmpty(want)) drift.paths.push(path);
     return;
   }
   if (Array.isArray(want)) {
     const keyOf = KEYED_LISTS[name];
-    if (keyOf && Array.isArray(have) && want.every(isObject) && have.every(isObject)) keyedList(want, have, keyOf, path, pointer, drift);
-    else if (!Array.isArray(have) || have.length !== want.length || want.some((w, i) => !covers(w, have[i]))) drift.paths.push(path);
+    if (keyOf && !exact && Array.isArray(have) && want.every(isObject) && have.every(isObject)) keyedList(want, have, keyOf, path, pointer, drift);
+    else if (!Array.isArray(have) || have.length !== want.length || want.some((w, i) => !covers(w, have[i], exact))) drift.paths.push(path);
     return;
   }
   if (isObject(want)) {
@@ -96,7 +108,8 @@ function walk(want: unknown, have: unknown, path: string, pointer: string, name:
       drift.paths.push(path);
       return;
     }
-    for (const [key, value] of Object.entries(want)) walk(value, have[key], segment(path, key), pointerTo(pointer, key), key, drift);
+    for (const [key, value] of Object.entries(want)) walk(value, have[key], segment(path, key), pointerTo(pointer, key), key, drift, exact);
+    if (exact) for (const key of extraKeys(want, have)) drift.paths.push(segment(path, key));
     return;
   }
   if (want !== have) drift.paths.push(path);
@@ -119,15 +132,25 @@ function keyedList(want: Json[], have: Json[], keyOf: KeyOf, path: string, point
     const index = live.get(key);
     const entryPath = `${path}[${key}]`;
     if (index === undefined) drift.paths.push(entryPath);
-    else for (const [field, value] of Object.entries(entry)) walk(value, have[index]![field], segment(entryPath, field), pointerTo(pointerTo(pointer, index), field), field, drift);
+    else
+      for (const [field, value] of Object.entries(entry))
+        walk(value, have[index]![field], segment(entryPath, field), pointerTo(pointerTo(pointer, index), field), field, drift, false);
   }
 }
 
-/** Whether have holds everything want sets (an atomic list's element, compared as a whole). */
-function covers(want: unknown, have: unknown): boolean {
+/** The keys of a live map with a value that the desired map does not set. */
+function extraKeys(want: Json, have: Json): string[] {
+  return Object.keys(have).filter((key) => (want[key] === undefined || want[key] === null) && have[key] !== undefined && have[key] !== null && !isEmpty(have[key]));
+}
+
+/** Whether have holds everything want sets (an atomic list's element, compared as a whole); with exact, nothing more. */
+function covers(want: unknown, have: unknown, exact: boolean): boolean {
   if (want === undefined || want === null) return true;
-  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => covers(w, have[i]));
-  if (isObject(want)) return isObject(have) ? Object.entries(want).every(([k, v]) => covers(v, have[k])) : isEmpty(want) && have === undefined;
+  if (Array.isArray(want)) return Array.isArray(have) && have.length === want.length && want.every((w, i) => covers(w, have[i], exact));
+  if (isObject(want)) {
+    if (!isObject(have)) return isEmpty(want) && have === undefined;
+    return Object.entries(want).every(([k, v]) => covers(v, have[k], exact)) && (!exact || extraKeys(want, have).length === 0);
+  }
   return want === have;
 }
 
