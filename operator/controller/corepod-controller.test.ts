@@ -262,6 +262,36 @@ test('a Deployment scaled by hand is restored and the DriftRepaired Event names 
   );
 });
 
+test("a label the operator sets, changed by hand on the Deployment (its generation stays), is restored and named; someone else's label is left", { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('relabel');
+  const component = 'app.kubernetes.io/component';
+  await op.api.patch(RESOURCES.deployment, NS, 'relabel', 'merge', { metadata: { labels: { [component]: 'someone-else' } } });
+  await op.api.idle();
+  const labels = () => op.api.peek(RESOURCES.deployment, NS, 'relabel')!.metadata!.labels!;
+  assert.equal(labels()[component], 'workload');
+  await op.api.patch(RESOURCES.deployment, NS, 'relabel', 'merge', { metadata: { labels: { 'example.com/team': 'a' } } });
+  await op.api.idle();
+  assert.equal(labels()['example.com/team'], 'a');
+  assert.equal(op.api.peek(RESOURCES.deployment, NS, 'relabel')!.metadata!.generation, 1);
+  assert.deepEqual(
+    op.events('relabel').map((e) => [e.type, e.reason, e.note]),
+    [['Warning', 'DriftRepaired', `Deployment/relabel was changed or deleted by hand and has been restored: metadata.labels["${component}"]`]],
+  );
+});
+
+test('the managed-by label removed from the ConfigMap (it leaves the label-selected cache) is restored and named', { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('unlabelled');
+  await op.api.patch(RESOURCES.configMap, NS, 'unlabelled-corepod-config', 'json', [{ op: 'remove', path: '/metadata/labels/app.kubernetes.io~1managed-by' }]);
+  await op.api.idle();
+  assert.equal(op.api.peek(RESOURCES.configMap, NS, 'unlabelled-corepod-config')!.metadata!.labels!['app.kubernetes.io/managed-by'], 'corepod-operator');
+  assert.deepEqual(
+    op.events('unlabelled').map((e) => [e.type, e.reason, e.note]),
+    [['Warning', 'DriftRepaired', 'ConfigMap/unlabelled-corepod-config was changed or deleted by hand and has been restored: metadata.labels["app.kubernetes.io/managed-by"]']],
+  );
+});
+
 test('a deleted CorePod takes its objects with it (owner references), and the controller does not recreate them', { timeout: 20_000 }, async (t) => {
   const op = await operator(t);
   await op.create('gone');

@@ -73,10 +73,18 @@ const WORKLOAD_KINDS = new Set(['ConfigMap', 'ServiceAccount', 'Deployment']);
 const SECRET_RECHECK_MS = 30_000;
 const PERMANENT_RECHECK_MS = 5 * 60_000;
 
-/** What changes when someone else edits an object: generation where the kind has one (spec only), else resourceVersion. */
+/**
+ * What changes when someone else edits an object: its resourceVersion; or where the kind has a
+ * generation (Deployment, PodDisruptionBudget: their status is written often and leaves it alone),
+ * the generation, which only the spec moves, together with the labels and owner references, which
+ * we set too and whose edit leaves the generation as it was (the slimmed cache keeps both).
+ */
 function marker(object: KubeObject): string {
   const meta = object.metadata ?? {};
-  return meta.generation !== undefined ? `g${meta.generation}` : `rv${meta.resourceVersion ?? ''}`;
+  if (meta.generation === undefined) return `rv${meta.resourceVersion ?? ''}`;
+  const labels = Object.entries(meta.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const owners = (meta.ownerReferences ?? []).map((r) => [r.apiVersion, r.kind, r.name, r.uid, r.controller === true, r.blockOwnerDeletion === true]);
+  return `g${meta.generation}:${hashOf([labels, owners])}`;
 }
 
 function hashOf(object: unknown): string {
@@ -257,8 +265,10 @@ export class Reconciler {
       const priority = WORKLOAD_KINDS.has(object.kind!) ? WritePriority.Workload : WritePriority.Follow;
       const type = resourceFor(object.apiVersion!, object.kind!);
       // Drift is looked for when our intent is the same as last time (else the difference is ours)
-      // and the marker moved; in the whole object, which the slimmed cache does not hold.
-      const moved = unchanged && cached !== undefined && !behind && marker(cached) !== last.marker;
+      // and the marker moved, or the object we applied is not in the cache (deleted, or out of its
+      // label selection: someone changed our managed-by label); in the whole object, which the
+      // slimmed cache does not hold.
+      const moved = unchanged && !behind && (cached === undefined || marker(cached) !== last.marker);
       const live = moved ? await api.get<KubeObject>(type, namespace, object.metadata!.name!) : undefined;
       const drift = live ? findDrift(object, live) : undefined;
       if (drift && drift.foreign.length > 0) {
