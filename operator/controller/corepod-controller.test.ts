@@ -292,6 +292,26 @@ test('the managed-by label removed from the ConfigMap (it leaves the label-selec
   );
 });
 
+test("others' two quick edits of their own metadata, one landing while our apply is in flight, are no drift", { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('busy');
+  // The reconcile after the first edit finds no drift; our (no-op) apply returns the object as the
+  // second edit left it, newer than the cache it started from.
+  const gate = op.api.hold('apply', { type: RESOURCES.role });
+  await op.api.patch(RESOURCES.role, NS, 'busy-corepod', 'merge', { metadata: { annotations: { 'example.com/note': 'kept' } } });
+  await gate.reached;
+  await op.api.patch(RESOURCES.role, NS, 'busy-corepod', 'merge', { metadata: { labels: { 'example.com/team': 'a' } } });
+  gate.release();
+  await op.api.idle();
+  const role = op.api.peek(RESOURCES.role, NS, 'busy-corepod')!;
+  assert.equal(role.metadata!.annotations!['example.com/note'], 'kept');
+  assert.equal(role.metadata!.labels!['example.com/team'], 'a');
+  assert.deepEqual(
+    op.events('busy').map((e) => [e.reason, e.note]),
+    [],
+  );
+});
+
 test('a deleted CorePod takes its objects with it (owner references), and the controller does not recreate them', { timeout: 20_000 }, async (t) => {
   const op = await operator(t);
   await op.create('gone');

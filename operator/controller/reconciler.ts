@@ -287,15 +287,18 @@ export class Reconciler {
       const uid = result.metadata?.uid ?? '';
       const now = marker(result);
       if (unchanged && uid !== last.uid) repaired.push({ id, paths: [] });
-      else if (unchanged) {
-        // The fields our writes restored: what differed before and no longer does (a difference that
-        // stays is the apiserver's normal form of a value, not drift).
-        const left = drift && drift.paths.length > 0 ? new Set(findDrift(object, result).paths) : undefined;
-        const paths = left ? drift!.paths.filter((p) => !left.has(p)) : [];
-        // Same intent as last time, yet our apply changed the object: someone had changed fields we
-        // own. A change of someone else's fields alone moves the marker too, but then our apply is a
-        // no-op and matches the cache.
-        if (paths.length > 0 || (now !== last.marker && (!cached || now !== marker(cached)))) repaired.push({ id, paths });
+      else if (unchanged && drift) {
+        // We looked at the live object: the fields our writes restored are what differed before and
+        // no longer does (a difference that stays is the apiserver's normal form of a value, not
+        // drift). Nothing else counts: the marker may have moved meanwhile by someone else's write
+        // (two quick edits of others' annotations), which our no-op apply then returns.
+        const left = drift.paths.length > 0 ? new Set(findDrift(object, result).paths) : undefined;
+        const paths = left ? drift.paths.filter((p) => !left.has(p)) : [];
+        if (paths.length > 0) repaired.push({ id, paths });
+      } else if (unchanged && cached && now !== last.marker && now !== marker(cached)) {
+        // A full apply without a look (nothing had moved the marker), yet it changed the object:
+        // someone had changed fields we own, unseen by the watch.
+        repaired.push({ id, paths: [] });
       }
       record.objects.set(id, { hash, uid, marker: now, revision: revision(result.metadata?.resourceVersion) });
     };
