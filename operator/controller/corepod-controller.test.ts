@@ -292,6 +292,37 @@ test('the managed-by label removed from the ConfigMap (it leaves the label-selec
   );
 });
 
+test('a repair is reported though the write of another object in the same reconcile fails (and the retry reports only its own)', { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('partial');
+  // A reconcile held in the middle of a repair, while two more objects are edited: the next one
+  // finds both changed, and one of its writes fails.
+  const gate = op.api.hold('apply', { type: RESOURCES.roleBinding });
+  await op.api.patch(RESOURCES.roleBinding, NS, 'partial-corepod', 'merge', { subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }] });
+  await gate.reached;
+  await op.api.patch(RESOURCES.configMap, NS, 'partial-corepod-config', 'merge', { data: { 'corepod.json': '{}' } });
+  await op.api.patch(RESOURCES.service, NS, 'partial', 'merge', { spec: { type: 'NodePort' } });
+  op.api.failNext('apply', 500, { type: RESOURCES.service });
+  await op.api.idle();
+  gate.release();
+  await op.api.idle();
+  await op.advance(1_000);
+  assert.notEqual(op.api.peek<KubeObject & { data: Record<string, string> }>(RESOURCES.configMap, NS, 'partial-corepod-config')!.data['corepod.json'], '{}');
+  assert.equal(op.api.peek<KubeObject & { spec: { type: string } }>(RESOURCES.service, NS, 'partial')!.spec.type, 'ClusterIP');
+  assert.deepEqual(
+    op
+      .events('partial')
+      .map((e) => [e.reason, e.note])
+      .sort(),
+    [
+      ['ApplyFailed', 'injected 500 InternalError'],
+      ['DriftRepaired', 'ConfigMap/partial-corepod-config was changed or deleted by hand and has been restored: data["corepod.json"]'],
+      ['DriftRepaired', 'RoleBinding/partial-corepod was changed or deleted by hand and has been restored: subjects'],
+      ['DriftRepaired', 'Service/partial was changed or deleted by hand and has been restored: spec.type'],
+    ],
+  );
+});
+
 test("others' two quick edits of their own metadata, one landing while our apply is in flight, are no drift", { timeout: 20_000 }, async (t) => {
   const op = await operator(t);
   await op.create('busy');

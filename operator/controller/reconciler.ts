@@ -184,23 +184,27 @@ export class Reconciler {
     const { warnings } = desired;
 
     let applyError: string | undefined;
+    let failure: unknown;
     let permanent = false;
-    let repaired: Repair[] = [];
+    // Filled as the objects are restored: when another object's write fails, the repairs done are
+    // still reported (the next reconcile finds them done and would not).
+    const repaired: Repair[] = [];
     try {
-      repaired = await this.applyOwned(key, corePod, desired.objects, desired.absent, log);
+      await this.applyOwned(key, corePod, desired.objects, desired.absent, repaired, log);
     } catch (error) {
+      failure = error;
       applyError = errorText(error);
       permanent = isPermanent(error);
       this.warn(regarding, 'ApplyFailed', 'Apply', applyError);
-      if (!permanent) {
-        await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: [] }, log).catch(() => undefined);
-        throw error;
-      }
     }
     for (const { id, paths } of repaired) {
       log.warn({ object: id, paths }, 'owned object was changed or deleted by hand; restored');
       const fields = paths.length > 0 ? `: ${paths.join(', ')}` : '';
       this.warn(regarding, 'DriftRepaired', 'Apply', `${id} was changed or deleted by hand and has been restored${fields}`);
+    }
+    if (failure !== undefined && !permanent) {
+      await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: repaired.map((r) => r.id) }, log).catch(() => undefined);
+      throw failure;
     }
 
     await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: repaired.map((r) => r.id) }, log);
@@ -236,21 +240,24 @@ export class Reconciler {
     return [];
   }
 
-  /** Applies the objects that need it; returns the ones restored after a change by hand. */
+  /**
+   * Applies the objects that need it; adds the ones restored after a change by hand to repaired,
+   * also when the write of another one fails (what was written is remembered then too).
+   */
   private async applyOwned(
     key: string,
     corePod: CorePodObject,
     objects: KubeObject[],
     absent: { apiVersion: string; kind: string; name: string }[],
+    repaired: Repair[],
     log: Logger,
-  ): Promise<Repair[]> {
+  ): Promise<void> {
     const { api, caches } = this.options;
     const namespace = corePod.metadata.namespace;
     const nowMs = this.clock.now();
     const previous = this.applied.get(key);
     const full = !previous || nowMs - previous.at > (this.options.fullApplyEveryMs ?? 10 * 60_000);
     const record: AppliedRecord = { objects: new Map(previous?.objects), at: full ? nowMs : previous!.at };
-    const repaired: Repair[] = [];
 
     const applyOne = async (object: KubeObject) => {
       const id = `${object.kind}/${object.metadata!.name}`;
@@ -323,7 +330,12 @@ export class Reconciler {
     // allSettled first, so no write is still running when a failure is reported.
     const outcomes = await Promise.allSettled(started.values());
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (failed) {
+      // The objects written keep what the apiserver returned (else their next change by someone
+      // else would be compared with a stale marker); a full apply that failed stays due.
+      this.applied.set(key, { objects: record.objects, at: full ? (previous?.at ?? Number.NEGATIVE_INFINITY) : record.at });
+      throw failed.reason;
+    }
 
     for (const gone of absent) {
       const cached = caches.owned(gone.kind, namespace, gone.name);
@@ -335,7 +347,6 @@ export class Reconciler {
       record.objects.delete(`${gone.kind}/${gone.name}`);
     }
     this.applied.set(key, record);
-    return repaired;
   }
 
   private async writeStatus(
