@@ -4,49 +4,71 @@
 // fills nothing into (selectors, a Role's rules), which are one value: a key or an element field
 // someone added is drift there too, and a forced apply replaces them whole. Lists that server-side
 // apply merges by key are compared entry by entry, and a live entry whose key the desired list does
-// not have is a foreign entry: a forced apply cannot remove it (it belongs to another manager), so
-// it is reported with the JSON pointer to remove it by.
-
+// not have is a foreign entry: a forced apply cannot remove it (it belongs to another manager).
+//
+// Each difference comes with what fixes it, so that repairPatch can restore the whole object in
+// one JSON patch: removing a foreign entry alone can leave an invalid object (a volume mount naming
+// the volume removed; a Service without ports), and a forced apply alone too (the foreign Service
+// port and ours under one name); only both at once are valid.
 export interface ForeignEntry {
   /** The drift path of the entry, e.g. spec.ports[port=9999,protocol=TCP]. */
   path: string;
   /** JSON pointer (RFC 6901) to the entry in the live object. */
   pointer: string;
+  /** The entry as the live object has it. */
+  entry: unknown;
+}
+
+/** A JSON patch (RFC 6902) operation of a repair. */
+export interface PatchOp {
+  op: 'test' | 'add' | 'remove';
+  path: string;
+  value?: unknown;
 }
 
 export interface Drift {
   /** Field paths that differ, in walk order: changed or missing fields, and foreign list entries. */
   paths: string[];
   foreign: ForeignEntry[];
+  /** What sets the differing fields to the desired values, at pointers into the live object (see repairPatch). */
+  fixes: { set: PatchOp[]; append: PatchOp[]; guards: PatchOp[] };
 }
 
 type Json = Record<string, unknown>;
-type KeyOf = (entry: Json) => string | undefined;
+/** The fields of a list entry's key (x-kubernetes-list-map-keys). */
+type KeyFields = (entry: Json) => string[];
 
-const field =
-  (...names: string[]): KeyOf =>
-  (entry) =>
-    names.every((n) => entry[n] !== undefined) ? names.map((n) => `${n}=${String(entry[n])}`).join(',') : undefined;
+const by =
+  (...names: string[]): KeyFields =>
+  () =>
+    names;
 
-/** A port is keyed by its number and protocol (TCP when not given), as the API's list-map keys. */
-const portKey =
-  (number: string): KeyOf =>
-  (entry) =>
-    entry[number] === undefined ? undefined : `${number}=${String(entry[number])},protocol=${String(entry.protocol ?? 'TCP')}`;
-
-/** The lists the API merges by key (x-kubernetes-list-map-keys), by field name. */
-const KEYED_LISTS: Record<string, KeyOf> = {
-  containers: field('name'),
-  initContainers: field('name'),
-  ephemeralContainers: field('name'),
-  env: field('name'),
-  volumes: field('name'),
-  volumeMounts: field('mountPath'),
-  volumeDevices: field('devicePath'),
-  imagePullSecrets: field('name'),
-  ownerReferences: field('uid'),
-  ports: (entry) => ('containerPort' in entry ? portKey('containerPort')(entry) : portKey('port')(entry)),
+/** The lists the API merges by key, by field name. A port is keyed by its number and protocol. */
+const KEYED_LISTS: Record<string, KeyFields> = {
+  containers: by('name'),
+  initContainers: by('name'),
+  ephemeralContainers: by('name'),
+  env: by('name'),
+  volumes: by('name'),
+  volumeMounts: by('mountPath'),
+  volumeDevices: by('devicePath'),
+  imagePullSecrets: by('name'),
+  ownerReferences: by('uid'),
+  ports: (entry) => ('containerPort' in entry ? ['containerPort', 'protocol'] : ['port', 'protocol']),
 };
+
+/** Key fields the apiserver defaults (a port's protocol). */
+const KEY_DEFAULTS: Record<string, string> = { protocol: 'TCP' };
+
+function keyOf(fields: string[], entry: Json): string | undefined {
+  const parts: string[] = [];
+  for (const name of fields) {
+    const value = entry[name] ?? KEY_DEFAULTS[name];
+    if (value === undefined) return undefined;
+    parts.push(`${name}=${String(value)}`);
+  }
+  return parts.join(',');
+}
 
 /**
  * Fields the API treats as one value (x-kubernetes-map-type or list-type atomic) and defaults
@@ -72,7 +94,7 @@ const pointerTo = (pointer: string, key: string | number) => `${pointer}/${Strin
 
 /** Compares live with desired over the fields desired sets; see the file comment. */
 export function findDrift(desired: object, live: object): Drift {
-  const drift: Drift = { paths: [], foreign: [] };
+  const drift: Drift = { paths: [], foreign: [], fixes: { set: [], append: [], guards: [] } };
   const want = desired as Json;
   const have = live as Json;
   for (const [key, value] of Object.entries(want)) {
@@ -93,48 +115,70 @@ export function findDrift(desired: object, live: object): Drift {
 function walk(want: unknown, have: unknown, path: string, pointer: string, name: string, drift: Drift, within: boolean): void {
   if (want === undefined || want === null) return;
   const exact = within || EXACT.has(name);
+  // The field as a whole takes the desired value ('add' sets an object member, there or not).
+  const differs = () => {
+    drift.paths.push(path);
+    drift.fixes.set.push({ op: 'add', path: pointer, value: want });
+  };
   if (have === undefined || have === null) {
-    if (!isEmpty(want)) drift.paths.push(path);
+    if (!isEmpty(want)) differs();
     return;
   }
   if (Array.isArray(want)) {
-    const keyOf = KEYED_LISTS[name];
-    if (keyOf && !exact && Array.isArray(have) && want.every(isObject) && have.every(isObject)) keyedList(want, have, keyOf, path, pointer, drift);
-    else if (!Array.isArray(have) || have.length !== want.length || want.some((w, i) => !covers(w, have[i], exact))) drift.paths.push(path);
+    const keyFields = KEYED_LISTS[name];
+    if (keyFields && !exact && Array.isArray(have) && want.every(isObject) && have.every(isObject)) keyedList(want, have, keyFields, path, pointer, drift);
+    else if (!Array.isArray(have) || have.length !== want.length || want.some((w, i) => !covers(w, have[i], exact))) differs();
     return;
   }
   if (isObject(want)) {
     if (!isObject(have)) {
-      drift.paths.push(path);
+      differs();
       return;
     }
     for (const [key, value] of Object.entries(want)) walk(value, have[key], segment(path, key), pointerTo(pointer, key), key, drift, exact);
-    if (exact) for (const key of extraKeys(want, have)) drift.paths.push(segment(path, key));
+    if (exact) {
+      for (const key of extraKeys(want, have)) {
+        drift.paths.push(segment(path, key));
+        drift.fixes.set.push({ op: 'remove', path: pointerTo(pointer, key) });
+      }
+    }
     return;
   }
-  if (want !== have) drift.paths.push(path);
+  if (want !== have) differs();
 }
 
-function keyedList(want: Json[], have: Json[], keyOf: KeyOf, path: string, pointer: string, drift: Drift): void {
-  const wanted = new Set(want.map(keyOf));
+function keyedList(want: Json[], have: Json[], keyFields: KeyFields, path: string, pointer: string, drift: Drift): void {
+  const key = (entry: Json) => keyOf(keyFields(entry), entry);
+  const wanted = new Set(want.map(key));
   const live = new Map<string | undefined, number>();
   have.forEach((entry, index) => {
-    const key = keyOf(entry);
-    if (!live.has(key)) live.set(key, index);
-    if (!wanted.has(key)) {
-      const entryPath = `${path}[${key ?? index}]`;
+    const entryKey = key(entry);
+    if (!live.has(entryKey)) live.set(entryKey, index);
+    if (!wanted.has(entryKey)) {
+      const entryPath = `${path}[${entryKey ?? index}]`;
       drift.paths.push(entryPath);
-      drift.foreign.push({ path: entryPath, pointer: pointerTo(pointer, index) });
+      drift.foreign.push({ path: entryPath, pointer: pointerTo(pointer, index), entry });
     }
   });
   for (const entry of want) {
-    const key = keyOf(entry);
-    const index = live.get(key);
-    const entryPath = `${path}[${key}]`;
-    if (index === undefined) drift.paths.push(entryPath);
-    else
-      for (const [field, value] of Object.entries(entry))
-        walk(value, have[index]![field], segment(entryPath, field), pointerTo(pointerTo(pointer, index), field), field, drift, false);
+    const entryKey = key(entry);
+    const index = live.get(entryKey);
+    const entryPath = `${path}[${entryKey}]`;
+    if (index === undefined) {
+      drift.paths.push(entryPath);
+      drift.fixes.append.push({ op: 'add', path: `${pointer}/-`, value: entry });
+      continue;
+    }
+    const entryPointer = pointerTo(pointer, index);
+    const fixesBefore = drift.fixes.set.length + drift.fixes.append.length;
+    for (const [field, value] of Object.entries(entry)) walk(value, have[index]![field], segment(entryPath, field), pointerTo(entryPointer, field), field, drift, false);
+    // Fixes inside the entry are made only if it is still the entry of this key at that index.
+    if (drift.fixes.set.length + drift.fixes.append.length > fixesBefore) {
+      const liveEntry = have[index]!;
+      for (const name of keyFields(liveEntry)) {
+        if (liveEntry[name] !== undefined) drift.fixes.guards.push({ op: 'test', path: pointerTo(entryPointer, name), value: liveEntry[name] });
+      }
+    }
   }
 }
 
@@ -155,13 +199,23 @@ function covers(want: unknown, have: unknown, exact: boolean): boolean {
 }
 
 /**
- * The JSON patch that removes the foreign entries, guarded by the resourceVersion the drift was found
- * at (a concurrent write makes it fail rather than remove the wrong entry). Entries of one list are
- * removed from the last pointer down (indices compared as numbers), so the earlier pointers stay valid.
+ * The JSON patch that makes the live object what the desired one sets, in one write (see the file
+ * comment): the differing fields set, missing list entries appended, foreign entries removed (from
+ * the last pointer down, indices compared as numbers, after everything else, so that every pointer
+ * into the live object stays valid). Guarded by tests that each foreign entry, and each entry a fix
+ * is made in, is still the one seen at its index: a concurrent write of the list makes the patch fail
+ * rather than change the wrong entry, while writes elsewhere (a Deployment's status, moments after
+ * the edit) do not.
  */
-export function removeForeignPatch(foreign: ForeignEntry[], resourceVersion: string): { op: string; path: string; value?: string }[] {
-  const ordered = [...foreign].sort((a, b) => comparePointers(b.pointer, a.pointer));
-  return [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }, ...ordered.map((f) => ({ op: 'remove', path: f.pointer }))];
+export function repairPatch(drift: Drift): PatchOp[] {
+  const foreign = [...drift.foreign].sort((a, b) => comparePointers(b.pointer, a.pointer));
+  return [
+    ...drift.fixes.guards,
+    ...foreign.map((f): PatchOp => ({ op: 'test', path: f.pointer, value: f.entry })),
+    ...drift.fixes.set,
+    ...drift.fixes.append,
+    ...foreign.map((f): PatchOp => ({ op: 'remove', path: f.pointer })),
+  ];
 }
 
 function comparePointers(a: string, b: string): number {

@@ -9,12 +9,12 @@ import { desiredState } from '../desired/desired-state.js';
 import { FIELD_MANAGER } from '../desired/names.js';
 import type { SpecProblem } from '../desired/port-plan.js';
 import type { SidecarContract } from '../../contract/sidecar-contract.js';
-import { isPermanent, type KubeApi, type KubeObject } from '../../kube/kube-api.js';
+import { isPermanent, type KubeApi, type KubeObject, type ResourceType } from '../../kube/kube-api.js';
 import { RESOURCES, resourceFor } from '../../kube/resources.js';
 import type { ObjectRef } from '../../kube/events/event-object.js';
 import type { EventRecorder } from '../../kube/events/event-recorder.js';
 import { conditionTime } from './conditions.js';
-import { findDrift, removeForeignPatch } from './drift.js';
+import { findDrift, repairPatch, type PatchOp } from './drift.js';
 import { configErrorProblems, type PodConfigError } from './container-config-errors.js';
 import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
 import { WritePriority, WriteScheduler } from './write-scheduler.js';
@@ -280,17 +280,18 @@ export class Reconciler {
       const drift = live ? findDrift(object, live) : undefined;
       if (drift && drift.foreign.length > 0) {
         // Another manager's list entries (a port whose key was edited, an added volume): the forced
-        // apply below would keep them, so they go first, at the resourceVersion they were seen at.
-        const ops = removeForeignPatch(drift.foreign, live!.metadata?.resourceVersion ?? '');
+        // apply below would keep them. They go in one JSON patch with every other fix (alone, either
+        // can leave an invalid object), and the apply then takes our fields back.
         await this.writes
-          .run(priority, () => api.patch(type, namespace, object.metadata!.name!, 'json', ops, { fieldManager: FIELD_MANAGER }))
+          .run(priority, () => api.patch(type, namespace, object.metadata!.name!, 'json', repairPatch(drift), { fieldManager: FIELD_MANAGER }))
           .catch((error: unknown) => {
-            // A failed resourceVersion test is a newer write by someone else: retry on the newer cache.
-            throw new Error(`removing foreign entries of ${id} (${drift.foreign.map((f) => f.path).join(', ')}): ${errorText(error)}`);
+            // A failed test is a newer write of the list by someone else: retry on the newer cache.
+            throw new Error(`restoring ${id} (${drift.paths.join(', ')}): ${errorText(error)}`);
           });
         log.info({ object: id, entries: drift.foreign.map((f) => f.path) }, "removed another manager's list entries");
       }
-      const result = await this.writes.run(priority, () => api.apply<KubeObject>(type, object, { fieldManager: FIELD_MANAGER, force: true }));
+      const applied = await this.writes.run(priority, () => api.apply<KubeObject>(type, object, { fieldManager: FIELD_MANAGER, force: true }));
+      const result = await this.dropPatchOwnership(type, applied, priority, log);
       const uid = result.metadata?.uid ?? '';
       const now = marker(result);
       if (unchanged && uid !== last.uid) repaired.push({ id, paths: [] });
@@ -347,6 +348,32 @@ export class Reconciler {
       record.objects.delete(`${gone.kind}/${gone.name}`);
     }
     this.applied.set(key, record);
+  }
+
+  /**
+   * A repair patch makes our field manager an Update manager of the fields it set, besides the Apply
+   * manager: while it is one, a field our apply stops setting (the spec drops a port) would stay.
+   * Once the forced apply has taken those fields, the Update entry of managedFields goes. Returns
+   * the object as last written.
+   */
+  private async dropPatchOwnership(type: ResourceType, object: KubeObject, priority: WritePriority, log: Logger): Promise<KubeObject> {
+    const entries = (object.metadata?.managedFields ?? []) as { manager?: string; operation?: string; subresource?: string }[];
+    const index = entries.findIndex((e) => e.manager === FIELD_MANAGER && e.operation === 'Update' && !e.subresource);
+    if (index < 0) return object;
+    const at = `/metadata/managedFields/${index}`;
+    const ops: PatchOp[] = [
+      { op: 'test', path: `${at}/manager`, value: FIELD_MANAGER },
+      { op: 'test', path: `${at}/operation`, value: 'Update' },
+      { op: 'remove', path: at },
+    ];
+    const { namespace, name } = object.metadata!;
+    try {
+      return await this.writes.run(priority, () => this.options.api.patch<KubeObject>(type, namespace, name!, 'json', ops, { fieldManager: FIELD_MANAGER }));
+    } catch (error) {
+      // Left for the next write of the object (a concurrent write moved the entry).
+      log.warn({ err: error, object: `${object.kind}/${name}` }, 'could not drop the ownership of a repair patch');
+      return object;
+    }
   }
 
   private async writeStatus(
