@@ -18,7 +18,7 @@ export interface ObjectMetaLike {
   generation?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
   deletionTimestamp?: string | Date;
   creationTimestamp?: string | Date;
   managedFields?: unknown[];

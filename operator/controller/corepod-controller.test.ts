@@ -262,6 +262,87 @@ test('a Deployment scaled by hand is restored and the DriftRepaired Event names 
   );
 });
 
+test("a label the operator sets, changed by hand on the Deployment (its generation stays), is restored and named; someone else's label is left", { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('relabel');
+  const component = 'app.kubernetes.io/component';
+  await op.api.patch(RESOURCES.deployment, NS, 'relabel', 'merge', { metadata: { labels: { [component]: 'someone-else' } } });
+  await op.api.idle();
+  const labels = () => op.api.peek(RESOURCES.deployment, NS, 'relabel')!.metadata!.labels!;
+  assert.equal(labels()[component], 'workload');
+  await op.api.patch(RESOURCES.deployment, NS, 'relabel', 'merge', { metadata: { labels: { 'example.com/team': 'a' } } });
+  await op.api.idle();
+  assert.equal(labels()['example.com/team'], 'a');
+  assert.equal(op.api.peek(RESOURCES.deployment, NS, 'relabel')!.metadata!.generation, 1);
+  assert.deepEqual(
+    op.events('relabel').map((e) => [e.type, e.reason, e.note]),
+    [['Warning', 'DriftRepaired', `Deployment/relabel was changed or deleted by hand and has been restored: metadata.labels["${component}"]`]],
+  );
+});
+
+test('the managed-by label removed from the ConfigMap (it leaves the label-selected cache) is restored and named', { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('unlabelled');
+  await op.api.patch(RESOURCES.configMap, NS, 'unlabelled-corepod-config', 'json', [{ op: 'remove', path: '/metadata/labels/app.kubernetes.io~1managed-by' }]);
+  await op.api.idle();
+  assert.equal(op.api.peek(RESOURCES.configMap, NS, 'unlabelled-corepod-config')!.metadata!.labels!['app.kubernetes.io/managed-by'], 'corepod-operator');
+  assert.deepEqual(
+    op.events('unlabelled').map((e) => [e.type, e.reason, e.note]),
+    [['Warning', 'DriftRepaired', 'ConfigMap/unlabelled-corepod-config was changed or deleted by hand and has been restored: metadata.labels["app.kubernetes.io/managed-by"]']],
+  );
+});
+
+test('a repair is reported though the write of another object in the same reconcile fails (and the retry reports only its own)', { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('partial');
+  // A reconcile held in the middle of a repair, while two more objects are edited: the next one
+  // finds both changed, and one of its writes fails.
+  const gate = op.api.hold('apply', { type: RESOURCES.roleBinding });
+  await op.api.patch(RESOURCES.roleBinding, NS, 'partial-corepod', 'merge', { subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: NS }] });
+  await gate.reached;
+  await op.api.patch(RESOURCES.configMap, NS, 'partial-corepod-config', 'merge', { data: { 'corepod.json': '{}' } });
+  await op.api.patch(RESOURCES.service, NS, 'partial', 'merge', { spec: { type: 'NodePort' } });
+  op.api.failNext('apply', 500, { type: RESOURCES.service });
+  await op.api.idle();
+  gate.release();
+  await op.api.idle();
+  await op.advance(1_000);
+  assert.notEqual(op.api.peek<KubeObject & { data: Record<string, string> }>(RESOURCES.configMap, NS, 'partial-corepod-config')!.data['corepod.json'], '{}');
+  assert.equal(op.api.peek<KubeObject & { spec: { type: string } }>(RESOURCES.service, NS, 'partial')!.spec.type, 'ClusterIP');
+  assert.deepEqual(
+    op
+      .events('partial')
+      .map((e) => [e.reason, e.note])
+      .sort(),
+    [
+      ['ApplyFailed', 'injected 500 InternalError'],
+      ['DriftRepaired', 'ConfigMap/partial-corepod-config was changed or deleted by hand and has been restored: data["corepod.json"]'],
+      ['DriftRepaired', 'RoleBinding/partial-corepod was changed or deleted by hand and has been restored: subjects'],
+      ['DriftRepaired', 'Service/partial was changed or deleted by hand and has been restored: spec.type'],
+    ],
+  );
+});
+
+test("others' two quick edits of their own metadata, one landing while our apply is in flight, are no drift", { timeout: 20_000 }, async (t) => {
+  const op = await operator(t);
+  await op.create('busy');
+  // The reconcile after the first edit finds no drift; our (no-op) apply returns the object as the
+  // second edit left it, newer than the cache it started from.
+  const gate = op.api.hold('apply', { type: RESOURCES.role });
+  await op.api.patch(RESOURCES.role, NS, 'busy-corepod', 'merge', { metadata: { annotations: { 'example.com/note': 'kept' } } });
+  await gate.reached;
+  await op.api.patch(RESOURCES.role, NS, 'busy-corepod', 'merge', { metadata: { labels: { 'example.com/team': 'a' } } });
+  gate.release();
+  await op.api.idle();
+  const role = op.api.peek(RESOURCES.role, NS, 'busy-corepod')!;
+  assert.equal(role.metadata!.annotations!['example.com/note'], 'kept');
+  assert.equal(role.metadata!.labels!['example.com/team'], 'a');
+  assert.deepEqual(
+    op.events('busy').map((e) => [e.reason, e.note]),
+    [],
+  );
+});
+
 test('a deleted CorePod takes its objects with it (owner references), and the controller does not recreate them', { timeout: 20_000 }, async (t) => {
   const op = await operator(t);
   await op.create('gone');

@@ -53,7 +53,16 @@ function slimMeta(meta: ObjectMetaLike | undefined): ObjectMetaLike {
   const out: ObjectMetaLike = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion };
   if (m.generation !== undefined) out.generation = m.generation;
   if (m.labels) out.labels = m.labels;
-  if (m.ownerReferences) out.ownerReferences = m.ownerReferences.map(({ apiVersion, kind, name, uid, controller }) => ({ apiVersion, kind, name, uid, controller }));
+  if (m.ownerReferences) {
+    out.ownerReferences = m.ownerReferences.map(({ apiVersion, kind, name, uid, controller, blockOwnerDeletion }) => ({
+      apiVersion,
+      kind,
+      name,
+      uid,
+      controller,
+      blockOwnerDeletion,
+    }));
+  }
   if (m.deletionTimestamp) out.deletionTimestamp = m.deletionTimestamp;
   return out;
 }

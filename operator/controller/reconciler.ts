@@ -9,12 +9,12 @@ import { desiredState } from '../desired/desired-state.js';
 import { FIELD_MANAGER } from '../desired/names.js';
 import type { SpecProblem } from '../desired/port-plan.js';
 import type { SidecarContract } from '../../contract/sidecar-contract.js';
-import { isPermanent, type KubeApi, type KubeObject } from '../../kube/kube-api.js';
+import { isPermanent, type KubeApi, type KubeObject, type ResourceType } from '../../kube/kube-api.js';
 import { RESOURCES, resourceFor } from '../../kube/resources.js';
 import type { ObjectRef } from '../../kube/events/event-object.js';
 import type { EventRecorder } from '../../kube/events/event-recorder.js';
 import { conditionTime } from './conditions.js';
-import { findDrift, removeForeignPatch } from './drift.js';
+import { findDrift, repairPatch, type PatchOp } from './drift.js';
 import { configErrorProblems, type PodConfigError } from './container-config-errors.js';
 import { problemText, rollup, statusDiffers, type DeploymentView, type OwnedStatus } from './status-rollup.js';
 import { WritePriority, WriteScheduler } from './write-scheduler.js';
@@ -73,10 +73,18 @@ const WORKLOAD_KINDS = new Set(['ConfigMap', 'ServiceAccount', 'Deployment']);
 const SECRET_RECHECK_MS = 30_000;
 const PERMANENT_RECHECK_MS = 5 * 60_000;
 
-/** What changes when someone else edits an object: generation where the kind has one (spec only), else resourceVersion. */
+/**
+ * What changes when someone else edits an object: its resourceVersion; or where the kind has a
+ * generation (Deployment, PodDisruptionBudget: their status is written often and leaves it alone),
+ * the generation, which only the spec moves, together with the labels and owner references, which
+ * we set too and whose edit leaves the generation as it was (the slimmed cache keeps both).
+ */
 function marker(object: KubeObject): string {
   const meta = object.metadata ?? {};
-  return meta.generation !== undefined ? `g${meta.generation}` : `rv${meta.resourceVersion ?? ''}`;
+  if (meta.generation === undefined) return `rv${meta.resourceVersion ?? ''}`;
+  const labels = Object.entries(meta.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const owners = (meta.ownerReferences ?? []).map((r) => [r.apiVersion, r.kind, r.name, r.uid, r.controller === true, r.blockOwnerDeletion === true]);
+  return `g${meta.generation}:${hashOf([labels, owners])}`;
 }
 
 function hashOf(object: unknown): string {
@@ -176,23 +184,27 @@ export class Reconciler {
     const { warnings } = desired;
 
     let applyError: string | undefined;
+    let failure: unknown;
     let permanent = false;
-    let repaired: Repair[] = [];
+    // Filled as the objects are restored: when another object's write fails, the repairs done are
+    // still reported (the next reconcile finds them done and would not).
+    const repaired: Repair[] = [];
     try {
-      repaired = await this.applyOwned(key, corePod, desired.objects, desired.absent, log);
+      await this.applyOwned(key, corePod, desired.objects, desired.absent, repaired, log);
     } catch (error) {
+      failure = error;
       applyError = errorText(error);
       permanent = isPermanent(error);
       this.warn(regarding, 'ApplyFailed', 'Apply', applyError);
-      if (!permanent) {
-        await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: [] }, log).catch(() => undefined);
-        throw error;
-      }
     }
     for (const { id, paths } of repaired) {
       log.warn({ object: id, paths }, 'owned object was changed or deleted by hand; restored');
       const fields = paths.length > 0 ? `: ${paths.join(', ')}` : '';
       this.warn(regarding, 'DriftRepaired', 'Apply', `${id} was changed or deleted by hand and has been restored${fields}`);
+    }
+    if (failure !== undefined && !permanent) {
+      await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: repaired.map((r) => r.id) }, log).catch(() => undefined);
+      throw failure;
     }
 
     await this.writeStatus(corePod, { problems: [], waiting, warnings, applyError, repaired: repaired.map((r) => r.id) }, log);
@@ -228,21 +240,24 @@ export class Reconciler {
     return [];
   }
 
-  /** Applies the objects that need it; returns the ones restored after a change by hand. */
+  /**
+   * Applies the objects that need it; adds the ones restored after a change by hand to repaired,
+   * also when the write of another one fails (what was written is remembered then too).
+   */
   private async applyOwned(
     key: string,
     corePod: CorePodObject,
     objects: KubeObject[],
     absent: { apiVersion: string; kind: string; name: string }[],
+    repaired: Repair[],
     log: Logger,
-  ): Promise<Repair[]> {
+  ): Promise<void> {
     const { api, caches } = this.options;
     const namespace = corePod.metadata.namespace;
     const nowMs = this.clock.now();
     const previous = this.applied.get(key);
     const full = !previous || nowMs - previous.at > (this.options.fullApplyEveryMs ?? 10 * 60_000);
     const record: AppliedRecord = { objects: new Map(previous?.objects), at: full ? nowMs : previous!.at };
-    const repaired: Repair[] = [];
 
     const applyOne = async (object: KubeObject) => {
       const id = `${object.kind}/${object.metadata!.name}`;
@@ -257,35 +272,41 @@ export class Reconciler {
       const priority = WORKLOAD_KINDS.has(object.kind!) ? WritePriority.Workload : WritePriority.Follow;
       const type = resourceFor(object.apiVersion!, object.kind!);
       // Drift is looked for when our intent is the same as last time (else the difference is ours)
-      // and the marker moved; in the whole object, which the slimmed cache does not hold.
-      const moved = unchanged && cached !== undefined && !behind && marker(cached) !== last.marker;
+      // and the marker moved, or the object we applied is not in the cache (deleted, or out of its
+      // label selection: someone changed our managed-by label); in the whole object, which the
+      // slimmed cache does not hold.
+      const moved = unchanged && !behind && (cached === undefined || marker(cached) !== last.marker);
       const live = moved ? await api.get<KubeObject>(type, namespace, object.metadata!.name!) : undefined;
       const drift = live ? findDrift(object, live) : undefined;
       if (drift && drift.foreign.length > 0) {
         // Another manager's list entries (a port whose key was edited, an added volume): the forced
-        // apply below would keep them, so they go first, at the resourceVersion they were seen at.
-        const ops = removeForeignPatch(drift.foreign, live!.metadata?.resourceVersion ?? '');
+        // apply below would keep them. They go in one JSON patch with every other fix (alone, either
+        // can leave an invalid object), and the apply then takes our fields back.
         await this.writes
-          .run(priority, () => api.patch(type, namespace, object.metadata!.name!, 'json', ops, { fieldManager: FIELD_MANAGER }))
+          .run(priority, () => api.patch(type, namespace, object.metadata!.name!, 'json', repairPatch(drift), { fieldManager: FIELD_MANAGER }))
           .catch((error: unknown) => {
-            // A failed resourceVersion test is a newer write by someone else: retry on the newer cache.
-            throw new Error(`removing foreign entries of ${id} (${drift.foreign.map((f) => f.path).join(', ')}): ${errorText(error)}`);
+            // A failed test is a newer write of the list by someone else: retry on the newer cache.
+            throw new Error(`restoring ${id} (${drift.paths.join(', ')}): ${errorText(error)}`);
           });
         log.info({ object: id, entries: drift.foreign.map((f) => f.path) }, "removed another manager's list entries");
       }
-      const result = await this.writes.run(priority, () => api.apply<KubeObject>(type, object, { fieldManager: FIELD_MANAGER, force: true }));
+      const applied = await this.writes.run(priority, () => api.apply<KubeObject>(type, object, { fieldManager: FIELD_MANAGER, force: true }));
+      const result = await this.dropPatchOwnership(type, applied, priority, log);
       const uid = result.metadata?.uid ?? '';
       const now = marker(result);
       if (unchanged && uid !== last.uid) repaired.push({ id, paths: [] });
-      else if (unchanged) {
-        // The fields our writes restored: what differed before and no longer does (a difference that
-        // stays is the apiserver's normal form of a value, not drift).
-        const left = drift && drift.paths.length > 0 ? new Set(findDrift(object, result).paths) : undefined;
-        const paths = left ? drift!.paths.filter((p) => !left.has(p)) : [];
-        // Same intent as last time, yet our apply changed the object: someone had changed fields we
-        // own. A change of someone else's fields alone moves the marker too, but then our apply is a
-        // no-op and matches the cache.
-        if (paths.length > 0 || (now !== last.marker && (!cached || now !== marker(cached)))) repaired.push({ id, paths });
+      else if (unchanged && drift) {
+        // We looked at the live object: the fields our writes restored are what differed before and
+        // no longer does (a difference that stays is the apiserver's normal form of a value, not
+        // drift). Nothing else counts: the marker may have moved meanwhile by someone else's write
+        // (two quick edits of others' annotations), which our no-op apply then returns.
+        const left = drift.paths.length > 0 ? new Set(findDrift(object, result).paths) : undefined;
+        const paths = left ? drift.paths.filter((p) => !left.has(p)) : [];
+        if (paths.length > 0) repaired.push({ id, paths });
+      } else if (unchanged && cached && now !== last.marker && now !== marker(cached)) {
+        // A full apply without a look (nothing had moved the marker), yet it changed the object:
+        // someone had changed fields we own, unseen by the watch.
+        repaired.push({ id, paths: [] });
       }
       record.objects.set(id, { hash, uid, marker: now, revision: revision(result.metadata?.resourceVersion) });
     };
@@ -310,7 +331,12 @@ export class Reconciler {
     // allSettled first, so no write is still running when a failure is reported.
     const outcomes = await Promise.allSettled(started.values());
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (failed) {
+      // The objects written keep what the apiserver returned (else their next change by someone
+      // else would be compared with a stale marker); a full apply that failed stays due.
+      this.applied.set(key, { objects: record.objects, at: full ? (previous?.at ?? Number.NEGATIVE_INFINITY) : record.at });
+      throw failed.reason;
+    }
 
     for (const gone of absent) {
       const cached = caches.owned(gone.kind, namespace, gone.name);
@@ -322,7 +348,32 @@ export class Reconciler {
       record.objects.delete(`${gone.kind}/${gone.name}`);
     }
     this.applied.set(key, record);
-    return repaired;
+  }
+
+  /**
+   * A repair patch makes our field manager an Update manager of the fields it set, besides the Apply
+   * manager: while it is one, a field our apply stops setting (the spec drops a port) would stay.
+   * Once the forced apply has taken those fields, the Update entry of managedFields goes. Returns
+   * the object as last written.
+   */
+  private async dropPatchOwnership(type: ResourceType, object: KubeObject, priority: WritePriority, log: Logger): Promise<KubeObject> {
+    const entries = (object.metadata?.managedFields ?? []) as { manager?: string; operation?: string; subresource?: string }[];
+    const index = entries.findIndex((e) => e.manager === FIELD_MANAGER && e.operation === 'Update' && !e.subresource);
+    if (index < 0) return object;
+    const at = `/metadata/managedFields/${index}`;
+    const ops: PatchOp[] = [
+      { op: 'test', path: `${at}/manager`, value: FIELD_MANAGER },
+      { op: 'test', path: `${at}/operation`, value: 'Update' },
+      { op: 'remove', path: at },
+    ];
+    const { namespace, name } = object.metadata!;
+    try {
+      return await this.writes.run(priority, () => this.options.api.patch<KubeObject>(type, namespace, name!, 'json', ops, { fieldManager: FIELD_MANAGER }));
+    } catch (error) {
+      // Left for the next write of the object (a concurrent write moved the entry).
+      log.warn({ err: error, object: `${object.kind}/${name}` }, 'could not drop the ownership of a repair patch');
+      return object;
+    }
   }
 
   private async writeStatus(
