@@ -290,6 +290,10 @@ test('values needed when converting take --env, else the error names the variabl
     /priority=%\(host_node_name\)s: %\(host_node_name\)s must be known when converting .*; pass --env HOSTNAME=VALUE/,
   );
   assert.throws(() => convert('[include]\nfiles=%(ENV_CONF)s/*.conf\n[program:a]\ncommand=/a\n'), /\[include\] files=%\(ENV_CONF\)s\/\*.conf: .*pass --env CONF=VALUE/);
+  // %(host_node_name)s is known from --env HOSTNAME wherever a value is needed now, through an environment= too.
+  const via = '[supervisord]\nenvironment=WHO="%(host_node_name)s"\n[program:app]\ncommand=/bin/app\nuser=%(ENV_WHO)s\npriority=%(host_node_name)s\n';
+  const host = convert(via, { env: { HOSTNAME: '7' } }).document.spec.programs[0]!;
+  assert.deepEqual([host.user, host.priority], ['7', 7]);
 });
 
 test("nothing of the converting machine's environment reaches the output, the warnings or the errors", () => {

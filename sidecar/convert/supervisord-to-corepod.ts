@@ -284,12 +284,17 @@ class Converter {
     throw new ConvertError(`${prefix}: ${error.message}`);
   }
 
-  /** An option whose value is needed now: %(ENV_X)s comes from --env or an environment= of the configuration. */
-  private expand(option: IniOption, expansions: Expansions, section: string): string {
+  /** What is known when converting, for a section's expansions: %(host_node_name)s is the HOSTNAME given with --env. */
+  private knownNow(expansions: Expansions): Expansions {
     const all: Expansions = { ...this.known, ...expansions };
     if (all.ENV_HOSTNAME !== undefined) all.host_node_name = all.ENV_HOSTNAME;
+    return all;
+  }
+
+  /** An option whose value is needed now: %(ENV_X)s comes from --env or an environment= of the configuration. */
+  private expand(option: IniOption, expansions: Expansions, section: string): string {
     try {
-      return expandPercent(option.value, all);
+      return expandPercent(option.value, this.knownNow(expansions));
     } catch (error) {
       return this.formatError(option, section, error);
     }
@@ -336,7 +341,7 @@ class Converter {
     }
     const now: Expansions = {};
     try {
-      for (const [key, value] of keyValuePairs(expandPercent(option.value, { ...this.known, ...expansions }))) now[`ENV_${key}`] = value;
+      for (const [key, value] of keyValuePairs(expandPercent(option.value, this.knownNow(expansions)))) now[`ENV_${key}`] = value;
     } catch {
       // A value that depends on the environment at start-up is not known now: an option needed
       // now that uses it fails naming it; the CorePod variables above do not need it.
@@ -369,7 +374,7 @@ class Converter {
     };
     let parts: (string | { reference: string })[];
     try {
-      parts = expandPercentDeferring(option.value, { ...this.known, ...expansions }, defer);
+      parts = expandPercentDeferring(option.value, this.knownNow(expansions), defer);
     } catch (error) {
       return this.formatError(option, section, error);
     }
