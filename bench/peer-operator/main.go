@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -20,6 +21,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -82,7 +84,7 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 			existing = &policyv1.PodDisruptionBudget{}
 		}
 		if err := r.client.Get(ctx, types.NamespacedName{Namespace: c.namespace, Name: c.name}, existing); err == nil {
-			if owner := metav1ControllerOf(existing); owner == c.uid {
+			if owner := metav1.GetControllerOf(existing); owner != nil && string(owner.UID) == c.uid {
 				if err := r.client.Delete(ctx, existing, client.Preconditions{UID: ptr(existing.GetUID())}); client.IgnoreNotFound(err) != nil {
 					return reconcile.Result{}, err
 				}
@@ -95,15 +97,6 @@ func (r *reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func metav1ControllerOf(o client.Object) string {
-	for _, ref := range o.GetOwnerReferences() {
-		if ref.Controller != nil && *ref.Controller {
-			return string(ref.UID)
-		}
-	}
-	return ""
-}
 
 func (r *reconciler) writeStatus(ctx context.Context, c *corePod, problems, warnings []problem, applyError string) error {
 	var view *deploymentView
@@ -144,23 +137,12 @@ func (r *reconciler) writeStatus(ctx context.Context, c *corePod, problems, warn
 		u := newCorePod()
 		u.SetName(c.name)
 		u.SetNamespace(c.namespace)
-		patch := client.RawPatch(types.JSONPatchType, []byte("["+joinComma(ops)+"]"))
+		patch := client.RawPatch(types.JSONPatchType, []byte("["+strings.Join(ops, ",")+"]"))
 		if err := r.client.Status().Patch(ctx, u, patch); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func joinComma(parts []string) string {
-	out := ""
-	for i, p := range parts {
-		if i > 0 {
-			out += ","
-		}
-		out += p
-	}
-	return out
 }
 
 func main() {
