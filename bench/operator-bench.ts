@@ -421,7 +421,7 @@ async function main(): Promise<void> {
       );
     }
     process.stdout.write(
-      `\nOperator benchmark (our operator ${OPERATOR_FLAGS.join(' ') || 'with its default flags'}; the peer with ${PEER_CONCURRENCY} concurrent reconciles; CorePods applied ${DIRECT_CONCURRENCY} in flight)\n\n`,
+      `\nOperator benchmark (our operator ${OPERATOR_FLAGS.join(' ') || 'with its default flags'}, node ${operatorNodeFlags().join(' ') || 'without flags'}; the peer with ${PEER_CONCURRENCY} concurrent reconciles; CorePods applied ${DIRECT_CONCURRENCY} in flight)\n\n`,
     );
     process.stdout.write('| what | time | rate / latency | vs target |\n|---|---|---|---|\n');
     for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
