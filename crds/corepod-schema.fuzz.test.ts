@@ -36,6 +36,20 @@ test('fuzz: the DreamScape CorePod mutated at random paths is validated or refus
 
 // Crashes the fuzzer found, kept as regression tests.
 
+test('regression (fuzz): a mutation copies its value and sets own keys, so shrinking cannot build a cycle and __proto__ is a key as in parsed JSON', () => {
+  const value = { name: [{ d: { '': null } }] };
+  const document = mutate({ spec: { programs: [] } }, [
+    { at: 0, op: 'set', value, key: '__proto__' },
+    { at: 1, op: 'wrap', value: null, key: '' },
+  ]) as Record<string, unknown>;
+  assert.notEqual(document, value, 'the root set is a copy');
+  assert.deepEqual(value, { name: [{ d: { '': null } }] }, 'the generated value is left as it was');
+  const keyed = mutate({ spec: {} }, [{ at: 1, op: 'unknown-field', value: { x: 1 }, key: '__proto__' }]) as { spec: object };
+  assert.ok(Object.hasOwn(keyed.spec, '__proto__'));
+  assert.equal(Object.getPrototypeOf(keyed.spec), Object.prototype);
+  assertValidated(validateCorePod(keyed));
+});
+
 test('regression (fuzz): a document that is not an object is refused at "(document)", not at an empty path', () => {
   const result = validateCorePod('');
   assert.deepEqual(result.ok ? [] : result.errors, [{ path: '(document)', message: 'Invalid input: expected object, received string' }]);

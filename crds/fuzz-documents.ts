@@ -57,27 +57,36 @@ export const mutation = fc.record({
   key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'name', 'programs')),
 });
 
+/** Sets an own property, as a parsed document has it: `__proto__` too, which `=` would take for the prototype. */
+function setOwn(target: object, key: Key, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+}
+
+/**
+ * The document with the mutations applied, to a copy: the generated values are copied too, since
+ * fast-check reuses them while shrinking and a value mutated in place could come back inside itself.
+ */
 export function mutate(document: unknown, mutations: readonly { at: number; op: string; value: unknown; key: string }[]): unknown {
   let root = structuredClone(document);
   for (const m of mutations) {
+    const value = structuredClone(m.value);
     const paths = pathsOf(root);
     const target = paths[m.at % paths.length]!;
     if (target.length === 0) {
-      if (m.op === 'set') root = m.value;
+      if (m.op === 'set') root = value;
       continue;
     }
     let parent = root as Record<Key, unknown>;
     for (const key of target.slice(0, -1)) parent = parent[key] as Record<Key, unknown>;
     const last = target[target.length - 1]!;
     const current = parent[last];
-    if (m.op === 'set') parent[last] = m.value;
+    if (m.op === 'set') setOwn(parent, last, value);
     else if (m.op === 'delete') {
       if (Array.isArray(parent)) parent.splice(Number(last), 1);
       else delete parent[last];
-    } else if (m.op === 'unknown-field' && typeof current === 'object' && current !== null && !Array.isArray(current)) {
-      Object.defineProperty(current, m.key, { value: m.value, enumerable: true, configurable: true, writable: true });
-    } else if (m.op === 'duplicate-entry' && Array.isArray(parent)) parent.push(structuredClone(current));
-    else if (m.op === 'wrap') parent[last] = [current];
+    } else if (m.op === 'unknown-field' && typeof current === 'object' && current !== null && !Array.isArray(current)) setOwn(current, m.key, value);
+    else if (m.op === 'duplicate-entry' && Array.isArray(parent)) parent.push(structuredClone(current));
+    else if (m.op === 'wrap') setOwn(parent, last, [current]);
   }
   return root;
 }
