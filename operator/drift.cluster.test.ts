@@ -78,6 +78,45 @@ const otherSubject = (namespace: string) => [{ kind: 'ServiceAccount', name: 'de
 const envIndex = (d: Json, name: string) => app(d).env.findIndex((e: Json) => e.name === name);
 const servicePorts = (o: Json) => (o.spec.ports as Json[]).map((p) => `${p.name}:${p.port}/${p.protocol}->${p.targetPort}`).sort();
 
+/**
+ * One field of each kind without list entries of its own, changed by a partial object: the same
+ * object serves as a JSON merge patch and as another manager's forced apply.
+ */
+function partialEdits(edit: 'merge' | 'apply'): Case[] {
+  const edits: (Omit<Case, 'edit' | 'what'> & { what: Record<typeof edit, string> })[] = [
+    {
+      kind: 'ConfigMap',
+      what: { merge: 'the config document replaced', apply: 'the config document taken over' },
+      change: () => ({ data: { [CONFIG_KEY]: '{}' } }),
+      field: (o) => o.data,
+      paths: [`data["${CONFIG_KEY}"]`],
+    },
+    {
+      kind: 'ServiceAccount',
+      what: { merge: 'automountServiceAccountToken turned on', apply: 'automountServiceAccountToken taken over' },
+      change: () => ({ automountServiceAccountToken: true }),
+      field: (o) => o.automountServiceAccountToken,
+      paths: ['automountServiceAccountToken'],
+    },
+    { kind: 'Role', what: { merge: 'the rules cut to the first', apply: 'the rules taken over' }, change: (o) => ({ rules: [o.rules[0]] }), field: rulesOf, paths: ['rules'] },
+    {
+      kind: 'RoleBinding',
+      what: { merge: 'the subjects replaced', apply: 'the subjects taken over' },
+      change: (_, ns) => ({ subjects: otherSubject(ns) }),
+      field: (o) => o.subjects,
+      paths: ['subjects'],
+    },
+    {
+      kind: 'PodDisruptionBudget',
+      what: { merge: 'minAvailable lowered', apply: 'minAvailable taken over' },
+      change: () => ({ spec: { minAvailable: 0 } }),
+      field: (o) => o.spec.minAvailable,
+      paths: ['spec.minAvailable'],
+    },
+  ];
+  return edits.map((e) => ({ ...e, edit, what: e.what[edit] }));
+}
+
 const CASES: Case[] = [
   // JSON patch (RFC 6902)
   {
@@ -162,32 +201,7 @@ const CASES: Case[] = [
   },
 
   // JSON merge patch (RFC 7386): lists are replaced whole, maps merged
-  {
-    kind: 'ConfigMap',
-    edit: 'merge',
-    what: 'the config document replaced',
-    change: () => ({ data: { [CONFIG_KEY]: '{}' } }),
-    field: (o) => o.data,
-    paths: [`data["${CONFIG_KEY}"]`],
-  },
-  {
-    kind: 'ServiceAccount',
-    edit: 'merge',
-    what: 'automountServiceAccountToken turned on',
-    change: () => ({ automountServiceAccountToken: true }),
-    field: (o) => o.automountServiceAccountToken,
-    paths: ['automountServiceAccountToken'],
-  },
-  { kind: 'Role', edit: 'merge', what: 'the rules cut to the first', change: (o) => ({ rules: [o.rules[0]] }), field: rulesOf, paths: ['rules'] },
-  { kind: 'RoleBinding', edit: 'merge', what: 'the subjects replaced', change: (_, ns) => ({ subjects: otherSubject(ns) }), field: (o) => o.subjects, paths: ['subjects'] },
-  {
-    kind: 'PodDisruptionBudget',
-    edit: 'merge',
-    what: 'minAvailable lowered',
-    change: () => ({ spec: { minAvailable: 0 } }),
-    field: (o) => o.spec.minAvailable,
-    paths: ['spec.minAvailable'],
-  },
+  ...partialEdits('merge'),
   {
     kind: 'PodDisruptionBudget',
     edit: 'merge',
@@ -288,32 +302,7 @@ const CASES: Case[] = [
   },
 
   // Server-side apply by another field manager, forced: it takes the fields over
-  {
-    kind: 'ConfigMap',
-    edit: 'apply',
-    what: 'the config document taken over',
-    change: () => ({ data: { [CONFIG_KEY]: '{}' } }),
-    field: (o) => o.data,
-    paths: [`data["${CONFIG_KEY}"]`],
-  },
-  {
-    kind: 'ServiceAccount',
-    edit: 'apply',
-    what: 'automountServiceAccountToken taken over',
-    change: () => ({ automountServiceAccountToken: true }),
-    field: (o) => o.automountServiceAccountToken,
-    paths: ['automountServiceAccountToken'],
-  },
-  { kind: 'Role', edit: 'apply', what: 'the rules taken over', change: (o) => ({ rules: [o.rules[0]] }), field: rulesOf, paths: ['rules'] },
-  { kind: 'RoleBinding', edit: 'apply', what: 'the subjects taken over', change: (_, ns) => ({ subjects: otherSubject(ns) }), field: (o) => o.subjects, paths: ['subjects'] },
-  {
-    kind: 'PodDisruptionBudget',
-    edit: 'apply',
-    what: 'minAvailable taken over',
-    change: () => ({ spec: { minAvailable: 0 } }),
-    field: (o) => o.spec.minAvailable,
-    paths: ['spec.minAvailable'],
-  },
+  ...partialEdits('apply'),
   {
     kind: 'Service',
     edit: 'apply',
