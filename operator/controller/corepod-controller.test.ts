@@ -38,6 +38,13 @@ interface EventObject extends KubeObject {
 }
 
 /** A started controller (no leader election) on a fresh fake apiserver and clock; stopped after the test. */
+/** The Warning an owned object restored after a change by hand gets, as [type, reason, note]. */
+const repairedRow = (object: string, fields?: string) => [
+  'Warning',
+  'DriftRepaired',
+  `${object} was changed or deleted by hand and has been restored${fields ? `: ${fields}` : ''}`,
+];
+
 async function operator(t: TestContext) {
   const clock = new FakeClock(START);
   const api = new FakeKubeApi({ clock });
@@ -62,6 +69,10 @@ async function operator(t: TestContext) {
     },
     owned: (name: string) => OWNED.map(([kind, nameOf]) => api.peek(RESOURCES[kind], NS, nameOf(name))),
     events: (name: string) => api.objects<EventObject>(RESOURCES.event, NS).filter((e) => e.regarding.name === name),
+    /** The Events about a CorePod as [type, reason, note]. */
+    eventRows(name: string) {
+      return this.events(name).map((e) => [e.type, e.reason, e.note]);
+    },
     applies: (kind: keyof typeof RESOURCES, name: string) => api.callsOf('apply', RESOURCES[kind]).filter((c) => c.name === name && !c.subresource).length,
     /** Moves the fake clock and lets what it triggers run. */
     async advance(ms: number) {
@@ -194,10 +205,7 @@ test('a spec whose programs share a port is Failed with PortConflict, an Event, 
   assert.equal(op.corePod('clash')!.status!.phase, 'Failed');
   assert.deepEqual(op.condition('clash', 'Ready'), { status: 'False', reason: 'PortConflict', message });
   assert.deepEqual(op.condition('clash', 'Degraded'), { status: 'True', reason: 'PortConflict', message });
-  assert.deepEqual(
-    op.events('clash').map((e) => [e.type, e.reason, e.note]),
-    [['Warning', 'PortConflict', message]],
-  );
+  assert.deepEqual(op.eventRows('clash'), [['Warning', 'PortConflict', message]]);
   assert.ok(
     op.owned('clash').every((o) => o === undefined),
     'nothing is applied',
@@ -242,10 +250,7 @@ test('a ConfigMap deleted by hand is restored with a DriftRepaired Event', { tim
   assert.ok(after, 'recreated');
   assert.notEqual(after.metadata!.uid, before.metadata!.uid);
   assert.deepEqual(after.data, before.data);
-  assert.deepEqual(
-    op.events('drift').map((e) => [e.type, e.reason, e.note]),
-    [['Warning', 'DriftRepaired', 'ConfigMap/drift-corepod-config was changed or deleted by hand and has been restored']],
-  );
+  assert.deepEqual(op.eventRows('drift'), [repairedRow('ConfigMap/drift-corepod-config')]);
   assert.equal(op.api.peek(RESOURCES.deployment, NS, 'drift')!.metadata!.generation, 1, 'the Deployment is left as it was');
 });
 
@@ -256,10 +261,7 @@ test('a Deployment scaled by hand is restored and the DriftRepaired Event names 
   await op.api.idle();
 
   assert.equal(op.api.peek<KubeObject & { spec: { replicas: number } }>(RESOURCES.deployment, NS, 'scaled')!.spec.replicas, 1);
-  assert.deepEqual(
-    op.events('scaled').map((e) => [e.type, e.reason, e.note]),
-    [['Warning', 'DriftRepaired', 'Deployment/scaled was changed or deleted by hand and has been restored: spec.replicas']],
-  );
+  assert.deepEqual(op.eventRows('scaled'), [repairedRow('Deployment/scaled', 'spec.replicas')]);
 });
 
 test("a label the operator sets, changed by hand on the Deployment (its generation stays), is restored and named; someone else's label is left", { timeout: 20_000 }, async (t) => {
@@ -274,10 +276,7 @@ test("a label the operator sets, changed by hand on the Deployment (its generati
   await op.api.idle();
   assert.equal(labels()['example.com/team'], 'a');
   assert.equal(op.api.peek(RESOURCES.deployment, NS, 'relabel')!.metadata!.generation, 1);
-  assert.deepEqual(
-    op.events('relabel').map((e) => [e.type, e.reason, e.note]),
-    [['Warning', 'DriftRepaired', `Deployment/relabel was changed or deleted by hand and has been restored: metadata.labels["${component}"]`]],
-  );
+  assert.deepEqual(op.eventRows('relabel'), [repairedRow('Deployment/relabel', `metadata.labels["${component}"]`)]);
 });
 
 test('the managed-by label removed from the ConfigMap (it leaves the label-selected cache) is restored and named', { timeout: 20_000 }, async (t) => {
@@ -286,10 +285,7 @@ test('the managed-by label removed from the ConfigMap (it leaves the label-selec
   await op.api.patch(RESOURCES.configMap, NS, 'unlabelled-corepod-config', 'json', [{ op: 'remove', path: '/metadata/labels/app.kubernetes.io~1managed-by' }]);
   await op.api.idle();
   assert.equal(op.api.peek(RESOURCES.configMap, NS, 'unlabelled-corepod-config')!.metadata!.labels!['app.kubernetes.io/managed-by'], 'corepod-operator');
-  assert.deepEqual(
-    op.events('unlabelled').map((e) => [e.type, e.reason, e.note]),
-    [['Warning', 'DriftRepaired', 'ConfigMap/unlabelled-corepod-config was changed or deleted by hand and has been restored: metadata.labels["app.kubernetes.io/managed-by"]']],
-  );
+  assert.deepEqual(op.eventRows('unlabelled'), [repairedRow('ConfigMap/unlabelled-corepod-config', 'metadata.labels["app.kubernetes.io/managed-by"]')]);
 });
 
 test('a repair is reported though the write of another object in the same reconcile fails (and the retry reports only its own)', { timeout: 20_000 }, async (t) => {
@@ -376,10 +372,7 @@ test('one mount path used by two programs from different volumes is Failed with 
   const message = 'spec.programs[1].volumeMounts[0].mountPath: mount path "/srv" is also mounted by program "one" from another volume, subPath or mode';
   assert.equal(op.corePod('mounts')!.status!.phase, 'Failed');
   assert.deepEqual(op.condition('mounts', 'Ready'), { status: 'False', reason: 'MountConflict', message });
-  assert.deepEqual(
-    op.events('mounts').map((e) => [e.type, e.reason, e.note]),
-    [['Warning', 'MountConflict', message]],
-  );
+  assert.deepEqual(op.eventRows('mounts'), [['Warning', 'MountConflict', message]]);
   assert.ok(op.owned('mounts').every((o) => o === undefined));
 });
 
