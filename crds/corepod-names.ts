@@ -7,3 +7,7 @@ export const KIND = 'CorePod';
 export const PLURAL = 'corepods';
 export const SINGULAR = 'corepod';
 export const SHORT_NAMES = ['cpod'];
+
+/** The supervisor's states of a program (supervisorctl's names), as status.processes[].state reports them. */
+export const PROCESS_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL'] as const;
+export type ProcessStateName = (typeof PROCESS_STATES)[number];

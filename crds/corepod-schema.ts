@@ -4,7 +4,7 @@
 import { z } from 'zod';
 
 import { isTimeZone, nextRun, parseCron } from '../lib/cron.js';
-import { API_VERSION, KIND } from './corepod-names.js';
+import { API_VERSION, KIND, PROCESS_STATES } from './corepod-names.js';
 import { OPERATOR_MOUNT_PATHS, OPERATOR_VOLUMES } from '../contract/sidecar-contract.js';
 import { MAX_REQUESTS } from '../contract/control-request.js';
 
@@ -35,8 +35,7 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
 
 export const RELOAD_SIGNALS = ['HUP', 'USR1', 'USR2', 'WINCH'] as const;
 
-export const PROCESS_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL'] as const;
-export type ProcessStateName = (typeof PROCESS_STATES)[number];
+export { PROCESS_STATES, type ProcessStateName } from './corepod-names.js';
 
 export const PHASES = ['Pending', 'Starting', 'Running', 'Degraded', 'Failed'] as const;
 

@@ -4,7 +4,7 @@
 // or namespace label: the scraper adds those. prom-client is loaded by the first scrape, and
 // only its registry, gauge and counter modules (docs/metrics.md: what that costs).
 import type { Counter, Gauge, Metric, MetricObjectWithValues, MetricValueWithName, Registry, RegistryContentType } from 'prom-client';
-import { PROCESS_STATES } from '../../crds/corepod-schema.js';
+import { PROCESS_STATES } from '../../crds/corepod-names.js';
 import type { ContainerMemoryFigures } from '../memory-watch.js';
 import type { ProgramDetail } from '../supervisor-views.js';
 import { EXIT_REASONS, PROBE_BUCKETS, type MetricTally } from './metric-tally.js';
