@@ -354,6 +354,11 @@ export class Supervisor {
     return this.slots.map((slot) => statusOf(slot, this.clock));
   }
 
+  /** What /readyz answers. */
+  ready(): boolean {
+    return this.health().ready;
+  }
+
   details(): ProgramDetail[] {
     return this.slots.map((slot) => detailOf(slot, this.clock, slot.waiting ? this.unready(slot) : []));
   }

@@ -62,6 +62,50 @@ test('a change while an attempt is in flight makes exactly one more attempt afte
   assert.deepEqual(h.attempts, [500, 4000]);
 });
 
+test('an urgent change goes at once: it ends the coalescing wait, or follows the attempt in flight', async () => {
+  const h = harness();
+  h.scheduler.poke();
+  await h.advance(200);
+  h.scheduler.poke(true);
+  await settle();
+  assert.deepEqual(h.attempts, [200], 'no wait for the rest of the window');
+  let release!: () => void;
+  h.hold(new Promise((resolve) => (release = resolve)));
+  h.scheduler.poke();
+  await h.advance(500);
+  assert.deepEqual(h.attempts, [200, 700]);
+  h.scheduler.poke(true);
+  await h.advance(300);
+  assert.equal(h.attempts.length, 2, 'never two in flight');
+  h.hold(undefined);
+  release();
+  await settle();
+  await settle();
+  assert.deepEqual(h.attempts, [200, 700, 1000], 'right after the one in flight');
+  h.scheduler.poke();
+  await h.advance(500);
+  assert.deepEqual(h.attempts, [200, 700, 1000, 1500], 'the next plain change waits its 0.5 s again');
+});
+
+test('an urgent change during a burst waits like the others', async () => {
+  const clock = new FakeClock();
+  const attempts: number[] = [];
+  const scheduler = new SendScheduler(clock, async () => (attempts.push(clock.now()), 'done'), { ...options, burst: { windowMs: 10_000, maxSends: 2, coalesceMs: 2000 } });
+  scheduler.poke(true);
+  await settle();
+  scheduler.poke(true);
+  await settle();
+  assert.deepEqual(attempts, [0, 0]);
+  scheduler.poke(true);
+  clock.advance(1900);
+  await settle();
+  assert.deepEqual(attempts, [0, 0], 'two sends in the window: the third waits 2 s');
+  scheduler.poke(true);
+  clock.advance(100);
+  await settle();
+  assert.deepEqual(attempts, [0, 0, 2000], 'and another urgent change does not push it back');
+});
+
 test('failures are retried with exponential backoff up to the cap, then the latest state goes once', async () => {
   const h = harness(['retry', 'retry', 'retry', 'retry', 'retry', 'done']);
   h.scheduler.poke();

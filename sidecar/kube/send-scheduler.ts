@@ -1,5 +1,7 @@
 // When the status reporter talks to the API server: changes within `coalesceMs` make one attempt
-// (`burst.coalesceMs` while changes keep coming, as in a crash loop), at most one attempt is in flight, a failed attempt is retried with exponential backoff (each
+// (`burst.coalesceMs` while changes keep coming, as in a crash loop), an urgent change one at once
+// (the pod became ready or stopped being ready: the READY column should not lag), at most one
+// attempt is in flight, a failed attempt is retried with exponential backoff (each
 // attempt sends the latest state, so nothing queues up while the API is away), and every
 // `refreshMs` an attempt checks for slow drift (memory). Pure timing on a Clock; the attempt itself
 // (snapshot, compare, patch) is the caller's.
@@ -26,6 +28,7 @@ export const DEFAULT_SEND_SCHEDULE: SendSchedulerOptions = {
 
 export class SendScheduler {
   private dirty = false;
+  private urgent = false;
   private inFlight: Promise<void> | undefined;
   private timer: { handle: TimerHandle; kind: 'coalesce' | 'retry' } | undefined;
   private refreshTimer: TimerHandle | undefined;
@@ -46,19 +49,34 @@ export class SendScheduler {
     this.scheduleRefresh();
   }
 
-  /** Something changed: an attempt within coalesceMs (or at the pending retry). */
-  poke(): void {
+  /**
+   * Something changed: an attempt within coalesceMs (or at the pending retry). An urgent change
+   * goes at once, or right after the attempt in flight; during a burst it waits like any other.
+   */
+  poke(urgent = false): void {
     this.dirty = true;
-    if (this.stopped || this.inFlight || this.timer) return;
-    this.arm('coalesce', this.coalesceDelay());
+    if (urgent) this.urgent = true;
+    if (this.stopped || this.inFlight || this.timer?.kind === 'retry') return;
+    const delay = this.coalesceDelay();
+    if (this.timer && delay > 0) return;
+    this.timer?.handle.cancel();
+    this.timer = undefined;
+    this.coalesce(delay);
+  }
+
+  private coalesce(delay: number): void {
+    if (delay === 0) void this.run();
+    else this.arm('coalesce', delay);
   }
 
   private coalesceDelay(): number {
     const burst = this.options.burst;
-    if (!burst) return this.options.coalesceMs;
-    const since = this.clock.now() - burst.windowMs;
-    this.sendTimes = this.sendTimes.filter((at) => at > since);
-    return this.sendTimes.length >= burst.maxSends ? burst.coalesceMs : this.options.coalesceMs;
+    if (burst) {
+      const since = this.clock.now() - burst.windowMs;
+      this.sendTimes = this.sendTimes.filter((at) => at > since);
+      if (this.sendTimes.length >= burst.maxSends) return burst.coalesceMs;
+    }
+    return this.urgent ? 0 : this.options.coalesceMs;
   }
 
   /** Whether a retry is pending because the last attempt failed. */
@@ -105,6 +123,7 @@ export class SendScheduler {
 
   private run(): Promise<AttemptOutcome> {
     this.dirty = false;
+    this.urgent = false;
     this.sendTimes.push(this.clock.now());
     let outcome: AttemptOutcome = 'retry';
     const running = (async () => {
@@ -122,7 +141,7 @@ export class SendScheduler {
         if (!this.stopped && !this.timer) this.arm('retry', this.backoff.next());
       } else {
         this.backoff.reset();
-        if (this.dirty && !this.stopped && !this.timer) this.arm('coalesce', this.coalesceDelay());
+        if (this.dirty && !this.stopped && !this.timer) this.coalesce(this.coalesceDelay());
       }
       return outcome;
     });

@@ -1,6 +1,7 @@
 // Writes this pod's processes into its CorePod's status: one entry of status.pods (a list-map keyed
 // by pod name) owned through server-side apply by a per-pod field manager, so replicas never
-// conflict. Changes coalesce (send-scheduler.ts); while the API server is unreachable supervision
+// conflict. Changes coalesce (send-scheduler.ts), except that the pod becoming ready or unready
+// goes at once; while the API server is unreachable supervision
 // goes on and only the latest state is kept, sent once it answers again.
 import type { ProcessStatus } from '../../crds/corepod-schema.js';
 import type { KubeApi } from '../../kube/kube-api.js';
@@ -16,6 +17,8 @@ import { waitAtMost } from '../../lib/wait-at-most.js';
 export interface StatusSource {
   /** Every program in the shape of status.pods[].processes[]. */
   snapshot(): ProcessStatus[];
+  /** Whether the pod is ready (/readyz): when this flips, the status goes at once. */
+  ready?(): boolean;
 }
 
 /** The generation and conditions this pod reports (live reconfiguration). */
@@ -54,6 +57,7 @@ export class StatusReporter implements Sink {
   private factsRefusedUntil = 0;
   private readonly counters: StatusReporterStats = { patches: 0, failures: 0 };
   private failing = false;
+  private wasReady: boolean | undefined;
 
   constructor(private readonly options: StatusReporterOptions) {
     this.clock = options.clock ?? systemClock;
@@ -63,13 +67,17 @@ export class StatusReporter implements Sink {
   }
 
   start(): void {
+    this.wasReady = this.options.source.ready?.();
     this.scheduler.start();
     this.scheduler.poke();
   }
 
   deliver(event: SupervisorEvent): void | Promise<void> {
     if (event.type === 'supervisor' && event.state === 'stopped') return this.finalFlush();
-    this.scheduler.poke();
+    const ready = this.options.source.ready?.();
+    const flipped = ready !== this.wasReady;
+    this.wasReady = ready;
+    this.scheduler.poke(flipped);
   }
 
   stop(): void {
