@@ -66,7 +66,7 @@ test("DreamScape's variants keep the CorePod pod's image, security and resources
   const corePod = validated.value as unknown as CorePodObject;
   const corePodDeployment = desiredState(corePod, DEFAULT_SIDECAR).objects.find((o) => o.kind === 'Deployment') as import('@kubernetes/client-node').V1Deployment;
   const corePodPod = corePodDeployment.spec!.template.spec!;
-  for (const variant of ['floor', 'floor-ordered', 'supervisord'] as const) {
+  for (const variant of ['floor', 'floor-bare', 'floor-ordered', 'supervisord'] as const) {
     const { deployment, configMap } = variantObjects(variant, `dreamscape-${variant}`, corePod, corePodDeployment, 10);
     const pod = deployment.spec!.template.spec!;
     const app = pod.containers[0]!;
@@ -76,7 +76,23 @@ test("DreamScape's variants keep the CorePod pod's image, security and resources
     assert.deepEqual(app.securityContext, corePodPod.containers[0]!.securityContext);
     assert.deepEqual(app.resources, corePodPod.containers[0]!.resources);
     assert.equal(pod.initContainers, undefined);
-    assert.equal(app.env, undefined);
+    if (variant === 'floor-bare') {
+      assert.equal(app.env, undefined);
+      assert.equal(pod.volumes, undefined);
+      assert.equal(app.volumeMounts, undefined);
+    } else {
+      // The programs' own inputs stay: the signing key from its Secret, nginx's TLS Secret.
+      assert.deepEqual(app.env, [{ name: 'TOKEN_SIGNING_KEY', valueFrom: { secretKeyRef: { name: 'dreamscape-auth', key: 'token-signing-key' } } }]);
+      assert.deepEqual(
+        pod.volumes?.find((v) => v.name === 'tls'),
+        { name: 'tls', secret: { secretName: 'dreamscape-tls' } },
+      );
+      assert.deepEqual(
+        app.volumeMounts?.find((m) => m.name === 'tls'),
+        { name: 'tls', mountPath: '/app/nginx/tls', readOnly: true },
+      );
+      assert.ok(!pod.volumes?.some((v) => v.name.startsWith('corepod-')), 'none of the sidecar-init volumes');
+    }
     assert.ok(!(app.ports ?? []).some((p) => p.name === 'corepod-health'));
     assert.deepEqual(app.readinessProbe?.httpGet, { path: '/health', port: 80 });
     assert.equal(configMap === undefined, variant !== 'supervisord');

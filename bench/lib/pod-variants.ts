@@ -2,14 +2,18 @@
 // resources and programs, started by a plain shell script (the floor: no supervisor at all; all at
 // once, or in start order, each once the previous one's port answers) or by supervisord, each with a
 // kubelet readiness probe on the last program's health check.
-import type { V1ConfigMap, V1Container, V1Deployment, V1PodSpec, V1Probe } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Container, V1Deployment, V1EnvVar, V1EnvVarSource, V1PodSpec, V1Probe } from '@kubernetes/client-node';
+import { OPERATOR_VOLUMES } from '../../contract/sidecar-contract.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import type { ProgramSpec as Program } from '../../crds/corepod-schema.js';
 import { programDefs } from './layout.js';
 import { shellQuote } from './program.js';
 import { supervisordConf } from './supervisord-conf.js';
 
-export type Variant = 'floor' | 'floor-ordered' | 'supervisord';
+/** 'floor-bare': the floor without the application's own inputs (its Secrets, env and volumes). */
+export type Variant = 'floor' | 'floor-bare' | 'floor-ordered' | 'supervisord';
+
+const OPERATOR_VOLUME_NAMES = new Set<string>(Object.values(OPERATOR_VOLUMES));
 
 /** The programs in a fixed start order: priority, then name (the sidecar-init keeps spec order among equal priorities and also waits on dependsOn). */
 export function startOrder(programs: readonly Program[]): Program[] {
@@ -58,18 +62,32 @@ export interface VariantObjects {
 /**
  * `corePodDeployment` is the operator's Deployment for `corePod` (operator/desired): the variant
  * keeps its image, pod and container security contexts, resources, ports and grace period, and
- * drops the sidecar-init (runtime, config, token, its probes and environment).
+ * drops the sidecar-init (runtime, config, token, its probes and environment). It keeps what the
+ * programs themselves need however they are run: the CorePod's volumes and mounts (DreamScape's TLS
+ * Secret) and each program's env[].valueFrom as container env (its signing key from a Secret),
+ * except 'floor-bare', which drops those too.
  */
 export function variantObjects(variant: Variant, name: string, corePod: CorePodObject, corePodDeployment: V1Deployment, replicas: number): VariantObjects {
   const template = corePodDeployment.spec!.template.spec!;
   const app = template.containers[0]!;
   const labels = { 'app.kubernetes.io/name': `bench-${variant}`, 'app.kubernetes.io/instance': name };
+  const appInputs = variant !== 'floor-bare';
+  const appVolumes = appInputs ? (template.volumes ?? []).filter((v) => !OPERATOR_VOLUME_NAMES.has(v.name)) : [];
+  const appMounts = appInputs ? (app.volumeMounts ?? []).filter((m) => !OPERATOR_VOLUME_NAMES.has(m.name)) : [];
+  const appEnv: V1EnvVar[] = [];
+  for (const program of appInputs ? corePod.spec.programs : []) {
+    for (const variable of program.env) {
+      if (variable.valueFrom && !appEnv.some((e) => e.name === variable.name)) appEnv.push({ name: variable.name, valueFrom: variable.valueFrom as V1EnvVarSource });
+    }
+  }
   const container: V1Container = {
     name: 'app',
     image: app.image,
     imagePullPolicy: app.imagePullPolicy,
     ports: (app.ports ?? []).filter((p) => !p.name?.startsWith('corepod-')),
     readinessProbe: readinessProbe(corePod.spec.programs),
+    ...(appEnv.length > 0 ? { env: appEnv } : {}),
+    ...(appMounts.length > 0 ? { volumeMounts: appMounts } : {}),
     ...(app.resources ? { resources: app.resources } : {}),
     ...(app.securityContext ? { securityContext: app.securityContext } : {}),
   };
@@ -79,9 +97,10 @@ export function variantObjects(variant: Variant, name: string, corePod: CorePodO
     terminationGracePeriodSeconds: template.terminationGracePeriodSeconds,
     ...(template.securityContext ? { securityContext: template.securityContext } : {}),
     containers: [container],
+    ...(appVolumes.length > 0 ? { volumes: appVolumes } : {}),
   };
   let configMap: V1ConfigMap | undefined;
-  if (variant === 'floor') {
+  if (variant === 'floor' || variant === 'floor-bare') {
     container.command = ['sh', '-c', floorScript(corePod.spec.programs)];
   } else if (variant === 'floor-ordered') {
     container.command = ['bash', '-c', floorScript(corePod.spec.programs, { ordered: true })];
@@ -89,14 +108,8 @@ export function variantObjects(variant: Variant, name: string, corePod: CorePodO
     const conf = supervisordConf(programDefs(corePod.spec), { dir: SUPERVISORD_DIR, socket: `${SUPERVISORD_DIR}/supervisor.sock`, root: false });
     configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels }, data: { 'supervisord.conf': conf } };
     container.command = ['supervisord', '-n', '-c', `${SUPERVISORD_CONF_DIR}/supervisord.conf`];
-    container.volumeMounts = [
-      { name: 'conf', mountPath: SUPERVISORD_CONF_DIR, readOnly: true },
-      { name: 'run', mountPath: SUPERVISORD_DIR },
-    ];
-    pod.volumes = [
-      { name: 'conf', configMap: { name } },
-      { name: 'run', emptyDir: {} },
-    ];
+    container.volumeMounts = [...appMounts, { name: 'conf', mountPath: SUPERVISORD_CONF_DIR, readOnly: true }, { name: 'run', mountPath: SUPERVISORD_DIR }];
+    pod.volumes = [...appVolumes, { name: 'conf', configMap: { name } }, { name: 'run', emptyDir: {} }];
   }
   const deployment: V1Deployment = {
     apiVersion: 'apps/v1',
