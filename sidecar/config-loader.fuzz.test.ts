@@ -7,13 +7,14 @@ import fc from 'fast-check';
 import { assertClearErrors, mutate, mutation } from '../crds/fuzz-documents.js';
 import { fuzzParameters } from '../lib/fuzz-runs.js';
 import { stringify } from 'yaml';
-import { parseConfig, resolveQuantities, validateConfig } from './config-loader.js';
+import { hasRepeatedKey, parseConfig, parseJsonConfig, resolveQuantities, validateConfig } from './config-loader.js';
+import { parseYamlConfig } from './config-yaml.js';
 
 const DREAMSCAPE_TEXT = fs.readFileSync(new URL('../../examples/dreamscape/corepod.yaml', import.meta.url), 'utf8');
 
 /** What the contract asks of reading a text: a spec with byte counts, or clear errors. */
-function assertReadOrRefused(text: string): void {
-  const parsed = parseConfig(text);
+async function assertReadOrRefused(text: string): Promise<void> {
+  const parsed = await parseConfig(text);
   if (!parsed.ok) {
     assertClearErrors(parsed.errors);
     return;
@@ -69,9 +70,9 @@ function damaged(text: string, edits: readonly { at: number; cut: number; insert
   return out;
 }
 
-test('fuzz: any text is read or refused with paths', () => {
-  fc.assert(
-    fc.property(
+test('fuzz: any text is read or refused with paths', async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.oneof(
         fc.string({ maxLength: 200 }),
         fc.string({ unit: 'binary', maxLength: 200 }),
@@ -83,26 +84,69 @@ test('fuzz: any text is read or refused with paths', () => {
   );
 });
 
-test('fuzz: the DreamScape YAML damaged at random is read or refused with paths', () => {
-  fc.assert(
-    fc.property(fc.array(damage, { minLength: 1, maxLength: 5 }), (edits) => assertReadOrRefused(damaged(DREAMSCAPE_TEXT, edits))),
+test('fuzz: the DreamScape YAML damaged at random is read or refused with paths', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(damage, { minLength: 1, maxLength: 5 }), (edits) => assertReadOrRefused(damaged(DREAMSCAPE_TEXT, edits))),
     fuzzParameters(300),
   );
 });
 
-test('fuzz: the DreamScape CorePod with hostile values, written as YAML, is read or refused with paths', () => {
-  const document = parseConfig(DREAMSCAPE_TEXT);
+test('fuzz: the DreamScape CorePod with hostile values, written as YAML and as JSON, is read or refused with paths', async () => {
+  const document = parseYamlConfig(DREAMSCAPE_TEXT);
   assert.ok(document.ok);
-  fc.assert(
-    fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (mutations) => assertReadOrRefused(stringify(mutate(document.value, mutations)))),
+  await fc.assert(
+    fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.boolean(), (mutations, json) => {
+      const value = mutate(document.value, mutations);
+      return assertReadOrRefused(json ? JSON.stringify(value) : stringify(value));
+    }),
     fuzzParameters(200),
   );
+});
+
+/** JSON text of any value, at times with a key written twice somewhere (as hand-edited JSON may). */
+const jsonText = fc.tuple(fc.jsonValue(), fc.nat(), fc.boolean(), fc.boolean()).map(([value, at, repeat, spaced]) => {
+  const text = JSON.stringify(value, null, spaced ? 2 : undefined);
+  if (!repeat) return text;
+  // Repeat the first key of the at-th object that has one.
+  const objects = [...text.matchAll(/\{\s*("(?:[^"\\]|\\.)*")\s*:/g)];
+  if (objects.length === 0) return text;
+  const match = objects[at % objects.length]!;
+  const open = match.index + 1;
+  return `${text.slice(0, open)}${match[1]}:0,${text.slice(open)}`;
+});
+
+test('fuzz: JSON is read as the YAML parser reads it, and a key written twice is refused as YAML refuses it', () => {
+  fc.assert(
+    fc.property(jsonText, (text) => {
+      const yaml = parseYamlConfig(text);
+      const json = parseJsonConfig(text);
+      if (json === undefined) {
+        // Left to the YAML parser: only for a repeated key, which it refuses.
+        assert.ok(hasRepeatedKey(text), text);
+        assert.equal(yaml.ok, false, text);
+        assert.match(yaml.ok ? '' : yaml.errors[0]!.message, /Map keys must be unique/);
+      } else {
+        assert.deepEqual(json, yaml, text);
+      }
+    }),
+    fuzzParameters(500),
+  );
+});
+
+test('a key repeated anywhere in JSON is found, escapes decoded; a repeated array entry or value is no key', () => {
+  assert.equal(hasRepeatedKey('{"a":1,"b":{"a":2}}'), false);
+  assert.equal(hasRepeatedKey('{"a":1,"b":{"c":2,"c":3}}'), true);
+  assert.equal(hasRepeatedKey('{"a":"x","\\u0061":2}'), true);
+  assert.equal(hasRepeatedKey('{"a":["a","a"],"b":"a"}'), false);
+  assert.equal(hasRepeatedKey('[{"a":1},{"a":1}]'), false);
+  assert.equal(hasRepeatedKey('{"k\\"":1,"k\\"" : 2}'), true);
+  assert.equal(hasRepeatedKey('{"{":"[","a":1,"}":"]","b":{"a":1}}'), false);
 });
 
 // Crashes the fuzzer found, kept as regression tests.
 
 test('regression (fuzz): an alias without its anchor is a clear error, not an exception', () => {
-  assert.deepEqual(parseConfig('spec:\n  <<: *base\n'), {
+  assert.deepEqual(parseYamlConfig('spec:\n  <<: *base\n'), {
     ok: false,
     errors: [{ path: '(document)', message: 'Unresolved alias (the anchor must be set before the alias): base' }],
   });
@@ -111,7 +155,7 @@ test('regression (fuzz): an alias without its anchor is a clear error, not an ex
 test('regression (fuzz): a billion-laughs document of aliases is refused, not expanded', () => {
   const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
   for (const [i, name] of ['b', 'c', 'd', 'e'].entries()) levels.push(`${name}: &${name} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`);
-  const result = parseConfig(`${levels.join('\n')}\n`);
+  const result = parseYamlConfig(`${levels.join('\n')}\n`);
   assert.deepEqual(result, { ok: false, errors: [{ path: '(document)', message: 'Excessive alias count indicates a resource exhaustion attack' }] });
 });
 
@@ -119,7 +163,7 @@ test('regression (fuzz): a collection as a key prints no process warning and is 
   const warnings: string[] = [];
   const listener = (warning: Error) => warnings.push(warning.message);
   process.on('warning', listener);
-  const parsed = parseConfig(`${DREAMSCAPE_TEXT}? [a, b]\n: 1\n`);
+  const parsed = parseYamlConfig(`${DREAMSCAPE_TEXT}? [a, b]\n: 1\n`);
   await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on the next tick
   process.off('warning', listener);
   assert.ok(parsed.ok);

@@ -17,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     const file = values.file ?? positionals[0];
     if (!file || positionals.length > (values.file ? 0 : 1)) throw new UsageError('expected exactly one FILE');
     const { formatErrors, loadConfigFile } = await import('../config-loader.js');
-    const result = loadConfigFile(file);
+    const result = await loadConfigFile(file);
     if (!result.ok) {
       process.stderr.write(`${formatErrors(result.errors)}\n`);
       process.stderr.write(`corepod: ${file}: ${result.errors.length} error${result.errors.length === 1 ? '' : 's'}, nothing started\n`);
