@@ -1,6 +1,7 @@
 // The `corepod` command: a table of lazily imported command modules, so that each command (and
 // above all the long-lived `run`) loads only what it uses.
 import { runCommandLine } from '../../lib/command-line.js';
+import { useBundledCompileCache } from '../compile-cache.js';
 import { nameAfterExecutable } from '../process-name.js';
 
 interface CommandModule {
@@ -60,5 +61,6 @@ export async function dispatch(argv: string[]): Promise<number> {
   return module.main(rest);
 }
 
+useBundledCompileCache();
 nameAfterExecutable();
 runCommandLine('corepod', () => dispatch(process.argv.slice(2)));

@@ -161,6 +161,51 @@ test('the runtime needs nothing from the image: tini is PID 1, programs run, orp
   assert.ok(c.lines.find((l) => l.msg === 'all programs stopped'));
 });
 
+test("the runtime's modules load compiled from its own cache, none compiled anew, as root and as another user", async (t) => {
+  const c = await startContainer(t, corePod('    - { name: idle, command: ["/bin/sleep", "1000"] }\n'));
+  await waitFor('supervisor started', () => c.lines.find((l) => l.msg === 'supervisor started'), 60_000);
+  fs.chmodSync(path.join(c.root, 'tmp'), 0o1777);
+  // The validating child of every start and reload: zod, yaml and the schema (the file is YAML).
+  for (const userspec of ['0:0', '65534:65534']) {
+    const { stderr } = await exec('chroot', [`--userspec=${userspec}`, c.root, '/corepod/bin/corepod', 'validate', '--json', '-f', '/etc/corepod.yaml'], {
+      env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+    });
+    const accepted = [...stderr.matchAll(/V8 code cache for \w+ (?:file:\/\/)?(\S+) was accepted/g)].map((m) => m[1]!);
+    for (const module of ['/corepod/app/dist/crds/corepod-schema.js', '/corepod/app/node_modules/zod/v4/core/schemas.js', '/corepod/app/dist/sidecar/cli/validate-command.js']) {
+      assert.ok(accepted.includes(module), `${userspec}: ${module} from the cache (accepted: ${accepted.length})`);
+    }
+    assert.ok(
+      accepted.some((m) => m.startsWith('/corepod/app/node_modules/yaml/')),
+      `${userspec}: yaml from the cache`,
+    );
+    assert.deepEqual(
+      stderr.split('\n').filter((line) => /was not initialized|mismatch|rejected|Cannot/.test(line)),
+      [],
+    );
+  }
+  // The other user's link to it, in its own run directory.
+  assert.equal(fs.statSync(path.join(c.root, 'tmp/corepod-65534/compile-cache')).mode & 0o777, 0o700);
+});
+
+test("the validating child starts from the runtime's V8 snapshot and says what `corepod validate` says, valid or not", async (t) => {
+  const c = await startContainer(t, corePod('    - { name: idle, command: ["/bin/sleep", "1000"] }\n'));
+  await waitFor('supervisor started', () => c.lines.find((l) => l.msg === 'supervisor started'), 60_000);
+  fs.writeFileSync(path.join(c.root, 'etc/bad.yaml'), corePod('    - { name: x, command: [], stopSignal: NOPE }\n'));
+  fs.writeFileSync(path.join(c.root, 'etc/broken.yaml'), 'spec: [\n');
+  const outcome = (argv: string[]) =>
+    exec('chroot', ['--userspec=65534:65534', c.root, ...argv]).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+  for (const file of ['/etc/corepod.yaml', '/etc/bad.yaml', '/etc/broken.yaml']) {
+    const loaded = await outcome(['/corepod/bin/corepod', 'validate', '--json', '-f', file]);
+    const snapshot = await outcome(['/corepod/node', '--snapshot-blob', '/corepod/app/validate.blob', 'validate', '--json', '-f', file]);
+    assert.deepEqual(snapshot, loaded, file);
+    assert.equal(loaded.code, file === '/etc/corepod.yaml' ? 0 : 2, `${file}: ${loaded.stderr}`);
+  }
+  assert.match((await outcome(['/corepod/bin/corepod', 'validate', '-f', '/etc/bad.yaml'])).stderr, /spec\.programs\[0\]\.stopSignal/);
+});
+
 test('a critical program going FATAL ends the container with a non-zero code', async (t) => {
   const c = await startContainer(
     t,
