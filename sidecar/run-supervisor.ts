@@ -29,6 +29,12 @@ import type { ImageRoot } from './image-root.js';
 import { SpecReloader } from './spec-reloader.js';
 import type { ProgramExtras } from './supervisor.js';
 
+/**
+ * In a pod, the Kubernetes side (the TLS client, the status reporter, the spec watch) loads while
+ * `corepod run` waits for the validating child, which imports this module meanwhile: not after it.
+ */
+const podModules = process.env[ENV.podName] ? Promise.all([import('./kube/cluster-sinks.js'), import('./kube/spec-sources.js')]) : undefined;
+
 export interface RunSupervisorOptions {
   config: LoadedConfig;
   file: string;
@@ -263,8 +269,9 @@ export async function runSupervisor(options: RunSupervisorOptions): Promise<numb
     });
   });
   // Kubernetes status and Events when running in a CorePod pod (sidecar/kube/, loaded only there).
-  cluster = process.env[ENV.podName] ? (await import('./kube/cluster-sinks.js')).attachClusterSinks(supervisor, logger, process.env, () => reloader.podFacts()) : undefined;
-  const specSources = cluster ? (await import('./kube/spec-sources.js')).watchSpecSources({ cluster, file: options.file, reloader, logger }) : undefined;
+  const kube = await podModules;
+  cluster = kube ? kube[0].attachClusterSinks(supervisor, logger, process.env, () => reloader.podFacts()) : undefined;
+  const specSources = kube && cluster ? kube[1].watchSpecSources({ cluster, file: options.file, reloader, logger }) : undefined;
   // GitHub issues for alerts when spec.alerts.github is set, also standalone (sidecar/alerts/, loaded only then).
   const github = spec.alerts?.github
     ? await (await import('./alerts/attach-github-alerts.js')).attachGithubAlerts(supervisor, spec.alerts.github, options.config.name, logger)
