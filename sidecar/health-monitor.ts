@@ -8,10 +8,12 @@ import type { MachineEvent, ProgramState } from './process-state-machine.js';
 /**
  * Delay before the next probe while a program has not passed its check since it was spawned:
  * readiness gates its dependents, so probe often at first (50 ms for 1 s, 100 ms up to 5 s),
- * then back off to a tenth of the time since the spawn, never beyond periodSeconds.
+ * then back off to a tenth of the time since the spawn, never beyond periodSeconds. A network
+ * check is probed every 10 ms for the first half second: a refused connection costs next to
+ * nothing, and most services listen within it; an exec check spawns a process each time.
  */
-export function startupProbeDelay(sinceSpawnMs: number, periodMs: number): number {
-  const delay = sinceSpawnMs < 1000 ? 50 : sinceSpawnMs < 5000 ? 100 : Math.round(sinceSpawnMs / 10);
+export function startupProbeDelay(sinceSpawnMs: number, periodMs: number, network: boolean): number {
+  const delay = network && sinceSpawnMs < 500 ? 10 : sinceSpawnMs < 1000 ? 50 : sinceSpawnMs < 5000 ? 100 : Math.round(sinceSpawnMs / 10);
   return Math.min(delay, periodMs);
 }
 
@@ -86,7 +88,7 @@ export class HealthMonitor {
         if (counts) this.options.report({ type: 'probe', generation, ok: result.ok, ...(result.message !== undefined ? { message: result.message } : {}) });
         if (!alive()) return;
         const sinceSpawn = clock.now() - (state().startedAt ?? 0);
-        this.schedule(generation, state().healthy === true ? period : startupProbeDelay(sinceSpawn, period));
+        this.schedule(generation, state().healthy === true ? period : startupProbeDelay(sinceSpawn, period, check.exec === undefined));
       });
   }
 }

@@ -156,12 +156,18 @@ test('readiness: required checks gate it, optional ones do not', async () => {
   );
 });
 
-test('startup probing: 50 ms for the first second, 100 ms up to 5 s, then a tenth of the age, capped by periodSeconds', () => {
+test('startup probing: 50 ms for the first second, 100 ms up to 5 s, then a tenth of the age, capped by periodSeconds; network checks 10 ms for the first half second', () => {
+  const ages = [0, 499, 500, 999, 1000, 4999, 5000, 60_000, 600_000];
   assert.deepEqual(
-    [0, 999, 1000, 4999, 5000, 60_000, 600_000].map((age) => startupProbeDelay(age, 10_000)),
-    [50, 50, 100, 100, 500, 6000, 10_000],
+    ages.map((age) => startupProbeDelay(age, 10_000, false)),
+    [50, 50, 50, 50, 100, 100, 500, 6000, 10_000],
   );
-  assert.equal(startupProbeDelay(0, 20), 20);
+  assert.deepEqual(
+    ages.map((age) => startupProbeDelay(age, 10_000, true)),
+    [10, 10, 50, 50, 100, 100, 500, 6000, 10_000],
+  );
+  assert.equal(startupProbeDelay(0, 20, false), 20);
+  assert.equal(startupProbeDelay(0, 5, true), 5);
 });
 
 test('before a first pass, failing startup probes count toward failureThreshold once per periodSeconds', async () => {
