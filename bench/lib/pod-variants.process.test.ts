@@ -1,7 +1,8 @@
 // The floor scripts run for real under sh and bash.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -54,5 +55,32 @@ test('the ordered floor script really waits: the second program starts after the
         }
       });
     });
+  });
+});
+
+test('SIGTERM to the floor script stops its programs and ends it with 0', (t) => {
+  const programs = spec([
+    { name: 'one', command: ['sleep', '1000'], priority: 1 },
+    { name: 'two', command: ['sleep', '1001'], priority: 2 },
+  ]).programs;
+  const child = spawn('sh', ['-c', floorScript(programs)], { stdio: 'ignore' });
+  t.after(() => child.kill('SIGKILL'));
+  const sleepers = () => fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return new Promise<void>((resolve, reject) => {
+    const started = setInterval(() => {
+      if (sleepers().length < 2) return;
+      clearInterval(started);
+      const programPids = sleepers().map(Number);
+      child.once('exit', (code, signal) => {
+        try {
+          assert.deepEqual([code, signal], [0, null]);
+          for (const pid of programPids) assert.equal(fs.existsSync(`/proc/${pid}`), false, `program ${pid} stopped`);
+          resolve();
+        } catch (failure) {
+          reject(failure);
+        }
+      });
+      child.kill('SIGTERM');
+    }, 20);
   });
 });

@@ -6,7 +6,7 @@ import { validateCorePod, validateSpec } from '../../crds/corepod-schema.js';
 import type { CorePodObject } from '../../crds/corepod-object.js';
 import { DEFAULT_SIDECAR } from '../../contract/sidecar-contract.js';
 import { desiredState } from '../../operator/desired/desired-state.js';
-import { floorScript, readinessProbe, startOrder, variantObjects } from './pod-variants.js';
+import { FLOOR_TRAP, floorScript, readinessProbe, startOrder, variantObjects } from './pod-variants.js';
 import { REPO } from './paths.js';
 
 const spec = (programs: unknown[]) => {
@@ -33,7 +33,15 @@ test('the floor script starts each program in its directory with its environment
     { name: 'api', command: ['node', 'server.js', "it's"], workingDir: '/app/api dir', env: [{ name: 'PORT', value: '3001' }], priority: 1 },
     { name: 'web', command: ['/usr/sbin/nginx', '-g', 'daemon off;'], priority: 2 },
   ]).programs;
-  assert.equal(floorScript(programs), ["(cd '/app/api dir' && exec env PORT=3001 node server.js 'it'\"'\"'s') &", "(exec /usr/sbin/nginx -g 'daemon off;') &", 'wait'].join('\n'));
+  assert.equal(
+    floorScript(programs),
+    [
+      FLOOR_TRAP,
+      "(cd '/app/api dir' && exec env PORT=3001 node server.js 'it'\"'\"'s') & pids=\"$pids $!\"",
+      '(exec /usr/sbin/nginx -g \'daemon off;\') & pids="$pids $!"',
+      'wait',
+    ].join('\n'),
+  );
 });
 
 test("the ordered floor script starts each program once the previous one's health-check port answers", () => {
@@ -44,7 +52,14 @@ test("the ordered floor script starts each program once the previous one's healt
   ]).programs;
   assert.equal(
     floorScript(programs, { ordered: true }),
-    ['(exec api) &', 'until (exec 3<>/dev/tcp/127.0.0.1/3001) 2>/dev/null; do sleep 0.02; done', '(exec worker) &', '(exec web) &', 'wait'].join('\n'),
+    [
+      FLOOR_TRAP,
+      '(exec api) & pids="$pids $!"',
+      'until (exec 3<>/dev/tcp/127.0.0.1/3001) 2>/dev/null; do sleep 0.02; done',
+      '(exec worker) & pids="$pids $!"',
+      '(exec web) & pids="$pids $!"',
+      'wait',
+    ].join('\n'),
   );
 });
 

@@ -28,17 +28,20 @@ function healthPort(p: Program): number | undefined {
 /**
  * A shell script: every program in the background, in start order, in its directory and with its
  * environment; then wait. `ordered` (bash): each program starts once the previous one's health-check
- * port accepts connections, as dependsOn would have it, polling every 20 ms.
+ * port accepts connections, as dependsOn would have it, polling every 20 ms. SIGTERM is passed on to
+ * the programs: as PID 1 a shell without a trap ignores it, and each pod would take its whole grace period to go.
  */
+export const FLOOR_TRAP = `trap 'kill $pids 2>/dev/null; wait; exit 0' TERM`;
+
 export function floorScript(programs: readonly Program[], options: { ordered?: boolean } = {}): string {
   const lines = startOrder(programs).flatMap((p, index, all) => {
     const env = p.env.filter((e) => e.valueFrom === undefined).map((e) => shellQuote(`${e.name}=${e.value}`));
     const exec = ['exec', ...(env.length > 0 ? ['env', ...env] : []), ...p.command.map(shellQuote)].join(' ');
     const previous = index > 0 ? healthPort(all[index - 1]!) : undefined;
     const wait = options.ordered && previous !== undefined ? [`until (exec 3<>/dev/tcp/127.0.0.1/${previous}) 2>/dev/null; do sleep 0.02; done`] : [];
-    return [...wait, `(${p.workingDir ? `cd ${shellQuote(p.workingDir)} && ` : ''}${exec}) &`];
+    return [...wait, `(${p.workingDir ? `cd ${shellQuote(p.workingDir)} && ` : ''}${exec}) & pids="$pids $!"`];
   });
-  return [...lines, 'wait'].join('\n');
+  return [FLOOR_TRAP, ...lines, 'wait'].join('\n');
 }
 
 /** The last program to start with an HTTP health check: when it answers, the others have started. */
