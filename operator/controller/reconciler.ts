@@ -312,22 +312,17 @@ export class Reconciler {
     };
 
     // One batch, each object waiting only for what it needs (a skipped write is done at once):
-    // the Deployment for its ConfigMap and ServiceAccount, so that its pods find them; the others
-    // for those three (below); the RoleBinding also for its Role, because unless the operator may
-    // escalate (system:masters), the apiserver looks the Role up to check that we hold what it
-    // grants, and a RoleBinding racing its Role fails ("rolebindings … not found").
+    // the Deployment for its ConfigMap and ServiceAccount, so that its pods find them; the
+    // RoleBinding for its Role, because unless the operator may escalate (system:masters), the
+    // apiserver looks the Role up to check that we hold what it grants, and a RoleBinding racing
+    // its Role fails ("rolebindings … not found").
     const byKind = new Map(objects.map((o) => [o.kind!, o]));
     const started = new Map<string, Promise<void>>();
-    // The pods' objects written (or failed) first: the apiserver's CPU is then not shared between
-    // the Deployment's write, the pod it leads to, and the writes that can follow.
-    let workload: Promise<unknown> | undefined;
-    const workloadSettled = () => (workload ??= Promise.allSettled([...WORKLOAD_KINDS].filter((k) => byKind.has(k)).map(start)));
     const start = (kind: string): Promise<void> => {
       let applied = started.get(kind);
       if (!applied) {
         const after = (APPLY_AFTER[kind] ?? []).filter((k) => byKind.has(k));
-        const first = WORKLOAD_KINDS.has(kind) ? undefined : workloadSettled();
-        applied = after.length === 0 && !first ? applyOne(byKind.get(kind)!) : Promise.all([first, ...after.map(start)]).then(() => applyOne(byKind.get(kind)!));
+        applied = after.length === 0 ? applyOne(byKind.get(kind)!) : Promise.all(after.map(start)).then(() => applyOne(byKind.get(kind)!));
         started.set(kind, applied);
       }
       return applied;
