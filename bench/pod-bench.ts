@@ -471,7 +471,7 @@ async function main(): Promise<number> {
     rows,
     notes: [
       `${STARTS} starts per subject, rounds alternating the subjects; each start is a fresh object (kubectl apply → READY), deleted before the next`,
-      "corepod: the CorePod's READY column (status.readyProcesses 3/3, written by the sidecar-init); others: the pod's Ready condition (readiness probe every 1 s)",
+      "corepod: the CorePod's READY column (status.readyProcesses 3/3, the operator's roll-up of what the sidecar-init reports); others: the pod's Ready condition (readiness probe every 1 s)",
       `memory: /proc/<pid>/smaps_rollup summed over the supervisor's processes (the sidecar-init: tini + node; supervisord; the floor's sh), with ${PODS} pods of that subject on the node, 20 s after READY; median over the pods`,
       "node disk per pod: du of the kubelet's pod directory (emptyDirs, so the runtime's copy) + the app container's writable overlay layer; the image layers and the image volume's read-only view are shared by every pod on the node",
     ],
