@@ -30,7 +30,7 @@ interface Container {
   stderr(): string;
 }
 
-/** A busybox-only rootfs with the runtime installed and the config; corepod-init as PID 1. */
+/** A busybox-only rootfs with the runtime installed and the config; corepod-init as PID 1 (on the host's network: a free health port). */
 async function startContainer(t: { after(fn: () => unknown): void }, config: string): Promise<Container> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'corepod-rootfs-'));
   fs.chmodSync(root, 0o755); // other users (a program's `user`) must reach /bin
@@ -53,7 +53,7 @@ async function startContainer(t: { after(fn: () => unknown): void }, config: str
       '--kill-child',
       'sh',
       '-c',
-      `mount -t proc proc "${root}/proc" && mount --rbind /dev "${root}/dev" && exec chroot "${root}" /corepod/bin/corepod-init -f /etc/corepod.yaml`,
+      `mount -t proc proc "${root}/proc" && mount --rbind /dev "${root}/dev" && exec chroot "${root}" /corepod/bin/corepod-init -f /etc/corepod.yaml --health-port 0`,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
