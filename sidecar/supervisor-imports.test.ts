@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { reachable } from './runtime/app-files.js';
+import { FS_READER, reachable } from './runtime/app-files.js';
 
 // One constant imported from the schema once loaded zod into every pod's supervisor (+12 MiB private).
 test('the long-lived supervisor reaches neither zod nor yaml, statically or by a literal dynamic import', () => {
   const entry = fileURLToPath(new URL('./run-supervisor.js', import.meta.url));
-  const { files, packages } = reachable([entry], { read: (f) => fs.readFileSync(f, 'utf8'), exists: (f) => fs.existsSync(f) });
+  const { files, packages } = reachable([entry], FS_READER);
   assert.ok(files.length > 20, `only ${files.length} modules found from ${entry}`);
   assert.deepEqual(
     packages.filter((name) => name === 'zod' || name === 'yaml'),

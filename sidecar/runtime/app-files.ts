@@ -4,6 +4,7 @@
 // without TypeScript sources, declarations and source maps.
 import fs from 'node:fs';
 import path from 'node:path';
+import { invokedAsScript } from '../../lib/command-line.js';
 
 /** Module specifiers of static imports, re-exports and literal dynamic imports in compiled JS. */
 export function importSpecifiers(source: string): string[] {
@@ -24,6 +25,9 @@ export interface Reader {
   read(file: string): string;
   exists(file: string): boolean;
 }
+
+/** The files themselves. */
+export const FS_READER: Reader = { read: (f) => fs.readFileSync(f, 'utf8'), exists: (f) => fs.existsSync(f) };
 
 /** Walks relative imports from the entries (absolute paths); returns the files and the packages used. */
 export function reachable(entries: readonly string[], reader: Reader): { files: string[]; packages: string[] } {
@@ -74,10 +78,9 @@ export function packageFiles(root: string, names: readonly string[]): string[] {
 /** CLI: prints the runtime's app files (relative to the repo root), one per line. */
 function main(): void {
   const root = path.resolve(process.argv[2] ?? '.');
-  const reader: Reader = { read: (f) => fs.readFileSync(f, 'utf8'), exists: (f) => fs.existsSync(f) };
-  const { files, packages } = reachable([path.join(root, 'bin/corepod.js')], reader);
+  const { files, packages } = reachable([path.join(root, 'bin/corepod.js')], FS_READER);
   const lines = [...files.map((f) => path.relative(root, f)), ...packageFiles(root, packages)];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) main();
+if (invokedAsScript(import.meta.url)) main();

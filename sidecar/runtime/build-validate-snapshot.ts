@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { invokedAsScript } from '../../lib/command-line.js';
 import { fileURLToPath } from 'node:url';
 import { RUNTIME_MOUNT_PATH } from '../../contract/sidecar-contract.js';
 import { VALIDATE_SNAPSHOT } from '../validate-child.js';
@@ -37,7 +38,7 @@ export function buildValidateSnapshot(runtimeDir: string, esbuild: string): numb
   return fs.statSync(blob).size;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (invokedAsScript(import.meta.url)) {
   const [runtimeDir, esbuild] = process.argv.slice(2);
   if (!runtimeDir || !esbuild) {
     process.stderr.write('usage: build-validate-snapshot RUNTIME_DIR ESBUILD\n');

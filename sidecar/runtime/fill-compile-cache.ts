@@ -4,9 +4,10 @@
 // Usage: fill-compile-cache RUNTIME_DIR
 import fs from 'node:fs';
 import path from 'node:path';
+import { invokedAsScript } from '../../lib/command-line.js';
 import { RUNTIME_MOUNT_PATH } from '../../contract/sidecar-contract.js';
 import { COMPILE_CACHE_DIR } from '../compile-cache.js';
-import { importSpecifiers, packageOf, reachable } from './app-files.js';
+import { FS_READER, importSpecifiers, packageOf, reachable } from './app-files.js';
 import { runInRuntimeRoot } from './runtime-chroot.js';
 
 /** The CLI's entry modules run the CLI when loaded; what they import is loaded all the same. */
@@ -14,10 +15,9 @@ const ENTRIES = ['bin/corepod.js', 'dist/sidecar/cli/main.js'];
 
 /** What the temporary entry imports: the app's modules but its entries, and the packages as the app names them. */
 export function modulesToLoad(appDir: string): string[] {
-  const reader = { read: (f: string) => fs.readFileSync(f, 'utf8'), exists: (f: string) => fs.existsSync(f) };
-  const { files } = reachable([path.join(appDir, ENTRIES[0]!)], reader);
+  const { files } = reachable([path.join(appDir, ENTRIES[0]!)], FS_READER);
   const own = files.map((f) => `./${path.relative(appDir, f)}`).filter((f) => !ENTRIES.includes(f.slice(2)));
-  const bare = new Set(files.flatMap((f) => importSpecifiers(reader.read(f)).filter((s) => packageOf(s) !== undefined)));
+  const bare = new Set(files.flatMap((f) => importSpecifiers(FS_READER.read(f)).filter((s) => packageOf(s) !== undefined)));
   return [...own, ...[...bare].sort()];
 }
 
@@ -50,7 +50,7 @@ export function fillCompileCache(runtimeDir: string): number {
   return modules.length;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (invokedAsScript(import.meta.url)) {
   const runtimeDir = process.argv[2];
   if (!runtimeDir) {
     process.stderr.write('usage: fill-compile-cache RUNTIME_DIR\n');

@@ -4,14 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { reachable } from './app-files.js';
+import { FS_READER, reachable } from './app-files.js';
 import { REPO } from '../test-helpers.js';
 
 test("importing every module of the sidecar runtime loads no undici (node:http's lazy WebSocket getters)", () => {
-  const { files } = reachable([path.join(REPO, 'bin/corepod.js')], { read: (f) => fs.readFileSync(f, 'utf8'), exists: (f) => fs.existsSync(f) });
+  const { files } = reachable([path.join(REPO, 'bin/corepod.js')], FS_READER);
   // The entry points run the CLI when imported; everything they import is in the list.
   const modules = files.filter((f) => !/(bin\/corepod|cli\/main)\.js$/.test(f));
   assert.ok(
